@@ -1,0 +1,160 @@
+"""Reverse-mode differentiation: topological sort, chain rule, un-broadcasting.
+
+``backward(root)`` orders the graph below ``root`` iteratively (no recursion,
+so deep or unrolled graphs have no depth limit), walks it from the output to
+the inputs calling each node's ``Function.backward``, sums every gradient back
+over the axes its input was broadcast along, accumulates leaf gradients with
+``+=`` into ``.grad``, and frees the graph afterwards.
+"""
+
+import contextlib
+
+_grad_enabled = True
+
+
+def grad_enabled():
+    """Whether operations are being recorded for backpropagation."""
+    return _grad_enabled
+
+
+class _GradMode(contextlib.ContextDecorator):
+    def __init__(self, enabled):
+        self.enabled = enabled
+
+    def __enter__(self):
+        global _grad_enabled
+        self.previous, _grad_enabled = _grad_enabled, self.enabled
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self.previous
+        return False
+
+
+def no_grad():
+    """Context manager (or decorator) that stops recording the graph, as in PyTorch.
+
+    Inside it every result has ``requires_grad=False``: use it for inference and
+    for weight updates.
+    """
+    return _GradMode(False)
+
+
+def enable_grad():
+    """Context manager (or decorator) that turns recording back on inside ``no_grad``."""
+    return _GradMode(True)
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` over the axes along which an input of ``shape`` was broadcast.
+
+    Broadcasting prepends axes and stretches size-1 axes; the gradient of a
+    broadcast is the sum over exactly those axes (the copies all fed the output).
+    """
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+class _Freed:
+    """Marks a tensor whose graph was freed by an earlier ``backward``."""
+
+    def __repr__(self):
+        return "<freed graph>"
+
+
+FREED = _Freed()
+
+
+def toposort(root):
+    """Non-leaf tensors of ``root``'s graph, each after all of its inputs (iterative DFS)."""
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        ctx = node._ctx
+        if ctx is FREED:
+            raise RuntimeError(
+                "trying to backward through a graph a second time: its saved values were freed by the first "
+                "backward(); call backward(retain_graph=True) the first time if you need to do this"
+            )
+        for parent in ctx.inputs:
+            if parent._ctx is not None and parent.requires_grad and id(parent) not in visited:
+                stack.append((parent, False))
+    return order
+
+
+def backward(root, grad=None, retain_graph=False):
+    """Backpropagate from ``root``: fill ``.grad`` of every leaf tensor that requires it.
+
+    Args:
+        root: the Tensor to differentiate (usually a scalar loss).
+        grad: d(something)/d(root), same shape as root; defaults to 1 for a scalar root.
+        retain_graph: keep the graph so that backward can be called through it again.
+    """
+    if not root.requires_grad:
+        raise RuntimeError("backward() called on a tensor that does not require grad (no input requires grad)")
+    xp = root._xp()
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward() without a gradient argument needs a scalar output, got shape {root.shape}; "
+                "pass grad= of the same shape"
+            )
+        grad = xp.ones_like(root.data)
+    else:
+        grad = xp.asarray(getattr(grad, "data", grad), dtype=root.data.dtype)
+        if grad.shape != root.shape:
+            raise ValueError(f"backward(): grad shape {grad.shape} does not match tensor shape {root.shape}")
+    if root._ctx is None:  # a leaf: its gradient is the seed itself
+        _accumulate_leaf(root, grad.copy())
+        return
+    order = toposort(root)
+    grads = {id(root): grad}
+    stored = set()  # ids of arrays handed to a leaf during this pass, so none is shared by two leaves
+    for node in reversed(order):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        fn = node._ctx
+        in_grads = fn.backward(g)
+        if not isinstance(in_grads, tuple):
+            in_grads = (in_grads,)
+        for parent, needed, pg in zip(fn.inputs, fn.needs_input_grad, in_grads):
+            if not needed or pg is None:
+                continue
+            pg = unbroadcast(pg, parent.data.shape)
+            if parent._ctx is None:
+                if pg is g or id(pg) in stored or pg.base is not None or not getattr(pg.flags, "writeable", True):
+                    pg = pg.copy()  # never let a leaf own an array something else also holds
+                stored.add(id(pg))
+                _accumulate_leaf(parent, pg)
+            else:
+                previous = grads.get(id(parent))
+                grads[id(parent)] = pg if previous is None else previous + pg
+    if not retain_graph:
+        for node in order:
+            node._ctx = FREED
+
+
+def _accumulate_leaf(leaf, grad):
+    if grad.dtype != leaf.data.dtype:
+        grad = grad.astype(leaf.data.dtype)
+    if leaf.grad is None:
+        leaf.grad = grad
+    else:
+        leaf.grad += grad
+

@@ -1,0 +1,159 @@
+"""``Tensor``: an array plus what backpropagation needs (``grad`` and the op that made it).
+
+The arithmetic operators (``+``, ``@``, ``**``, indexing, ``.sum()``, ``.relu()``
+...) are differentiable ops defined in ``neurona.ops``; that package installs
+them on this class when it is imported (``neurona`` always imports it), so the
+autograd layer never imports the layer above it.
+"""
+
+from .. import backend
+from . import engine
+
+
+class Tensor:
+    """A multi-dimensional array that records the operations applied to it.
+
+    Args:
+        data: an array (NumPy or CuPy), a Tensor, or nested Python numbers.
+        requires_grad: whether backward() should compute a gradient for it.
+        dtype: convert to this dtype; by default arrays keep theirs and Python
+            floats become ``backend.floatx()`` (float32).
+        name: optional label shown in repr and diagnostics.
+
+    Attributes:
+        data: the array.
+        grad: the accumulated gradient (same shape as data) or None.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "__weakref__")
+    __array_priority__ = 1000  # so ndarray (op) Tensor dispatches to Tensor's reflected operators
+
+    def __init__(self, data, requires_grad=False, dtype=None, name=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        xp = backend.get_xp()
+        if not isinstance(data, xp.ndarray):
+            if hasattr(data, "shape") and hasattr(data, "dtype"):  # an array of another device
+                data = backend.to_device(data)
+            else:
+                data = xp.asarray(data)
+                if dtype is None and data.dtype.kind == "f":
+                    dtype = backend.floatx()
+        if dtype is not None and data.dtype != dtype:
+            data = data.astype(dtype)
+        if requires_grad and data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {data.dtype}")
+        self.data = data
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self._ctx = None
+        self.name = name
+
+    @classmethod
+    def _wrap(cls, data, requires_grad):
+        """Fast constructor for op outputs (no conversion or checks)."""
+        t = cls.__new__(cls)
+        t.data, t.grad, t.requires_grad, t._ctx, t.name = data, None, requires_grad, None, None
+        return t
+
+    # ---- array facts -------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self):
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self):
+        """True for tensors not produced by a recorded op (weights, inputs)."""
+        return self._ctx is None
+
+    def _xp(self):
+        return backend.xp_of(self.data)
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __repr__(self):
+        extra = ", requires_grad=True" if self.requires_grad else ""
+        label = f", name={self.name!r}" if self.name else ""
+        return f"Tensor({backend.asnumpy(self.data)!r}{extra}{label})"
+
+    # ---- conversion ----------------------------------------------------------------------------
+    def numpy(self):
+        """The values as a NumPy array (copied from the GPU if needed)."""
+        return backend.asnumpy(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        return arr.astype(dtype) if dtype is not None else arr
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
+        return bool(self.item())
+
+    def __hash__(self):  # tensors are graph nodes: hash by identity, as in PyTorch
+        return id(self)
+
+    def detach(self):
+        """A tensor sharing this data, cut from the graph (requires_grad=False)."""
+        return Tensor._wrap(self.data, False)
+
+    def astype(self, dtype):
+        """A copy with another dtype, cut from the graph."""
+        return Tensor._wrap(self.data.astype(dtype), False)
+
+    def to(self, device):
+        """This tensor on ``device`` (``"cpu"`` or ``"cuda"``), cut from the graph."""
+        return Tensor._wrap(backend.to_device(self.data, device), False)
+
+    # ---- autograd ------------------------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=False):
+        """Backpropagate from this tensor, filling ``.grad`` of the leaves that require it.
+
+        Args:
+            grad: gradient of the final objective w.r.t. this tensor; defaults to 1
+                for a one-element tensor.
+            retain_graph: keep the graph for another backward through it.
+        """
+        engine.backward(self, grad, retain_graph)
+
+    def zero_grad(self):
+        """Forget the accumulated gradient."""
+        self.grad = None
+
+    def requires_grad_(self, flag=True):
+        """Set ``requires_grad`` in place and return self (PyTorch style)."""
+        if flag and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
+        self.requires_grad = bool(flag)
+        return self

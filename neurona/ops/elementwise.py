@@ -1,0 +1,209 @@
+"""Elementwise arithmetic and math: add, sub, mul, div, neg, pow, exp, log, sqrt, abs, clip, where.
+
+Each Function computes on raw arrays; gradients of broadcast operands are
+summed back by the engine (``autograd.engine.unbroadcast``), not here.
+"""
+
+from ..autograd import Function, Tensor
+from ..backend import xp_of
+from .convert import as_tensor, as_tensors
+
+
+class Add(Function):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g):
+        return g, (-g if self.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        da = g * self.b if self.needs_input_grad[0] else None
+        db = g * self.a if self.needs_input_grad[1] else None
+        return da, db
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.b = b
+        self.out = a / b
+        return self.out
+
+    def backward(self, g):
+        da = g / self.b if self.needs_input_grad[0] else None
+        db = -g * self.out / self.b if self.needs_input_grad[1] else None
+        return da, db
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return -g
+
+
+class Pow(Function):
+    """a ** b. d/da = b a^(b-1); d/db = a^b log(a) (defined for a > 0)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = a**b
+        return self.out
+
+    def backward(self, g):
+        da = g * self.b * self.a ** (self.b - 1) if self.needs_input_grad[0] else None
+        db = g * self.out * xp_of(self.a).log(self.a) if self.needs_input_grad[1] else None
+        return da, db
+
+
+class Exp(Function):
+    def forward(self, a):
+        self.out = xp_of(a).exp(a)
+        return self.out
+
+    def backward(self, g):
+        return g * self.out
+
+
+class Log(Function):
+    def forward(self, a):
+        self.a = a
+        return xp_of(a).log(a)
+
+    def backward(self, g):
+        return g / self.a
+
+
+class Sqrt(Function):
+    def forward(self, a):
+        self.out = xp_of(a).sqrt(a)
+        return self.out
+
+    def backward(self, g):
+        return g / (2 * self.out)
+
+
+class Abs(Function):
+    """|a|; the subgradient at 0 is taken as 0 (sign(0) = 0), as in PyTorch."""
+
+    def forward(self, a):
+        self.a = a
+        return xp_of(a).abs(a)
+
+    def backward(self, g):
+        return g * xp_of(self.a).sign(self.a)
+
+
+class Clip(Function):
+    """Clamp to [lo, hi]; the gradient passes where lo <= a <= hi, as in PyTorch's clamp."""
+
+    def forward(self, a, lo=None, hi=None):
+        xp = xp_of(a)
+        self.mask = xp.ones(a.shape, dtype=bool)
+        if lo is not None:
+            self.mask &= a >= lo
+        if hi is not None:
+            self.mask &= a <= hi
+        return xp.clip(a, lo, hi)
+
+    def backward(self, g):
+        return g * self.mask
+
+
+class Where(Function):
+    """cond ? a : b, with ``cond`` a (non-differentiable) boolean array."""
+
+    def forward(self, a, b, cond=None):
+        self.cond = cond
+        return xp_of(a, b).where(cond, a, b)
+
+    def backward(self, g):
+        xp = xp_of(g)
+        zero = xp.zeros((), dtype=g.dtype)
+        da = xp.where(self.cond, g, zero) if self.needs_input_grad[0] else None
+        db = xp.where(self.cond, zero, g) if self.needs_input_grad[1] else None
+        return da, db
+
+
+def add(a, b):
+    """Elementwise ``a + b`` with NumPy broadcasting."""
+    return Add.apply(*as_tensors(a, b))
+
+
+def sub(a, b):
+    """Elementwise ``a - b`` with broadcasting."""
+    return Sub.apply(*as_tensors(a, b))
+
+
+def mul(a, b):
+    """Elementwise ``a * b`` with broadcasting."""
+    return Mul.apply(*as_tensors(a, b))
+
+
+def div(a, b):
+    """Elementwise ``a / b`` with broadcasting."""
+    return Div.apply(*as_tensors(a, b))
+
+
+def neg(a):
+    """``-a``."""
+    return Neg.apply(as_tensor(a))
+
+
+def pow(a, b):
+    """Elementwise ``a ** b``; the gradient w.r.t. ``b`` needs ``a > 0``."""
+    return Pow.apply(*as_tensors(a, b))
+
+
+def exp(a):
+    """Elementwise ``e ** a``."""
+    return Exp.apply(as_tensor(a))
+
+
+def log(a):
+    """Elementwise natural logarithm."""
+    return Log.apply(as_tensor(a))
+
+
+def sqrt(a):
+    """Elementwise square root."""
+    return Sqrt.apply(as_tensor(a))
+
+
+def abs(a):
+    """Elementwise absolute value."""
+    return Abs.apply(as_tensor(a))
+
+
+def clip(a, min=None, max=None):
+    """Clamp ``a`` to ``[min, max]`` (either bound may be None)."""
+    if min is None and max is None:
+        raise ValueError("clip needs at least one of min and max")
+    return Clip.apply(as_tensor(a), lo=min, hi=max)
+
+
+def where(condition, a, b):
+    """``a`` where ``condition`` is true, else ``b`` (differentiable in ``a`` and ``b``)."""
+    a, b = as_tensors(a, b)
+    cond = condition.data if isinstance(condition, Tensor) else xp_of(a.data).asarray(condition)
+    return Where.apply(a, b, cond=cond.astype(bool, copy=False))
+
+
+def square(a):
+    """``a * a`` (composed)."""
+    a = as_tensor(a)
+    return mul(a, a)

@@ -1,0 +1,120 @@
+"""Fused, numerically stable loss primitives on logits.
+
+Computing softmax and then log would overflow or lose precision for large
+logits; these ops go through log-sum-exp instead, and have the simple fused
+gradients ``softmax(z) - y`` and ``sigmoid(z) - y``.
+"""
+
+from ..autograd import Function, Tensor
+from ..backend import xp_of
+from .convert import as_tensor
+
+
+class SoftmaxCrossEntropy(Function):
+    """Per-sample ``-sum_c y_c log softmax(z)_c`` over the last axis.
+
+    With ``sparse=True`` the target holds integer class indices (shape
+    ``z.shape[:-1]``) instead of probabilities. Gradients: d/dz = softmax(z) - y;
+    d/dy = -log softmax(z) (dense targets only).
+    """
+
+    def forward(self, logits, target, sparse=False):
+        xp = xp_of(logits)
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        exp = xp.exp(shifted)
+        total = exp.sum(axis=-1, keepdims=True)
+        self.log_probs = shifted - xp.log(total)
+        self.target, self.sparse = target, sparse
+        if sparse:
+            self.probs = exp / total
+            picked = xp.take_along_axis(self.log_probs, target[..., None], axis=-1)
+            return -picked[..., 0]
+        return -(target * self.log_probs).sum(axis=-1)
+
+    def backward(self, g):
+        xp = xp_of(g)
+        g = g[..., None]
+        dz = dy = None
+        if self.needs_input_grad[0]:
+            if self.sparse:
+                dz = self.probs  # owned by this op: modified in place and handed over once
+                flat = dz.reshape(-1, dz.shape[-1])
+                flat[xp.arange(flat.shape[0]), self.target.reshape(-1)] -= 1
+                dz *= g
+            else:
+                # softmax - y, scaled by sum_c y_c (1 for proper distributions)
+                dz = (xp.exp(self.log_probs) * self.target.sum(axis=-1, keepdims=True) - self.target) * g
+        if len(self.needs_input_grad) > 1 and self.needs_input_grad[1]:
+            dy = -self.log_probs * g
+        return dz, dy
+
+
+class SigmoidCrossEntropy(Function):
+    """Elementwise ``-(y log sigmoid(z) + (1 - y) log(1 - sigmoid(z)))``.
+
+    Computed as ``max(z, 0) - z y + log(1 + exp(-|z|))``; d/dz = sigmoid(z) - y,
+    d/dy = -z.
+    """
+
+    def forward(self, logits, target):
+        xp = xp_of(logits)
+        self.logits, self.target = logits, target
+        return xp.maximum(logits, 0) - logits * target + xp.log1p(xp.exp(-xp.abs(logits)))
+
+    def backward(self, g):
+        xp = xp_of(g)
+        dz = dy = None
+        if self.needs_input_grad[0]:
+            z = xp.exp(-xp.abs(self.logits))
+            sig = xp.where(self.logits >= 0, 1 / (1 + z), z / (1 + z))
+            dz = g * (sig - self.target)
+        if self.needs_input_grad[1]:
+            dy = -g * self.logits
+        return dz, dy
+
+
+def softmax_cross_entropy(logits, target, sparse=False):
+    """Per-sample cross-entropy between ``softmax(logits)`` and ``target`` (last axis = classes).
+
+    Args:
+        logits: unnormalized scores, shape ``(..., C)``.
+        target: probabilities/one-hot of the same shape, or (``sparse=True``)
+            integer class indices of shape ``(...)``.
+    Returns:
+        A Tensor of shape ``logits.shape[:-1]``.
+    """
+    logits = as_tensor(logits)
+    if sparse:
+        target = target if isinstance(target, Tensor) else Tensor(xp_of(logits.data).asarray(target))
+        labels = target.data
+        if labels.shape != logits.shape[:-1]:
+            labels = labels.reshape(labels.shape[:-1]) if labels.shape[-1:] == (1,) else labels
+        if labels.shape != logits.shape[:-1]:
+            raise ValueError(
+                f"sparse cross-entropy: labels of shape {target.shape} do not match logits {logits.shape} "
+                f"(expected {logits.shape[:-1]})"
+            )
+        if labels.dtype.kind not in "iu":
+            if labels.dtype.kind != "f" or (labels != labels.round()).any():
+                raise ValueError(f"sparse cross-entropy: labels must be integer class indices, got {labels.dtype}")
+        labels = labels.astype("int64", copy=False)
+        num_classes = logits.shape[-1]
+        if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+            raise ValueError(
+                f"sparse cross-entropy: labels must lie in [0, {num_classes - 1}], "
+                f"got values in [{int(labels.min())}, {int(labels.max())}]"
+            )
+        return SoftmaxCrossEntropy.apply(logits, Tensor._wrap(labels, False), sparse=True)
+    target = as_tensor(target, logits)
+    if target.shape != logits.shape:
+        raise ValueError(f"cross-entropy: target shape {target.shape} does not match logits shape {logits.shape}")
+    return SoftmaxCrossEntropy.apply(logits, target)
+
+
+def sigmoid_cross_entropy(logits, target):
+    """Elementwise binary cross-entropy between ``sigmoid(logits)`` and ``target`` in [0, 1]."""
+    logits = as_tensor(logits)
+    target = as_tensor(target, logits)
+    if target.shape != logits.shape:
+        raise ValueError(f"binary cross-entropy: target shape {target.shape} does not match logits {logits.shape}")
+    return SigmoidCrossEntropy.apply(logits, target)

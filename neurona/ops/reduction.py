@@ -1,0 +1,94 @@
+"""Reductions: sum, mean, max (and min, composed)."""
+
+from ..autograd import Function
+from ..backend import xp_of
+from .convert import as_tensor
+from .elementwise import neg
+
+
+def _normalize_axis(axis, ndim):
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out = []
+    for ax in axes:
+        if not -ndim <= ax < max(ndim, 1):
+            raise ValueError(f"axis {ax} is out of range for a tensor of rank {ndim}")
+        out.append(ax % ndim if ndim else 0)
+    return tuple(out)
+
+
+def _kept_shape(shape, axis):
+    """The reduced shape with the reduced axes kept as size 1."""
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axis else s for i, s in enumerate(shape))
+
+
+class Sum(Function):
+    def forward(self, a, axis=None, keepdims=False):
+        self.shape, self.axis = a.shape, axis
+        return a.sum(axis=axis, keepdims=keepdims)
+
+    def backward(self, g):
+        g = g.reshape(_kept_shape(self.shape, self.axis))
+        return xp_of(g).broadcast_to(g, self.shape)
+
+
+class Mean(Function):
+    def forward(self, a, axis=None, keepdims=False):
+        self.shape, self.axis = a.shape, axis
+        self.count = a.size if axis is None else int(_prod(a.shape[i] for i in axis))
+        return a.mean(axis=axis, keepdims=keepdims)
+
+    def backward(self, g):
+        g = g.reshape(_kept_shape(self.shape, self.axis)) / self.count
+        return xp_of(g).broadcast_to(g, self.shape)
+
+
+class Max(Function):
+    """Maximum over axes; the gradient is shared equally among tied maxima (as in TensorFlow)."""
+
+    def forward(self, a, axis=None, keepdims=False):
+        self.a, self.axis = a, axis
+        self.out = a.max(axis=axis, keepdims=True)
+        if keepdims:
+            return self.out
+        return self.out.reshape(() if axis is None else tuple(s for i, s in enumerate(a.shape) if i not in axis))
+
+    def backward(self, g):
+        mask = self.a == self.out
+        count = mask.sum(axis=self.axis, keepdims=True)
+        return mask * (g.reshape(self.out.shape) / count)
+
+
+def _prod(values):
+    result = 1
+    for v in values:
+        result *= v
+    return result
+
+
+def sum(a, axis=None, keepdims=False):
+    """Sum over ``axis`` (int, tuple, or None for all)."""
+    a = as_tensor(a)
+    return Sum.apply(a, axis=_normalize_axis(axis, a.ndim), keepdims=keepdims)
+
+
+def mean(a, axis=None, keepdims=False):
+    """Arithmetic mean over ``axis``."""
+    a = as_tensor(a)
+    return Mean.apply(a, axis=_normalize_axis(axis, a.ndim), keepdims=keepdims)
+
+
+def max(a, axis=None, keepdims=False):
+    """Maximum over ``axis``; ties share the gradient equally."""
+    a = as_tensor(a)
+    if a.size == 0:
+        raise ValueError("max of an empty tensor")
+    return Max.apply(a, axis=_normalize_axis(axis, a.ndim), keepdims=keepdims)
+
+
+def min(a, axis=None, keepdims=False):
+    """Minimum over ``axis`` (composed: ``-max(-a)``)."""
+    return neg(max(neg(a), axis=axis, keepdims=keepdims))

@@ -1,0 +1,150 @@
+"""Shape and indexing ops: reshape, transpose, getitem (indexing/slicing), concatenate.
+
+Composed from them: flatten, expand_dims, squeeze, stack.
+"""
+
+from ..autograd import Function, Tensor
+from ..backend import get_xp, xp_of
+from .convert import as_tensor
+
+
+class Reshape(Function):
+    def forward(self, a, shape=None):
+        self.shape = a.shape
+        return a.reshape(shape)
+
+    def backward(self, g):
+        return g.reshape(self.shape)
+
+
+class Transpose(Function):
+    def forward(self, a, axes=None):
+        self.inverse = None if axes is None else tuple(sorted(range(len(axes)), key=axes.__getitem__))
+        return a.transpose(axes)
+
+    def backward(self, g):
+        return g.transpose(self.inverse)
+
+
+def _is_basic_index(index):
+    """True when ``index`` is made only of ints, slices, None and Ellipsis (so no element repeats)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
+
+
+class GetItem(Function):
+    """``a[index]``. The gradient scatters back; repeated advanced indices add up."""
+
+    def forward(self, a, index=None):
+        self.shape, self.dtype, self.index = a.shape, a.dtype, index
+        return a[index]
+
+    def backward(self, g):
+        xp = xp_of(g)
+        grad = xp.zeros(self.shape, dtype=self.dtype)
+        if _is_basic_index(self.index):
+            grad[self.index] = g
+        else:
+            xp.add.at(grad, self.index, g)
+        return grad
+
+
+class Concatenate(Function):
+    def forward(self, *arrays, axis=0):
+        self.axis = axis
+        self.bounds = []
+        start = 0
+        for arr in arrays:
+            self.bounds.append((start, start + arr.shape[axis]))
+            start += arr.shape[axis]
+        return xp_of(*arrays).concatenate(arrays, axis=axis)
+
+    def backward(self, g):
+        grads = []
+        for (start, stop), needed in zip(self.bounds, self.needs_input_grad):
+            index = [slice(None)] * g.ndim
+            index[self.axis] = slice(start, stop)
+            grads.append(g[tuple(index)] if needed else None)
+        return tuple(grads)
+
+
+def reshape(a, shape):
+    """``a`` with a new shape (one entry may be -1)."""
+    a = as_tensor(a)
+    shape = (shape,) if isinstance(shape, int) else tuple(int(s) for s in shape)
+    try:
+        return Reshape.apply(a, shape=a.data.reshape(shape).shape)
+    except ValueError:
+        raise ValueError(f"cannot reshape a tensor of shape {a.shape} ({a.size} elements) into {shape}") from None
+
+
+def transpose(a, axes=None):
+    """Permute axes (reverse them when ``axes`` is None)."""
+    a = as_tensor(a)
+    if axes is not None:
+        axes = tuple(int(ax) % a.ndim for ax in axes)
+        if sorted(axes) != list(range(a.ndim)):
+            raise ValueError(f"axes {axes} are not a permutation of the {a.ndim} axes of shape {a.shape}")
+    else:
+        axes = tuple(reversed(range(a.ndim)))
+    return Transpose.apply(a, axes=axes)
+
+
+def _index_data(index):
+    """Replace Tensors inside an index by their arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(_index_data(i) for i in index)
+    if isinstance(index, list):
+        return get_xp().asarray(index)
+    return index
+
+
+def getitem(a, index):
+    """``a[index]``: basic slicing and NumPy advanced indexing, differentiable."""
+    return GetItem.apply(as_tensor(a), index=_index_data(index))
+
+
+def concatenate(tensors, axis=0):
+    """Join tensors along an existing axis."""
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("concatenate needs at least one tensor")
+    ndim = tensors[0].ndim
+    axis = int(axis) % ndim
+    for t in tensors[1:]:
+        if t.ndim != ndim or any(s != u for i, (s, u) in enumerate(zip(t.shape, tensors[0].shape)) if i != axis):
+            raise ValueError(
+                f"concatenate along axis {axis}: shapes {[x.shape for x in tensors]} differ outside that axis"
+            )
+    return Concatenate.apply(*tensors, axis=axis)
+
+
+def flatten(a, start_axis=1):
+    """Merge all axes from ``start_axis`` on into one (``(N, ...) -> (N, prod)`` by default)."""
+    a = as_tensor(a)
+    return reshape(a, a.shape[:start_axis] + (-1,))
+
+
+def expand_dims(a, axis):
+    """Insert a size-1 axis at ``axis``."""
+    a = as_tensor(a)
+    axis = axis % (a.ndim + 1)
+    return reshape(a, a.shape[:axis] + (1,) + a.shape[axis:])
+
+
+def squeeze(a, axis=None):
+    """Drop size-1 axes (all of them, or the one at ``axis``)."""
+    a = as_tensor(a)
+    if axis is None:
+        return reshape(a, tuple(s for s in a.shape if s != 1))
+    axis = axis % a.ndim
+    if a.shape[axis] != 1:
+        raise ValueError(f"cannot squeeze axis {axis} of size {a.shape[axis]} (shape {a.shape})")
+    return reshape(a, a.shape[:axis] + a.shape[axis + 1 :])
+
+
+def stack(tensors, axis=0):
+    """Join tensors along a new axis (composed: expand_dims then concatenate)."""
+    return concatenate([expand_dims(t, axis) for t in tensors], axis=axis)

@@ -1,0 +1,120 @@
+"""Name registries for pluggable objects (layers, initializers, optimizers, losses, ...).
+
+Every pluggable object is found by name, in snake_case or CamelCase
+(``"glorot_uniform"``, ``"GlorotUniform"``), or by an alias
+(``"xavier_uniform"``). Lookups ignore case and underscores. An unknown name
+raises an error that lists the valid ones. This module imports nothing else
+from Neurona, so every layer of the package may use it.
+"""
+
+import re
+
+
+def snake_case(name):
+    """``"GlorotUniform"`` -> ``"glorot_uniform"``, ``"SGD"`` -> ``"sgd"``."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def _key(name):
+    return name.replace("_", "").lower()
+
+
+class Registry:
+    """A mapping from names to classes or functions of one kind.
+
+    Args:
+        kind: what is registered, used in error messages (``"initializer"``).
+    """
+
+    def __init__(self, kind):
+        self.kind = kind
+        self._by_key = {}
+        self._canonical = {}  # object -> canonical snake_case name
+
+    def register(self, obj=None, *, name=None, aliases=()):
+        """Register ``obj`` (usable as a decorator, with or without arguments).
+
+        It is found under its own ``__name__``, its snake_case form, ``name`` and
+        every alias.
+        """
+
+        def add(target):
+            canonical = name or snake_case(target.__name__)
+            for label in (target.__name__, canonical, *aliases):
+                existing = self._by_key.get(_key(label))
+                if existing is not None and existing is not target:
+                    raise ValueError(f"{self.kind} name {label!r} is already registered to {existing!r}")
+                self._by_key[_key(label)] = target
+            self._canonical[target] = canonical
+            return target
+
+        return add if obj is None else add(obj)
+
+    def names(self):
+        """The canonical (snake_case) names, sorted."""
+        return sorted(set(self._canonical.values()))
+
+    def lookup(self, name):
+        """The class or function registered as ``name``."""
+        if not isinstance(name, str):
+            raise TypeError(f"{self.kind} name must be a string, got {type(name).__name__}")
+        try:
+            return self._by_key[_key(name)]
+        except KeyError:
+            raise ValueError(f"unknown {self.kind} {name!r}; valid names: {', '.join(self.names())}") from None
+
+    def name_of(self, obj):
+        """The canonical name of a registered class or function (or of an instance's class)."""
+        target = obj if obj in self._canonical else type(obj)
+        return self._canonical.get(target)
+
+    def __contains__(self, obj):
+        return obj in self._canonical
+
+    def get(self, identifier):
+        """Resolve ``identifier`` the way Keras's ``get`` functions do.
+
+        - ``None`` -> ``None``
+        - a name -> a fresh instance of the registered class (or the registered function)
+        - ``{"class_name": ..., "config": {...}}`` -> ``cls.from_config(config)``
+        - a registered class -> a default instance
+        - an instance or any other callable -> returned unchanged
+        """
+        if identifier is None:
+            return None
+        if isinstance(identifier, str):
+            target = self.lookup(identifier)
+            return target() if isinstance(target, type) else target
+        if isinstance(identifier, dict):
+            return self.deserialize(identifier)
+        if isinstance(identifier, type) and identifier in self._canonical:
+            return identifier()
+        if callable(identifier):
+            return identifier
+        raise TypeError(
+            f"could not interpret {self.kind} identifier {identifier!r}: expected a name, a config dict, "
+            f"a {self.kind} object or a callable"
+        )
+
+    def serialize(self, obj):
+        """A JSON-safe description of ``obj``: its name for a function, else class name and config."""
+        if obj is None:
+            return None
+        if not isinstance(obj, type) and obj in self._canonical:  # a registered function
+            return self._canonical[obj]
+        name = self.name_of(obj)
+        if name is None:
+            raise ValueError(
+                f"cannot serialize {obj!r}: it is not a registered {self.kind}; register its class first"
+            )
+        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+
+    def deserialize(self, config):
+        """Inverse of ``serialize``."""
+        if config is None or isinstance(config, str):
+            return self.get(config)
+        if not isinstance(config, dict) or "class_name" not in config:
+            raise ValueError(f"{self.kind} config must be a name or a dict with 'class_name', got {config!r}")
+        cls = self.lookup(config["class_name"])
+        return cls.from_config(config.get("config", {}))

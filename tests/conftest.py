@@ -1,0 +1,33 @@
+"""Shared fixtures: every test that takes ``device`` runs once per available backend."""
+
+import numpy as np
+import pytest
+
+import neurona as nr
+from neurona.backend import cuda
+
+DEVICES = ["cpu"] + (["cuda"] if cuda.available else [])
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    """The backend under test ("cpu", and "cuda" when CuPy and a GPU are present)."""
+    previous = nr.get_device()
+    nr.set_device(request.param)
+    yield request.param
+    nr.set_device(previous)
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same library-wide seed and float32 default."""
+    nr.seed(1234)
+    nr.set_floatx("float32")
+    yield
+    nr.set_floatx("float32")
+
+
+@pytest.fixture
+def rng():
+    """A seeded NumPy generator for test data."""
+    return np.random.default_rng(0)
