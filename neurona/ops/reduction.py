@@ -1,5 +1,7 @@
 """Reductions: sum, mean, max (and min, composed)."""
 
+import builtins
+
 from ..autograd import Function
 from ..backend import xp_of
 from .convert import as_tensor
@@ -12,7 +14,7 @@ def _normalize_axis(axis, ndim):
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     out = []
     for ax in axes:
-        if not -ndim <= ax < max(ndim, 1):
+        if not -ndim <= ax < builtins.max(ndim, 1):
             raise ValueError(f"axis {ax} is out of range for a tensor of rank {ndim}")
         out.append(ax % ndim if ndim else 0)
     return tuple(out)

@@ -1,0 +1,78 @@
+"""Activations: forward against closed forms, gradients against finite differences, stability."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import neurona as nr
+from neurona import ops
+
+ERF = np.vectorize(math.erf)
+
+REFERENCE = {
+    "relu": (ops.relu, lambda x: np.maximum(x, 0)),
+    "leaky_relu": (ops.leaky_relu, lambda x: np.where(x > 0, x, 0.2 * x)),
+    "elu": (ops.elu, lambda x: np.where(x > 0, x, np.exp(x) - 1)),
+    "selu": (ops.selu, lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * (np.exp(x) - 1))),
+    "gelu": (ops.gelu, lambda x: 0.5 * x * (1 + ERF(x / np.sqrt(2)))),
+    "gelu_tanh": (lambda t: ops.gelu(t, approximate=True),
+                  lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))),
+    "sigmoid": (ops.sigmoid, lambda x: 1 / (1 + np.exp(-x))),
+    "tanh": (ops.tanh, np.tanh),
+    "softplus": (ops.softplus, lambda x: np.log1p(np.exp(x))),
+    "softmax": (ops.softmax, lambda x: np.exp(x) / np.exp(x).sum(-1, keepdims=True)),
+    "log_softmax": (ops.log_softmax, lambda x: x - np.log(np.exp(x).sum(-1, keepdims=True))),
+}
+
+
+def _inputs(shape, seed=0):
+    x = np.random.default_rng(seed).uniform(-3, 3, shape)
+    x[np.abs(x) < 0.05] = 0.1  # keep finite differences away from the kinks at 0
+    return x
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+@pytest.mark.parametrize("shape", [(7,), (3, 5), (2, 3, 4)])
+def test_activation_forward_and_gradcheck(device, name, shape):
+    op, reference = REFERENCE[name]
+    x = _inputs(shape)
+    np.testing.assert_allclose(op(nr.Tensor(x)).numpy(), reference(x), rtol=1e-10, atol=1e-12)
+    assert nr.gradcheck(op, x)
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_softmax_other_axes(device, axis):
+    x = _inputs((3, 4))
+    expected = np.exp(x) / np.exp(x).sum(axis, keepdims=True)
+    np.testing.assert_allclose(ops.softmax(nr.Tensor(x), axis=axis).numpy(), expected, rtol=1e-12)
+    assert nr.gradcheck(lambda t: ops.softmax(t, axis=axis), x)
+    assert nr.gradcheck(lambda t: ops.log_softmax(t, axis=axis), x)
+
+
+def test_large_inputs_do_not_overflow():
+    big = nr.Tensor(np.array([[1000.0, 0.0, -1000.0]]))
+    np.testing.assert_allclose(ops.softmax(big).numpy(), [[1.0, 0.0, 0.0]])
+    np.testing.assert_allclose(ops.log_softmax(big).numpy(), [[0.0, -1000.0, -2000.0]])
+    np.testing.assert_allclose(ops.sigmoid(big).numpy(), [[1.0, 0.5, 0.0]])
+    np.testing.assert_allclose(ops.softplus(big).numpy(), [[1000.0, np.log(2.0), 0.0]], atol=1e-300)
+    with np.errstate(over="raise", invalid="raise"):  # no overflow or NaN either (underflow to 0 is fine)
+        ops.sigmoid(big)
+        ops.softmax(big)
+
+
+def test_tensor_method_forms():
+    x = nr.Tensor(_inputs((2, 3)))
+    np.testing.assert_array_equal(x.relu().numpy(), ops.relu(x).numpy())
+    np.testing.assert_array_equal(x.softmax().numpy(), ops.softmax(x).numpy())
+
+
+@settings(max_examples=25, deadline=None)
+@given(x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=4),
+                    elements=st.floats(-4, 4).filter(lambda v: abs(v) > 1e-3)),
+       name=st.sampled_from(sorted(REFERENCE)))
+def test_activation_gradcheck_random_inputs(x, name):
+    assert nr.gradcheck(REFERENCE[name][0], x)
