@@ -1,0 +1,355 @@
+"""``Optimizer``: the one place for the step counter, learning rate, clipping, weight decay and slots.
+
+A subclass defines only its slots (``_create_slots``) and its update rule
+(``update_step``); everything shared by every optimizer lives here, once:
+
+1. gradient clipping (``clipvalue`` elementwise, ``clipnorm`` per variable,
+   ``global_clipnorm`` over all variables together),
+2. the learning rate, a float or a schedule ``learning_rate(step) -> float``
+   evaluated once per step at ``step = iterations`` (0 for the first update),
+3. decoupled weight decay, Keras 3 semantics (Loshchilov & Hutter 2019):
+   ``var <- var - lr * weight_decay * var`` *before* the update rule runs,
+4. the step counter ``iterations`` and the per-variable slot arrays.
+
+Speed matters because ``apply`` runs every training step: updates are done in
+place on ``variable.data`` (layers keep references to those arrays, so they are
+never replaced), slots are created once per variable, per-step scalars are
+Python floats computed once per step (a NumPy float64 scalar would promote a
+float32 array), and temporaries go to scratch buffers reused across steps.
+"""
+
+import math
+import numbers
+
+from .. import backend
+from ..autograd import Tensor
+
+
+def check_float(name, value, low=None, high=None, *, low_open=False, high_open=False, owner="optimizer"):
+    """``value`` as a finite Python float within ``[low, high]`` (either bound optional, open if asked).
+
+    Python floats matter for speed and dtype: a NumPy float64 scalar would promote
+    float32 arrays to float64 in the update arithmetic.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    ok = math.isfinite(value)
+    if low is not None:
+        ok = ok and (value > low if low_open else value >= low)
+    if high is not None:
+        ok = ok and (value < high if high_open else value <= high)
+    if not ok:
+        raise ValueError(f"{owner}: {name} must be {_describe(low, high, low_open, high_open)}, got {value!r}")
+    return value
+
+
+def _describe(low, high, low_open, high_open):
+    if low is not None and high is not None:
+        return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    if low is not None:
+        return f"{'>' if low_open else '>='} {low:g}"
+    return f"{'<' if high_open else '<='} {high:g}" if high is not None else "finite"
+
+
+def _check_optional(name, value, owner):
+    return None if value is None else check_float(name, value, 0.0, low_open=True, owner=owner)
+
+
+class Optimizer:
+    """Base class of gradient-based optimizers (Keras 3 API).
+
+    Args:
+        learning_rate: a non-negative float, or a callable ``learning_rate(step) -> float``
+            (a schedule) evaluated with the number of steps already taken.
+        weight_decay: decoupled weight decay coefficient ``wd``; each step first does
+            ``var <- var - lr * wd * var``. None (default) disables it.
+        clipnorm: if set, each gradient is rescaled so its L2 norm is at most this.
+        clipvalue: if set, each gradient is clipped elementwise to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: if set, all gradients are rescaled together so that the L2 norm
+            of their concatenation is at most this. At most one of the three clip
+            arguments may be given.
+        name: a label (defaults to the lowercased class name, e.g. ``"adamw"``).
+
+    Attributes:
+        iterations: number of update steps applied so far.
+    """
+
+    def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 name=None):
+        owner = type(self).__name__
+        given = [k for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
+                                ("global_clipnorm", global_clipnorm)) if v is not None]
+        if len(given) > 1:
+            raise ValueError(f"{owner}: only one of clipnorm, clipvalue and global_clipnorm can be set, got {given}")
+        self.learning_rate = learning_rate
+        self.weight_decay = None if weight_decay is None else check_float("weight_decay", weight_decay, 0.0,
+                                                                          owner=owner)
+        self.clipnorm = _check_optional("clipnorm", clipnorm, owner)
+        self.clipvalue = _check_optional("clipvalue", clipvalue, owner)
+        self.global_clipnorm = _check_optional("global_clipnorm", global_clipnorm, owner)
+        self.name = name if name is not None else owner.lower()
+        self.iterations = 0
+        self._records = {}  # id(variable) -> [variable, slots dict, use weight decay]; holding it keeps id stable
+        self._buffers = {}  # (shape, dtype, xp, index) -> scratch array, shared by same-shaped variables
+        self._exclude_ids = set()
+        self._exclude_names = ()
+
+    # ---- learning rate -------------------------------------------------------------------------
+    @property
+    def learning_rate(self):
+        """The learning rate of the next step (a schedule is evaluated at ``iterations``)."""
+        lr = self._learning_rate
+        return float(lr(self.iterations)) if callable(lr) else lr
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if callable(value):
+            self._learning_rate = value
+        else:
+            self._learning_rate = check_float("learning_rate", value, 0.0, owner=type(self).__name__)
+
+    @property
+    def schedule(self):
+        """The learning-rate callable, or None when the learning rate is a constant."""
+        return self._learning_rate if callable(self._learning_rate) else None
+
+    # ---- the subclass contract -----------------------------------------------------------------
+    def _create_slots(self, var_array):
+        """The per-variable state: a dict ``name -> array`` shaped like ``var_array`` (override)."""
+        return {}
+
+    def _prepare_step(self, lr, step):
+        """Compute per-step Python-float constants (e.g. bias corrections) once per step (override)."""
+
+    def update_step(self, grad, var_array, lr, slots):
+        """Update ``var_array`` and ``slots`` in place from ``grad`` (same shape and dtype) (override)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement update_step")
+
+    def _slot_names(self):
+        """The slot names this configuration creates (derived from a tiny variable)."""
+        return tuple(self._create_slots(backend.get_xp().zeros((1,), dtype="float32")))
+
+    def _buffer(self, like, index=0):
+        """A scratch array shaped like ``like``, reused across steps and variables (contents undefined)."""
+        key = (like.shape, like.dtype, type(like), index)
+        buf = self._buffers.get(key)
+        if buf is None:
+            buf = self._buffers[key] = backend.xp_of(like).empty_like(like)
+        return buf
+
+    # ---- slots ---------------------------------------------------------------------------------
+    def build(self, variables):
+        """Create the slots of every trainable variable in ``variables`` now (they are otherwise lazy)."""
+        for var in variables:
+            if _is_trainable(var) and id(var) not in self._records:
+                self._record(var)
+
+    def _record(self, var):
+        rec = [var, self._create_slots(var.data), self._use_weight_decay(var)]
+        self._records[id(var)] = rec
+        return rec
+
+    def slots(self, variable):
+        """The slot arrays of ``variable`` (a dict, empty before its first update)."""
+        rec = self._records.get(id(variable))
+        return dict(rec[1]) if rec is not None else {}
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Exempt variables from weight decay: those in ``var_list``, and those whose name contains
+        any string of ``var_names`` (e.g. ``["bias"]``)."""
+        self._exclude_ids = {id(v) for v in (var_list or ())}
+        self._exclude_names = tuple(var_names or ())
+        for rec in self._records.values():
+            rec[2] = self._use_weight_decay(rec[0])
+
+    def _use_weight_decay(self, var):
+        if id(var) in self._exclude_ids:
+            return False
+        name = getattr(var, "name", None) or ""
+        return not any(part in name for part in self._exclude_names)
+
+    # ---- applying gradients --------------------------------------------------------------------
+    def apply(self, variables):
+        """One update of ``variables`` from their ``.grad`` (the low-level training loop's step).
+
+        Variables whose ``grad`` is None or that are not trainable are skipped.
+
+        Args:
+            variables: an iterable of Variables (or Tensors with ``requires_grad``).
+        """
+        pairs, seen = [], False
+        for var in variables:
+            seen = True
+            if var.grad is not None and _is_trainable(var):
+                pairs.append((var.grad, var))
+        self._apply_pairs(pairs, given=seen)
+
+    def apply_gradients(self, grads_and_vars):
+        """One update from explicit ``(gradient, variable)`` pairs (Keras's ``apply_gradients``).
+
+        Gradients are arrays or Tensors shaped like their variables; None gradients and
+        non-trainable variables are skipped.
+
+        Returns:
+            The step count after the update.
+        """
+        pairs, seen = [], False
+        for grad, var in grads_and_vars:
+            seen = True
+            if grad is not None and _is_trainable(var):
+                pairs.append((grad.data if isinstance(grad, Tensor) else grad, var))
+        self._apply_pairs(pairs, given=seen)
+        return self.iterations
+
+    def _apply_pairs(self, pairs, given):
+        if not pairs:
+            if given:
+                raise ValueError(f"{type(self).__name__}: no gradient for any trainable variable "
+                                 "(was backward() called on the loss?)")
+            return
+        pairs = [(self._checked_grad(g, v.data, v), v) for g, v in pairs]
+        if self.clipvalue is not None or self.clipnorm is not None or self.global_clipnorm is not None:
+            pairs = self._clip(pairs)
+        lr = self.learning_rate
+        if lr < 0:
+            raise ValueError(f"{type(self).__name__}: the learning-rate schedule returned {lr!r} at step "
+                             f"{self.iterations}; expected a value >= 0")
+        self._prepare_step(lr, self.iterations + 1)
+        decay = 1.0 - lr * self.weight_decay if self.weight_decay else None
+        records, update = self._records, self.update_step
+        for grad, var in pairs:
+            rec = records.get(id(var)) or self._record(var)
+            data = var.data
+            if decay is not None and rec[2]:
+                data *= decay
+            update(grad, data, lr, rec[1])
+        self.iterations += 1
+
+    @staticmethod
+    def _checked_grad(grad, data, var):
+        if grad.shape != data.shape:
+            raise ValueError(f"gradient of shape {grad.shape} does not match variable "
+                             f"{getattr(var, 'name', None)!r} of shape {data.shape}")
+        if type(grad) is not type(data):  # e.g. a NumPy gradient for a CuPy variable
+            grad = backend.to_device(grad, backend.device_of(data))
+        return grad if grad.dtype == data.dtype else grad.astype(data.dtype)
+
+    def _clip(self, pairs):
+        """Clipped copies of the gradients (the caller's ``.grad`` arrays are never modified)."""
+        if self.clipvalue is not None:
+            c = self.clipvalue
+            return [(backend.xp_of(g).clip(g, -c, c), v) for g, v in pairs]
+        norms = [_l2_norm(g) for g, _ in pairs]
+        if self.clipnorm is not None:
+            c = self.clipnorm
+            return [(g * (c / n) if n > c else g, v) for (g, v), n in zip(pairs, norms)]
+        total = math.sqrt(sum(n * n for n in norms))
+        if total <= self.global_clipnorm:
+            return pairs
+        scale = self.global_clipnorm / total
+        return [(g * scale, v) for g, v in pairs]
+
+    # ---- state (slots and step count) for checkpoints ------------------------------------------
+    def get_state(self, variables):
+        """The optimizer state, with slots listed in the order of ``variables``.
+
+        Returns:
+            ``{"iterations": int, "learning_rate": float or None (None for a schedule),
+            "slots": [dict name -> NumPy array, one per variable; empty if it has no slots yet]}``.
+            The arrays are copies: later steps do not change them.
+        """
+        slots = []
+        for var in variables:
+            rec = self._records.get(id(var))
+            slots.append({} if rec is None else {k: backend.asnumpy(a).copy() for k, a in rec[1].items()})
+        lr = None if callable(self._learning_rate) else self._learning_rate
+        return {"iterations": self.iterations, "learning_rate": lr, "slots": slots}
+
+    def set_state(self, state, variables):
+        """Restore a ``get_state`` result for ``variables`` (same order); later steps then match exactly.
+
+        Raises:
+            ValueError: if the number of variables, a slot name or a slot shape does not match.
+        """
+        entries = state["slots"]
+        variables = list(variables)
+        if len(entries) != len(variables):
+            raise ValueError(f"{type(self).__name__}.set_state: the state has slots for {len(entries)} variables, "
+                             f"but {len(variables)} variables were given")
+        expected = set(self._slot_names())
+        for var, entry in zip(variables, entries):
+            if entry and set(entry) != expected:
+                raise ValueError(f"{type(self).__name__}.set_state: variable {getattr(var, 'name', None)!r} has "
+                                 f"slots {sorted(entry)}, expected {sorted(expected)}")
+            for key, arr in entry.items():
+                if tuple(arr.shape) != var.data.shape:
+                    raise ValueError(f"{type(self).__name__}.set_state: slot {key!r} of shape {tuple(arr.shape)} "
+                                     f"does not match variable {getattr(var, 'name', None)!r} of shape "
+                                     f"{var.data.shape}")
+        for var, entry in zip(variables, entries):
+            self._set_slots(var, entry)
+        self.iterations = int(state["iterations"])
+        if state.get("learning_rate") is not None and not callable(self._learning_rate):
+            self.learning_rate = state["learning_rate"]
+
+    def _set_slots(self, var, entry):
+        if not entry:
+            self._records.pop(id(var), None)
+            return
+        xp = backend.xp_of(var.data)
+        slots = {k: xp.array(backend.to_device(a, backend.device_of(var.data)), dtype=var.data.dtype)
+                 for k, a in entry.items()}
+        self._records[id(var)] = [var, slots, self._use_weight_decay(var)]
+
+    # ---- config --------------------------------------------------------------------------------
+    def get_config(self):
+        """The constructor arguments as a JSON-safe dict (a schedule is serialized by the schedules module)."""
+        return {
+            "name": self.name,
+            "learning_rate": _serialize_learning_rate(self._learning_rate),
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "clipvalue": self.clipvalue,
+            "global_clipnorm": self.global_clipnorm,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuild an optimizer from ``get_config()``'s output."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = _deserialize_learning_rate(config["learning_rate"])
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r} learning_rate={self._learning_rate!r} " \
+               f"iterations={self.iterations}>"
+
+
+def _is_trainable(var):
+    return getattr(var, "trainable", var.requires_grad)
+
+
+def _l2_norm(g):
+    flat = g.reshape(-1)
+    return math.sqrt(float(backend.xp_of(g).dot(flat, flat)))
+
+
+def _schedules_module(action):
+    try:
+        from . import schedules
+    except ImportError:
+        raise ValueError(f"cannot {action} a learning-rate schedule: neurona.optimizers.schedules "
+                         "is not available") from None
+    return schedules
+
+
+def _serialize_learning_rate(lr):
+    if not callable(lr):
+        return lr
+    return _schedules_module("serialize").serialize(lr)
+
+
+def _deserialize_learning_rate(config):
+    return _schedules_module("deserialize").deserialize(config)

@@ -1,0 +1,82 @@
+"""RMSprop: divide the gradient by a running root mean square of recent gradients."""
+
+from .. import backend
+from .base import Optimizer, check_float
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Tieleman & Hinton 2012), with optional momentum and centering (Keras 3 form).
+
+    With ``v`` (and, when centered, ``a``) starting at zero::
+
+        v   <- rho * v + (1 - rho) * g^2
+        a   <- rho * a + (1 - rho) * g                    # centered only
+        d    = lr * g / sqrt(v - a^2 + epsilon)           # centered: ``v - a^2`` estimates Var[g]
+        d    = lr * g / sqrt(v + epsilon)                 # otherwise
+        var <- var - d                                    # momentum = 0
+        b   <- momentum * b + d;  var <- var - b          # momentum > 0
+
+    The centered variant follows Graves (2013), "Generating Sequences With Recurrent
+    Neural Networks", eq. 38-45. Epsilon sits inside the square root, as in Keras.
+
+    Reference:
+        T. Tieleman, G. Hinton, "Lecture 6.5 - RMSProp: divide the gradient by a running average
+        of its recent magnitude", COURSERA: Neural Networks for Machine Learning, 2012.
+
+    Args:
+        learning_rate: float >= 0 or schedule ``step -> float``. Defaults to 0.001.
+        rho: decay of the squared-gradient average, in [0, 1). Defaults to 0.9.
+        momentum: momentum coefficient in [0, 1]. Defaults to 0 (no momentum slot).
+        epsilon: small constant >= 0 under the square root. Defaults to 1e-7.
+        centered: normalize by the estimated variance instead of the second moment. Defaults to False.
+        **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm, name (see ``Optimizer``).
+    """
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.rho = check_float("rho", rho, 0.0, 1.0, high_open=True, owner="RMSprop")
+        self.momentum = check_float("momentum", momentum, 0.0, 1.0, owner="RMSprop")
+        self.epsilon = check_float("epsilon", epsilon, 0.0, owner="RMSprop")
+        self.centered = bool(centered)
+
+    def _create_slots(self, var_array):
+        xp = backend.xp_of(var_array)
+        slots = {"velocity": xp.zeros_like(var_array)}
+        if self.momentum > 0:
+            slots["momentum"] = xp.zeros_like(var_array)
+        if self.centered:
+            slots["average_gradient"] = xp.zeros_like(var_array)
+        return slots
+
+    def update_step(self, grad, var_array, lr, slots):
+        xp = backend.xp_of(var_array)
+        rho, v = self.rho, slots["velocity"]
+        tmp = self._buffer(var_array)
+        v *= rho
+        xp.square(grad, out=tmp)
+        tmp *= 1.0 - rho
+        v += tmp
+        if self.centered:
+            a = slots["average_gradient"]
+            a *= rho
+            xp.multiply(grad, 1.0 - rho, out=tmp)
+            a += tmp
+            xp.square(a, out=tmp)
+            xp.subtract(v, tmp, out=tmp)
+            tmp += self.epsilon
+        else:
+            xp.add(v, self.epsilon, out=tmp)
+        xp.sqrt(tmp, out=tmp)
+        xp.divide(grad, tmp, out=tmp)
+        tmp *= lr
+        if self.momentum > 0:
+            b = slots["momentum"]
+            b *= self.momentum
+            b += tmp
+            var_array -= b
+        else:
+            var_array -= tmp
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
+                "centered": self.centered}
