@@ -1,0 +1,147 @@
+"""The ``Loss`` base class, its reductions and sample weights, and the shared target conversion.
+
+A loss object maps ``(y_true, y_pred, sample_weight)`` to one scalar Tensor to
+minimize: it computes per-sample losses with ``call``, multiplies them by the
+sample weights, then reduces them. Reductions (as in Keras):
+
+- ``"sum_over_batch_size"`` (default, alias ``"mean"``): ``sum(w * l) / size(l)``;
+  the weights scale the terms but the divisor stays the number of values.
+- ``"mean_with_sample_weight"``: ``sum(w * l) / sum(w)``, a weighted average.
+- ``"sum"``: ``sum(w * l)``.
+- ``"none"`` (or ``None``): the weighted per-sample values, unreduced.
+"""
+
+import numpy
+
+from .. import backend, ops
+from ..autograd import Tensor
+from ..registry import Registry, snake_case
+
+#: Registry of loss classes (functions are serialized by name, see ``neurona.losses.serialize``).
+registry = Registry("loss")
+
+REDUCTIONS = ("sum_over_batch_size", "mean", "mean_with_sample_weight", "sum", "none")
+
+
+def standardize_reduction(reduction):
+    """``reduction`` checked against ``REDUCTIONS`` (``None`` means ``"none"``)."""
+    reduction = "none" if reduction is None else reduction
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"invalid loss reduction {reduction!r}; expected one of {list(REDUCTIONS)} or None")
+    return reduction
+
+
+def as_target(value, like):
+    """``value`` (Tensor, array or nested list) as a Tensor of ``like``'s dtype on ``like``'s device.
+
+    A Tensor that already has that dtype and device is returned unchanged, so
+    gradients still flow into it; anything else becomes a constant. Casting to
+    the prediction's dtype (as Keras does) keeps a float32 network in float32
+    when the labels arrive as float64 or integer NumPy arrays.
+    """
+    device = backend.device_of(like.data)
+    if isinstance(value, Tensor):
+        if value.dtype == like.dtype and value.device == device:
+            return value
+        value = value.data
+    data = backend.to_device(value, device)
+    return Tensor._wrap(data.astype(like.dtype, copy=False), False)
+
+
+def _aligned_weights(sample_weight, values):
+    """Sample weights as a Tensor whose shape broadcasts to ``values.shape``.
+
+    Weights of shape ``(N,)`` apply per sample even when the values have more
+    axes (``(N, T)`` gets ``(N, 1)``); a trailing axis of size 1 is dropped.
+    """
+    weights = as_target(sample_weight, values)
+    if weights.ndim == values.ndim + 1 and weights.shape[-1] == 1:
+        weights = ops.reshape(weights, weights.shape[:-1])
+    elif 0 < weights.ndim < values.ndim:
+        weights = ops.reshape(weights, weights.shape + (1,) * (values.ndim - weights.ndim))
+    try:
+        broadcast = numpy.broadcast_shapes(weights.shape, values.shape)
+    except ValueError:
+        broadcast = None
+    if broadcast != values.shape:
+        raise ValueError(
+            f"sample_weight of shape {tuple(numpy.shape(sample_weight))} does not broadcast to the per-sample "
+            f"losses of shape {values.shape}; pass one weight per sample"
+        )
+    return weights
+
+
+def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch_size"):
+    """Weight the per-sample ``values`` by ``sample_weight`` and reduce them (see the module doc)."""
+    weights = None
+    if sample_weight is not None:
+        weights = _aligned_weights(sample_weight, values)
+        values = values * weights
+    if reduction == "none":
+        return values
+    total = ops.sum(values)
+    if reduction == "sum":
+        return total
+    if reduction == "mean_with_sample_weight" and weights is not None:
+        # broadcasting repeats each weight values.size / weights.size times
+        return total / (ops.sum(weights) * (values.size / max(weights.size, 1)))
+    return total / max(values.size, 1)  # an empty batch has loss 0, not NaN
+
+
+class Loss:
+    """Base class of loss objects: ``loss(y_true, y_pred, sample_weight=None) -> scalar Tensor``.
+
+    Subclasses implement ``call(y_true, y_pred)`` returning per-sample losses
+    of shape ``y_pred.shape[:-1]``.
+
+    Args:
+        name: label of the loss (defaults to the registered snake_case name).
+        reduction: one of ``REDUCTIONS`` (see the module doc).
+    """
+
+    def __init__(self, name=None, reduction="sum_over_batch_size"):
+        self.name = name or registry.name_of(self) or snake_case(type(self).__name__)
+        self.reduction = standardize_reduction(reduction)
+
+    def call(self, y_true, y_pred):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        """The reduced loss: per-sample ``call`` values, times ``sample_weight``, then ``reduction``."""
+        return reduce_weighted_values(self.call(y_true, y_pred), sample_weight, self.reduction)
+
+    def get_config(self):
+        """JSON-safe constructor arguments."""
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuild a loss from ``get_config()``'s output."""
+        return cls(**config)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class LossFunctionWrapper(Loss):
+    """A ``Loss`` around a per-sample function ``fn(y_true, y_pred, **kwargs) -> Tensor``.
+
+    Args:
+        fn: the per-sample loss function.
+        name: label (defaults to ``fn.__name__``).
+        reduction: how per-sample values are reduced.
+        **kwargs: keyword arguments passed to ``fn`` on every call (and kept in the config).
+    """
+
+    def __init__(self, fn, name=None, reduction="sum_over_batch_size", **kwargs):
+        if not callable(fn):
+            raise TypeError(f"LossFunctionWrapper needs a callable fn(y_true, y_pred), got {fn!r}")
+        self.fn, self.fn_kwargs = fn, kwargs
+        super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction)
+
+    def call(self, y_true, y_pred):
+        return self.fn(y_true, y_pred, **self.fn_kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), **self.fn_kwargs}
