@@ -1,11 +1,42 @@
 """Neurona: deep learning from first principles.
 
 Its own backpropagation engine over NumPy (CPU) and CuPy (GPU), a
-Keras-compatible model API, and weight initialization made visible.
+Keras-compatible model API, and weight initialization made visible::
+
+    import neurona as nr
+    from neurona import layers, models
+
+    model = models.Sequential([
+        layers.Input((784,)),
+        layers.Dense(128, activation="relu", kernel_initializer="he_normal"),
+        layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
 """
 
-from . import backend, ops
+from . import (
+    activations,
+    backend,
+    callbacks,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    ops,
+    optimizers,
+    regularizers,
+    utils,
+)
 from .autograd import Function, GradcheckError, Tensor, Variable, enable_grad, gradcheck, no_grad
 from .backend import floatx, get_device, seed, set_device, set_floatx
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models",
+    "ops", "optimizers", "regularizers", "utils", "Function", "GradcheckError", "Tensor", "Variable",
+    "enable_grad", "gradcheck", "no_grad", "floatx", "get_device", "seed", "set_device", "set_floatx",
+    "__version__",
+]

@@ -10,13 +10,15 @@ class Variable(Tensor):
         data: initial value (an array).
         name: the weight's name, e.g. ``"dense/kernel"``.
         trainable: whether optimizers update it (``requires_grad`` follows it).
+        initializer: the initializer that produced ``data``, if any.
     """
 
-    __slots__ = ("_trainable",)
+    __slots__ = ("_trainable", "initializer")
 
-    def __init__(self, data, name=None, trainable=True):
+    def __init__(self, data, name=None, trainable=True, initializer=None):
         super().__init__(data, requires_grad=trainable, name=name)
         self._trainable = bool(trainable)
+        self.initializer = initializer  # what drew the initial value (shown by summaries and diagnostics)
 
     @property
     def trainable(self):

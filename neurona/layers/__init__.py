@@ -1,0 +1,35 @@
+"""Layers (Keras names). Every layer class is registered by name for ``get``/``deserialize``."""
+
+from ..registry import Registry
+from .base import Layer
+from .core import Activation, Dense, Flatten, Input, InputLayer
+
+_registry = Registry("layer")
+for _cls in (Activation, Dense, Flatten, InputLayer):
+    _registry.register(_cls)
+
+
+def register(cls=None, *, name=None):
+    """Class decorator registering a custom layer so that it round-trips through configs."""
+    return _registry.register(cls, name=name)
+
+
+def get(identifier):
+    """A layer class by name, or a layer from a ``{"class_name", "config"}`` dict."""
+    if isinstance(identifier, str):
+        return _registry.lookup(identifier)
+    return _registry.deserialize(identifier)
+
+
+def serialize(layer):
+    """``{"class_name": ..., "config": ...}`` of a registered layer."""
+    return _registry.serialize(layer)
+
+
+def deserialize(config):
+    """Rebuild a layer from ``serialize``'s output."""
+    return _registry.deserialize(config)
+
+
+__all__ = ["Layer", "Activation", "Dense", "Flatten", "Input", "InputLayer", "register", "get", "serialize",
+           "deserialize"]

@@ -1,0 +1,183 @@
+"""The ``Layer`` base class: config in ``__init__``, weights in ``build``, math in ``call``.
+
+Lifecycle (as in Keras): ``__init__`` validates and stores configuration only;
+the first call (or an explicit ``build(input_shape)``) creates the weights with
+``add_weight`` once the input shape is known; ``call`` holds the forward math;
+``get_config`` returns JSON-safe constructor arguments and ``from_config``
+rebuilds the layer from them.
+"""
+
+import itertools
+from collections import defaultdict
+
+from .. import backend, initializers, regularizers
+from ..autograd import Tensor, Variable
+from ..registry import snake_case
+
+_name_counters = defaultdict(itertools.count)
+
+
+def unique_name(prefix):
+    """``"dense"``, then ``"dense_1"``, ``"dense_2"`` ... as Keras names layers."""
+    n = next(_name_counters[prefix])
+    return prefix if n == 0 else f"{prefix}_{n}"
+
+
+def normalize_shape(shape, what="input_shape"):
+    """A shape as a tuple of ints or None (None = unknown size), with a clear error otherwise."""
+    if isinstance(shape, int):
+        shape = (shape,)
+    try:
+        shape = tuple(None if s is None else int(s) for s in shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a tuple of ints (or None), got {shape!r}") from None
+    if any(s is not None and s <= 0 for s in shape):
+        raise ValueError(f"{what} must have positive sizes, got {shape!r}")
+    return shape
+
+
+class Layer:
+    """Base class of all layers.
+
+    Args:
+        name: unique name (default: snake_case class name with a counter).
+        trainable: whether the layer's weights are updated by training.
+        dtype: weight dtype (default ``backend.floatx()``).
+        input_shape: shape of one sample (no batch axis), for a model's first layer.
+        batch_input_shape: the same with the batch axis first (Keras 2 style).
+        input_dim: shorthand for ``input_shape=(input_dim,)`` (Keras 2 style).
+    """
+
+    def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, batch_input_shape=None,
+                 input_dim=None):
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.dtype = dtype or backend.floatx()
+        if input_dim is not None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            input_shape = tuple(batch_input_shape)[1:]
+        self.input_shape_arg = None if input_shape is None else normalize_shape(input_shape)
+        self.built = False
+        self._weights = []
+        self._regularized = []  # (variable, regularizer) pairs
+        self.input_shape = None  # full shape with batch axis, known once built
+        self.output_shape = None
+
+    # ---- weights -------------------------------------------------------------------------------
+    def add_weight(self, name, shape, initializer="glorot_uniform", regularizer=None, trainable=True, dtype=None):
+        """Create, initialize and track a weight; ``initializer`` is a name, object or callable."""
+        init = initializers.get(initializer)
+        dtype = dtype or self.dtype
+        value = backend.to_device(init(tuple(shape), dtype=dtype))
+        if tuple(value.shape) != tuple(shape):
+            raise ValueError(f"layer {self.name!r}: initializer {init!r} returned shape {value.shape} "
+                             f"for weight {name!r}, expected {tuple(shape)}")
+        var = Variable(value.astype(dtype, copy=False), name=f"{self.name}/{name}",
+                       trainable=trainable and self._trainable, initializer=init)
+        self._weights.append(var)
+        regularizer = regularizers.get(regularizer)
+        if regularizer is not None:
+            self._regularized.append((var, regularizer))
+        return var
+
+    @property
+    def weights(self):
+        return list(self._weights)
+
+    @property
+    def trainable_weights(self):
+        return [w for w in self._weights if w.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        return [w for w in self._weights if not w.trainable]
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, flag):
+        """Freeze (False) or unfreeze (True) every weight of the layer, as for transfer learning."""
+        self._trainable = bool(flag)
+        for w in self._weights:
+            w.trainable = flag
+
+    def get_weights(self):
+        """The weights as a list of NumPy arrays (copies)."""
+        return [w.numpy() for w in self._weights]
+
+    def set_weights(self, arrays):
+        """Replace the weight values (in place), checking count and shapes before changing any."""
+        arrays = list(arrays)
+        if len(arrays) != len(self._weights):
+            raise ValueError(f"layer {self.name!r} has {len(self._weights)} weights, got {len(arrays)} arrays")
+        for w, a in zip(self._weights, arrays):
+            if tuple(a.shape) != w.shape:
+                raise ValueError(f"layer {self.name!r}: weight {w.name!r} has shape {w.shape}, got {a.shape}")
+        for w, a in zip(self._weights, arrays):
+            w.assign(a)
+
+    def count_params(self):
+        """Number of scalar weights."""
+        return sum(int(w.size) for w in self._weights)
+
+    def regularization_losses(self):
+        """The weight penalties (scalar Tensors), computed from the current weights."""
+        return [reg(var) for var, reg in self._regularized]
+
+    # ---- building and calling -------------------------------------------------------------------
+    def build(self, input_shape):
+        """Create the weights for inputs of ``input_shape`` (batch axis first). Subclasses extend it."""
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for ``input_shape`` (batch axis first); identity by default."""
+        return tuple(input_shape)
+
+    def build_for(self, input_shape):
+        """Build once for ``input_shape`` and record input and output shapes."""
+        input_shape = tuple(input_shape)
+        if not self.built:
+            self.check_input_shape(input_shape)
+            self.build(input_shape)
+            self.built = True
+            self.input_shape = (None,) + input_shape[1:]
+            self.output_shape = tuple(self.compute_output_shape(self.input_shape))
+        return self.output_shape
+
+    def check_input_shape(self, input_shape):
+        """Raise a clear error if inputs of ``input_shape`` cannot go through this layer."""
+        expected = self.input_shape_arg
+        if expected is not None and (len(expected) + 1 != len(input_shape) or any(
+                e is not None and e != s for e, s in zip(expected, input_shape[1:]))):
+            raise ValueError(f"layer {self.name!r} ({type(self).__name__}) expects inputs of shape "
+                             f"{(None,) + expected}, got {tuple(input_shape)}")
+
+    def call(self, inputs, training=None):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must implement call()")
+
+    def __call__(self, inputs, training=None):
+        if not isinstance(inputs, Tensor):
+            inputs = Tensor(inputs)
+        if inputs.dtype.kind == "f" and inputs.dtype != self.dtype:
+            inputs = Tensor(inputs.data.astype(self.dtype))  # Keras casts inputs to the layer dtype
+        if not self.built:
+            self.build_for(inputs.shape)
+        return self.call(inputs, training=training)
+
+    # ---- config ---------------------------------------------------------------------------------
+    def get_config(self):
+        """JSON-safe constructor arguments; ``from_config`` rebuilds an equal layer."""
+        config = {"name": self.name, "trainable": self._trainable, "dtype": self.dtype}
+        if self.input_shape_arg is not None:
+            config["input_shape"] = list(self.input_shape_arg)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r} built={self.built}>"

@@ -1,0 +1,22 @@
+"""``Activation``: applies an activation function as a layer of its own."""
+
+from ... import activations
+from ..base import Layer
+
+
+class Activation(Layer):
+    """``output = activation(inputs)``, shape unchanged.
+
+    Args:
+        activation: name (``"relu"``, ``"softmax"`` ...) or callable.
+    """
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, inputs, training=None):
+        return self.activation(inputs)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}

@@ -1,0 +1,76 @@
+"""``Dense``: the fully connected layer."""
+
+from ... import activations, initializers, regularizers
+from ..base import Layer
+
+
+class Dense(Layer):
+    """``output = activation(inputs @ kernel + bias)``.
+
+    ``kernel`` has shape ``(input_dim, units)`` (Keras layout: fan_in first), so
+    for inputs of shape ``(batch, ..., input_dim)`` the output has shape
+    ``(batch, ..., units)``.
+
+    Args:
+        units: output size (positive int).
+        activation: name, function or None (linear).
+        use_bias: add a bias vector.
+        kernel_initializer: initializer of the kernel (Keras default ``"glorot_uniform"``).
+        bias_initializer: initializer of the bias (default ``"zeros"``).
+        kernel_regularizer, bias_regularizer: penalties added to the training loss.
+        **kwargs: base Layer arguments (``name``, ``input_shape``, ``input_dim`` ...).
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+            raise ValueError(f"Dense units must be a positive integer, got {units!r}")
+        self.units = units
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel = self.bias = None
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError(f"layer {self.name!r} (Dense) needs a known last input dimension, got {input_shape}")
+        self.kernel = self.add_weight("kernel", (input_dim, self.units), self.kernel_initializer,
+                                      self.kernel_regularizer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer, self.bias_regularizer)
+
+    def check_input_shape(self, input_shape):
+        super().check_input_shape(input_shape)
+        if len(input_shape) < 2:
+            raise ValueError(f"layer {self.name!r} (Dense) expects inputs of rank >= 2 (batch, ..., features), "
+                             f"got shape {tuple(input_shape)}")
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def call(self, inputs, training=None):
+        if inputs.shape[-1] != self.kernel.shape[0]:
+            raise ValueError(f"layer {self.name!r} (Dense) expects inputs with last dimension "
+                             f"{self.kernel.shape[0]} (shape (None, {self.kernel.shape[0]})), "
+                             f"got inputs of shape {inputs.shape}")
+        out = inputs @ self.kernel
+        if self.bias is not None:
+            out = out + self.bias
+        return self.activation(out)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+        }
