@@ -296,3 +296,26 @@ def test_converges_on_a_quadratic(cls, kwargs, steps, tol):
         var.grad = (a * (var.data - c)).astype("float32")
         opt.apply([var])
     assert np.abs(var.data - c).max() < tol
+
+
+def test_slots_never_decay_into_subnormal_numbers():
+    """Zero gradients make Adam's first moment decay x0.9 per step; it must be flushed before it turns subnormal."""
+    import numpy as np
+
+    import neurona as nr
+    from neurona.optimizers import base
+
+    var = nr.Variable(np.ones(4, dtype=np.float32))
+    opt = nr.optimizers.Adam(1e-3)
+    tiny = np.finfo(np.float32).tiny
+    var.grad = np.full(4, 1e-3, dtype=np.float32)
+    opt.apply([var])
+    for _ in range(6 * base.FLUSH_EVERY + 900):  # 0.9**900 * 1e-4 is far below the subnormal threshold
+        var.grad = np.zeros(4, dtype=np.float32)
+        before = var.numpy()
+        opt.apply([var])
+        for slot in opt.slots(var).values():
+            assert not ((slot != 0) & (np.abs(slot) < tiny)).any()
+    # once the moment is gone the weight stops moving; flushing changed nothing visible
+    np.testing.assert_array_equal(var.numpy(), before)
+    assert (opt.slots(var)["momentum"] == 0).all()
