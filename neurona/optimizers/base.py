@@ -25,7 +25,6 @@ import numbers
 from .. import backend
 from ..autograd import Tensor
 
-
 # Moments of weights whose gradient stays zero (e.g. those fed by MNIST's always-black border pixels) decay
 # geometrically (x 0.9 per Adam step) into the subnormal range, where x86 arithmetic is about 50x slower: on the
 # MNIST MLP that doubled Adam's time by the fifth epoch. Every FLUSH_EVERY steps, slot values smaller than

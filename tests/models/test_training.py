@@ -166,3 +166,19 @@ def test_progbar_redraws_in_place_on_a_terminal():
         bar.update(step, {"loss": 1.0 / step}, final=step == 10)
     text = stream.getvalue()
     assert text.count("\r") == 10 and text.endswith("\n") and "ETA" in text and "10/10" in text
+
+
+def test_kernel_regularizer_is_added_to_the_training_loss():
+    x, _, y = _blobs(n=40)
+    plain = _model(optimizer=nr.optimizers.SGD(learning_rate=0.0))
+    nr.seed(7)
+    penalized = models.Sequential([layers.Input((2,)), layers.Dense(16, activation="relu",
+                                                                     kernel_regularizer=nr.regularizers.L2(0.1)),
+                                   layers.Dense(3, activation="softmax")])
+    penalized.compile(optimizer=nr.optimizers.SGD(learning_rate=0.0), loss="categorical_crossentropy")
+    plain.set_weights(penalized.get_weights())
+    kernel = penalized.layers[0].kernel.numpy()
+    expected = plain.evaluate(x, y, verbose=0)[0] + 0.1 * float((kernel.astype(np.float64) ** 2).sum())
+    np.testing.assert_allclose(penalized.evaluate(x, y, verbose=0), expected, rtol=1e-5)
+    history = penalized.fit(x, y, batch_size=40, epochs=1, verbose=0)
+    np.testing.assert_allclose(history.history["loss"][0], expected, rtol=1e-5)
