@@ -118,3 +118,24 @@ class Registry:
             raise ValueError(f"{self.kind} config must be a name or a dict with 'class_name', got {config!r}")
         cls = self.lookup(config["class_name"])
         return cls.from_config(config.get("config", {}))
+
+
+class Configurable:
+    """Mixin for pluggable objects rebuilt from their constructor arguments.
+
+    Subclasses return those arguments (JSON-safe) from ``get_config``;
+    ``from_config`` calls the constructor with them and ``repr`` shows them.
+    """
+
+    def get_config(self):
+        """The constructor arguments as a JSON-safe dict."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuild an equal object from ``get_config()``'s output."""
+        return cls(**config)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"

@@ -13,6 +13,7 @@ import numbers
 import numpy
 
 from ..backend import floatx, is_floating, make_generator, to_device
+from ..registry import Configurable
 
 
 def compute_fans(shape):
@@ -139,7 +140,7 @@ def check_seed(seed):
     return int(seed)
 
 
-class Initializer:
+class Initializer(Configurable):
     """Base class: a callable ``init(shape, dtype=None)`` that returns a new array.
 
     Subclasses implement ``generate(shape, dtype)`` (shape already a tuple of ints,
@@ -167,14 +168,7 @@ class Initializer:
         """The constructor arguments as a JSON-safe dict."""
         return {}
 
-    @classmethod
-    def from_config(cls, config):
-        """Rebuild an initializer from ``get_config()``'s output."""
-        return cls(**config)
 
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class RandomInitializer(Initializer):

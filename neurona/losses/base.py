@@ -15,7 +15,7 @@ import numpy
 
 from .. import backend, ops
 from ..autograd import Tensor
-from ..registry import Registry, snake_case
+from ..registry import Configurable, Registry, snake_case
 
 #: Registry of loss classes (functions are serialized by name, see ``neurona.losses.serialize``).
 registry = Registry("loss")
@@ -88,7 +88,7 @@ def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch
     return total / max(values.size, 1)  # an empty batch has loss 0, not NaN
 
 
-class Loss:
+class Loss(Configurable):
     """Base class of loss objects: ``loss(y_true, y_pred, sample_weight=None) -> scalar Tensor``.
 
     Subclasses implement ``call(y_true, y_pred)`` returning per-sample losses
@@ -114,14 +114,7 @@ class Loss:
         """JSON-safe constructor arguments."""
         return {"name": self.name, "reduction": self.reduction}
 
-    @classmethod
-    def from_config(cls, config):
-        """Rebuild a loss from ``get_config()``'s output."""
-        return cls(**config)
 
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class LossFunctionWrapper(Loss):

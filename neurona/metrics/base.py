@@ -16,7 +16,7 @@ import numpy
 
 from .. import backend
 from ..autograd import Tensor, no_grad
-from ..registry import Registry, snake_case
+from ..registry import Configurable, Registry, snake_case
 
 #: Registry of metric classes.
 registry = Registry("metric")
@@ -85,7 +85,7 @@ def weighted_sums(values, sample_weight=None):
     return weighted.sum(dtype=xp.float64), weights.sum(dtype=xp.float64)
 
 
-class Metric:
+class Metric(Configurable):
     """Base class of streaming metrics.
 
     Subclasses implement ``update_state``, ``result`` and ``reset_state``;
@@ -117,14 +117,7 @@ class Metric:
         """JSON-safe constructor arguments."""
         return {"name": self.name}
 
-    @classmethod
-    def from_config(cls, config):
-        """Rebuild a metric (with fresh state) from ``get_config()``'s output."""
-        return cls(**config)
 
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 @registry.register

@@ -5,6 +5,7 @@ import numbers
 
 from .. import ops
 from ..autograd import Tensor
+from ..registry import Configurable
 
 
 def _coefficient(owner, name, value):
@@ -19,7 +20,7 @@ def _as_tensor(x):
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-class Regularizer:
+class Regularizer(Configurable):
     """Base class: ``regularizer(weight) -> scalar Tensor`` added to the training loss.
 
     The penalty is built from ``neurona.ops``, so backpropagating the total loss
@@ -33,13 +34,7 @@ class Regularizer:
         """The constructor arguments (JSON-safe)."""
         return {}
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class L1(Regularizer):
