@@ -164,12 +164,6 @@ class Initializer(Configurable):
         """The values, as a NumPy or device array of ``shape`` (cast to ``dtype`` afterwards)."""
         raise NotImplementedError(f"{type(self).__name__} must implement generate(shape, dtype)")
 
-    def get_config(self):
-        """The constructor arguments as a JSON-safe dict."""
-        return {}
-
-
-
 
 class RandomInitializer(Initializer):
     """Base of the random initializers: owns the seed.

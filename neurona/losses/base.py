@@ -115,8 +115,6 @@ class Loss(Configurable):
         return {"name": self.name, "reduction": self.reduction}
 
 
-
-
 class LossFunctionWrapper(Loss):
     """A ``Loss`` around a per-sample function ``fn(y_true, y_pred, **kwargs) -> Tensor``.
 

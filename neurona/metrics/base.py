@@ -118,8 +118,6 @@ class Metric(Configurable):
         return {"name": self.name}
 
 
-
-
 @registry.register
 class Mean(Metric):
     """The (weighted) mean of the values passed to ``update_state``: ``sum w v / sum w``."""

@@ -30,12 +30,6 @@ class Regularizer(Configurable):
     def __call__(self, x):
         raise NotImplementedError(f"{type(self).__name__} must implement __call__")
 
-    def get_config(self):
-        """The constructor arguments (JSON-safe)."""
-        return {}
-
-
-
 
 class L1(Regularizer):
     """Lasso penalty ``l1 * sum(|x|)``; its subgradient ``l1 * sign(x)`` drives weights to exactly zero.
