@@ -1,5 +1,6 @@
 """Array backend: which array module (NumPy or CuPy), device moves, dtypes, seeded RNG."""
 
+from . import allocator
 from .device import asnumpy, device_of, get_device, get_xp, set_device, to_device, xp_of
 from .dtypes import floatx, is_floating, set_floatx
 from .random import get_generator, make_generator, seed
@@ -8,3 +9,5 @@ __all__ = [
     "asnumpy", "device_of", "get_device", "get_xp", "set_device", "to_device", "xp_of",
     "floatx", "is_floating", "set_floatx", "get_generator", "make_generator", "seed",
 ]
+
+allocator.tune()

@@ -2,10 +2,26 @@
 
 from ..registry import Registry
 from .base import Layer
+from .conv import Conv1D, Conv2D
 from .core import Activation, Dense, Flatten, Input, InputLayer
+from .core.reshape import Reshape
+from .pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
+from .regularization import Dropout
 
 _registry = Registry("layer")
 for _cls in (Activation, Dense, Flatten, InputLayer):
+    _registry.register(_cls)
+for _cls in (Conv1D, Conv2D, Reshape, Dropout, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
+             GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D):
     _registry.register(_cls)
 
 
@@ -32,4 +48,6 @@ def deserialize(config):
 
 
 __all__ = ["Layer", "Activation", "Dense", "Flatten", "Input", "InputLayer", "register", "get", "serialize",
-           "deserialize"]
+           "deserialize", "Conv1D", "Conv2D", "Reshape", "Dropout", "MaxPooling1D", "MaxPooling2D",
+           "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+           "GlobalMaxPooling1D", "GlobalMaxPooling2D"]

@@ -1,0 +1,104 @@
+"""``BaseConv``: what Conv1D and Conv2D share (config, kernel and bias, shape checks)."""
+
+from ... import activations, initializers, ops, regularizers
+from ...ops.conv import conv_output_size, resolve_padding
+from ..base import Layer
+
+
+def _tuple(value, rank, name):
+    values = (value,) * rank if isinstance(value, int) else tuple(value)
+    if len(values) != rank or not all(isinstance(v, int) and v >= 1 for v in values):
+        raise ValueError(f"{name} must be a positive int or a tuple of {rank} positive ints, got {value!r}")
+    return values
+
+
+class BaseConv(Layer):
+    """A ``rank``-D convolution layer, channels_last, with Keras's arguments and defaults.
+
+    The kernel has shape ``kernel_size + (input_channels, filters)``: Keras's
+    layout, whose fan_in is ``prod(kernel_size) * input_channels`` (see
+    ``initializers.compute_fans``).
+    """
+
+    rank = None
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", dilation_rate=1, activation=None,
+                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, data_format="channels_last", **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
+            raise ValueError(f"{type(self).__name__} filters must be a positive integer, got {filters!r}")
+        if data_format != "channels_last":
+            raise ValueError(f"{type(self).__name__} supports data_format='channels_last' (NHWC) only, "
+                             f"got {data_format!r}")
+        if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
+            raise ValueError(f"{type(self).__name__} padding must be 'valid' or 'same', got {padding!r}")
+        self.filters = filters
+        self.kernel_size = _tuple(kernel_size, self.rank, "kernel_size")
+        self.strides = _tuple(strides, self.rank, "strides")
+        self.dilation_rate = _tuple(dilation_rate, self.rank, "dilation_rate")
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(f"{type(self).__name__}: strides > 1 cannot be combined with dilation_rate > 1 "
+                             "(as in Keras)")
+        self.padding = padding.lower()
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel = self.bias = None
+
+    def _expected(self, channels="C"):
+        return "(batch, " + ", ".join(["size"] * self.rank) + f", {channels})"
+
+    def check_input_shape(self, input_shape):
+        super().check_input_shape(input_shape)
+        if len(input_shape) != self.rank + 2:
+            raise ValueError(f"layer {self.name!r} ({type(self).__name__}) expects inputs of rank {self.rank + 2}, "
+                             f"shape {self._expected()}, got shape {tuple(input_shape)}")
+        if input_shape[-1] is None:
+            raise ValueError(f"layer {self.name!r} ({type(self).__name__}) needs a known number of input channels, "
+                             f"got shape {tuple(input_shape)}")
+
+    def build(self, input_shape):
+        shape = self.kernel_size + (input_shape[-1], self.filters)
+        self.kernel = self.add_weight("kernel", shape, self.kernel_initializer, self.kernel_regularizer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer)
+
+    def compute_output_shape(self, input_shape):
+        spatial = input_shape[1:-1]
+        if any(s is None for s in spatial):
+            out = (None,) * self.rank
+        else:
+            pad = resolve_padding(self.padding, spatial, self.kernel_size, self.strides, self.dilation_rate)
+            out = tuple(conv_output_size(n, k, s, d, p) for n, k, s, d, p in
+                        zip(spatial, self.kernel_size, self.strides, self.dilation_rate, pad))
+        return (input_shape[0],) + out + (self.filters,)
+
+    def call(self, inputs, training=None):
+        channels = self.kernel.shape[-2]
+        if inputs.ndim != self.rank + 2 or inputs.shape[-1] != channels:
+            raise ValueError(f"layer {self.name!r} ({type(self).__name__}) expects inputs of shape "
+                             f"{self._expected(channels)}, got {inputs.shape}")
+        conv = ops.conv2d if self.rank == 2 else ops.conv1d
+        out = conv(inputs, self.kernel, strides=self.strides, padding=self.padding,
+                   dilation_rate=self.dilation_rate, bias=self.bias)
+        return self.activation(out)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "dilation_rate": list(self.dilation_rate),
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+        }

@@ -1,0 +1,5 @@
+"""Regularization layers."""
+
+from .dropout import Dropout
+
+__all__ = ["Dropout"]

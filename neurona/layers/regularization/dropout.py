@@ -1,0 +1,52 @@
+"""``Dropout``: inverted dropout, active only in training."""
+
+from ... import backend, ops
+from ...autograd import Tensor
+from ..base import Layer
+
+
+class Dropout(Layer):
+    """Zero each input unit with probability ``rate`` in training, scaling the rest by ``1 / (1 - rate)``.
+
+    The scaling ("inverted dropout") keeps every unit's expected value unchanged,
+    so inference is the identity. Reference: Srivastava et al., "Dropout: a simple
+    way to prevent neural networks from overfitting", JMLR 2014.
+
+    Args:
+        rate: fraction of units dropped, in [0, 1).
+        noise_shape: shape of the mask, broadcast against the input (None: the input's
+            shape; ``(batch, 1, 1, channels)`` drops whole feature maps). None entries
+            take the input's size.
+        seed: seeds this layer's own generator (else it is drawn from ``neurona.seed``).
+    """
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+            raise ValueError(f"Dropout rate must be a number in [0, 1), got {rate!r}")
+        self.rate = float(rate)
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.seed = seed
+        self._rng = backend.make_generator(seed)
+
+    def _mask_shape(self, shape):
+        if self.noise_shape is None:
+            return shape
+        if len(self.noise_shape) != len(shape):
+            raise ValueError(f"layer {self.name!r} (Dropout): noise_shape {self.noise_shape} does not match the rank "
+                             f"of inputs of shape {shape}")
+        return tuple(s if n is None else n for n, s in zip(self.noise_shape, shape))
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        dtype = inputs.dtype
+        # drawn on the CPU in the input's dtype (float32 draws cost half of float64 ones), then moved
+        draw = self._rng.random(self._mask_shape(inputs.shape), dtype="float32" if dtype.itemsize <= 4 else dtype)
+        mask = (draw >= self.rate).astype(dtype) * dtype.type(1.0 / (1.0 - self.rate))
+        return ops.mul(inputs, Tensor._wrap(backend.to_device(mask, inputs.device), False))
+
+    def get_config(self):
+        config = {**super().get_config(), "rate": self.rate, "seed": self.seed}
+        config["noise_shape"] = None if self.noise_shape is None else list(self.noise_shape)
+        return config

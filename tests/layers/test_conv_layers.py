@@ -1,0 +1,73 @@
+"""Conv1D / Conv2D layers: shapes, weights, fans, config round trips, errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+import neurona as nr
+from neurona import initializers, layers
+
+
+def _round_trip(layer):
+    clone = layers.deserialize(json.loads(json.dumps(layers.serialize(layer))))
+    assert type(clone) is type(layer) and clone.get_config() == layer.get_config()
+
+
+@pytest.mark.parametrize("kwargs,input_shape,expected", [
+    (dict(filters=4, kernel_size=3), (2, 9, 8, 3), (2, 7, 6, 4)),
+    (dict(filters=4, kernel_size=(3, 2), strides=2, padding="same"), (2, 9, 8, 3), (2, 5, 4, 4)),
+    (dict(filters=2, kernel_size=3, dilation_rate=2, padding="same"), (1, 7, 7, 1), (1, 7, 7, 2)),
+])
+def test_conv2d_layer(device, rng, kwargs, input_shape, expected):
+    layer = layers.Conv2D(activation="relu", **kwargs)
+    out = layer(rng.standard_normal(input_shape).astype(np.float32))
+    assert out.shape == expected
+    kernel_size = (kwargs["kernel_size"],) * 2 if isinstance(kwargs["kernel_size"], int) else kwargs["kernel_size"]
+    assert layer.kernel.shape == kernel_size + (input_shape[-1], kwargs["filters"])
+    assert layer.count_params() == np.prod(layer.kernel.shape) + kwargs["filters"]
+    assert layer.compute_output_shape((None,) + input_shape[1:]) == (None,) + expected[1:]
+    assert float(out.numpy().min()) >= 0
+    _round_trip(layer)
+
+
+def test_conv1d_layer(rng):
+    layer = layers.Conv1D(5, 3, strides=2, padding="same", use_bias=False)
+    assert layer(rng.standard_normal((2, 10, 3)).astype(np.float32)).shape == (2, 5, 5)
+    assert [w.shape for w in layer.weights] == [(3, 3, 5)]
+    _round_trip(layer)
+
+
+def test_conv_kernel_fans_use_the_receptive_field():
+    # He: variance 2 / fan_in with fan_in = 3 * 3 * 32, not 32
+    nr.seed(0)
+    layer = layers.Conv2D(64, 3, kernel_initializer="he_normal")
+    layer.build_for((None, 12, 12, 32))
+    assert initializers.compute_fans(layer.kernel.shape) == (3 * 3 * 32, 3 * 3 * 64)
+    std = layer.kernel.numpy().std()
+    assert abs(std - np.sqrt(2 / 288)) < 0.05 * np.sqrt(2 / 288)
+
+
+def test_conv_gradients_through_the_layer(rng):
+    nr.set_floatx("float64")
+    layer = layers.Conv2D(2, 3, padding="same", activation="tanh")
+    x = rng.standard_normal((2, 5, 4, 3))
+    layer(x)
+    assert nr.gradcheck(lambda k, b, t: nr.ops.tanh(nr.ops.conv2d(t, k, padding="same", bias=b)),
+                        layer.kernel, layer.bias, x)
+
+
+def test_wrong_channels_or_rank_name_the_layer_and_expected_shape():
+    layer = layers.Conv2D(8, 3, name="conv_a")
+    layer(np.ones((1, 6, 6, 3), np.float32))
+    with pytest.raises(ValueError, match=r"'conv_a' \(Conv2D\) expects inputs of shape \(batch, size, size, 3\), "
+                                         r"got \(1, 6, 6, 1\)"):
+        layer(np.ones((1, 6, 6, 1), np.float32))
+    with pytest.raises(ValueError, match=r"expects inputs of rank 4, shape \(batch, size, size, C\), got shape"):
+        layers.Conv2D(8, 3)(np.ones((6, 6, 3), np.float32))
+    with pytest.raises(ValueError, match="padding must be 'valid' or 'same'"):
+        layers.Conv2D(8, 3, padding="full")
+    with pytest.raises(ValueError, match="channels_last"):
+        layers.Conv2D(8, 3, data_format="channels_first")
+    with pytest.raises(ValueError, match="cannot be combined"):
+        layers.Conv2D(8, 3, strides=2, dilation_rate=2)

@@ -1,0 +1,111 @@
+"""Convolution: forward against a direct loop, gradients against finite differences, workspace safety."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import neurona as nr
+from neurona import ops
+from neurona.ops.conv import same_padding
+
+
+def naive_conv2d(x, w, strides, pad, dilation):
+    """The definition, one output element at a time (independent of the im2col implementation)."""
+    (sh, sw), (dh, dw) = strides, dilation
+    x = np.pad(x, ((0, 0), pad[0], pad[1], (0, 0)))
+    n, h, wd, _ = x.shape
+    kh, kw, _, cout = w.shape
+    ho, wo = (h - (kh - 1) * dh - 1) // sh + 1, (wd - (kw - 1) * dw - 1) // sw + 1
+    out = np.zeros((n, ho, wo, cout))
+    for i, j in itertools.product(range(ho), range(wo)):
+        for a, b in itertools.product(range(kh), range(kw)):
+            out[:, i, j, :] += x[:, i * sh + a * dh, j * sw + b * dw, :] @ w[a, b]
+    return out
+
+
+CASES = [  # input shape, kernel shape, strides, padding, dilation
+    ((2, 7, 6, 3), (3, 3, 3, 4), 1, "valid", 1),
+    ((2, 7, 6, 3), (3, 2, 3, 4), 2, "same", 1),
+    ((1, 8, 8, 2), (3, 3, 2, 3), (2, 1), "valid", 1),
+    ((2, 9, 7, 2), (3, 3, 2, 2), 1, "same", 2),
+    ((1, 9, 9, 1), (2, 3, 1, 2), 1, "valid", (2, 3)),
+    ((2, 5, 5, 2), (1, 1, 2, 3), 1, "valid", 1),
+    ((1, 6, 5, 2), (3, 3, 2, 2), 3, "same", 1),
+]
+
+
+def _explicit_padding(x_shape, w_shape, strides, padding, dilation):
+    s = (strides, strides) if isinstance(strides, int) else strides
+    d = (dilation, dilation) if isinstance(dilation, int) else dilation
+    if padding == "valid":
+        return ((0, 0), (0, 0)), s, d
+    return tuple(same_padding(n, k, st, di) for n, k, st, di in zip(x_shape[1:3], w_shape[:2], s, d)), s, d
+
+
+@pytest.mark.parametrize("case", CASES, ids=range(len(CASES)))
+def test_conv2d_matches_the_definition_and_gradcheck(device, rng, case):
+    x_shape, w_shape, strides, padding, dilation = case
+    x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[-1])
+    pad, s, d = _explicit_padding(x_shape, w_shape, strides, padding, dilation)
+    out = ops.conv2d(nr.Tensor(x), nr.Tensor(w), strides, padding, dilation, bias=nr.Tensor(b))
+    np.testing.assert_allclose(out.numpy(), naive_conv2d(x, w, s, pad, d) + b, rtol=1e-10, atol=1e-10)
+    assert nr.gradcheck(lambda t, k, c: ops.conv2d(t, k, strides, padding, dilation, bias=c), x, w, b)
+
+
+@pytest.mark.parametrize("size,kernel,stride", [(7, 3, 1), (7, 3, 2), (8, 3, 2), (5, 1, 3), (28, 3, 1)])
+def test_same_padding_gives_ceil_of_size_over_stride(size, kernel, stride):
+    out = ops.conv2d(nr.Tensor(np.ones((1, size, size, 1))), nr.Tensor(np.ones((kernel, kernel, 1, 1))),
+                     strides=stride, padding="same")
+    assert out.shape[1:3] == (-(-size // stride),) * 2
+
+
+@pytest.mark.parametrize("padding,stride,dilation", [("valid", 1, 1), ("same", 2, 1), ("same", 1, 2)])
+def test_conv1d_is_a_height_one_conv2d(device, rng, padding, stride, dilation):
+    x, w, b = rng.standard_normal((2, 9, 3)), rng.standard_normal((3, 3, 4)), rng.standard_normal(4)
+    out = ops.conv1d(nr.Tensor(x), nr.Tensor(w), stride, padding, dilation, bias=nr.Tensor(b))
+    ref = ops.conv2d(nr.Tensor(x[:, None]), nr.Tensor(w[None]), (1, stride), padding, (1, dilation),
+                     bias=nr.Tensor(b))
+    np.testing.assert_allclose(out.numpy(), ref.numpy()[:, 0], rtol=1e-12)
+    assert nr.gradcheck(lambda t, k, c: ops.conv1d(t, k, stride, padding, dilation, bias=c), x, w, b)
+
+
+def _sum_conv_kernel_grad(x, kh, kw, cout):
+    """d sum(conv(x, w)) / d w[a, b, c, o] = sum of x[n, i + a, j + b, c] over the output positions."""
+    ho, wo = x.shape[1] - kh + 1, x.shape[2] - kw + 1
+    grad = np.array([[x[:, a:a + ho, b:b + wo, :].sum(axis=(0, 1, 2)) for b in range(kw)] for a in range(kh)])
+    return np.repeat(grad[..., None], cout, axis=-1)
+
+
+def test_two_live_graphs_keep_their_own_workspace(rng):
+    """im2col buffers are recycled only when an op is freed: two forwards, then two backwards, stay exact."""
+    x1, x2 = rng.standard_normal((2, 6, 6, 2)), rng.standard_normal((2, 6, 6, 2))
+    w = nr.Tensor(rng.standard_normal((3, 3, 2, 3)), requires_grad=True)
+    y1, y2 = ops.conv2d(nr.Tensor(x1), w).sum(), ops.conv2d(nr.Tensor(x2), w).sum()
+    y2.backward()
+    np.testing.assert_allclose(w.grad, _sum_conv_kernel_grad(x2, 3, 3, 3), rtol=1e-12)
+    w.zero_grad()
+    ops.conv2d(nr.Tensor(rng.standard_normal((2, 6, 6, 2))), w).sum().backward()  # reuses y2's freed buffer
+    w.zero_grad()
+    y1.backward()
+    np.testing.assert_allclose(w.grad, _sum_conv_kernel_grad(x1, 3, 3, 3), rtol=1e-12)
+
+
+def test_inference_releases_the_workspace(rng):
+    from neurona.backend import workspace
+
+    workspace.clear()
+    with nr.no_grad():
+        ops.conv2d(nr.Tensor(rng.standard_normal((2, 5, 5, 1))), nr.Tensor(rng.standard_normal((3, 3, 1, 2))))
+    assert workspace._pooled_bytes > 0  # given back at once: nothing can read it
+
+
+def test_conv_errors_name_the_shapes():
+    with pytest.raises(ValueError, match=r"input has 3 channels \(shape \(1, 5, 5, 3\)\) but the kernel expects 2"):
+        ops.conv2d(nr.Tensor(np.ones((1, 5, 5, 3))), nr.Tensor(np.ones((3, 3, 2, 4))))
+    with pytest.raises(ValueError, match="4-D NHWC input"):
+        ops.conv2d(nr.Tensor(np.ones((5, 5, 3))), nr.Tensor(np.ones((3, 3, 3, 4))))
+    with pytest.raises(ValueError, match="does not fit"):
+        ops.conv2d(nr.Tensor(np.ones((1, 2, 2, 1))), nr.Tensor(np.ones((3, 3, 1, 1))))
+    with pytest.raises(ValueError, match="bias must have shape"):
+        ops.conv2d(nr.Tensor(np.ones((1, 5, 5, 1))), nr.Tensor(np.ones((3, 3, 1, 2))), bias=nr.Tensor(np.ones(3)))

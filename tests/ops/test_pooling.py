@@ -1,0 +1,74 @@
+"""Pooling: forward against a direct loop, gradients against finite differences, tie handling."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import neurona as nr
+from neurona import ops
+from neurona.ops.conv import same_padding
+
+
+def naive_pool(x, pool, strides, padding, mode):
+    """Keras semantics, one window at a time: max ignores padding; the mean counts only real cells."""
+    n, h, w, c = x.shape
+    if padding == "same":
+        (pt, pb), (pl, pr) = (same_padding(h, pool[0], strides[0], 1), same_padding(w, pool[1], strides[1], 1))
+    else:
+        pt = pb = pl = pr = 0
+    ho, wo = (h + pt + pb - pool[0]) // strides[0] + 1, (w + pl + pr - pool[1]) // strides[1] + 1
+    out = np.zeros((n, ho, wo, c))
+    for i, j in itertools.product(range(ho), range(wo)):
+        r0, c0 = i * strides[0] - pt, j * strides[1] - pl
+        window = x[:, max(r0, 0):r0 + pool[0], max(c0, 0):c0 + pool[1], :]
+        out[:, i, j] = window.max(axis=(1, 2)) if mode == "max" else window.mean(axis=(1, 2))
+    return out
+
+
+CASES = [((2, 2), None, "valid"), ((2, 3), None, "valid"), ((2, 2), (1, 1), "valid"), ((3, 3), (2, 2), "same"),
+         ((2, 2), (2, 2), "same"), ((3, 2), (1, 2), "valid")]
+
+
+@pytest.mark.parametrize("mode", ["max", "average"])
+@pytest.mark.parametrize("pool,strides,padding", CASES)
+def test_pool2d_matches_the_definition_and_gradcheck(device, mode, pool, strides, padding):
+    # distinct values, so every window has a unique maximum and finite differences are exact
+    x = np.random.default_rng(1).permutation(2 * 7 * 5 * 3).reshape(2, 7, 5, 3) / 10.0
+    op = ops.max_pool2d if mode == "max" else ops.avg_pool2d
+    out = op(nr.Tensor(x), pool, strides, padding)
+    np.testing.assert_allclose(out.numpy(), naive_pool(x, pool, strides or pool, padding, mode), rtol=1e-12)
+    assert nr.gradcheck(lambda t: op(t, pool, strides, padding), x)
+
+
+@pytest.mark.parametrize("strides", [None, (1, 1)])
+def test_max_pool_ties_pass_the_gradient_once(strides):
+    x = nr.Tensor(np.zeros((1, 4, 4, 1)), requires_grad=True)  # all ties, as after a ReLU
+    out = ops.max_pool2d(x, 2, strides)
+    out.sum().backward()
+    assert x.grad.sum() == out.size  # each window's gradient reaches exactly one input
+    if strides is None:
+        np.testing.assert_array_equal(x.grad[0, :, :, 0], [[1, 0, 1, 0], [0, 0, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]])
+
+
+def test_tiled_path_with_leftover_rows_gives_them_no_gradient():
+    x = nr.Tensor(np.arange(25.0).reshape(1, 5, 5, 1), requires_grad=True)
+    ops.max_pool2d(x, 2).sum().backward()
+    assert x.grad[0, 4, :, 0].sum() == 0 and x.grad[0, :, 4, 0].sum() == 0
+    assert x.grad.sum() == 4
+
+
+@pytest.mark.parametrize("mode", ["max", "average"])
+def test_pool1d(device, mode):
+    x = np.random.default_rng(2).permutation(2 * 9 * 3).reshape(2, 9, 3) / 5.0
+    op1, op2 = (ops.max_pool1d, ops.max_pool2d) if mode == "max" else (ops.avg_pool1d, ops.avg_pool2d)
+    np.testing.assert_allclose(op1(nr.Tensor(x), 3, 2, "same").numpy(),
+                               op2(nr.Tensor(x[:, None]), (1, 3), (1, 2), "same").numpy()[:, 0])
+    assert nr.gradcheck(lambda t: op1(t, 3, 2, "same"), x)
+
+
+def test_pool_errors():
+    with pytest.raises(ValueError, match="4-D NHWC input"):
+        ops.max_pool2d(nr.Tensor(np.ones((4, 4))))
+    with pytest.raises(ValueError, match="does not fit"):
+        ops.avg_pool2d(nr.Tensor(np.ones((1, 1, 4, 1))), 2)
