@@ -11,9 +11,12 @@ import re
 
 
 def snake_case(name):
-    """``"GlorotUniform"`` -> ``"glorot_uniform"``, ``"SGD"`` -> ``"sgd"``."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    """``"GlorotUniform"`` -> ``"glorot_uniform"``, ``"SGD"`` -> ``"sgd"``, ``"MaxPooling2D"`` -> ``"max_pooling2d"``.
+
+    Keras's rule, so that layers get Keras's default names (``conv2d``, ``conv2d_1`` ...).
+    """
+    name = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def _key(name):
