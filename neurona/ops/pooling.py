@@ -12,12 +12,14 @@ padding: the classic 2x2 pooling) the input is instead reshaped into tiles and
 reduced in one call, a measured 2-3x faster. The max gradient goes to the
 first element that attains the maximum (so a window of tied values, e.g.
 zeros after ReLU, passes its gradient once, as in TensorFlow and PyTorch);
-the average gradient is shared equally. With 'same' padding, max pooling pads with -inf and average pooling divides by the number
-of real (unpadded) cells in each window, as Keras does.
+the average gradient is shared equally. With 'same' padding, max pooling
+pads with -inf and average pooling divides by the number of real (unpadded)
+cells in each window, as Keras does.
 """
 
 from ..autograd import Function
 from ..backend import xp_of
+from ..backend.parallel import for_each_chunk
 from .conv import _pair, conv_output_size, pad_spatial, resolve_padding, window_slices
 from .convert import as_tensor
 from .shape import reshape
@@ -63,25 +65,31 @@ class MaxPool2D(_Pool2D):
         ho, wo = h // ph, w // pw
         self.x_shape, self.tiles = x.shape, (ho, wo, ph, pw)
         tiles = x[:, :ho * ph, :wo * pw, :].reshape(n, ho, ph, wo, pw, c)
-        out = tiles.max(axis=(2, 4))
-        mask = tiles == out[:, :, None, :, None, :]
-        taken = xp.zeros(out.shape, dtype=bool)
-        for a in range(ph):  # keep only the first maximum of each window, so ties pass the gradient once
-            for b in range(pw):
-                hit = mask[:, :, a, :, b, :]
-                hit &= ~taken
-                taken |= hit
-        self.mask = mask
+        out = xp.empty((n, ho, wo, c), dtype=x.dtype)
+        mask = self.mask = xp.empty(tiles.shape, dtype=bool)
+
+        def pool_chunk(s):
+            tiles[s].max(axis=(2, 4), out=out[s])
+            xp.equal(tiles[s], out[s][:, :, None, :, None, :], out=mask[s])
+            taken = xp.zeros(out[s].shape, dtype=bool)
+            for a in range(ph):  # keep only the first maximum of each window, so ties pass the gradient once
+                for b in range(pw):
+                    hit = mask[s, :, a, :, b, :]
+                    hit &= ~taken
+                    taken |= hit
+
+        for_each_chunk(n, pool_chunk, tiles)
         return out
 
     def _backward_tiled(self, g):
+        xp = xp_of(g)
         n, h, w, c = self.x_shape
         ho, wo, ph, pw = self.tiles
-        dtiles = self.mask * g[:, :, None, :, None, :]
-        if (ho * ph, wo * pw) == (h, w):
-            return dtiles.reshape(self.x_shape)
-        dx = xp_of(g).zeros(self.x_shape, dtype=g.dtype)  # rows/columns no window covers get no gradient
-        dx[:, :ho * ph, :wo * pw, :] = dtiles.reshape(n, ho * ph, wo * pw, c)
+        full = (ho * ph, wo * pw) == (h, w)
+        dx = xp.empty(self.x_shape, dtype=g.dtype) if full else xp.zeros(self.x_shape, dtype=g.dtype)
+        dtiles = dx[:, :ho * ph, :wo * pw, :].reshape(n, ho, ph, wo, pw, c)  # a view: rows no window covers stay 0
+        mask = self.mask
+        for_each_chunk(n, lambda s: xp.multiply(mask[s], g[s][:, :, None, :, None, :], out=dtiles[s]), dtiles)
         return dx
 
     def backward(self, g):
