@@ -5,6 +5,7 @@ from .base import Layer
 from .conv import Conv1D, Conv2D
 from .core import Activation, Dense, Flatten, Input, InputLayer
 from .core.reshape import Reshape
+from .normalization import BatchNormalization, GroupNormalization, InstanceNormalization, LayerNormalization
 from .pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -15,6 +16,7 @@ from .pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
+from .preprocessing import Normalization
 from .regularization import Dropout
 
 _registry = Registry("layer")
@@ -22,6 +24,8 @@ for _cls in (Activation, Dense, Flatten, InputLayer):
     _registry.register(_cls)
 for _cls in (Conv1D, Conv2D, Reshape, Dropout, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
              GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D):
+    _registry.register(_cls)
+for _cls in (BatchNormalization, LayerNormalization, GroupNormalization, InstanceNormalization, Normalization):
     _registry.register(_cls)
 
 
@@ -50,4 +54,5 @@ def deserialize(config):
 __all__ = ["Layer", "Activation", "Dense", "Flatten", "Input", "InputLayer", "register", "get", "serialize",
            "deserialize", "Conv1D", "Conv2D", "Reshape", "Dropout", "MaxPooling1D", "MaxPooling2D",
            "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
-           "GlobalMaxPooling1D", "GlobalMaxPooling2D"]
+           "GlobalMaxPooling1D", "GlobalMaxPooling2D", "BatchNormalization", "LayerNormalization",
+           "GroupNormalization", "InstanceNormalization", "Normalization"]

@@ -46,10 +46,12 @@ class Layer:
         input_shape: shape of one sample (no batch axis), for a model's first layer.
         batch_input_shape: the same with the batch axis first (Keras 2 style).
         input_dim: shorthand for ``input_shape=(input_dim,)`` (Keras 2 style).
+        activity_regularizer: penalty of the layer's output, recomputed at every call
+            (Keras 3: not divided by the batch size) and added to the model's loss.
     """
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, batch_input_shape=None,
-                 input_dim=None):
+                 input_dim=None, activity_regularizer=None):
         self.name = name or unique_name(snake_case(type(self).__name__))
         self._trainable = bool(trainable)
         self.dtype = dtype or backend.floatx()
@@ -61,6 +63,9 @@ class Layer:
         self.built = False
         self._weights = []
         self._regularized = []  # (variable, regularizer) pairs
+        self._fixed = []  # weights created non-trainable (moving statistics) stay so when the layer is unfrozen
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.activity_losses = []  # the activity penalty of the latest call (scalar Tensors)
         self.input_shape = None  # full shape with batch axis, known once built
         self.output_shape = None
 
@@ -76,6 +81,8 @@ class Layer:
         var = Variable(value.astype(dtype, copy=False), name=f"{self.name}/{name}",
                        trainable=trainable and self._trainable, initializer=init)
         self._weights.append(var)
+        if not trainable:
+            self._fixed.append(var)
         regularizer = regularizers.get(regularizer)
         if regularizer is not None:
             self._regularized.append((var, regularizer))
@@ -102,7 +109,7 @@ class Layer:
         """Freeze (False) or unfreeze (True) every weight of the layer, as for transfer learning."""
         self._trainable = bool(flag)
         for w in self._weights:
-            w.trainable = flag
+            w.trainable = flag and not any(w is fixed for fixed in self._fixed)
 
     def get_weights(self):
         """The weights as a list of NumPy arrays (copies)."""
@@ -165,7 +172,10 @@ class Layer:
             inputs = Tensor(inputs.data.astype(self.dtype))  # Keras casts inputs to the layer dtype
         if not self.built:
             self.build_for(inputs.shape)
-        return self.call(inputs, training=training)
+        outputs = self.call(inputs, training=training)
+        if self.activity_regularizer is not None:
+            self.activity_losses = [self.activity_regularizer(outputs)]
+        return outputs
 
     # ---- config ---------------------------------------------------------------------------------
     def get_config(self):
@@ -173,6 +183,8 @@ class Layer:
         config = {"name": self.name, "trainable": self._trainable, "dtype": self.dtype}
         if self.input_shape_arg is not None:
             config["input_shape"] = list(self.input_shape_arg)
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod

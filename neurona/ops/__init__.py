@@ -11,6 +11,7 @@ from .conv import conv1d, conv2d
 from .elementwise import abs, add, clip, div, exp, log, mul, neg, pow, sqrt, square, sub, where
 from .linalg import matmul
 from .losses import sigmoid_cross_entropy, softmax_cross_entropy
+from .normalization import batch_normalization, standardize
 from .pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from .reduction import max, mean, min, sum
 from .shape import concatenate, expand_dims, flatten, getitem, reshape, squeeze, stack, transpose
@@ -20,7 +21,7 @@ __all__ = [
     "max", "mean", "min", "sum", "concatenate", "expand_dims", "flatten", "getitem", "reshape", "squeeze",
     "stack", "transpose", "matmul", "elu", "gelu", "leaky_relu", "log_softmax", "relu", "selu", "sigmoid",
     "softmax", "softplus", "tanh", "sigmoid_cross_entropy", "softmax_cross_entropy", "conv1d", "conv2d",
-    "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d",
+    "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d", "batch_normalization", "standardize",
 ]
 
 

@@ -18,7 +18,8 @@ class Dense(Layer):
         kernel_initializer: initializer of the kernel (Keras default ``"glorot_uniform"``).
         bias_initializer: initializer of the bias (default ``"zeros"``).
         kernel_regularizer, bias_regularizer: penalties added to the training loss.
-        **kwargs: base Layer arguments (``name``, ``input_shape``, ``input_dim`` ...).
+        **kwargs: base Layer arguments (``name``, ``input_shape``, ``input_dim``,
+            ``activity_regularizer`` ...).
     """
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
