@@ -14,6 +14,7 @@ registry, their names resolve to the streaming classes.
 """
 
 from .. import losses as _losses
+from .auc import AUC
 from .base import Mean, MeanMetricWrapper, Metric, registry, weighted_sums
 from .classification import (
     Accuracy,
@@ -29,6 +30,8 @@ from .classification import (
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
+from .confusion import FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives
+from .f_score import F1Score, FBetaScore
 from .probabilistic import BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy
 from .regression import MeanAbsoluteError, MeanSquaredError, mean_absolute_error, mean_squared_error
 
@@ -39,7 +42,8 @@ mae = MAE = mean_absolute_error
 ALL = [
     Mean, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
     SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy,
-    SparseCategoricalCrossentropy,
+    SparseCategoricalCrossentropy, Precision, Recall, F1Score, FBetaScore, AUC, TruePositives, FalsePositives,
+    TrueNegatives, FalseNegatives,
 ]
 
 
@@ -136,7 +140,8 @@ __all__ = [
     "Metric", "Mean", "MeanMetricWrapper", "registry", "weighted_sums",
     "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
     "SparseTopKCategoricalAccuracy", "MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy",
-    "CategoricalCrossentropy", "SparseCategoricalCrossentropy",
+    "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "Precision", "Recall", "F1Score", "FBetaScore", "AUC",
+    "TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives",
     "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
     "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "mean_squared_error", "mean_absolute_error",
     "mse", "mae", "MSE", "MAE", "ALL", "get", "serialize", "deserialize", "resolve",

@@ -8,6 +8,7 @@ Example:
 """
 
 from ..registry import Registry
+from . import schedules
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
@@ -58,5 +59,5 @@ def names():
     return _registry.names()
 
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "get", "serialize",
+__all__ = ["schedules", "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "get", "serialize",
            "deserialize", "register", "names"]
