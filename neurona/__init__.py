@@ -23,6 +23,7 @@ from . import (
     layers,
     losses,
     metrics,
+    model_selection,
     models,
     ops,
     optimizers,
@@ -35,8 +36,9 @@ from .backend import floatx, get_device, seed, set_device, set_floatx
 __version__ = "0.1.0"
 
 __all__ = [
-    "activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models",
-    "ops", "optimizers", "regularizers", "utils", "Function", "GradcheckError", "Tensor", "Variable",
+    "activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses", "metrics",
+    "model_selection", "models", "ops", "optimizers", "regularizers", "utils", "Function", "GradcheckError",
+    "Tensor", "Variable",
     "enable_grad", "gradcheck", "no_grad", "floatx", "get_device", "seed", "set_device", "set_floatx",
     "__version__",
 ]

@@ -2,12 +2,24 @@
 
 from ..registry import Registry
 from .callback import Callback, CallbackList
+from .csv_logger import CSVLogger
+from .early_stopping import EarlyStopping
 from .history import History
+from .lambda_callback import LambdaCallback
+from .learning_rate_scheduler import LearningRateScheduler
+from .model_checkpoint import ModelCheckpoint
+from .monitor import MonitorCallback
 from .progbar_logger import ProgbarLogger
+from .reduce_lr_on_plateau import ReduceLROnPlateau
+from .terminate_on_nan import TerminateOnNaN
 
 _registry = Registry("callback")
-for _cls in (History, ProgbarLogger):
+for _cls in (History, ProgbarLogger, EarlyStopping, ReduceLROnPlateau, LearningRateScheduler, CSVLogger,
+             TerminateOnNaN, LambdaCallback):
     _registry.register(_cls)
+_registry.register(ModelCheckpoint)
+
+register = _registry.register
 
 
 def get(identifier):
@@ -15,4 +27,6 @@ def get(identifier):
     return _registry.get(identifier)
 
 
-__all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "get"]
+__all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "MonitorCallback", "EarlyStopping",
+           "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger", "TerminateOnNaN", "LambdaCallback",
+           "register", "get", "ModelCheckpoint"]

@@ -1,14 +1,19 @@
 """``neurona``: train and inspect networks from the command line.
 
 Subcommands:
-    demo   train a dense network on MNIST and print its test accuracy (under a minute on two cores)
-    train  train a chosen model with a chosen initializer, optimizer and schedule of epochs
+    demo     train a dense network on MNIST and print its test accuracy (under a minute on two cores)
+    train    train a chosen model with a chosen initializer, optimizer and schedule of epochs
+             (--save DIR checkpoints every epoch, --resume DIR continues a checkpointed run)
+    info     print the summary of a saved model
+    predict  run a saved model on a .npy file of inputs
 """
 
 import argparse
 import json
 import sys
 import time
+
+from . import saving_commands
 
 ARCHITECTURES = ("mlp",)
 
@@ -53,9 +58,13 @@ def run_training(args):
     model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
     if args.verbose:
         model.summary()
+    save = getattr(args, "save", None)  # train --save DIR: a checkpoint after every epoch
+    if save:
+        saving_commands.mark_preprocessing(model)
     start = time.perf_counter()
     history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
-                        validation_split=args.validation_split, verbose=args.verbose)
+                        validation_split=args.validation_split, verbose=args.verbose,
+                        callbacks=[saving_commands.save_callback(args, save)] if save else None)
     seconds = time.perf_counter() - start
     loss, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
     return history, loss, accuracy, seconds
@@ -71,7 +80,11 @@ def cmd_demo(args):
 
 
 def cmd_train(args):
-    history, loss, accuracy, seconds = run_training(args)
+    if args.resume:
+        history, loss, accuracy, seconds = saving_commands.resume_training(args, load_mnist)
+    else:
+        args.epochs = 5 if args.epochs is None else args.epochs
+        history, loss, accuracy, seconds = run_training(args)
     print(f"test accuracy: {accuracy:.4f}  test loss: {loss:.4f}  training time: {seconds:.1f}s")
     if args.history:
         record = {"args": {k: v for k, v in vars(args).items() if k != "func"}, "history": history.history,
@@ -98,14 +111,16 @@ def make_parser():
     train.add_argument("--hidden", type=int, nargs="+", default=[128], help="hidden layer sizes")
     train.add_argument("--optimizer", default="adam")
     train.add_argument("--lr", type=float, default=None, help="learning rate (optimizer default if omitted)")
-    train.add_argument("--epochs", type=int, default=5)
+    train.add_argument("--epochs", type=int, default=None, help="default 5 (with --resume: the run's own)")
     train.add_argument("--batch-size", type=int, default=128)
     train.add_argument("--validation-split", type=float, default=0.0)
     train.add_argument("--data", default="auto", choices=["auto", "full", "embedded"])
     train.add_argument("--seed", type=int, default=None)
     train.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
     train.add_argument("--history", default=None, help="write the history and test figures as JSON here")
+    saving_commands.add_train_options(train)
     train.set_defaults(func=cmd_train)
+    saving_commands.add_parsers(sub)
     return parser
 
 

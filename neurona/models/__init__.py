@@ -3,4 +3,19 @@
 from .model import Model, TrainingError
 from .sequential import Sequential
 
-__all__ = ["Model", "Sequential", "TrainingError"]
+
+def load_model(filepath, compile=True):  # noqa: A002 - Keras's argument name
+    """Load a model saved with ``model.save`` (see ``neurona.saving.load_model``)."""
+    from ..saving import load_model as _load_model  # saving sits above models
+
+    return _load_model(filepath, compile=compile)
+
+
+def model_from_json(json_string):
+    """Rebuild a model (with new weights) from ``model.to_json()``'s text."""
+    from ..saving import model_from_json as _model_from_json
+
+    return _model_from_json(json_string)
+
+
+__all__ = ["Model", "Sequential", "TrainingError", "load_model", "model_from_json"]

@@ -38,6 +38,7 @@ class Model:
         self.stop_training = False
         self.history = None
         self.built = False
+        self.preprocessing = None  # input preprocessing steps saved with the model (neurona.saving.preprocessing)
 
     # ---- weights -------------------------------------------------------------------------------
     @property
@@ -122,9 +123,11 @@ class Model:
                                "optimizer=..., loss=..., metrics=...)")
 
     def compute_loss(self, y_true, y_pred):
-        """The training objective: the compiled loss plus every weight penalty."""
+        """The training objective: the compiled loss plus every weight and activity penalty."""
         loss = self.loss(y_true, y_pred)
         for penalty in self.regularization_losses():
+            loss = loss + penalty
+        for penalty in (p for layer in self.layers for p in layer.activity_losses):  # from the latest forward pass
             loss = loss + penalty
         return loss
 
@@ -173,6 +176,31 @@ class Model:
     def predict(self, x, batch_size=None, verbose=0, callbacks=None):
         """The model's outputs for ``x`` as a NumPy array, computed batch by batch without gradients."""
         return training.predict(self, x, batch_size=batch_size, verbose=verbose, callbacks=callbacks)
+
+    # ---- saving (neurona.saving sits above models, so it is imported inside these methods) ----------------
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Save to the folder ``filepath``: ``model.json`` (architecture, compile settings) + ``model.h5``."""
+        from ..saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Write the weights to the HDF5 file ``filepath``."""
+        from ..saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, by_name=False):
+        """Load weights from an HDF5 file or a saved model folder (layers matched in order, or by name)."""
+        from ..saving import load_weights
+
+        load_weights(self, filepath, by_name=by_name)
+
+    def to_json(self, **kwargs):
+        """The architecture as JSON text; ``models.model_from_json`` rebuilds the model (with new weights)."""
+        from ..saving import to_json
+
+        return to_json(self, **kwargs)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} layers={len(self.layers)} built={self.built}>"

@@ -4,7 +4,7 @@ import numpy
 
 from .. import backend
 from ..autograd import Tensor, no_grad
-from ..callbacks import CallbackList, History, ProgbarLogger
+from ..callbacks import CallbackList, History, ProgbarLogger, TerminateOnNaN
 
 DEFAULT_BATCH_SIZE = 32  # Keras's default
 
@@ -71,8 +71,33 @@ def _verbosity(verbose):
 def _results(model, loss_total, count):
     logs = {"loss": loss_total / max(count, 1)}
     for metric in model.compiled_metrics:
-        logs[metric.name] = float(metric.result())
+        logs[metric.name] = _log_value(metric.result())
     return logs
+
+
+def _log_value(result):
+    """A metric result for the logs: a float, or a list of floats for per-class results (F1Score(average=None))."""
+    if numpy.ndim(result) == 0:
+        return float(result)
+    return [float(v) for v in backend.asnumpy(result).ravel()]
+
+
+def _train_batch(model, xb, yb, nan_guard):
+    """``model.train_step`` on one batch; with ``nan_guard`` a non-finite loss gives NaN instead of an error.
+
+    ``train_step`` raises ``TrainingError`` before a non-finite loss changes the
+    weights. With a ``TerminateOnNaN`` among the callbacks (``nan_guard``) the
+    error becomes a NaN loss in the batch logs, which that callback turns into a
+    graceful stop, keeping the weights of the last finite step (Keras's behaviour).
+    """
+    if not nan_guard:
+        return model.train_step(xb, yb)
+    from .model import TrainingError  # model.py imports this module, so its names exist only at call time
+
+    try:
+        return model.train_step(xb, yb)
+    except TrainingError:
+        return float("nan")
 
 
 def _reset_metrics(model):
@@ -108,11 +133,19 @@ def fit(model, x, y, batch_size=None, epochs=1, verbose="auto", callbacks=None, 
     steps = -(-n // batch_size)
     history = History()
     extra = [ProgbarLogger()] if verbose else []
-    cbs = CallbackList([history, *(callbacks or []), *extra], model,
+    # History after the user's callbacks, as in Keras, so it records what they add to the logs ("learning_rate")
+    cbs = CallbackList([*(callbacks or []), history, *extra], model,
                        {"epochs": epochs, "steps": steps, "verbose": verbose, "batch_size": batch_size})
     model.history = history
+    nan_guard = any(isinstance(cb, TerminateOnNaN) for cb in callbacks or ())
     model.stop_training = False
-    rng = backend.make_generator(None)
+    # The shuffling generator of this run is kept on the model so that a checkpoint saves its state; a fit resumed
+    # from that checkpoint (initial_epoch > 0) takes the restored generator (set by neurona.saving) instead of
+    # drawing a new one, and so replays the remaining epochs' shuffles exactly.
+    rng = model.__dict__.pop("_resume_shuffle_generator", None)
+    if rng is None or initial_epoch == 0:
+        rng = backend.make_generator(None)
+    model._shuffle_generator = rng
     cbs.on_train_begin()
     for epoch in range(initial_epoch, epochs):
         _reset_metrics(model)
@@ -122,7 +155,7 @@ def fit(model, x, y, batch_size=None, epochs=1, verbose="auto", callbacks=None, 
         for step, index in enumerate(_batches(n, batch_size, order)):
             cbs.on_train_batch_begin(step)
             xb, yb = x[index], y[index]
-            loss_total += model.train_step(xb, yb) * len(xb)
+            loss_total += _train_batch(model, xb, yb, nan_guard) * len(xb)
             count += len(xb)
             cbs.on_train_batch_end(step, _results(model, loss_total, count))
             if model.stop_training:
@@ -147,7 +180,7 @@ def _evaluate_arrays(model, x, y, batch_size, cbs):
         xb, yb = x[index], y[index]
         loss_total += model.test_step(xb, yb) * len(xb)
         count += len(xb)
-        cbs.on_test_batch_end(step)
+        cbs.on_test_batch_end(step, _results(model, loss_total, count))
     logs = _results(model, loss_total, count)
     cbs.on_test_end(logs)
     return logs
@@ -181,6 +214,6 @@ def predict(model, x, batch_size=None, verbose=0, callbacks=None):
         for step, index in enumerate(_batches(len(x), batch_size)):
             cbs.on_predict_batch_begin(step)
             outputs.append(backend.asnumpy(model(x[index], training=False).data))
-            cbs.on_predict_batch_end(step)
+            cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
     cbs.on_predict_end()
     return numpy.concatenate(outputs, axis=0)

@@ -1,0 +1,116 @@
+"""``ModelCheckpoint``: save the model (a resumable checkpoint) or its weights during training, as in Keras."""
+
+import numbers
+
+from .monitor import MonitorCallback
+
+
+class ModelCheckpoint(MonitorCallback):
+    """Save the model or its weights at the end of every epoch, or every ``save_freq`` batches.
+
+    ``filepath`` may contain ``str.format`` fields filled with ``epoch`` (1-based, as
+    Keras numbers epochs), ``batch`` (1-based, for batch-level saving) and any key
+    of the logs: ``"ckpt/epoch{epoch:02d}-{val_loss:.2f}"``.
+
+    With ``save_weights_only=False`` the file is a training checkpoint folder
+    (``model.json`` + ``model.h5`` with the optimizer state, the completed epoch
+    count, the random states and the history; see ``neurona.saving.checkpoint``):
+    ``neurona.saving.load_checkpoint(path)`` resumes from it, and a run resumed
+    from an end-of-epoch checkpoint ends with the same weights as an uninterrupted
+    one. With ``save_weights_only=True`` it is an HDF5 weights file for
+    ``model.load_weights``. Every write is atomic: a run killed while saving
+    leaves the previous file whole.
+
+    Args:
+        filepath: where to save (a folder, or a weights file with ``save_weights_only``).
+        monitor: the logged quantity compared by ``save_best_only``.
+        verbose: 1 prints a line at each save (and each non-improvement with ``save_best_only``).
+        save_best_only: save only when ``monitor`` improves on the best value so far (with a
+            constant ``filepath`` the file always holds the best model).
+        save_weights_only: save only the weights.
+        mode: ``"min"``, ``"max"`` or ``"auto"`` (inferred from the name of ``monitor``).
+        save_freq: ``"epoch"``, or save every that many training batches (counted across epochs).
+        initial_value_threshold: the value ``monitor`` must first beat with ``save_best_only``.
+    """
+
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
+                 mode="auto", save_freq="epoch", initial_value_threshold=None):
+        super().__init__(monitor=monitor, mode=mode)
+        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, numbers.Integral)
+                                     or save_freq <= 0):
+            raise ValueError(f"ModelCheckpoint: save_freq must be 'epoch' or a positive number of batches, "
+                             f"got {save_freq!r}")
+        self.filepath = str(filepath)
+        self.verbose = int(verbose)
+        self.save_best_only = bool(save_best_only)
+        self.save_weights_only = bool(save_weights_only)
+        self.save_freq = save_freq
+        self.initial_value_threshold = None if initial_value_threshold is None else float(initial_value_threshold)
+        self.best = self.initial_value_threshold
+        self._current_epoch = 0
+        self._batches_since_save = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        self._batches_since_save += 1
+        if self._batches_since_save >= self.save_freq:
+            self._batches_since_save = 0
+            self._save(self._current_epoch, batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_freq == "epoch":
+            self._save(epoch, None, logs)
+
+    def file_path(self, epoch, batch, logs):
+        """``filepath`` with its fields filled (``epoch`` and ``batch`` 1-based)."""
+        fields = dict(logs or {})
+        fields["epoch"] = epoch + 1
+        if batch is not None:
+            fields["batch"] = batch + 1
+        try:
+            return self.filepath.format(**fields)
+        except (KeyError, IndexError, ValueError) as error:
+            raise KeyError(f"ModelCheckpoint cannot format filepath {self.filepath!r} with epoch, batch and the logs "
+                           f"{sorted(logs or {})}: {error!r}") from None
+
+    def _save(self, epoch, batch, logs):
+        path = self.file_path(epoch, batch, logs)
+        if self.save_best_only:
+            current = self.get_monitor_value(logs)
+            if current is None:
+                return
+            best = ("-inf" if self.mode == "max" else "inf") if self.best is None else f"{self.best:.5f}"
+            if not self.is_improvement(current, self.best):
+                self._say(epoch, f"{self.monitor} did not improve from {best}")
+                return
+            self._say(epoch, f"{self.monitor} improved from {best} to {current:.5f}, saving model to {path}")
+            self.best = current
+        else:
+            self._say(epoch, f"saving model to {path}")
+        self._write(path, epoch, batch, logs)
+
+    def _write(self, path, epoch, batch, logs):
+        if self.save_weights_only:
+            self.model.save_weights(path)
+            return
+        # saving sits above callbacks in the package layers, so it is imported at the moment of use
+        from ..saving import checkpoint
+
+        completed = epoch + 1 if batch is None else epoch
+        history = checkpoint.run_history(self.model, epoch, logs) if batch is None else None
+        checkpoint.save_checkpoint(self.model, path, epoch=completed, history=history,
+                                   batch=None if batch is None else batch + 1)
+
+    def _say(self, epoch, message):
+        if self.verbose:
+            print(f"\nEpoch {epoch + 1}: {message}")
+
+    def get_config(self):
+        return {"filepath": self.filepath, "monitor": self.monitor, "verbose": self.verbose,
+                "save_best_only": self.save_best_only, "save_weights_only": self.save_weights_only,
+                "mode": self.mode, "save_freq": self.save_freq,
+                "initial_value_threshold": self.initial_value_threshold}

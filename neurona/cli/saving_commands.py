@@ -1,0 +1,134 @@
+"""``neurona info``, ``neurona predict`` and the ``--save`` / ``--resume`` options of ``neurona train``.
+
+``train --save DIR`` writes a resumable checkpoint to DIR at the end of every
+epoch (so DIR always holds the latest state, and the trained model at the end);
+``train --resume DIR`` continues that run from its last completed epoch with
+the run's own data settings, and ends with the same weights as a run that was
+never interrupted.
+"""
+
+import os
+import sys
+
+import numpy
+
+# the train arguments a resumed run takes from the checkpoint, so that it sees the same data in the same batches
+RESUMED_ARGS = ("data", "batch_size", "validation_split", "model", "init", "hidden", "optimizer", "lr", "seed")
+
+
+def add_parsers(sub):
+    """The ``info`` and ``predict`` subcommands."""
+    info = sub.add_parser("info", help="print the summary of a saved model or checkpoint")
+    info.add_argument("path", help="a folder written by model.save(), ModelCheckpoint or train --save")
+    info.set_defaults(func=cmd_info)
+
+    predict = sub.add_parser("predict", help="run a saved model on inputs stored in a .npy file")
+    predict.add_argument("path", help="a saved model folder")
+    predict.add_argument("input", help="a .npy file of inputs (raw: the model's saved preprocessing is applied)")
+    predict.add_argument("--output", default=None, help="write the predictions to this .npy file instead of printing")
+    predict.add_argument("--batch-size", type=int, default=256)
+    predict.add_argument("--no-preprocessing", action="store_true",
+                         help="the inputs are already preprocessed: skip the model's saved preprocessing steps")
+    predict.set_defaults(func=cmd_predict)
+
+
+def add_train_options(train):
+    train.add_argument("--save", default=None, metavar="DIR",
+                       help="save a resumable checkpoint to DIR after every epoch (the final model at the end)")
+    train.add_argument("--resume", default=None, metavar="DIR",
+                       help="continue the run checkpointed in DIR up to --epochs (default: the run's own)")
+
+
+def cmd_info(args):
+    from .. import saving
+
+    document = saving.peek(args.path)
+    model = saving.load_model(args.path)
+    model.summary()
+    print(f"Saved by Neurona {document.get('neurona_version', '?')} (format version {document['format_version']})")
+    if model.optimizer is not None:
+        opt = model.optimizer
+        metrics = ", ".join(m.name for m in model.compiled_metrics) or "none"
+        print(f"Compiled: optimizer {type(opt).__name__} (learning rate {opt.learning_rate:g}, {opt.iterations} steps "
+              f"taken), loss {model.loss.name}, metrics {metrics}")
+    else:
+        print("Not compiled")
+    print(f"Preprocessing: {saving.preprocessing.describe(model.preprocessing)}")
+    training = document.get("training")
+    if training:
+        logs = {k: v[-1] for k, v in training.get("history", {}).get("history", {}).items() if v}
+        last = " - ".join(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}" for k, v in logs.items())
+        print(f"Checkpoint: {training['epoch']} epochs completed" + (f"; last epoch {last}" if last else ""))
+
+
+def cmd_predict(args):
+    from .. import saving
+
+    model = saving.load_model(args.path, compile=False)
+    x = numpy.load(args.input, allow_pickle=False)  # a .npy of objects would need pickle: refused
+    if model.preprocessing and not args.no_preprocessing:
+        x = saving.preprocessing.apply(model.preprocessing, x)
+    y = model.predict(x, batch_size=args.batch_size)
+    if args.output:
+        from ..saving.atomic import atomic_file
+
+        with atomic_file(args.output) as tmp:
+            with open(tmp, "wb") as f:
+                numpy.save(f, y)
+        print(f"predictions of shape {y.shape} written to {args.output}")
+    else:
+        numpy.savetxt(sys.stdout, y.reshape(len(y), -1), fmt="%.8g")
+
+
+def save_callback(args, path):
+    """A callback writing a checkpoint (with this run's arguments) to ``path`` after every epoch."""
+    from .. import callbacks, saving
+
+    extra = {"cli_args": {k: getattr(args, k) for k in (*RESUMED_ARGS, "epochs")}}
+
+    class SaveEveryEpoch(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            history = saving.run_history(self.model, epoch, logs)
+            saving.save_checkpoint(self.model, path, epoch=epoch + 1, history=history, extra=extra)
+
+    return SaveEveryEpoch()
+
+
+def mark_preprocessing(model):
+    """Record the CLI's MNIST preprocessing (pixels / 255, flattened) in the model, for ``neurona predict``."""
+    from ..saving import preprocessing
+
+    model.preprocessing = [preprocessing.rescale(255.0), preprocessing.flatten()]
+
+
+def resume_training(args, load_mnist):
+    """Continue a checkpointed ``train --save`` run; returns (History, test loss, test accuracy, seconds)."""
+    import time
+
+    from .. import callbacks, saving
+    from ..saving.atomic import backup_path
+
+    if not os.path.isdir(args.resume) and not os.path.isdir(backup_path(args.resume)):
+        raise FileNotFoundError(f"no checkpoint to resume at {args.resume!r}")
+    ckpt = saving.load_checkpoint(args.resume)
+    saved = ckpt.extra.get("cli_args")
+    if not saved:
+        raise ValueError(f"{args.resume!r} was not written by 'neurona train --save'; its data settings are unknown")
+    for key in RESUMED_ARGS:
+        setattr(args, key, saved[key])
+    args.epochs = args.epochs if args.epochs is not None else saved["epochs"]
+    (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
+    model, start = ckpt.model, time.perf_counter()
+    if ckpt.epoch < args.epochs:
+        print(f"resuming {args.resume} at epoch {ckpt.epoch + 1}/{args.epochs}")
+        model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, initial_epoch=ckpt.epoch,
+                  validation_split=args.validation_split, verbose=args.verbose,
+                  callbacks=[save_callback(args, args.save or args.resume)])
+    else:
+        print(f"{args.resume} has already completed {ckpt.epoch} epochs (--epochs {args.epochs}): nothing to train")
+    seconds = time.perf_counter() - start
+    loss, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
+    history = callbacks.History()  # the whole run's: the checkpoint's epochs, then this run's
+    record = saving.run_history(model)
+    history.epoch, history.history = record["epoch"], record["history"]
+    return history, loss, accuracy, seconds

@@ -1,0 +1,193 @@
+"""ONNX converters of the built-in layers (registered by class name; see onnx_export.py).
+
+Each converter reads the graph tensor ``x`` (channels_last, as Neurona computes)
+and returns its output tensor. ONNX's Conv and pooling ops are channels-first
+(NCHW), so they are wrapped in Transpose nodes, and the kernel ``(kh, kw, in,
+out)`` is stored as ONNX's ``(out, in, kh, kw)``. Padding is written out
+explicitly with Neurona's own "same" split (extra pixel after), so the graph
+computes exactly what the layer does. Opset 17 (``ReduceMean`` takes ``axes``
+as an attribute).
+"""
+
+import math
+
+import numpy
+
+from .. import activations, ops
+from .onnx_export import register_converter
+
+# ---- activations -----------------------------------------------------------------------------------
+_ACTIVATIONS = {
+    "relu": lambda g, x: g.node("Relu", [x]),
+    "sigmoid": lambda g, x: g.node("Sigmoid", [x]),
+    "tanh": lambda g, x: g.node("Tanh", [x]),
+    "softplus": lambda g, x: g.node("Softplus", [x]),
+    "softmax": lambda g, x: g.node("Softmax", [x], axis=-1),
+    "log_softmax": lambda g, x: g.node("LogSoftmax", [x], axis=-1),
+    "elu": lambda g, x: g.node("Elu", [x], alpha=1.0),
+    "selu": lambda g, x: g.node("Selu", [x], alpha=ops.activation.SELU_ALPHA, gamma=ops.activation.SELU_SCALE),
+    "leaky_relu": lambda g, x: g.node("LeakyRelu", [x], alpha=0.2),  # ops.leaky_relu's default slope
+    "gelu": lambda g, x: _gelu(g, x),
+}
+
+
+def _gelu(g, x):
+    """Exact GELU, ``x * (1 + erf(x / sqrt 2)) / 2`` (the Gelu op only exists from opset 20)."""
+    erf = g.node("Erf", [g.node("Div", [x, g.constant("sqrt2", math.sqrt(2.0))])])
+    one_plus = g.node("Add", [erf, g.constant("one", 1.0)])
+    return g.node("Mul", [g.node("Mul", [x, one_plus]), g.constant("half", 0.5)])
+
+
+def apply_activation(g, fn, x, layer):
+    """The nodes of activation function ``fn`` (a registered activation) applied to ``x``."""
+    name = activations.serialize(fn)
+    if name == "linear":
+        return x
+    if name not in _ACTIVATIONS:
+        raise ValueError(f"export_onnx: layer {layer.name!r} uses activation {name!r}, which has no ONNX "
+                         f"converter; supported: linear, {', '.join(sorted(_ACTIVATIONS))}")
+    return _ACTIVATIONS[name](g, x)
+
+
+# ---- core layers -----------------------------------------------------------------------------------
+@register_converter("InputLayer")
+@register_converter("Dropout")  # inference mode: the identity
+def identity(layer, g, x):
+    return x
+
+
+@register_converter("Dense")
+def dense(layer, g, x):
+    y = g.node("MatMul", [x, g.constant(f"{layer.name}_kernel", layer.kernel.numpy())])
+    if layer.bias is not None:
+        y = g.node("Add", [y, g.constant(f"{layer.name}_bias", layer.bias.numpy())])
+    return apply_activation(g, layer.activation, y, layer)
+
+
+@register_converter("Activation")
+def activation(layer, g, x):
+    return apply_activation(g, layer.activation, x, layer)
+
+
+@register_converter("Flatten")
+def flatten(layer, g, x):
+    return g.node("Flatten", [x], axis=1)  # row-major over the NHWC sample, as Neurona's reshape
+
+
+@register_converter("Reshape")
+def reshape(layer, g, x):
+    shape = numpy.array([0, *layer.target_shape], dtype=numpy.int64)  # 0 keeps the batch size
+    return g.node("Reshape", [x, g.constant(f"{layer.name}_shape", shape)])
+
+
+# ---- convolution and pooling -------------------------------------------------------------------------
+def _to_channels_first(g, x, rank):
+    return g.node("Transpose", [x], perm=[0, rank + 1, *range(1, rank + 1)])
+
+
+def _to_channels_last(g, x, rank):
+    return g.node("Transpose", [x], perm=[0, *range(2, rank + 2), 1])
+
+
+def _pads(layer, kernel, strides, dilation):
+    """ONNX ``pads`` (all befores, then all afters) for the layer's padding on its known input size."""
+    if layer.padding == "valid":
+        return [0] * (2 * len(kernel))
+    spatial = layer.input_shape[1:-1]
+    if any(s is None for s in spatial):
+        raise ValueError(f"export_onnx: layer {layer.name!r} uses 'same' padding on inputs of unknown size "
+                         f"{layer.input_shape}; build the model for a fixed input size")
+    pairs = [ops.conv.same_padding(n, k, s, d) for n, k, s, d in zip(spatial, kernel, strides, dilation)]
+    return [p[0] for p in pairs] + [p[1] for p in pairs]
+
+
+@register_converter("BaseConv")
+def conv(layer, g, x):
+    rank = layer.rank
+    kernel = layer.kernel.numpy()  # (*kernel_size, in, out) -> ONNX (out, in, *kernel_size)
+    weight = numpy.transpose(kernel, (rank + 1, rank, *range(rank)))
+    inputs = [_to_channels_first(g, x, rank), g.constant(f"{layer.name}_kernel", weight)]
+    if layer.bias is not None:
+        inputs.append(g.constant(f"{layer.name}_bias", layer.bias.numpy()))
+    y = g.node("Conv", inputs, kernel_shape=list(layer.kernel_size), strides=list(layer.strides),
+               dilations=list(layer.dilation_rate),
+               pads=_pads(layer, layer.kernel_size, layer.strides, layer.dilation_rate))
+    return apply_activation(g, layer.activation, _to_channels_last(g, y, rank), layer)
+
+
+@register_converter("BasePooling")
+def pooling(layer, g, x):
+    rank = layer.rank
+    op = "MaxPool" if layer.mode == "max" else "AveragePool"  # AveragePool excludes padding, as Neurona does
+    y = g.node(op, [_to_channels_first(g, x, rank)], kernel_shape=list(layer.pool_size),
+               strides=list(layer.strides), pads=_pads(layer, layer.pool_size, layer.strides, (1,) * rank))
+    return _to_channels_last(g, y, rank)
+
+
+@register_converter("BaseGlobalPooling")
+def global_pooling(layer, g, x):
+    op = "ReduceMean" if layer.mode == "average" else "ReduceMax"
+    return g.node(op, [x], axes=list(range(1, layer.rank + 1)), keepdims=int(layer.keepdims))
+
+
+# ---- normalization (inference mode) ------------------------------------------------------------------
+@register_converter("BatchNormalization")
+def batch_normalization(layer, g, x):
+    """``x * a + b`` with ``a = gamma / sqrt(moving_variance + epsilon)``, ``b = beta - moving_mean * a``,
+    the same arithmetic as the layer at inference."""
+    dtype = layer.moving_variance.dtype
+    a = numpy.float32(1.0).astype(dtype) / numpy.sqrt(layer.moving_variance.numpy() + dtype.type(layer.epsilon))
+    if layer.gamma is not None:
+        a = a * layer.gamma.numpy()
+    b = -(layer.moving_mean.numpy() * a)
+    if layer.beta is not None:
+        b = b + layer.beta.numpy()
+    shape = layer._broadcast
+    y = g.node("Mul", [x, g.constant(f"{layer.name}_scale", a.reshape(shape))])
+    return g.node("Add", [y, g.constant(f"{layer.name}_shift", b.reshape(shape))])
+
+
+def _standardize(layer, g, x, axes, broadcast):
+    """``gamma * (x - mean) / sqrt(var + epsilon) + beta`` over ``axes`` (biased variance)."""
+    centered = g.node("Sub", [x, g.node("ReduceMean", [x], axes=list(axes), keepdims=1)])
+    var = g.node("ReduceMean", [g.node("Mul", [centered, centered])], axes=list(axes), keepdims=1)
+    std = g.node("Sqrt", [g.node("Add", [var, g.constant(f"{layer.name}_epsilon", layer.epsilon)])])
+    y = g.node("Div", [centered, std])
+    if layer.gamma is not None:
+        y = g.node("Mul", [y, g.constant(f"{layer.name}_gamma", layer.gamma.numpy().reshape(broadcast))])
+    if layer.beta is not None:
+        y = g.node("Add", [y, g.constant(f"{layer.name}_beta", layer.beta.numpy().reshape(broadcast))])
+    return y
+
+
+@register_converter("LayerNormalization")
+def layer_normalization(layer, g, x):
+    return _standardize(layer, g, x, layer._axes, layer._broadcast)
+
+
+@register_converter("GroupNormalization")  # InstanceNormalization is a subclass
+def group_normalization(layer, g, x):
+    shape = list(layer.input_shape)
+    axis, groups = layer._axis, layer._groups
+    if any(s is None for s in shape[1:]):
+        raise ValueError(f"export_onnx: layer {layer.name!r} needs a fixed input size, got {layer.input_shape}")
+    grouped = [0, *shape[1:axis], groups, shape[axis] // groups, *shape[axis + 1:]]
+    y = g.node("Reshape", [x, g.constant(f"{layer.name}_grouped", numpy.array(grouped, dtype=numpy.int64))])
+    y = _standardize(layer, g, y, layer._axes, layer._broadcast)
+    back = numpy.array([0, *shape[1:]], dtype=numpy.int64)
+    return g.node("Reshape", [y, g.constant(f"{layer.name}_shape", back)])
+
+
+@register_converter("Normalization")
+def input_normalization(layer, g, x):
+    """The preprocessing layer: ``(x - mean) * (1 / std)`` (or ``x * std + mean`` inverted), with
+    ``std = max(sqrt(variance), 1e-7)`` computed as the layer computes it."""
+    from ..layers.preprocessing.normalization import EPSILON
+
+    mean = layer.mean.numpy().reshape(layer._broadcast)
+    std = numpy.maximum(numpy.sqrt(layer.variance.numpy().reshape(layer._broadcast)), EPSILON)
+    if layer.invert:
+        return g.node("Add", [g.node("Mul", [x, g.constant(f"{layer.name}_std", std)]),
+                              g.constant(f"{layer.name}_mean", mean)])
+    centered = g.node("Sub", [x, g.constant(f"{layer.name}_mean", mean)])
+    return g.node("Mul", [centered, g.constant(f"{layer.name}_inverse_std", 1.0 / std)])

@@ -1,0 +1,79 @@
+"""Input preprocessing saved with a model, so raw data can be fed to a loaded model the way it was trained.
+
+``model.preprocessing`` is a list of steps, each a small JSON-safe dict, applied
+in order by ``apply`` (and by ``neurona predict``):
+
+- ``{"op": "rescale", "divisor": 255.0, "dtype": "float32"}``: ``x / divisor``, as
+  ``datasets.preprocessing.scale_pixels`` computes it;
+- ``{"op": "standardize", "mean": ..., "std": ..., "dtype": "float32"}``: ``(x - mean) / std``
+  with fitted statistics (numbers or nested lists), as ``datasets.preprocessing.standardize``;
+- ``{"op": "flatten"}``: ``(N, ...) -> (N, prod(...))``.
+
+Each step is computed by the same function that prepared the training data, so
+the results are bit-identical.
+"""
+
+import numpy
+
+from ..datasets import preprocessing as prep
+from .errors import FileFormatError
+
+OPS = {"rescale": ("divisor", "dtype"), "standardize": ("mean", "std", "dtype"), "flatten": ()}
+
+
+def rescale(divisor=255.0, dtype="float32"):
+    """The step ``x / divisor`` (pixels to [0, 1] by default)."""
+    return {"op": "rescale", "divisor": float(divisor), "dtype": str(numpy.dtype(dtype))}
+
+
+def standardize(stats, dtype="float32"):
+    """The step ``(x - mean) / std`` for ``StandardizeStats`` (or a ``(mean, std)`` pair) fitted on training data."""
+    mean, std = stats
+    return {"op": "standardize", "mean": numpy.asarray(mean, dtype=numpy.float64).tolist(),
+            "std": numpy.asarray(std, dtype=numpy.float64).tolist(), "dtype": str(numpy.dtype(dtype))}
+
+
+def flatten():
+    """The step ``(N, ...) -> (N, prod(...))``."""
+    return {"op": "flatten"}
+
+
+def validate(steps, source="preprocessing"):
+    """``steps`` as a list of checked step dicts (None stays None)."""
+    if steps is None:
+        return None
+    if not isinstance(steps, (list, tuple)):
+        raise FileFormatError(f"{source}: preprocessing must be a list of steps, got {type(steps).__name__}")
+    out = []
+    for i, step in enumerate(steps):
+        op = step.get("op") if isinstance(step, dict) else None
+        if op not in OPS:
+            raise FileFormatError(f"{source}: preprocessing step {i} is {step!r:.80}; expected a dict whose 'op' "
+                                  f"is one of {sorted(OPS)}")
+        missing = [key for key in OPS[op] if key not in step]
+        if missing:
+            raise FileFormatError(f"{source}: preprocessing step {i} ({op}) lacks {missing}")
+        out.append(dict(step))
+    return out
+
+
+def apply(steps, x):
+    """``x`` after every step of ``steps`` (a NumPy array)."""
+    for step in validate(steps) or []:
+        op = step["op"]
+        if op == "rescale":
+            dtype = numpy.dtype(step["dtype"])
+            x = numpy.asarray(x, dtype=dtype) / dtype.type(step["divisor"])
+        elif op == "standardize":
+            x, _ = prep.standardize(x, step["mean"], step["std"], dtype=step["dtype"])
+        else:
+            x = prep.flatten_images(x)
+    return x
+
+
+def describe(steps):
+    """``"rescale(/255.0) -> flatten"``, or ``"none"``."""
+    names = []
+    for step in steps or []:
+        names.append(f"rescale(/{step['divisor']})" if step["op"] == "rescale" else step["op"])
+    return " -> ".join(names) or "none"

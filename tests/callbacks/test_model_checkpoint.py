@@ -1,0 +1,97 @@
+"""ModelCheckpoint: Keras's arguments and semantics; what it writes loads back."""
+
+import json
+
+import numpy as np
+import pytest
+
+from neurona import callbacks, layers, models, saving
+
+
+def _model():
+    model = models.Sequential([layers.Input((3,)), layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _attached(model, **kwargs):
+    cb = callbacks.ModelCheckpoint(**kwargs)
+    cb.set_model(model)
+    cb.set_params({"epochs": 10, "steps": 1, "verbose": 0})
+    return cb
+
+
+def _saved_epoch(path):
+    return json.loads((path / "model.json").read_text())["training"]["epoch"]
+
+
+def test_fit_saves_every_epoch_with_formatted_names(tmp_path):
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(20, 3)).astype(np.float32), np.eye(2, dtype=np.float32)[rng.integers(0, 2, 20)]
+    model = _model()
+    history = model.fit(x, y, epochs=3, batch_size=5, validation_split=0.2, verbose=0,
+                        callbacks=[callbacks.ModelCheckpoint(str(tmp_path / "ep{epoch:02d}-{val_loss:.3f}"))])
+    expected = [f"ep{e + 1:02d}-{v:.3f}" for e, v in enumerate(history.history["val_loss"])]
+    assert sorted(p.name for p in tmp_path.iterdir()) == expected
+    last = models.load_model(tmp_path / expected[-1])
+    np.testing.assert_array_equal(last.predict(x), model.predict(x))
+
+
+def test_save_best_only_keeps_the_best_in_min_and_max_modes(tmp_path):
+    model = _model()
+    cb = _attached(model, filepath=str(tmp_path / "best"), save_best_only=True)  # monitor val_loss: min
+    for epoch, value in enumerate([0.9, 0.7, 0.8, 0.75, 0.6]):
+        cb.on_epoch_end(epoch, {"val_loss": value})
+        assert _saved_epoch(tmp_path / "best") == {0: 1, 1: 2, 2: 2, 3: 2, 4: 5}[epoch]
+    assert cb.best == 0.6
+    acc = _attached(model, filepath=str(tmp_path / "acc"), monitor="val_accuracy", save_best_only=True)
+    assert acc.mode == "max"
+    for epoch, value in enumerate([0.5, 0.4, 0.7]):
+        acc.on_epoch_end(epoch, {"val_accuracy": value})
+    assert _saved_epoch(tmp_path / "acc") == 3 and acc.best == 0.7
+
+
+def test_initial_value_threshold_must_be_beaten_first(tmp_path):
+    cb = _attached(_model(), filepath=str(tmp_path / "best"), save_best_only=True, initial_value_threshold=0.5)
+    cb.on_epoch_end(0, {"val_loss": 0.6})
+    assert not (tmp_path / "best").exists()
+    cb.on_epoch_end(1, {"val_loss": 0.4})
+    assert _saved_epoch(tmp_path / "best") == 2
+
+
+def test_missing_monitor_warns_and_skips(tmp_path):
+    cb = _attached(_model(), filepath=str(tmp_path / "best"), save_best_only=True)
+    with pytest.warns(UserWarning, match="val_loss"):
+        cb.on_epoch_end(0, {"loss": 0.3})
+    assert not (tmp_path / "best").exists()
+
+
+def test_save_weights_only_writes_a_weights_file(tmp_path):
+    model = _model()
+    cb = _attached(model, filepath=str(tmp_path / "w{epoch}.weights.h5"), save_weights_only=True)
+    cb.on_epoch_end(0, {"val_loss": 1.0})
+    twin = _model()
+    twin.load_weights(tmp_path / "w1.weights.h5")
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), twin.get_weights()))
+    with pytest.raises(saving.FileFormatError, match="is a file"):
+        models.load_model(tmp_path / "w1.weights.h5")
+
+
+def test_verbose_messages(tmp_path, capsys):
+    cb = _attached(_model(), filepath=str(tmp_path / "best"), save_best_only=True, verbose=1)
+    cb.on_epoch_end(0, {"val_loss": 0.5})
+    cb.on_epoch_end(1, {"val_loss": 0.7})
+    out = capsys.readouterr().out
+    assert f"Epoch 1: val_loss improved from inf to 0.50000, saving model to {tmp_path / 'best'}" in out
+    assert "Epoch 2: val_loss did not improve from 0.50000" in out
+
+
+def test_arguments_are_checked(tmp_path):
+    with pytest.raises(ValueError, match="save_freq must be 'epoch' or a positive number of batches, got 0"):
+        callbacks.ModelCheckpoint(str(tmp_path / "x"), save_freq=0)
+    with pytest.raises(ValueError, match="mode"):
+        callbacks.ModelCheckpoint(str(tmp_path / "x"), mode="best")
+    cb = _attached(_model(), filepath=str(tmp_path / "{val_acc:.2f}"))
+    with pytest.raises(KeyError, match=r"cannot format filepath.*val_acc"):
+        cb.on_epoch_end(0, {"val_loss": 0.5})
+    assert cb.get_config()["save_freq"] == "epoch"

@@ -1,0 +1,88 @@
+"""export_onnx: the graph passes onnx's checker and onnxruntime reproduces Neurona's predictions within 1e-5."""
+
+import numpy as np
+import pytest
+
+from neurona import layers, models, saving
+from neurona.layers import Layer
+
+onnx = pytest.importorskip("onnx", reason="the onnx extra is not installed: pip install 'neurona[onnx]'")
+
+
+def _run(path, x):
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed: pip install 'neurona[onnx]'")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {"input": x})[0]
+
+
+def _check_matches(model, x, path):
+    proto = saving.export_onnx(model, path)
+    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+    assert [i.name for i in proto.graph.input] == ["input"] and [o.name for o in proto.graph.output] == ["output"]
+    expected = model.predict(x)
+    got = _run(path, x)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
+    return proto
+
+
+def test_zoo_models_match_onnxruntime(zoo, kind, tmp_path):
+    model = zoo.build(kind)
+    x, y = zoo.data(model)
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0)  # moving statistics and weights away from their init
+    _check_matches(model, x, tmp_path / "m.onnx")
+
+
+def test_every_activation(tmp_path):
+    names = ["linear", "relu", "sigmoid", "tanh", "softplus", "elu", "selu", "leaky_relu", "gelu", "log_softmax",
+             "softmax"]
+    model = models.Sequential([layers.Input((6,)), layers.Dense(6)] + [layers.Activation(n) for n in names])
+    x = 3 * np.random.default_rng(0).normal(size=(10, 6)).astype(np.float32)
+    _check_matches(model, x, tmp_path / "act.onnx")
+
+
+def test_strided_same_padding_and_odd_sizes(tmp_path):
+    """'same' padding with an odd total pads one more pixel after, as Neurona (and TensorFlow) do."""
+    model = models.Sequential([
+        layers.Input((9, 7, 3)),
+        layers.Conv2D(4, 3, strides=2, padding="same", activation="relu"),
+        layers.MaxPooling2D(2, padding="same"),
+        layers.Conv2D(2, (2, 1), padding="valid"),
+        layers.AveragePooling2D((1, 2), strides=1, padding="same"),
+        layers.Flatten(), layers.Dense(3)])
+    x = np.random.default_rng(1).normal(size=(5, 9, 7, 3)).astype(np.float32)
+    proto = _check_matches(model, x, tmp_path / "cnn.onnx")
+    assert [n.op_type for n in proto.graph.node].count("Transpose") == 8  # NHWC <-> NCHW around 4 ops
+
+
+def test_dropout_is_the_identity_and_batch_size_is_symbolic(tmp_path):
+    model = models.Sequential([layers.Input((4,)), layers.Dense(4), layers.Dropout(0.5), layers.Dense(2)])
+    proto = saving.export_onnx(model, tmp_path / "d.onnx")
+    assert "Dropout" not in {n.op_type for n in proto.graph.node}
+    assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+    for n in (1, 7):
+        x = np.random.default_rng(n).normal(size=(n, 4)).astype(np.float32)
+        np.testing.assert_allclose(_run(tmp_path / "d.onnx", x), model.predict(x), rtol=0, atol=1e-5)
+
+
+def test_layers_without_a_converter_fail_clearly_and_converters_can_be_registered(tmp_path):
+    class Doubler(Layer):
+        def call(self, inputs, training=None):
+            return inputs * 2.0
+
+    model = models.Sequential([layers.Input((3,)), Doubler(name="twice"), layers.Dense(2)])
+    with pytest.raises(ValueError, match=r"no ONNX converter for layer 'twice' \(Doubler\).*register_converter"):
+        saving.export_onnx(model, tmp_path / "x.onnx")
+    assert not (tmp_path / "x.onnx").exists()
+
+    @saving.register_converter("Doubler")
+    def doubler(layer, graph, x):
+        return graph.node("Mul", [x, graph.constant("two", 2.0)])
+
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    _check_matches(model, x, tmp_path / "x.onnx")
+
+
+def test_unbuilt_model_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="not built"):
+        saving.export_onnx(models.Sequential([layers.Dense(2)]), tmp_path / "x.onnx")
