@@ -31,3 +31,15 @@ def test_seed_keras_program_trains_with_only_the_import_changed(capsys):
 def test_backprop_steps_by_hand_learn():
     accuracy = _load("backprop_steps.py")["main"](epochs=2)
     assert accuracy > 0.85  # chance is 0.10; plain SGD reaches ~0.87 after two epochs on the subset
+
+
+def test_regularization_example_builds_its_table(tmp_path):
+    out = tmp_path / "table.md"
+    results = _load("regularization.py")["main"](
+        ["--seeds", "0", "--epochs", "2", "--train", "300", "--val", "300", "--variants", "baseline",
+         "dropout 0.5", "early stopping", "--output", str(out)])
+    assert set(results) == {"baseline", "dropout 0.5", "early stopping"}
+    for runs in results.values():
+        assert 0.5 < runs[0]["train"] <= 1.0 and runs[0]["gap"] == runs[0]["train"] - runs[0]["val"]
+    text = out.read_text()
+    assert "| dropout 0.5 |" in text and "Training set 300 images" in text
