@@ -1,8 +1,8 @@
 """``BaseConv``: what Conv1D and Conv2D share (config, kernel and bias, shape checks)."""
 
-from ... import activations, initializers, ops, regularizers
+from ... import ops
 from ...ops.conv import conv_output_size, resolve_padding
-from ..base import Layer
+from ..kernel_layer import KernelLayer
 
 
 def _tuple(value, rank, name):
@@ -12,7 +12,7 @@ def _tuple(value, rank, name):
     return values
 
 
-class BaseConv(Layer):
+class BaseConv(KernelLayer):
     """A ``rank``-D convolution layer, channels_last, with Keras's arguments and defaults.
 
     The kernel has shape ``kernel_size + (input_channels, filters)``: Keras's
@@ -25,7 +25,9 @@ class BaseConv(Layer):
     def __init__(self, filters, kernel_size, strides=1, padding="valid", dilation_rate=1, activation=None,
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, data_format="channels_last", **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
+                         bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+                         bias_regularizer=bias_regularizer, **kwargs)
         if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
             raise ValueError(f"{type(self).__name__} filters must be a positive integer, got {filters!r}")
         if data_format != "channels_last":
@@ -41,13 +43,6 @@ class BaseConv(Layer):
             raise ValueError(f"{type(self).__name__}: strides > 1 cannot be combined with dilation_rate > 1 "
                              "(as in Keras)")
         self.padding = padding.lower()
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel = self.bias = None
 
     def _expected(self, channels="C"):
         return "(batch, " + ", ".join(["size"] * self.rank) + f", {channels})"
@@ -62,10 +57,7 @@ class BaseConv(Layer):
                              f"got shape {tuple(input_shape)}")
 
     def build(self, input_shape):
-        shape = self.kernel_size + (input_shape[-1], self.filters)
-        self.kernel = self.add_weight("kernel", shape, self.kernel_initializer, self.kernel_regularizer)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer, self.bias_regularizer)
+        self.build_kernel(self.kernel_size + (input_shape[-1], self.filters), self.filters)
 
     def compute_output_shape(self, input_shape):
         spatial = input_shape[1:-1]
@@ -95,10 +87,4 @@ class BaseConv(Layer):
             "strides": list(self.strides),
             "padding": self.padding,
             "dilation_rate": list(self.dilation_rate),
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
         }

@@ -1,0 +1,44 @@
+"""``KernelLayer``: the arguments every layer with a kernel and a bias shares (Dense, Conv1D, Conv2D)."""
+
+from .. import activations, initializers, regularizers
+from .base import Layer
+
+
+class KernelLayer(Layer):
+    """A layer computing ``activation(f(inputs, kernel) + bias)``: resolves and serializes those arguments once.
+
+    Args:
+        activation: name, function or None (linear).
+        use_bias: add a bias vector.
+        kernel_initializer, bias_initializer: initializers (names, objects or callables).
+        kernel_regularizer, bias_regularizer: penalties added to the training loss.
+        **kwargs: base Layer arguments.
+    """
+
+    def __init__(self, activation=None, use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel = self.bias = None
+
+    def build_kernel(self, kernel_shape, bias_units):
+        """Create ``kernel`` (and ``bias`` of ``bias_units`` when used) with the layer's initializers."""
+        self.kernel = self.add_weight("kernel", kernel_shape, self.kernel_initializer, self.kernel_regularizer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (bias_units,), self.bias_initializer, self.bias_regularizer)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+        }
