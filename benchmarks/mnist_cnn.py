@@ -10,7 +10,8 @@ Two modes:
   ``--profile`` adds where Neurona's step time goes (cProfile, top functions).
 
     NEURONA_DATA_DIR=../shared/data python benchmarks/mnist_cnn.py speed [--steps 40] [--rounds 3]
-    NEURONA_DATA_DIR=../shared/data python benchmarks/mnist_cnn.py accuracy [--epochs 12]
+    NEURONA_DATA_DIR=../shared/data python benchmarks/mnist_cnn.py accuracy [--epochs 12] [--seed 0]
+    NEURONA_DATA_DIR=../shared/data python benchmarks/mnist_cnn.py accuracy --framework pytorch [--seed 0]
 """
 
 import argparse
@@ -95,7 +96,34 @@ def speed(args):
         pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
 
 
+def torch_accuracy(args):
+    """The same recipe in PyTorch: the reference for what 12 epochs of it reach on this data."""
+    import torch
+
+    (x_train, y_train), (x_test, y_test) = mnist_cnn.load()
+    torch.manual_seed(args.seed)
+    model = torch_model()
+    opt = torch.optim.Adadelta(model.parameters(), lr=1.0, rho=0.95, eps=1e-7)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    tx, ty = torch.from_numpy(x_train.transpose(0, 3, 1, 2).copy()), torch.from_numpy(y_train.argmax(1))
+    vx, vy = torch.from_numpy(x_test.transpose(0, 3, 1, 2).copy()), y_test.argmax(1)
+    start = time.perf_counter()
+    for epoch in range(args.epochs):
+        model.train()
+        for idx in torch.randperm(len(tx)).split(BATCH):
+            opt.zero_grad()
+            loss_fn(model(tx[idx]), ty[idx]).backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            acc = float((model(vx).argmax(1).numpy() == vy).mean())
+        print(f"pytorch epoch {epoch + 1}: test accuracy {acc:.4f}", flush=True)
+    print(f"pytorch {args.epochs} epochs: test accuracy {acc:.4f}, {(time.perf_counter() - start) / 60:.1f} min")
+
+
 def accuracy(args):
+    if args.framework == "pytorch":
+        return torch_accuracy(args)
     nr.seed(args.seed)
     start = time.perf_counter()
     loss, acc = mnist_cnn.main(args.epochs, args.history, verbose=args.verbose)
@@ -115,6 +143,8 @@ def main():
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--history", default="runs/mnist_cnn_history.json")
     a.add_argument("--verbose", type=int, default=2)
+    a.add_argument("--framework", default="neurona", choices=["neurona", "pytorch"],
+                   help="pytorch trains the same recipe in PyTorch, as a reference")
     args = parser.parse_args()
     speed(args) if args.mode == "speed" else accuracy(args)
 
