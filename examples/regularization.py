@@ -16,6 +16,7 @@ the gap between them, and the test accuracy of the final (or restored) weights, 
 
 import argparse
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -122,10 +123,11 @@ def main(argv=None):
     text = table(results)
     print("\n" + text)
     if args.output:
+        command = "NEURONA_DATA_DIR=../shared/data python examples/regularization.py " + " ".join(argv or sys.argv[1:])
         header = (f"Training set {args.train} images, validation {args.val}, {args.epochs} epochs at most, batch "
                   f"{args.batch_size}, seeds {args.seeds}; mean ± std over seeds ({time.perf_counter() - start:.0f} s)")
         with open(args.output, "w") as f:
-            f.write(f"{header}\n\n{text}\n")
+            f.write(f"# Regularization on a small MNIST training set\n\nCommand: `{command}`\n\n{header}\n\n{text}\n")
     return results
 
 
