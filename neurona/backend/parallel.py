@@ -12,11 +12,14 @@ than it saves, and CuPy arrays run on the GPU as they are. Set
 ``NEURONA_NUM_THREADS`` to change the number of threads (1 turns this off).
 """
 
+import contextlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy
+
+from . import blas
 
 MIN_ELEMENTS = 1 << 18
 
@@ -47,14 +50,40 @@ def for_each_chunk(n, fn, array):
     ``out[s] = x[s] * 2``). ``array`` (any array of the work) decides: a CuPy
     array or one smaller than ``MIN_ELEMENTS`` runs as a single call.
     """
+    map_chunks(n, fn, array)
+
+
+def map_chunks(n, fn, array, blas_work=False):
+    """``[fn(s) for s in slices]`` over slices ``s`` that split ``range(n)``, in parallel when worthwhile.
+
+    Like ``for_each_chunk``, and returns each call's result in slice order
+    (e.g. partial sums to be added up by the caller). With ``blas_work=True``
+    ``fn`` calls BLAS: the slices then run in parallel only while BLAS can be
+    held to one thread (``blas.single_threaded``), so that the cores are not
+    oversubscribed; otherwise ``fn`` gets the whole range and BLAS keeps its
+    own threads.
+    """
     workers = num_threads()
     if workers < 2 or n < 2 or array.size < MIN_ELEMENTS or not isinstance(array, numpy.ndarray):
-        fn(slice(0, n))
-        return
+        return [fn(slice(0, n))]
+    if blas_work and not blas.available():
+        return [fn(slice(0, n))]
     k = min(workers, n)
     bounds = [n * i // k for i in range(k + 1)]
     slices = [slice(bounds[i], bounds[i + 1]) for i in range(k)]
-    futures = [_executor(workers).submit(fn, s) for s in slices[1:]]
-    fn(slices[0])  # the calling thread does its share
-    for future in futures:
-        future.result()  # re-raises a worker's exception here
+    region = blas.single_threaded() if blas_work else contextlib.nullcontext()
+    with region:
+        futures = [_executor(workers).submit(fn, s) for s in slices[1:]]
+        results, error = [], None
+        try:
+            results.append(fn(slices[0]))  # the calling thread does its share
+        except BaseException as exc:  # wait for the workers before raising: they write the same outputs
+            error = exc
+        for future in futures:
+            try:
+                results.append(future.result())
+            except BaseException as exc:
+                error = error or exc
+    if error is not None:
+        raise error
+    return results

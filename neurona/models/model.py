@@ -10,6 +10,7 @@ import math
 from .. import losses, optimizers
 from .. import metrics as metrics_lib
 from ..autograd import Tensor, no_grad
+from ..backend import blas
 from . import summary as summary_lib
 from . import training
 
@@ -133,6 +134,10 @@ class Model:
 
     def train_step(self, x, y):
         """One gradient step on a batch; returns the loss value (a float) and updates the metrics."""
+        with blas.single_threaded():  # our threads share out the products (see backend/blas.py)
+            return self._train_step(x, y)
+
+    def _train_step(self, x, y):
         y_pred = self(x, training=True)
         loss = self.compute_loss(y, y_pred)
         value = float(loss.data)
@@ -150,7 +155,7 @@ class Model:
 
     def test_step(self, x, y):
         """Loss value (a float) on a batch without training; updates the metrics."""
-        with no_grad():
+        with no_grad(), blas.single_threaded():
             y_pred = self(x, training=False)
             value = float(self.compute_loss(y, y_pred).data)
         self._update_metrics(y, y_pred)

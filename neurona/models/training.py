@@ -4,6 +4,7 @@ import numpy
 
 from .. import backend
 from ..autograd import Tensor, no_grad
+from ..backend import blas
 from ..callbacks import CallbackList, History, ProgbarLogger, TerminateOnNaN
 
 DEFAULT_BATCH_SIZE = 32  # Keras's default
@@ -210,7 +211,7 @@ def predict(model, x, batch_size=None, verbose=0, callbacks=None):
     cbs = CallbackList(callbacks or [], model, {"verbose": verbose, "steps": -(-len(x) // batch_size)})
     cbs.on_predict_begin()
     outputs = []
-    with no_grad():
+    with no_grad(), blas.single_threaded():  # our threads share out the products (see backend/blas.py)
         for step, index in enumerate(_batches(len(x), batch_size)):
             cbs.on_predict_batch_begin(step)
             outputs.append(backend.asnumpy(model(x[index], training=False).data))

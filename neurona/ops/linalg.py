@@ -2,6 +2,7 @@
 
 from ..autograd import Function
 from ..backend import xp_of
+from ..backend.parallel import map_chunks
 from .convert import as_tensors
 from .shape import reshape
 
@@ -15,13 +16,29 @@ class MatMul(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        return a @ b
+        return _product(a, b)
 
     def backward(self, g):
         xp = xp_of(g)
-        da = g @ xp.swapaxes(self.b, -1, -2) if self.needs_input_grad[0] else None
-        db = xp.swapaxes(self.a, -1, -2) @ g if self.needs_input_grad[1] else None
+        da = _product(g, xp.swapaxes(self.b, -1, -2)) if self.needs_input_grad[0] else None
+        db = _product(xp.swapaxes(self.a, -1, -2), g) if self.needs_input_grad[1] else None
         return da, db
+
+
+def _product(a, b):
+    """``a @ b``; a large 2-D NumPy product is split into row blocks, one per core (single-threaded BLAS each).
+
+    Row blocks of the output are independent products, so the result is the
+    same however many blocks there are; see ``backend.blas`` for why the
+    framework's own threads, not BLAS's, share out the cores.
+    """
+    if a.ndim != 2 or b.ndim != 2:
+        return a @ b
+    xp = xp_of(a, b)
+    out = xp.empty((a.shape[0], b.shape[1]), dtype=xp.result_type(a, b))
+    largest = max((a, b, out), key=lambda array: array.size)  # decides whether splitting pays
+    map_chunks(a.shape[0], lambda rows: xp.matmul(a[rows], b, out=out[rows]), largest, blas_work=True)
+    return out
 
 
 def matmul(a, b):

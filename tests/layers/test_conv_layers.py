@@ -57,6 +57,31 @@ def test_conv_gradients_through_the_layer(rng):
                         layer.kernel, layer.bias, x)
 
 
+@pytest.mark.parametrize("layer_class,input_shape", [(layers.Conv2D, (2, 6, 5, 3)), (layers.Conv1D, (2, 9, 3))])
+def test_relu_layers_use_the_fused_op_with_the_same_results(monkeypatch, rng, layer_class, input_shape):
+    """activation="relu" goes into the convolution op (one pass); outputs and gradients are those of
+    the same layer without activation followed by a separate ReLU."""
+    from neurona.ops import conv
+
+    seen = []
+    original = conv.Conv2D.forward
+    monkeypatch.setattr(conv.Conv2D, "forward", lambda self, *a, **k: seen.append(k["activation"]) or
+                        original(self, *a, **k))
+    nr.set_floatx("float64")
+    x = rng.standard_normal(input_shape)
+    fused, plain = layer_class(4, 3, activation="relu"), layer_class(4, 3)
+    fused.build_for((None,) + input_shape[1:])
+    plain.build_for((None,) + input_shape[1:])
+    plain.set_weights(fused.get_weights())
+    out_fused, out_plain = fused(x), nr.ops.relu(plain(x))
+    assert seen == ["relu", None]
+    np.testing.assert_allclose(out_fused.numpy(), out_plain.numpy(), rtol=1e-12)
+    (out_fused * out_fused).sum().backward()
+    (out_plain * out_plain).sum().backward()
+    for a, b in zip(fused.weights, plain.weights):
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-12)
+
+
 def test_wrong_channels_or_rank_name_the_layer_and_expected_shape():
     layer = layers.Conv2D(8, 3, name="conv_a")
     layer(np.ones((1, 6, 6, 3), np.float32))

@@ -109,3 +109,61 @@ def test_conv_errors_name_the_shapes():
         ops.conv2d(nr.Tensor(np.ones((1, 2, 2, 1))), nr.Tensor(np.ones((3, 3, 1, 1))))
     with pytest.raises(ValueError, match="bias must have shape"):
         ops.conv2d(nr.Tensor(np.ones((1, 5, 5, 1))), nr.Tensor(np.ones((3, 3, 1, 2))), bias=nr.Tensor(np.ones(3)))
+
+
+@pytest.mark.parametrize("case", CASES[:4], ids=range(4))
+def test_fused_relu_equals_relu_after_the_convolution(device, rng, case):
+    x_shape, w_shape, strides, padding, dilation = case
+    x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[-1])
+    g = rng.standard_normal(ops.conv2d(nr.Tensor(x), nr.Tensor(w), strides, padding, dilation).shape)
+
+    def run(fused):
+        xt, wt, bt = (nr.Tensor(a, requires_grad=True) for a in (x, w, b))
+        if fused:
+            out = ops.conv2d(xt, wt, strides, padding, dilation, bias=bt, activation="relu")
+        else:
+            out = ops.relu(ops.conv2d(xt, wt, strides, padding, dilation, bias=bt))
+        out.backward(nr.Tensor(g))
+        return out.numpy(), xt.grad, wt.grad, bt.grad
+
+    for got, want in zip(run(True), run(False)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert (run(True)[0] == 0).any()  # the ReLU did cut something, so the mask was exercised
+    assert nr.gradcheck(lambda t, k, c: ops.conv2d(t, k, strides, padding, dilation, bias=c, activation="relu"),
+                        x, w, b)
+
+
+def _conv_grads(x, w, b, g, **kwargs):
+    xt, wt, bt = (nr.Tensor(a, requires_grad=True) for a in (x, w, b))
+    out = ops.conv2d(xt, wt, bias=bt, **kwargs)
+    out.backward(nr.Tensor(g))
+    return [out.numpy(), xt.grad, wt.grad, bt.grad]
+
+
+@pytest.mark.parametrize("padding,strides", [("same", 1), ("valid", 2)])
+def test_pieces_and_threads_give_the_whole_batch_result(monkeypatch, rng, padding, strides):
+    """Split into pieces of one image shared among threads, the op equals the one-piece product; and the
+    same pieces give bit-identical results whatever the number of threads."""
+    from neurona.backend import parallel
+    from neurona.ops import conv
+
+    x, w, b = rng.standard_normal((11, 7, 6, 3)), rng.standard_normal((3, 3, 3, 4)), rng.standard_normal(4)
+    g = rng.standard_normal(ops.conv2d(nr.Tensor(x), nr.Tensor(w), strides, padding).shape)
+    kwargs = dict(strides=strides, padding=padding, activation="relu")
+    whole = _conv_grads(x, w, b, g, **kwargs)
+    monkeypatch.setattr(conv, "PIECE_BYTES", 1)  # one image per piece
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
+    by_threads = {}
+    for threads in ("1", "2", "3"):
+        monkeypatch.setenv("NEURONA_NUM_THREADS", threads)
+        by_threads[threads] = _conv_grads(x, w, b, g, **kwargs)
+    for got, want in zip(by_threads["2"], whole):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    for threads in ("2", "3"):
+        for got, want in zip(by_threads[threads], by_threads["1"]):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_unknown_fused_activation_is_refused():
+    with pytest.raises(ValueError, match=r"activation must be one of \(None, 'relu'\)"):
+        ops.conv2d(nr.Tensor(np.ones((1, 5, 5, 1))), nr.Tensor(np.ones((3, 3, 1, 2))), activation="tanh")

@@ -44,3 +44,25 @@ def test_input_without_grad_gets_none(rng):
 def test_matmul_gradcheck_random_shapes(n, k, m, batch):
     rng = np.random.default_rng(n * 100 + k * 10 + m)
     assert nr.gradcheck(ops.matmul, rng.standard_normal(batch + (n, k)), rng.standard_normal((k, m)))
+
+
+@pytest.mark.parametrize("threads", ["2", "3"])
+def test_row_blocks_on_threads_equal_one_product(monkeypatch, rng, threads):
+    """Large 2-D products are split into row blocks across threads: the same bits as one product."""
+    from neurona.backend import parallel
+
+    a, b = rng.standard_normal((13, 9)).astype(np.float32), rng.standard_normal((9, 5)).astype(np.float32)
+    g = rng.standard_normal((13, 5)).astype(np.float32)
+
+    def run():
+        at, bt = nr.Tensor(a, requires_grad=True), nr.Tensor(b, requires_grad=True)
+        out = ops.matmul(at, bt)
+        out.backward(nr.Tensor(g))
+        return out.numpy(), at.grad, bt.grad
+
+    whole = run()
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
+    monkeypatch.setenv("NEURONA_NUM_THREADS", threads)
+    for got, want, ref in zip(run(), whole, (a @ b, g @ b.T, a.T @ g)):
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_allclose(got, ref, rtol=1e-5)

@@ -75,9 +75,10 @@ class BaseConv(KernelLayer):
             raise ValueError(f"layer {self.name!r} ({type(self).__name__}) expects inputs of shape "
                              f"{self._expected(channels)}, got {inputs.shape}")
         conv = ops.conv2d if self.rank == 2 else ops.conv1d
+        fused = self.activation is ops.relu  # the op applies a ReLU piece by piece, in cache
         out = conv(inputs, self.kernel, strides=self.strides, padding=self.padding,
-                   dilation_rate=self.dilation_rate, bias=self.bias)
-        return self.activation(out)
+                   dilation_rate=self.dilation_rate, bias=self.bias, activation="relu" if fused else None)
+        return out if fused else self.activation(out)
 
     def get_config(self):
         return {

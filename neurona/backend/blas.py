@@ -1,0 +1,109 @@
+"""How many threads NumPy's BLAS uses, so that our own threads can take the cores instead.
+
+A convolution over a batch is many independent pieces (one per group of
+images). Run as one large product, OpenBLAS splits each product over the cores
+but the im2col copies and the gradient scatter around it stay on one core and
+stream tens of megabytes through memory. Run piece by piece, one piece per
+core with single-threaded BLAS, every step of a piece works on data that is
+still in that core's cache, and all the work, not only the products, runs on
+every core (measured on the MNIST CNN's second convolution in
+``benchmarks/mnist_cnn.py``).
+
+OpenBLAS keeps one process-wide thread count, so ``single_threaded()`` lowers
+it for the duration of a region and restores it afterwards (nested and
+concurrent regions are counted, and the last one out restores). A training,
+evaluation or prediction step runs inside one region as a whole, not just its
+convolutions: after a multi-threaded product, OpenBLAS's idle threads keep
+spinning on the cores for a while, and a parallel region starting then ran
+30 ms slower (a (128, 9216) x (9216, 128) product before the MNIST CNN's
+second-layer backward pass: 72 ms against 42). Inside a step, large 2-D
+products are split among our threads instead (``ops.linalg``). The
+library is the one NumPy loaded: the ``scipy_openblas`` build that NumPy's
+wheels bundle, or a system OpenBLAS. With any other BLAS (MKL, Accelerate) or
+none found, ``available()`` is False and callers keep BLAS's own threading.
+"""
+
+import contextlib
+import ctypes
+import glob
+import os
+import threading
+
+import numpy
+
+# (setter, getter) symbol pairs, as exported by NumPy's bundled OpenBLAS and by a plain OpenBLAS
+_SYMBOLS = (
+    ("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
+    ("scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"),
+    ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
+    ("openblas_set_num_threads", "openblas_get_num_threads"),
+)
+
+_lock = threading.Lock()
+_state = {"loaded": False, "set": None, "get": None, "depth": 0, "saved": None}
+
+
+def _candidate_libraries():
+    """Paths of OpenBLAS libraries NumPy may have loaded: its wheel's bundled copy, then the process's maps."""
+    root = os.path.dirname(numpy.__file__)
+    paths = glob.glob(os.path.join(root + ".libs", "*openblas*")) + glob.glob(os.path.join(root, ".dylibs",
+                                                                                          "*openblas*"))
+    try:
+        with open("/proc/self/maps") as maps:  # Linux: whatever OpenBLAS is mapped into this process
+            paths += sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line})
+    except OSError:
+        pass
+    return paths
+
+
+def _load():
+    if _state["loaded"]:
+        return
+    _state["loaded"] = True
+    if os.environ.get("NEURONA_BLAS_CONTROL", "1") == "0":
+        return
+    for path in _candidate_libraries():
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for set_name, get_name in _SYMBOLS:
+            setter, getter = getattr(lib, set_name, None), getattr(lib, get_name, None)
+            if setter is not None and getter is not None:
+                setter.argtypes, setter.restype, getter.restype = [ctypes.c_int], None, ctypes.c_int
+                _state["set"], _state["get"] = setter, getter
+                return
+
+
+def available():
+    """Whether NumPy's BLAS thread count can be changed (OpenBLAS found; ``NEURONA_BLAS_CONTROL=0`` says no)."""
+    with _lock:
+        _load()
+        return _state["set"] is not None
+
+
+def num_threads():
+    """BLAS's current thread count, or None when it cannot be read."""
+    with _lock:
+        _load()
+        return _state["get"]() if _state["get"] is not None else None
+
+
+@contextlib.contextmanager
+def single_threaded():
+    """Run the body with BLAS on one thread (a no-op when ``available()`` is False)."""
+    with _lock:
+        _load()
+        if _state["set"] is not None:
+            if _state["depth"] == 0:
+                _state["saved"] = _state["get"]()
+                _state["set"](1)
+            _state["depth"] += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            if _state["set"] is not None:
+                _state["depth"] -= 1
+                if _state["depth"] == 0:
+                    _state["set"](_state["saved"])
