@@ -3,7 +3,8 @@
 Times ``ops.conv2d(x, w, bias=b, activation="relu")`` (forward, then backward
 to the input, kernel and bias) on the MNIST CNN's two convolutions, and
 PyTorch's ``relu(conv2d(x, w, b))`` on the same data (NCHW, its layout), and
-prints milliseconds and the ratio. ``--no-fuse`` times the unfused
+prints milliseconds and the ratio. Neurona runs inside ``blas.single_threaded()``
+as a training step does (see ``neurona/backend/blas.py``). ``--no-fuse`` times the unfused
 ``relu(conv2d(...))`` instead; ``NEURONA_BLAS_CONTROL=0`` times the fallback
 that leaves BLAS its own threads.
 
@@ -35,13 +36,17 @@ def median_ms(fn, reps):
 
 def neurona_step(x, w, b, g, fuse, input_grad):
     def run():
+        with blas.single_threaded():
+            step()
+
+    def step():
         xt = nr.Tensor(x, requires_grad=input_grad)
         wt, bt = nr.Tensor(w, requires_grad=True), nr.Tensor(b, requires_grad=True)
         out = ops.conv2d(xt, wt, bias=bt, activation="relu") if fuse else ops.relu(ops.conv2d(xt, wt, bias=bt))
         out.backward(g)
 
     def forward():
-        with nr.no_grad():
+        with nr.no_grad(), blas.single_threaded():
             ops.conv2d(nr.Tensor(x), nr.Tensor(w), bias=nr.Tensor(b), activation="relu")
 
     return forward, run

@@ -111,15 +111,16 @@ class Conv2D(Function):
                        conv_output_size(wd, kw, strides[1], dilation[1], padding[1]))
         rows = self.out_hw[0] * self.out_hw[1]  # output rows per image
         out = xp.empty((n * rows, cout), dtype=xp.result_type(x, w))
+        self.has_bias = b is not None
         wmat = w.reshape(kh * kw * c, cout)
+        if self.has_bias:  # cols carries a column of ones, so the product adds the bias
+            wmat = xp.concatenate([wmat, b.reshape(1, cout).astype(wmat.dtype)])
 
         def forward_pieces(pieces):
             cols = self._take_cols(xp)
             for piece in self._images(pieces):
                 o = out[piece.start * rows:piece.stop * rows]
                 xp.matmul(self._im2col(piece, cols), wmat, out=o)
-                if b is not None:
-                    o += b
                 if self.relu:
                     xp.maximum(o, 0, out=o)
             workspace.give(cols)
@@ -141,6 +142,8 @@ class Conv2D(Function):
         dxpad = xp.empty(self.xpad_shape, dtype=g.dtype) if need_x else None
         w_taps = xp.ascontiguousarray(self.w.transpose(0, 1, 3, 2)) if need_x else None  # (k_h, k_w, C_out, C_in)
 
+        k = self.w.shape[0] * self.w.shape[1] * self.w.shape[2]
+
         def backward_pieces(pieces):
             cols = self._take_cols(xp) if need_w else None
             masked = workspace.take((self.piece_images * rows, cout), g.dtype, xp) if self.relu else None
@@ -150,8 +153,11 @@ class Conv2D(Function):
                 gp = g2[piece.start * rows:piece.stop * rows]
                 if self.relu:
                     gp = xp.multiply(gp, y2[piece.start * rows:piece.stop * rows] > 0, out=masked[:len(gp)])
-                dw = self._im2col(piece, cols).T @ gp if need_w else None
-                partials.append((dw, gp.sum(axis=0) if need_b else None))
+                if need_w:  # with a bias, the last row of cols^T @ gp (from the ones column) is its gradient
+                    dwb = self._im2col(piece, cols).T @ gp
+                    partials.append((dwb[:k], dwb[k] if need_b else None))
+                else:
+                    partials.append((None, gp.sum(axis=0) if need_b else None))
                 if need_x:
                     self._scatter_input_grad(gp, w_taps, dxpad[piece], tap[:len(gp)])
             for buffer in (cols, masked, tap):
@@ -191,11 +197,16 @@ class Conv2D(Function):
             yield slice(k * size, min((k + 1) * size, n))
 
     def _take_cols(self, xp):
+        """A piece's cols buffer, ``(rows, k_h k_w C_in)``, plus a last column of ones when there is a bias."""
         kh, kw, c, _ = self.w.shape
-        return workspace.take((self.piece_images, *self.out_hw, kh, kw, c), self.xpad.dtype, xp)
+        rows, k = self.piece_images * self.out_hw[0] * self.out_hw[1], kh * kw * c
+        cols = workspace.take((rows, k + self.has_bias), self.xpad.dtype, xp)
+        if self.has_bias:
+            cols[:, k] = 1
+        return cols
 
     def _im2col(self, piece, cols):
-        """Copy the receptive fields of the images in ``piece`` into ``cols``; returns its (rows, k_h k_w C) view."""
+        """Copy the receptive fields of the images in ``piece`` into ``cols``; returns the rows it filled."""
         xp = xp_of(self.xpad)
         x = self.xpad[piece]
         kh, kw, c, _ = self.w.shape
@@ -204,9 +215,11 @@ class Conv2D(Function):
         windows = xp.lib.stride_tricks.as_strided(x, shape=(len(x), ho, wo, kh, kw, c),
                                                   strides=(sn, sh_ * sh, sw_ * sw, sh_ * dh, sw_ * dw, sc),
                                                   writeable=False)
-        cols = cols[:len(x)]
-        xp.copyto(cols, windows)
-        return cols.reshape(len(x) * ho * wo, kh * kw * c)
+        filled = cols[:len(x) * ho * wo]
+        fields = filled[:, :kh * kw * c]
+        fields.shape = windows.shape  # assigning .shape raises rather than copy: the copy must land in cols
+        xp.copyto(fields, windows)
+        return filled
 
     def _scatter_input_grad(self, gp, w_taps, dx, tap):
         """dx (one piece of the padded input gradient) = sum over taps of gp @ w[a, b]^T on the fields they read."""

@@ -21,9 +21,11 @@ float32 array), and temporaries go to scratch buffers reused across steps.
 
 import math
 import numbers
+import threading
 
 from .. import backend
 from ..autograd import Tensor
+from ..backend.parallel import for_each_chunk
 
 # Moments of weights whose gradient stays zero (e.g. those fed by MNIST's always-black border pixels) decay
 # geometrically (x 0.9 per Adam step) into the subnormal range, where x86 arithmetic is about 50x slower: on the
@@ -101,7 +103,7 @@ class Optimizer:
         self.name = name if name is not None else owner.lower()
         self.iterations = 0
         self._records = {}  # id(variable) -> [variable, slots dict, use weight decay]; holding it keeps id stable
-        self._buffers = {}  # (shape, dtype, xp, index) -> scratch array, shared by same-shaped variables
+        self._buffers = {}  # (shape, dtype, xp, index, thread) -> scratch array, shared by same-shaped variables
         self._exclude_ids = set()
         self._exclude_names = ()
 
@@ -132,6 +134,10 @@ class Optimizer:
     def _prepare_step(self, lr, step):
         """Compute per-step Python-float constants (e.g. bias corrections) once per step (override)."""
 
+    #: True when ``update_step`` treats every element on its own (no norms or other reductions over the
+    #: variable): large variables are then updated slice by slice on every core. Subclasses opt in.
+    elementwise = False
+
     def update_step(self, grad, var_array, lr, slots):
         """Update ``var_array`` and ``slots`` in place from ``grad`` (same shape and dtype) (override)."""
         raise NotImplementedError(f"{type(self).__name__} must implement update_step")
@@ -141,8 +147,10 @@ class Optimizer:
         return tuple(self._create_slots(backend.get_xp().zeros((1,), dtype="float32")))
 
     def _buffer(self, like, index=0):
-        """A scratch array shaped like ``like``, reused across steps and variables (contents undefined)."""
-        key = (like.shape, like.dtype, type(like), index)
+        """A scratch array shaped like ``like``, reused across steps and variables (contents undefined).
+
+        Each thread has its own (updates of slices of one variable run on several threads)."""
+        key = (like.shape, like.dtype, type(like), index, threading.get_ident())
         buf = self._buffers.get(key)
         if buf is None:
             buf = self._buffers[key] = backend.xp_of(like).empty_like(like)
@@ -233,10 +241,23 @@ class Optimizer:
             data = var.data
             if decay is not None and rec[2]:
                 data *= decay
-            update(grad, data, lr, rec[1])
+            self._update(update, grad, data, lr, rec[1])
         self.iterations += 1
         if self.iterations % FLUSH_EVERY == 0:
             self._flush_tiny_slots()
+
+    def _update(self, update, grad, data, lr, slots):
+        """``update(grad, data, lr, slots)``; for an elementwise rule on large arrays, over flat slices on
+        every core (each slice is an independent update, so the result is the same)."""
+        arrays = (grad, data, *slots.values())
+        if not self.elementwise or not all(getattr(a, "flags", None) is not None and a.flags.c_contiguous
+                                           for a in arrays):
+            update(grad, data, lr, slots)
+            return
+        flat_grad, flat_data = grad.reshape(-1), data.reshape(-1)
+        flat_slots = {name: arr.reshape(-1) for name, arr in slots.items()}
+        for_each_chunk(flat_data.size, lambda s: update(flat_grad[s], flat_data[s], lr,
+                                                        {k: v[s] for k, v in flat_slots.items()}), flat_data)
 
     def _flush_tiny_slots(self):
         """Zero slot values too small to matter before they decay into slow subnormal arithmetic."""

@@ -32,6 +32,8 @@ class RMSprop(Optimizer):
         **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm, name (see ``Optimizer``).
     """
 
+    elementwise = True
+
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
         self.rho = check_float("rho", rho, 0.0, 1.0, high_open=True, owner="RMSprop")

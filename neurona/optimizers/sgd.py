@@ -35,6 +35,8 @@ class SGD(Optimizer):
         >>> opt = SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
     """
 
+    elementwise = True
+
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
         self.momentum = check_float("momentum", momentum, 0.0, 1.0, owner="SGD")

@@ -319,3 +319,40 @@ def test_slots_never_decay_into_subnormal_numbers():
     # once the moment is gone the weight stops moving; flushing changed nothing visible
     np.testing.assert_array_equal(var.numpy(), before)
     assert (opt.slots(var)["momentum"] == 0).all()
+
+
+@pytest.mark.parametrize("cls,kwargs", CONFIGS, ids=IDS)
+def test_updates_on_threads_equal_one_update(monkeypatch, cls, kwargs):
+    """Elementwise rules update large variables in flat slices on several threads: the same bits."""
+    from neurona.backend import parallel
+
+    def three_steps():
+        rng = np.random.default_rng(0)
+        variables, opt = make_variables(rng), cls(**kwargs)
+        for _ in range(3):
+            set_grads(variables, rng)
+            opt.apply(variables)
+        return [v.numpy() for v in variables]
+
+    serial = three_steps()
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
+    monkeypatch.setenv("NEURONA_NUM_THREADS", "3")
+    assert cls.elementwise
+    for got, want in zip(three_steps(), serial):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_rule_that_is_not_elementwise_sees_the_whole_variable(monkeypatch):
+    """A custom optimizer (elementwise not declared) may use norms: it always gets the whole array."""
+    from neurona.backend import parallel
+
+    class UnitStep(optimizers.Optimizer):
+        def update_step(self, grad, var_array, lr, slots):
+            var_array -= lr * grad / np.linalg.norm(grad)
+
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
+    monkeypatch.setenv("NEURONA_NUM_THREADS", "3")
+    var = nr.Variable(np.zeros(6, dtype="float32"))
+    var.grad = np.full(6, 2.0, dtype="float32")
+    UnitStep(learning_rate=1.0).apply([var])
+    np.testing.assert_allclose(np.linalg.norm(var.numpy()), 1.0, rtol=1e-6)
