@@ -32,6 +32,7 @@ CASES = [  # input shape, kernel shape, strides, padding, dilation
     ((1, 9, 9, 1), (2, 3, 1, 2), 1, "valid", (2, 3)),
     ((2, 5, 5, 2), (1, 1, 2, 3), 1, "valid", 1),
     ((1, 6, 5, 2), (3, 3, 2, 2), 3, "same", 1),
+    ((1, 5, 5, 11), (3, 3, 11, 2), 1, "same", 1),  # kw * C >= TAPWISE_BELOW: the whole-field im2col copy
 ]
 
 
