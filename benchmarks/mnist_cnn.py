@@ -7,17 +7,17 @@ Two modes:
 - ``speed``: times ``--steps`` training steps of Neurona (``model.train_step``) and of the same network in
   PyTorch (same layers, Adadelta, cross-entropy, dropout, batch 128) in turn, several rounds, on the same
   batches, and prints milliseconds per step, the extrapolated epoch time and the ratio Neurona / PyTorch.
-  ``--profile`` adds where Neurona's step time goes (cProfile, top functions).
+  ``--profile`` adds where Neurona's step time goes (wall-clock time per op and in the optimizer).
 
     NEURONA_DATA_DIR=../shared/data python benchmarks/mnist_cnn.py speed [--steps 40] [--rounds 3]
     NEURONA_DATA_DIR=../shared/data python benchmarks/mnist_cnn.py accuracy [--epochs 12] [--seed 0]
     NEURONA_DATA_DIR=../shared/data python benchmarks/mnist_cnn.py accuracy --framework pytorch [--seed 0]
+    NEURONA_DATA_DIR=../shared/data python benchmarks/mnist_cnn.py accuracy --framework keras [--seed 0]
 """
 
 import argparse
-import cProfile
+import collections
 import pathlib
-import pstats
 import statistics
 import sys
 import time
@@ -88,12 +88,59 @@ def speed(args):
               f"{steps_per_epoch} steps")
     print(f"ratio neurona / pytorch = {med['neurona'] / med['pytorch']:.2f}  (target <= 1.0)")
     if args.profile:
-        profiler = cProfile.Profile()
-        profiler.enable()
-        neurona_steps()
-        profiler.disable()
-        print(f"\nwhere Neurona's time goes ({args.steps} steps):")
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+        print(f"\nwhere Neurona's step goes (wall-clock ms per step, mean of {args.steps} steps):")
+        for name, ms in op_profile(model, neurona_steps, args.steps):
+            print(f"  {name:32s} {ms:6.1f}")
+
+
+def op_profile(model, run_steps, steps):
+    """Wall-clock time per op (forward and backward separately) and in the optimizer, per step.
+
+    Wraps every ``Function`` subclass's ``forward``/``backward`` and the optimizer's ``apply`` with
+    timers for one run of ``run_steps``, then restores them. Work an op hands to other threads is
+    inside its wall-clock time; "everything else" is Python, dropout masks, the loss and metrics.
+    """
+    from neurona.autograd import Function
+
+    totals = collections.defaultdict(float)
+    patched = []
+
+    def timed(owner, attr, label):
+        original = getattr(owner, attr)
+        patched.append((owner, attr, original))
+
+        def wrapper(*a, **k):
+            start = time.perf_counter()
+            try:
+                return original(*a, **k)
+            finally:
+                totals[label] += time.perf_counter() - start
+        setattr(owner, attr, wrapper)
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    for cls in set(subclasses(Function)):
+        for attr in ("forward", "backward"):
+            if attr in vars(cls):
+                timed(cls, attr, f"{cls.__name__}.{attr}")
+    timed(model.optimizer, "apply", f"{type(model.optimizer).__name__}.apply (optimizer)")
+    start = time.perf_counter()
+    try:
+        run_steps()
+    finally:
+        for owner, attr, original in reversed(patched):
+            if isinstance(owner, type):
+                setattr(owner, attr, original)
+            else:
+                delattr(owner, attr)  # the instance attribute hid the class's method
+    total = time.perf_counter() - start
+    rows = sorted(((k, v / steps * 1e3) for k, v in totals.items() if v / steps >= 5e-5), key=lambda kv: -kv[1])
+    rows.append(("everything else", (total - sum(totals.values())) / steps * 1e3))
+    rows.append(("total", total / steps * 1e3))
+    return rows
 
 
 def torch_accuracy(args):
@@ -121,9 +168,42 @@ def torch_accuracy(args):
     print(f"pytorch {args.epochs} epochs: test accuracy {acc:.4f}, {(time.perf_counter() - start) / 60:.1f} min")
 
 
+def keras_accuracy(args):
+    """The same program in Keras 3 itself (its initializers, Adadelta and loss; on PyTorch unless
+    ``KERAS_BACKEND`` says otherwise): the reference for what this recipe reaches."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+
+    (x_train, y_train), (x_test, y_test) = mnist_cnn.load()
+    keras.utils.set_random_seed(args.seed)
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+        keras.layers.Conv2D(64, (3, 3), activation="relu"),
+        keras.layers.MaxPooling2D(pool_size=(2, 2)),
+        keras.layers.Dropout(0.25),
+        keras.layers.Flatten(),
+        keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dropout(0.5),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.Adadelta(learning_rate=1.0),
+                  metrics=["accuracy"])
+    start = time.perf_counter()
+    model.fit(x_train, y_train, batch_size=BATCH, epochs=args.epochs, verbose=args.verbose,
+              validation_data=(x_test, y_test))
+    acc = model.evaluate(x_test, y_test, verbose=0)[1]
+    print(f"keras {keras.__version__} ({keras.backend.backend()}) {args.epochs} epochs: test accuracy {acc:.4f}, "
+          f"{(time.perf_counter() - start) / 60:.1f} min")
+
+
 def accuracy(args):
     if args.framework == "pytorch":
         return torch_accuracy(args)
+    if args.framework == "keras":
+        return keras_accuracy(args)
     nr.seed(args.seed)
     start = time.perf_counter()
     loss, acc = mnist_cnn.main(args.epochs, args.history, verbose=args.verbose)
@@ -143,8 +223,9 @@ def main():
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--history", default="runs/mnist_cnn_history.json")
     a.add_argument("--verbose", type=int, default=2)
-    a.add_argument("--framework", default="neurona", choices=["neurona", "pytorch"],
-                   help="pytorch trains the same recipe in PyTorch, as a reference")
+    a.add_argument("--framework", default="neurona", choices=["neurona", "pytorch", "keras"],
+                   help="pytorch or keras (pip install keras; KERAS_BACKEND defaults to torch) trains the same "
+                        "recipe there, as a reference")
     args = parser.parse_args()
     speed(args) if args.mode == "speed" else accuracy(args)
 

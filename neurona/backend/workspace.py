@@ -1,13 +1,13 @@
 """A pool of large scratch arrays reused across training steps.
 
-Convolution's im2col matrix is tens of megabytes per batch. A fresh array of
-that size is mapped from the operating system at every step and each of its
-pages faults on first touch, which cost more than the copy itself (measured:
-50 ms for a fresh im2col of a (128, 26, 26, 32) batch with a 3x3 kernel, 8 ms
-into a reused buffer). ``take`` hands out a buffer of a given shape and dtype,
-reusing one returned earlier by ``give``. An op gives its buffer back only when
-nothing can read it anymore (when the op itself is freed), so a buffer is never
-shared by two live graphs.
+A fresh array of several megabytes is mapped from the operating system and
+each of its pages faults on first touch, which can cost more than the work
+done in it (measured: 50 ms for a fresh batch-sized im2col of a
+(128, 26, 26, 32) batch with a 3x3 kernel, 8 ms into a reused buffer).
+Convolution's per-piece buffers (im2col, masked gradients, per-tap products)
+come from here. ``take`` hands out a buffer of a given shape and dtype,
+reusing one returned earlier by ``give``. A buffer is given back only when
+nothing can read it anymore, so it is never shared by two users at once.
 """
 
 import threading

@@ -17,19 +17,22 @@ the second being ``k_h k_w`` products added onto strided slices of the input
 gradient (which also sums the contributions of overlapping fields).
 
 Both passes run over pieces of a few images (``PIECE_BYTES`` of ``cols``, so a
-piece stays in a core's cache from the im2col copy to the product that reads
-it), one piece per core at a time with single-threaded BLAS
+piece stays near the core from the im2col copy to the product that reads it),
+one piece per core at a time with single-threaded BLAS
 (``backend.parallel.map_chunks``). Against one batch-sized ``cols`` with
 multi-threaded BLAS, the MNIST CNN's second layer (a (128, 26, 26, 32) batch,
-3x3x32x64 kernel) went from 28 to 14 ms forward and from 52 to 36 ms backward
-(``benchmarks/conv_layer.py``). ``cols`` is rebuilt in the backward pass rather
-than kept, so memory is a few pieces, not a batch's ``cols`` (85 MB there).
-Per-piece partial sums of ``dL/dw`` are added in piece order, so the result
-does not depend on the number of threads.
+3x3x32x64 kernel, ReLU) went from 28.5 to 15.4 ms forward and from 52 to 38 ms
+backward (``benchmarks/conv_layer.py`` and the same op timed alone). ``cols``
+is rebuilt in the backward pass rather than kept, so memory is a few pieces,
+not a batch's ``cols`` (85 MB there). Per-piece partial sums of ``dL/dw`` are
+added in piece order, so the result does not depend on the number of threads.
 
-An optional epilogue fuses the bias and a ReLU into each piece while it is
-in cache (``activation="relu"``); the backward pass then masks the incoming
-gradient piece by piece with ``y > 0``, the ReLU derivative.
+With a bias, ``cols`` carries an extra column of ones and the kernel matrix
+the bias as an extra row: the product adds the bias, and the same row of
+``cols^T @ dL/dy`` is the bias gradient (no separate passes for either). An
+optional ReLU (``activation="relu"``) is applied to each piece while it is in
+cache; the backward pass then masks the incoming gradient piece by piece with
+``y > 0``, the ReLU derivative.
 """
 
 from ..autograd import Function
