@@ -18,9 +18,9 @@ Run: python benchmarks/batchnorm_step.py [--repeats 15] [--threads 1]
 """
 
 import argparse
-import time
 
 import numpy as np
+from timing import median_ms
 
 import neurona as nr
 from neurona import layers
@@ -60,15 +60,6 @@ def torch_step(torch, bn, x_nchw, dy_nchw):
     return y, x.grad, bn.weight.grad, bn.bias.grad
 
 
-def median_time(step, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
@@ -100,9 +91,9 @@ def main():
 
     t_ours, t_torch, t_numpy = [], [], []
     for _ in range(args.repeats):  # interleaved, so that machine noise hits all three alike
-        t_ours.append(median_time(lambda: neurona_step(layer, x, dy), 1))
-        t_torch.append(median_time(lambda: torch_step(torch, bn, x_t, dy_t), 1))
-        t_numpy.append(median_time(lambda: numpy_step(x, dy, gamma, beta), 1))
+        t_ours.append(median_ms(lambda: neurona_step(layer, x, dy), 1) / 1e3)
+        t_torch.append(median_ms(lambda: torch_step(torch, bn, x_t, dy_t), 1) / 1e3)
+        t_numpy.append(median_ms(lambda: numpy_step(x, dy, gamma, beta), 1) / 1e3)
     t_ours, t_torch, t_numpy = (float(np.median(t)) for t in (t_ours, t_torch, t_numpy))
     print(f"BatchNormalization forward + backward, {SHAPE} float32, median of {args.repeats}")
     print(f"largest relative difference between the implementations: {worst:.1e}")

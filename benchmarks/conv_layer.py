@@ -12,26 +12,15 @@ that leaves BLAS its own threads.
 """
 
 import argparse
-import statistics
-import time
 
 import numpy as np
+from timing import median_ms
 
 import neurona as nr
 from neurona import ops
 from neurona.backend import blas
 
 LAYERS = {"conv1 (28x28x1 -> 32)": ((28, 28, 1), 32), "conv2 (26x26x32 -> 64)": ((26, 26, 32), 64)}
-
-
-def median_ms(fn, reps):
-    fn()
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
 
 
 def neurona_step(x, w, b, g, fuse, input_grad):
@@ -90,12 +79,12 @@ def main():
         g = rng.standard_normal((args.batch, h - 2, w_ - 2, filters), dtype=np.float32)
         input_grad = c > 1  # the first layer's input is the data: no gradient, as in training
         nf, nstep = neurona_step(x, w, b, g, not args.no_fuse, input_grad)
-        line = f"{name}: neurona forward {median_ms(nf, args.reps):6.1f} ms  forward+backward " \
-               f"{median_ms(nstep, args.reps):6.1f} ms"
+        line = f"{name}: neurona forward {median_ms(nf, args.reps, warmup=1):6.1f} ms  forward+backward " \
+               f"{median_ms(nstep, args.reps, warmup=1):6.1f} ms"
         if torch is not None:
             tf, tstep = torch_step(x, w, b, g, input_grad)
-            t_fwd, t_step = median_ms(tf, args.reps), median_ms(tstep, args.reps)
-            n_step = median_ms(nstep, args.reps)
+            t_fwd, t_step = median_ms(tf, args.reps, warmup=1), median_ms(tstep, args.reps, warmup=1)
+            n_step = median_ms(nstep, args.reps, warmup=1)
             line += f" | pytorch forward {t_fwd:6.1f} ms  forward+backward {t_step:6.1f} ms | " \
                     f"ratio (forward+backward, re-timed) {n_step / t_step:.2f}"
         print(line)

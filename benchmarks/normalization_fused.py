@@ -13,9 +13,9 @@ Run: python benchmarks/normalization_fused.py [--repeats 9]
 """
 
 import argparse
-import time
 
 import numpy as np
+from timing import median_ms
 
 import neurona as nr
 from neurona import ops
@@ -39,15 +39,6 @@ def step(fn, x, gamma, beta, axes, dy):
     out = fn(*tensors, axes)
     out.backward(dy)
     return out.data, tensors[0].grad
-
-
-def median_ms(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)) * 1e3
 
 
 def main():

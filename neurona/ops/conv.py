@@ -234,10 +234,11 @@ class Conv2D(Function):
 
     def _scatter_input_grad(self, gp, w_taps, dx, tap):
         """dx (one piece of the padded input gradient) = sum over taps of gp @ w[a, b]^T on the fields they read."""
+        matmul = xp_of(gp).matmul
         dx[...] = 0
         for a, b, region in window_slices(self.w.shape[:2], self.strides, self.dilation, self.out_hw):
-            xp_of(gp).matmul(gp, w_taps[a, b], out=tap)
-            dx[region] += tap.reshape(dx[region].shape)
+            field = dx[region]  # a view: adding into it adds into dx
+            field += matmul(gp, w_taps[a, b], out=tap).reshape(field.shape)
 
     def _unpad(self, dxpad):
         (pt, _), (pl, _) = self.pad
