@@ -33,6 +33,18 @@ def test_dropout_gradient_flows_only_through_kept_units():
     np.testing.assert_array_equal(x.grad, out.numpy())  # d(out)/dx = mask / keep = out for x = 1
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_dropout_mask_is_the_seeded_draw_thresholded_in_the_input_dtype(dtype, rng):
+    # the mask is built in place over the draw when the dtypes agree (float32, float64) and by a copy
+    # otherwise (float16, drawn in float32): either way keep = draw >= rate, scaled by 1 / (1 - rate)
+    x = rng.standard_normal((6, 7, 5)).astype(dtype)
+    out = layers.Dropout(0.4, seed=11, dtype=np.dtype(dtype).name)(x, training=True).numpy()
+    draw = np.random.default_rng(11).random(x.shape, dtype=np.float64 if dtype == np.float64 else np.float32)
+    expected = x * ((draw >= 0.4).astype(dtype) * dtype(1 / 0.6))
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out, expected)
+
+
 def test_dropout_seeds_and_noise_shape():
     x = np.ones((4, 3, 3, 2), np.float32)
     a = layers.Dropout(0.5, seed=7)(x, training=True).numpy()

@@ -4,6 +4,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import neurona as nr
 from neurona import ops
@@ -49,6 +51,46 @@ def test_max_pool_ties_pass_the_gradient_once(strides):
     assert x.grad.sum() == out.size  # each window's gradient reaches exactly one input
     if strides is None:
         np.testing.assert_array_equal(x.grad[0, :, :, 0], [[1, 0, 1, 0], [0, 0, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]])
+
+
+def first_max_gradient(x, pool, g):
+    """The max-pool gradient by definition: each non-overlapping window's g goes to its first (row-major)
+    maximum; rows and columns no window covers get nothing."""
+    dx = np.zeros_like(x)
+    (ph, pw), (ho, wo) = pool, g.shape[1:3]
+    for n, i, j, c in itertools.product(*map(range, (x.shape[0], ho, wo, x.shape[3]))):
+        window = x[n, i * ph:(i + 1) * ph, j * pw:(j + 1) * pw, c]
+        a, b = np.unravel_index(np.argmax(window), window.shape)  # argmax returns the first maximum
+        dx[n, i * ph + a, j * pw + b, c] = g[n, i, j, c]
+    return dx
+
+
+@settings(max_examples=40, deadline=None)
+@given(pool=st.sampled_from([(2, 2), (2, 3), (3, 3), (1, 2)]), extra=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+       seed=st.integers(0, 2**31 - 1))
+def test_tiled_max_pool_with_many_ties_routes_each_gradient_to_the_first_maximum(pool, extra, seed):
+    # values drawn from {0, 1, 2} tie often, in every position of the window
+    rng = np.random.default_rng(seed)
+    h, w = 2 * pool[0] + extra[0], 2 * pool[1] + extra[1]
+    x = rng.integers(0, 3, size=(2, h, w, 3)).astype(np.float64)
+    t = nr.Tensor(x, requires_grad=True)
+    out = ops.max_pool2d(t, pool)
+    g = rng.standard_normal(out.shape)
+    out.backward(g)
+    np.testing.assert_array_equal(out.numpy(), naive_pool(x, pool, pool, "valid", "max"))
+    np.testing.assert_array_equal(t.grad, first_max_gradient(x, pool, g))
+
+
+def test_tiled_max_pool_on_several_threads_matches_the_definition():
+    # a batch large enough for the pool to be split across threads (backend.parallel.MIN_ELEMENTS)
+    rng = np.random.default_rng(5)
+    x = np.maximum(rng.integers(-2, 3, size=(8, 24, 24, 64)), 0).astype(np.float32)
+    t = nr.Tensor(x, requires_grad=True)
+    out = ops.max_pool2d(t, 2)
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    out.backward(g)
+    np.testing.assert_array_equal(out.numpy(), naive_pool(x, (2, 2), (2, 2), "valid", "max"))
+    np.testing.assert_array_equal(t.grad, first_max_gradient(x, (2, 2), g))
 
 
 def test_tiled_path_with_leftover_rows_gives_them_no_gradient():
