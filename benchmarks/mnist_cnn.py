@@ -8,8 +8,10 @@ Two modes:
   PyTorch (same layers, Adadelta, cross-entropy, dropout, batch 128) in turn, several rounds, on the same
   batches, and prints milliseconds per step, the extrapolated epoch time and the ratio Neurona / PyTorch.
   ``--profile`` adds where Neurona's step time goes (wall-clock time per op and in the optimizer).
+  ``--keras`` adds Keras 3 itself (``train_on_batch`` on its PyTorch backend; ``pip install keras``) as a
+  third column, for users who compare with Keras.
 
-    NEURONA_DATA_DIR=../shared/data python benchmarks/mnist_cnn.py speed [--steps 40] [--rounds 3]
+    NEURONA_DATA_DIR=../shared/data python benchmarks/mnist_cnn.py speed [--steps 40] [--rounds 3] [--keras]
     NEURONA_DATA_DIR=../shared/data python benchmarks/mnist_cnn.py accuracy [--epochs 12] [--seed 0]
     NEURONA_DATA_DIR=../shared/data python benchmarks/mnist_cnn.py accuracy --framework pytorch [--seed 0]
     NEURONA_DATA_DIR=../shared/data python benchmarks/mnist_cnn.py accuracy --framework keras [--seed 0]
@@ -42,6 +44,30 @@ def torch_model():
         torch.nn.ReLU(), torch.nn.Dropout(0.5), torch.nn.Linear(128, 10))
 
 
+def keras_model(seed=0):
+    """The Keras example's model and optimizer in Keras 3 (on PyTorch unless ``KERAS_BACKEND`` says otherwise)."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+        keras.layers.Conv2D(64, (3, 3), activation="relu"),
+        keras.layers.MaxPooling2D(pool_size=(2, 2)),
+        keras.layers.Dropout(0.25),
+        keras.layers.Flatten(),
+        keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dropout(0.5),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.Adadelta(learning_rate=1.0),
+                  metrics=["accuracy"])
+    return model
+
+
 def speed(args):
     import torch
 
@@ -69,24 +95,36 @@ def speed(args):
             tloss(tmodel(tx[i]), ty[i]).backward()
             topt.step()
 
+    runners = {"neurona": neurona_steps, "pytorch": torch_steps}
+    if args.keras:
+        kmodel = keras_model()
+
+        def keras_steps():
+            for idx in batches:
+                kmodel.train_on_batch(x_train[idx], y_train[idx])
+
+        runners["keras"] = keras_steps
     print(f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads); {args.steps} steps of batch {BATCH} "
           f"per round, {args.rounds} rounds")
-    model.train_step(x_train[batches[0]], y_train[batches[0]])  # warm up both
-    torch_steps()
-    times = {"neurona": [], "pytorch": []}
+    model.train_step(x_train[batches[0]], y_train[batches[0]])  # warm up every framework
+    for name, fn in runners.items():
+        if name != "neurona":
+            fn()
+    times = {name: [] for name in runners}
     for r in range(args.rounds):
-        for name, fn in (("neurona", neurona_steps), ("pytorch", torch_steps)):
+        for name, fn in runners.items():
             start = time.perf_counter()
             fn()
             times[name].append((time.perf_counter() - start) / args.steps)
-        print(f"round {r + 1}: neurona {times['neurona'][-1] * 1e3:.1f} ms/step  "
-              f"pytorch {times['pytorch'][-1] * 1e3:.1f} ms/step")
+        print(f"round {r + 1}: " + "  ".join(f"{name} {t[-1] * 1e3:.1f} ms/step" for name, t in times.items()))
     steps_per_epoch = -(-len(x_train) // BATCH)
     med = {k: statistics.median(v) for k, v in times.items()}
     for name, m in med.items():
         print(f"{name:8s} median {m * 1e3:.1f} ms/step -> {m * steps_per_epoch:.1f} s per epoch of "
               f"{steps_per_epoch} steps")
     print(f"ratio neurona / pytorch = {med['neurona'] / med['pytorch']:.2f}  (target <= 1.0)")
+    if "keras" in med:
+        print(f"ratio neurona / keras   = {med['neurona'] / med['keras']:.2f}")
     if args.profile:
         print(f"\nwhere Neurona's step goes (wall-clock ms per step, mean of {args.steps} steps):")
         for name, ms in op_profile(model, neurona_steps, args.steps):
@@ -171,26 +209,10 @@ def torch_accuracy(args):
 def keras_accuracy(args):
     """The same program in Keras 3 itself (its initializers, Adadelta and loss; on PyTorch unless
     ``KERAS_BACKEND`` says otherwise): the reference for what this recipe reaches."""
-    import os
-
-    os.environ.setdefault("KERAS_BACKEND", "torch")
+    (x_train, y_train), (x_test, y_test) = mnist_cnn.load()
+    model = keras_model(seed=args.seed)
     import keras
 
-    (x_train, y_train), (x_test, y_test) = mnist_cnn.load()
-    keras.utils.set_random_seed(args.seed)
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        keras.layers.Conv2D(64, (3, 3), activation="relu"),
-        keras.layers.MaxPooling2D(pool_size=(2, 2)),
-        keras.layers.Dropout(0.25),
-        keras.layers.Flatten(),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dropout(0.5),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.Adadelta(learning_rate=1.0),
-                  metrics=["accuracy"])
     start = time.perf_counter()
     model.fit(x_train, y_train, batch_size=BATCH, epochs=args.epochs, verbose=args.verbose,
               validation_data=(x_test, y_test))
@@ -218,6 +240,7 @@ def main():
     s.add_argument("--steps", type=int, default=40)
     s.add_argument("--rounds", type=int, default=3)
     s.add_argument("--profile", action="store_true")
+    s.add_argument("--keras", action="store_true", help="also time Keras 3 (pip install keras)")
     a = sub.add_parser("accuracy")
     a.add_argument("--epochs", type=int, default=12)
     a.add_argument("--seed", type=int, default=0)
