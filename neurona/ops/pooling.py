@@ -8,8 +8,9 @@ offset ``(a, b)`` in the window, the strided slice ``x[:, a::s_h, b::s_w, :]``
     max:  y = max_{a,b} slice_{a,b}        average:  y = sum_{a,b} slice_{a,b} / count
 
 When windows do not overlap (strides equal to the pool size, 'valid'
-padding: the classic 2x2 pooling) the input is instead reshaped into tiles and
-reduced in one call, a measured 2-3x faster. The max gradient goes to the
+padding: the classic 2x2 pooling) the input is instead seen as tiles (a
+reshape, no copy) and the maximum and its first-max mask are taken tile slice
+by tile slice, on every core. The max gradient goes to the
 first element that attains the maximum (so a window of tied values, e.g.
 zeros after ReLU, passes its gradient once, as in TensorFlow and PyTorch);
 the average gradient is shared equally. With 'same' padding, max pooling
@@ -58,7 +59,7 @@ class MaxPool2D(_Pool2D):
         return out
 
     def _forward_tiled(self, x, pool):
-        """Non-overlapping windows (the common 2x2/2 case): one reshape, one reduction, a first-max mask."""
+        """Non-overlapping windows (the common 2x2/2 case): a tile view, slice-wise maxima, a first-max mask."""
         xp = xp_of(x)
         n, h, w, c = x.shape
         (ph, pw) = pool
@@ -79,12 +80,9 @@ class MaxPool2D(_Pool2D):
             xp.equal(tiles[s], out[s][:, :, None, :, None, :], out=mask[s])
             # keep only the first maximum of each window (row-major), so ties pass the gradient once;
             # on booleans hit > taken is hit & ~taken in one pass
-            taken = None
-            for a, b in offsets:
+            taken = mask[s, :, 0, :, 0, :].copy()
+            for a, b in offsets[1:]:
                 hit = mask[s, :, a, :, b, :]
-                if taken is None:
-                    taken = hit.copy()
-                    continue
                 xp.greater(hit, taken, out=hit)
                 taken |= hit
 
