@@ -72,17 +72,18 @@ class MaxPool2D(_Pool2D):
         offsets = [(a, b) for a in range(ph) for b in range(pw)]
 
         def pool_chunk(s):
+            t, o, m = tiles[s], out[s], mask[s]
             # elementwise maxima of the window's slices: a 2x2 MNIST-CNN pool 1.7 -> 0.9 ms a half batch
             # against tiles.max(axis=(2, 4)), which NumPy reduces over two strided axes slowly
-            xp.copyto(out[s], tiles[s, :, 0, :, 0, :])
+            xp.copyto(o, t[:, :, 0, :, 0, :])
             for a, b in offsets[1:]:
-                xp.maximum(out[s], tiles[s, :, a, :, b, :], out=out[s])
-            xp.equal(tiles[s], out[s][:, :, None, :, None, :], out=mask[s])
+                xp.maximum(o, t[:, :, a, :, b, :], out=o)
+            xp.equal(t, o[:, :, None, :, None, :], out=m)
             # keep only the first maximum of each window (row-major), so ties pass the gradient once;
             # on booleans hit > taken is hit & ~taken in one pass
-            taken = mask[s, :, 0, :, 0, :].copy()
+            taken = m[:, :, 0, :, 0, :].copy()
             for a, b in offsets[1:]:
-                hit = mask[s, :, a, :, b, :]
+                hit = m[:, :, a, :, b, :]
                 xp.greater(hit, taken, out=hit)
                 taken |= hit
 
