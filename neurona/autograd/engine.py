@@ -137,6 +137,8 @@ def backward(root, grad=None, retain_graph=False):
             if not needed or pg is None:
                 continue
             pg = unbroadcast(pg, parent.data.shape)
+            if pg.dtype != parent.data.dtype:  # a gradient has its tensor's dtype (float32 op meeting float64)
+                pg = pg.astype(parent.data.dtype)
             if parent._ctx is None:
                 if pg is g or id(pg) in stored or pg.base is not None or not getattr(pg.flags, "writeable", True):
                     pg = pg.copy()  # never let a leaf own an array something else also holds
@@ -151,8 +153,6 @@ def backward(root, grad=None, retain_graph=False):
 
 
 def _accumulate_leaf(leaf, grad):
-    if grad.dtype != leaf.data.dtype:
-        grad = grad.astype(leaf.data.dtype)
     if leaf.grad is None:
         leaf.grad = grad
     else:

@@ -10,6 +10,11 @@ from .. import backend
 from . import engine
 
 
+_NUMERIC_KINDS = "biuf"  # bool, signed and unsigned integers, floats
+_KIND_NAMES = {"U": "text", "S": "bytes", "O": "Python objects", "c": "complex numbers", "M": "datetimes",
+               "m": "time deltas", "V": "raw or structured records"}
+
+
 class Tensor:
     """A multi-dimensional array that records the operations applied to it.
 
@@ -39,6 +44,9 @@ class Tensor:
                 data = xp.asarray(data)
                 if dtype is None and data.dtype.kind == "f":
                     dtype = backend.floatx()
+        if data.dtype.kind not in _NUMERIC_KINDS:
+            raise TypeError(f"a Tensor holds booleans, integers or floats; got an array of dtype {data.dtype} "
+                            f"({_KIND_NAMES.get(data.dtype.kind, 'unsupported')}): convert it to numbers first")
         if dtype is not None and data.dtype != dtype:
             data = data.astype(dtype)
         if requires_grad and data.dtype.kind != "f":
@@ -128,13 +136,8 @@ class Tensor:
         """A tensor sharing this data, cut from the graph (requires_grad=False)."""
         return Tensor._wrap(self.data, False)
 
-    def astype(self, dtype):
-        """A copy with another dtype, cut from the graph."""
-        return Tensor._wrap(self.data.astype(dtype), False)
-
-    def to(self, device):
-        """This tensor on ``device`` (``"cpu"`` or ``"cuda"``), cut from the graph."""
-        return Tensor._wrap(backend.to_device(self.data, device), False)
+    # ``astype(dtype)`` and ``to(device or dtype)`` are the differentiable ``ops.cast`` / ``ops.to_device``,
+    # installed by ``neurona.ops`` with the operators (the autograd layer does not import the ops above it).
 
     # ---- autograd ------------------------------------------------------------------------------
     def backward(self, grad=None, retain_graph=False):

@@ -10,7 +10,7 @@ rebuilds the layer from them.
 import itertools
 from collections import defaultdict
 
-from .. import backend, initializers, regularizers
+from .. import backend, initializers, ops, regularizers
 from ..autograd import Tensor, Variable
 from ..registry import snake_case
 
@@ -169,7 +169,7 @@ class Layer:
         if not isinstance(inputs, Tensor):
             inputs = Tensor(inputs)
         if inputs.dtype.kind == "f" and inputs.dtype != self.dtype:
-            inputs = Tensor(inputs.data.astype(self.dtype))  # Keras casts inputs to the layer dtype
+            inputs = ops.cast(inputs, self.dtype)  # Keras casts float inputs to the layer dtype; the graph goes on
         if not self.built:
             self.build_for(inputs.shape)
         outputs = self.call(inputs, training=training)

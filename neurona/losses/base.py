@@ -6,7 +6,8 @@ sample weights, then reduces them. Reductions (as in Keras):
 
 - ``"sum_over_batch_size"`` (default, alias ``"mean"``): ``sum(w * l) / size(l)``;
   the weights scale the terms but the divisor stays the number of values.
-- ``"mean_with_sample_weight"``: ``sum(w * l) / sum(w)``, a weighted average.
+- ``"mean_with_sample_weight"``: ``sum(w * l) / sum(w)``, with ``sum(w)`` over the weights as given
+  (Keras 3: ``(N, T)`` losses with ``(N,)`` weights are divided by ``sum(w)``, not ``sum(w) * T``).
 - ``"sum"``: ``sum(w * l)``.
 - ``"none"`` (or ``None``): the weighted per-sample values, unreduced.
 """
@@ -34,16 +35,15 @@ def standardize_reduction(reduction):
 def as_target(value, like):
     """``value`` (Tensor, array or nested list) as a Tensor of ``like``'s dtype on ``like``'s device.
 
-    A Tensor that already has that dtype and device is returned unchanged, so
-    gradients still flow into it; anything else becomes a constant. Casting to
-    the prediction's dtype (as Keras does) keeps a float32 network in float32
-    when the labels arrive as float64 or integer NumPy arrays.
+    A Tensor is moved and cast with the differentiable ``ops.to_device`` and
+    ``ops.cast``, so gradients still flow into it (a learned target, a
+    distillation teacher); anything else becomes a constant. Casting to the
+    prediction's dtype (as Keras does) keeps a float32 network in float32 when
+    the labels arrive as float64 or integer NumPy arrays.
     """
     device = backend.device_of(like.data)
     if isinstance(value, Tensor):
-        if value.dtype == like.dtype and value.device == device:
-            return value
-        value = value.data
+        return ops.cast(ops.to_device(value, device), like.dtype)
     data = backend.to_device(value, device)
     return Tensor._wrap(data.astype(like.dtype, copy=False), False)
 
@@ -83,8 +83,10 @@ def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch
     if reduction == "sum":
         return total
     if reduction == "mean_with_sample_weight" and weights is not None:
-        # broadcasting repeats each weight values.size / weights.size times
-        return total / (ops.sum(weights) * (values.size / max(weights.size, 1)))
+        # Keras 3 divides by the sum of the weights as given, not as broadcast: (N, T) losses with (N,) weights
+        # give sum(w l) / sum(w). All-zero weights give 0, not NaN (Keras's divide_no_nan).
+        divisor = ops.sum(weights)
+        return total / divisor if float(divisor.data) != 0 else total * 0.0
     return total / max(values.size, 1)  # an empty batch has loss 0, not NaN
 
 

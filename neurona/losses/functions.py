@@ -41,7 +41,7 @@ def _prediction(y_pred, name):
     if y_pred.ndim == 0:
         raise ValueError(f"{name}: y_pred must have at least one axis (samples or outputs), got a scalar")
     if y_pred.dtype.kind != "f":
-        y_pred = Tensor._wrap(y_pred.data.astype(backend.floatx()), False)
+        y_pred = ops.cast(y_pred, backend.floatx())  # integer predictions: constants, nothing to differentiate
     return y_pred
 
 
@@ -85,7 +85,7 @@ def _fused_logits(y_pred, op_type, axis=None):
     ctx = y_pred._ctx
     if not isinstance(ctx, op_type):
         return None
-    if axis is not None and ctx.axis % y_pred.ndim != axis:
+    if axis is not None and ctx.axis != (axis,):  # softmax over other (or more) axes than the class axis
         return None
     return ctx.inputs[0]
 

@@ -7,6 +7,7 @@ call the wrappers below.
 
 from ..autograd import Tensor
 from .activation import elu, gelu, leaky_relu, log_softmax, relu, selu, sigmoid, softmax, softplus, tanh
+from .cast import cast, to_device
 from .conv import conv1d, conv2d
 from .elementwise import abs, add, clip, div, exp, log, mul, neg, pow, sqrt, square, sub, where
 from .linalg import matmul
@@ -21,7 +22,8 @@ __all__ = [
     "max", "mean", "min", "sum", "concatenate", "expand_dims", "flatten", "getitem", "reshape", "squeeze",
     "stack", "transpose", "matmul", "elu", "gelu", "leaky_relu", "log_softmax", "relu", "selu", "sigmoid",
     "softmax", "softplus", "tanh", "sigmoid_cross_entropy", "softmax_cross_entropy", "conv1d", "conv2d",
-    "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d", "batch_normalization", "standardize",
+    "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d", "batch_normalization", "standardize", "cast",
+    "to_device",
 ]
 
 
@@ -38,6 +40,10 @@ def _install_tensor_methods():
 
     def reshape_method(self, *shape):
         return reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+
+    def to_method(self, target):
+        """``t.to("cuda")`` / ``t.to("cpu")`` moves it, ``t.to("float64")`` casts it (both differentiable)."""
+        return to_device(self, target) if isinstance(target, str) and target in ("cpu", "cuda") else cast(self, target)
 
     def transpose_method(self, *axes):
         return transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else (axes or None))
@@ -57,7 +63,7 @@ def _install_tensor_methods():
         "flatten": flatten, "squeeze": squeeze, "expand_dims": expand_dims,
         "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "clip": clip, "square": square,
         "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax, "log_softmax": log_softmax,
-        "matmul": matmul,
+        "matmul": matmul, "astype": cast, "to": to_method,
     }
     for name, fn in methods.items():
         setattr(Tensor, name, fn)

@@ -10,7 +10,7 @@ import math
 from ..autograd import Function
 from ..backend import special, xp_of
 from ..backend.parallel import for_each_chunk
-from .convert import as_tensor
+from .convert import as_tensor, normalize_axis
 
 # SELU constants from Klambauer et al., "Self-Normalizing Neural Networks" (2017), eq. 14.
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -124,7 +124,7 @@ class Softplus(Function):
 
 
 class Softmax(Function):
-    """e^x_i / sum_j e^x_j along ``axis``; backward s * (g - sum(g s))."""
+    """e^x_i / sum_j e^x_j along ``axis`` (a tuple of axes); backward s * (g - sum(g s))."""
 
     def forward(self, x, axis=-1):
         xp = xp_of(x)
@@ -138,7 +138,7 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
-    """x_i - logsumexp(x) along ``axis``; backward g - softmax * sum(g)."""
+    """x_i - logsumexp(x) along ``axis`` (a tuple of axes); backward g - softmax * sum(g)."""
 
     def forward(self, x, axis=-1):
         xp = xp_of(x)
@@ -192,10 +192,21 @@ def softplus(x):
 
 
 def softmax(x, axis=-1):
-    """Normalized exponentials along ``axis`` (max-shifted, so it never overflows)."""
-    return Softmax.apply(as_tensor(x), axis=axis)
+    """Normalized exponentials along ``axis`` (max-shifted, so it never overflows).
+
+    ``axis`` is an int, a tuple of ints, or None for all axes (as in Keras 3):
+    the values along those axes sum to 1.
+    """
+    x = as_tensor(x)
+    return Softmax.apply(x, axis=_softmax_axes(axis, x.ndim))
 
 
 def log_softmax(x, axis=-1):
-    """``x - logsumexp(x)`` along ``axis``, computed stably."""
-    return LogSoftmax.apply(as_tensor(x), axis=axis)
+    """``x - logsumexp(x)`` along ``axis`` (int, tuple or None for all axes), computed stably."""
+    x = as_tensor(x)
+    return LogSoftmax.apply(x, axis=_softmax_axes(axis, x.ndim))
+
+
+def _softmax_axes(axis, ndim):
+    axes = normalize_axis(axis, ndim)
+    return tuple(range(ndim)) if axes is None else axes

@@ -57,7 +57,14 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """a ** b. d/da = b a^(b-1); d/db = a^b log(a) (defined for a > 0)."""
+    """a ** b. d/da = b a^(b-1); d/db = a^b log(a).
+
+    At the edges PyTorch's conventions (``pow_backward``): d/da is 0 where
+    b = 0 (``a^b`` is the constant 1 there, even at a = 0, where b a^(b-1) would
+    be 0 * inf), and d/db is 0 where a = 0 and b >= 0 (``0^b`` is flat in b
+    there, where a^b log(a) would be 0 * -inf or 1 * -inf). For a < 0, log(a)
+    is NaN, as for real exponents it must be.
+    """
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -65,8 +72,17 @@ class Pow(Function):
         return self.out
 
     def backward(self, g):
-        da = g * self.b * self.a ** (self.b - 1) if self.needs_input_grad[0] else None
-        db = g * self.out * xp_of(self.a).log(self.a) if self.needs_input_grad[1] else None
+        xp = xp_of(g)
+        a, b = self.a, self.b
+        zero = xp.zeros((), dtype=g.dtype)
+        da = db = None
+        if self.needs_input_grad[0]:
+            exponent_zero = b == 0
+            safe_b = xp.where(exponent_zero, 1, b)  # keeps 0 ** -1 = inf out of the masked entries
+            da = xp.where(exponent_zero, zero, g * b * a ** (safe_b - 1))
+        if self.needs_input_grad[1]:
+            flat = (a == 0) & (b >= 0)
+            db = xp.where(flat, zero, g * self.out * xp.log(xp.where(flat, 1, a)))
         return da, db
 
 

@@ -37,16 +37,28 @@ class SoftmaxCrossEntropy(Function):
         dz = dy = None
         if self.needs_input_grad[0]:
             if self.sparse:
-                dz = self.probs  # owned by this op: modified in place and handed over once
-                flat = dz.reshape(-1, dz.shape[-1])
-                flat[xp.arange(flat.shape[0]), self.target.reshape(-1)] -= 1
-                dz *= g
+                # (softmax - onehot) * g, the one-hot part subtracted through an index of the output's own shape:
+                # a reshape of a non-contiguous array is a copy, and an edit of that copy would be lost
+                dz = self.probs * g
+                dz[_label_index(self.target)] -= g[..., 0]
             else:
                 # softmax - y, scaled by sum_c y_c (1 for proper distributions)
                 dz = (xp.exp(self.log_probs) * self.target.sum(axis=-1, keepdims=True) - self.target) * g
         if len(self.needs_input_grad) > 1 and self.needs_input_grad[1]:
             dy = -self.log_probs * g
         return dz, dy
+
+
+def _label_index(labels):
+    """The index of ``labels``' entries along a trailing class axis: ``a[_label_index(l)]`` is ``a[..., l]`` row-wise.
+
+    One broadcasting ``arange`` per leading axis, then the labels themselves, so
+    ``a[index]`` picks one element per row of an array of any memory layout.
+    """
+    xp = xp_of(labels)
+    ndim = labels.ndim
+    rows = tuple(xp.arange(n).reshape((n,) + (1,) * (ndim - 1 - i)) for i, n in enumerate(labels.shape))
+    return rows + (labels,)
 
 
 class SigmoidCrossEntropy(Function):

@@ -25,8 +25,7 @@ Training by Reducing Internal Covariate Shift", ICML 2015.
 
 from ..autograd import Function, Tensor
 from ..backend import xp_of
-from .convert import as_tensor
-from .reduction import _normalize_axis
+from .convert import as_tensor, normalize_axis
 
 
 def _coalesce(shape, axes):
@@ -196,7 +195,7 @@ def _update_moving(moving, stat, momentum):
 
 
 def _reduction_axes(axes, x):
-    axes = tuple(sorted(set(_normalize_axis(axes, x.ndim))))
+    axes = normalize_axis(axes, x.ndim)
     if not axes:
         raise ValueError(f"normalization needs at least one axis to reduce over, got axes={axes!r}")
     return axes

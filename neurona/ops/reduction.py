@@ -1,23 +1,9 @@
 """Reductions: sum, mean, max (and min, composed)."""
 
-import builtins
-
 from ..autograd import Function
 from ..backend import xp_of
-from .convert import as_tensor
+from .convert import as_tensor, normalize_axis
 from .elementwise import neg
-
-
-def _normalize_axis(axis, ndim):
-    if axis is None:
-        return None
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    out = []
-    for ax in axes:
-        if not -ndim <= ax < builtins.max(ndim, 1):
-            raise ValueError(f"axis {ax} is out of range for a tensor of rank {ndim}")
-        out.append(ax % ndim if ndim else 0)
-    return tuple(out)
 
 
 def _kept_shape(shape, axis):
@@ -74,13 +60,13 @@ def _prod(values):
 def sum(a, axis=None, keepdims=False):
     """Sum over ``axis`` (int, tuple, or None for all)."""
     a = as_tensor(a)
-    return Sum.apply(a, axis=_normalize_axis(axis, a.ndim), keepdims=keepdims)
+    return Sum.apply(a, axis=normalize_axis(axis, a.ndim), keepdims=keepdims)
 
 
 def mean(a, axis=None, keepdims=False):
     """Arithmetic mean over ``axis``."""
     a = as_tensor(a)
-    return Mean.apply(a, axis=_normalize_axis(axis, a.ndim), keepdims=keepdims)
+    return Mean.apply(a, axis=normalize_axis(axis, a.ndim), keepdims=keepdims)
 
 
 def max(a, axis=None, keepdims=False):
@@ -88,7 +74,7 @@ def max(a, axis=None, keepdims=False):
     a = as_tensor(a)
     if a.size == 0:
         raise ValueError("max of an empty tensor")
-    return Max.apply(a, axis=_normalize_axis(axis, a.ndim), keepdims=keepdims)
+    return Max.apply(a, axis=normalize_axis(axis, a.ndim), keepdims=keepdims)
 
 
 def min(a, axis=None, keepdims=False):

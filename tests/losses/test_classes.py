@@ -50,9 +50,18 @@ def test_per_sample_weights_broadcast_over_extra_axes():
     y_true, y_pred = np.zeros((2, 3, 2)), np.ones((2, 3, 2)) * np.array([1.0, 2.0])[:, None, None]
     # per-sample losses (2, 3): all 1 for sample 0, all 4 for sample 1
     loss = losses.MeanSquaredError(reduction="mean_with_sample_weight")
-    np.testing.assert_allclose(loss(y_true, t64(y_pred), sample_weight=[1.0, 3.0]).item(), (1 + 12) / 4)
+    # issue 10, defect 6: Keras 3 divides by sum(w) = 4, not by sum(w) * T = 12: sum(w l) = 1 * 3 + 3 * 12 = 39
+    np.testing.assert_allclose(loss(y_true, t64(y_pred), sample_weight=[1.0, 3.0]).item(), 39 / 4)
     per_step = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
     np.testing.assert_allclose(loss(y_true, t64(y_pred), sample_weight=per_step).item(), (1 + 4) / 2)
+
+
+def test_weighted_mean_matches_keras_3_on_sequence_losses():
+    # Keras 3.15.1 (torch backend), MeanSquaredError(reduction="mean_with_sample_weight") on these arrays: 35.0
+    y_true, y_pred = np.zeros((2, 3, 1)), np.arange(6.0).reshape(2, 3, 1)
+    loss = losses.MeanSquaredError(reduction="mean_with_sample_weight")
+    assert loss(y_true, t64(y_pred), sample_weight=[1.0, 2.0]).item() == 35.0
+    assert loss(y_true, t64(y_pred), sample_weight=[0.0, 0.0]).item() == 0.0  # Keras's divide_no_nan
 
 
 def test_sample_weights_are_differentiable_in_the_prediction(rng):

@@ -76,3 +76,30 @@ def test_tensor_method_forms():
        name=st.sampled_from(sorted(REFERENCE)))
 def test_activation_gradcheck_random_inputs(x, name):
     assert nr.gradcheck(REFERENCE[name][0], x)
+
+
+@pytest.mark.parametrize("axis", [None, (0, 1), (-1,)])
+def test_softmax_over_several_axes(device, axis):
+    # Keras 3: axis=None normalizes over every axis
+    x = _inputs((3, 4))
+    axes = None if axis is None else tuple(a % 2 for a in axis)
+    expected = np.exp(x) / np.exp(x).sum(axis=axes, keepdims=True)
+    np.testing.assert_allclose(ops.softmax(nr.Tensor(x), axis=axis).numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(ops.log_softmax(nr.Tensor(x), axis=axis).numpy(), np.log(expected), rtol=1e-12)
+    assert nr.gradcheck(lambda t: ops.softmax(t, axis=axis), x)
+    assert nr.gradcheck(lambda t: ops.log_softmax(t, axis=axis), x)
+
+
+def test_categorical_crossentropy_on_a_softmax_over_all_axes(rng):
+    # issue 10, defect 5: TypeError: None % int. A softmax over every axis is not the class-axis softmax, so the
+    # loss takes the probability path (renormalized over the class axis), exactly as for any other probabilities.
+    from neurona import losses
+
+    x = rng.standard_normal((3, 4))
+    y = np.eye(4)[[0, 2, 3]]
+    probs = ops.softmax(nr.Tensor(x, requires_grad=True, dtype="float64"), axis=None)
+    out = losses.categorical_crossentropy(y, probs)
+    p = np.exp(x) / np.exp(x).sum()
+    p = p / p.sum(-1, keepdims=True)
+    np.testing.assert_allclose(out.numpy(), -(y * np.log(p)).sum(-1), rtol=1e-12)
+    assert nr.gradcheck(lambda t: losses.categorical_crossentropy(y, ops.softmax(t, axis=None)), x)

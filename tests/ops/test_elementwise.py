@@ -134,3 +134,26 @@ def test_binary_ops_gradcheck_on_random_broadcast_shapes(shapes, name):
     out = op(nr.Tensor(a), nr.Tensor(b))
     assert out.shape == shapes.result_shape
     assert nr.gradcheck(op, a, b)
+
+
+def test_pow_gradients_at_base_zero_follow_pytorch(rng):
+    # issue 10, defect 3: d(0**2)/db was NaN and 0**0 gave NaN/-inf; PyTorch's pow_backward gives 0 there.
+    # Expected values are PyTorch 2.13's (torch.pow on these float64 tensors).
+    base = np.array([0.0, 0.0, 0.0, 2.0, 0.0, 3.0])
+    exponent = np.array([2.0, 0.0, 0.5, 3.0, -1.0, 0.0])
+    a = nr.Tensor(base, requires_grad=True, dtype="float64")
+    b = nr.Tensor(exponent, requires_grad=True, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf is the right forward value
+        (a**b).sum().backward()
+    np.testing.assert_array_equal(a.grad, [0.0, 0.0, np.inf, 12.0, -np.inf, 0.0])
+    np.testing.assert_array_equal(b.grad, [0.0, 0.0, 0.0, 8 * np.log(2.0), -np.inf, np.log(3.0)])
+
+
+def test_pow_of_relu_zeros_with_a_trainable_exponent_trains(rng):
+    # post-ReLU zeros meeting a trainable exponent: every gradient stays finite
+    x = nr.Tensor(rng.standard_normal(8), requires_grad=True, dtype="float64")
+    p = nr.Tensor(np.array(2.0), requires_grad=True, dtype="float64")
+    (ops.relu(x) ** p).sum().backward()
+    assert np.isfinite(x.grad).all() and np.isfinite(p.grad)
+    positive = np.maximum(x.numpy(), 0)
+    np.testing.assert_allclose(p.grad, (positive[positive > 0] ** 2 * np.log(positive[positive > 0])).sum())

@@ -70,3 +70,58 @@ def test_sigmoid_cross_entropy_is_stable_for_huge_logits():
     np.testing.assert_allclose(loss.numpy(), [800.0, 800.0])
     loss.sum().backward()
     np.testing.assert_allclose(z.grad, [1.0, -1.0])
+
+
+def _sparse_ce_gradient(z, labels):
+    """(softmax(z) - onehot(labels)) along the last axis, by the definition."""
+    p = np.exp(_log_softmax(z))
+    return p - np.eye(z.shape[-1])[labels]
+
+
+VIEWS = {  # a leaf's shape, and a non-contiguous view of it that the logits are taken from
+    "transposed": ((4, 6), lambda t: t.T),
+    "strided": ((12, 4), lambda t: t[::2]),
+    # (N, C, T) data seen as (N, T, C), as sparse_categorical_crossentropy(axis=1) does
+    "batch-time-classes": ((3, 4, 5), lambda t: ops.transpose(t, (0, 2, 1))),
+    "transposed-3d": ((5, 4, 3), lambda t: t.T),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(VIEWS))
+def test_sparse_softmax_cross_entropy_gradient_on_non_contiguous_logits(rng, layout):
+    # issue 10, defect 2: the one-hot subtraction was applied to a reshaped copy and lost (off by 1.0)
+    shape, view = VIEWS[layout]
+    leaf = nr.Tensor(rng.standard_normal(shape), requires_grad=True, dtype="float64")
+    z = view(leaf)
+    assert not z.data.flags.c_contiguous
+    labels = rng.integers(0, z.shape[-1], z.shape[:-1])
+    upstream = rng.standard_normal(labels.shape)
+    ops.softmax_cross_entropy(z, labels, sparse=True).backward(upstream)
+    # the expected gradient by the definition, taken back through the same view by a linear map
+    probe = nr.Tensor(np.zeros(shape), requires_grad=True, dtype="float64")
+    (view(probe) * (_sparse_ce_gradient(z.numpy(), labels) * upstream[..., None])).sum().backward()
+    np.testing.assert_allclose(leaf.grad, probe.grad, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("sparse", [True, False])
+def test_softmax_cross_entropy_second_backward_doubles_the_gradient(rng, sparse):
+    # issue 10, defect 2: the op edited its saved probabilities in place and handed them out as the gradient,
+    # so a second backward(retain_graph=True) came out off by 2.0
+    z = nr.Tensor(rng.standard_normal((5, 4)), requires_grad=True, dtype="float64")
+    target = rng.integers(0, 4, 5) if sparse else rng.dirichlet(np.ones(4), size=5) * 0.7
+    out = ops.softmax_cross_entropy(z, target, sparse=sparse).sum()
+    out.backward(retain_graph=True)
+    first = z.grad.copy()
+    out.backward()
+    np.testing.assert_array_equal(z.grad, 2 * first)
+
+
+def test_sparse_categorical_crossentropy_over_axis_1_matches_the_definition(rng):
+    from neurona import losses
+
+    z = rng.standard_normal((3, 4, 5))  # (N, C, T)
+    labels = rng.integers(0, 4, (3, 5))
+    x = nr.Tensor(z, requires_grad=True, dtype="float64")
+    losses.sparse_categorical_crossentropy(labels, x, from_logits=True, axis=1).sum().backward()
+    expected = np.moveaxis(_sparse_ce_gradient(np.moveaxis(z, 1, -1), labels), -1, 1)
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-12, atol=1e-15)

@@ -52,3 +52,31 @@ def test_sum_and_max_gradcheck_random_shapes(x, data):
     axis = data.draw(st.none() | st.integers(0, x.ndim - 1))
     assert nr.gradcheck(lambda t: ops.sum(t, axis=axis), x)
     assert nr.gradcheck(lambda t: ops.max(t, axis=axis), x)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min"])
+@pytest.mark.parametrize("axis", [0, -1, (0,), None])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reductions_of_a_0d_tensor_accept_axis_0_and_minus_1(name, axis, keepdims):
+    # issue 10, defect 4: three different errors (AxisError, ValueError, IndexError); PyTorch returns the value
+    x = nr.Tensor(np.array(2.5), requires_grad=True, dtype="float64")
+    out = getattr(ops, name)(x, axis=axis, keepdims=keepdims)
+    assert out.shape == () and out.item() == 2.5
+    out.backward()
+    assert x.grad == 1.0
+
+
+@pytest.mark.parametrize("axis, error", [(1, ValueError), (-2, ValueError), ((0, 0), ValueError),
+                                         (1.5, TypeError), ("0", TypeError)])
+def test_reductions_of_a_0d_tensor_refuse_other_axes_with_one_message(axis, error):
+    x = nr.Tensor(np.array(2.5))
+    for name in ("sum", "mean", "max", "min"):
+        with pytest.raises(error, match="axis"):
+            getattr(ops, name)(x, axis=axis)
+
+
+def test_reductions_accept_numpy_integer_axes_and_refuse_duplicates(rng):
+    x = rng.standard_normal((3, 4))
+    np.testing.assert_allclose(ops.sum(nr.Tensor(x), axis=np.int64(1)).numpy(), x.sum(1))
+    with pytest.raises(ValueError, match="twice"):
+        ops.sum(nr.Tensor(x), axis=(1, -1))

@@ -1,0 +1,76 @@
+"""Differentiable dtype and device changes: ``cast`` and ``to_device``.
+
+Changing a tensor's dtype or device inside a graph must not cut it: the
+gradient of ``y = cast(x, d)`` is ``dL/dx = cast(dL/dy, x.dtype)`` (the identity
+map, expressed back in the input's precision), and the gradient of a device move
+moves back. Every dtype change inside a graph goes through ``cast``
+(``Tensor.astype``, ``Layer.__call__``'s cast of inputs to the layer dtype, the
+losses' cast of targets); a cast to a non-float dtype ends the graph, since
+integer and boolean values have no gradient.
+"""
+
+from .. import backend
+from ..autograd import Function, Tensor
+from ..backend import xp_of
+from .convert import as_tensor
+
+
+class Cast(Function):
+    """``x`` converted to ``dtype``; backward converts the gradient to ``x``'s dtype."""
+
+    def forward(self, x, dtype=None):
+        self.input_dtype = x.dtype
+        return x.astype(dtype)  # always a new array: the output never aliases the input
+
+    def backward(self, g):
+        return g.astype(self.input_dtype)
+
+
+class ToDevice(Function):
+    """``x`` moved to ``device`` (``"cpu"`` or ``"cuda"``); backward moves the gradient back."""
+
+    def forward(self, x, device=None):
+        self.input_device = backend.device_of(x)
+        out = backend.to_device(x, device)
+        return out.copy() if out is x else out  # a move to the same device still gives a new array
+
+    def backward(self, g):
+        return backend.to_device(g, self.input_device)
+
+
+def _dtype(dtype):
+    try:
+        return xp_of().dtype(dtype)
+    except TypeError:
+        raise TypeError(f"cast: {dtype!r} is not a dtype (expected e.g. 'float32', 'float64', 'int64')") from None
+
+
+def cast(x, dtype):
+    """``x`` as ``dtype``, differentiable for float-to-float casts (Keras's ``ops.cast``).
+
+    Args:
+        x: a Tensor (or array-like).
+        dtype: the target dtype (``"float16"``, ``"float32"``, ``"float64"``, an integer or bool dtype).
+
+    Returns:
+        ``x`` itself when it already has ``dtype``; otherwise a new Tensor. A float
+        result of a tensor that requires gradients is part of the graph; a cast
+        to an integer or boolean dtype is not (those values have no gradient).
+    """
+    x = as_tensor(x)
+    dtype = _dtype(dtype)
+    if x.dtype == dtype:
+        return x
+    if dtype.kind != "f":
+        return Tensor._wrap(x.data.astype(dtype), False)
+    return Cast.apply(x, dtype=dtype)
+
+
+def to_device(x, device):
+    """``x`` on ``device`` (``"cpu"`` or ``"cuda"``), differentiable: the gradient moves back."""
+    x = as_tensor(x)
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"to_device: unknown device {device!r}; expected 'cpu' or 'cuda'")
+    if backend.device_of(x.data) == device:
+        return x
+    return ToDevice.apply(x, device=device)
