@@ -35,9 +35,25 @@ from .backend import floatx, get_device, seed, set_device, set_floatx
 
 __version__ = "0.1.0"
 
+# Subpackages that sit above the model layer (DESIGN.md) and bring heavier imports of their own: loaded on first use
+# of ``nr.<name>``, so ``import neurona as nr; nr.saving.load_model(...)`` works without slowing every import.
+_LAZY_SUBPACKAGES = ("saving",)
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_SUBPACKAGES))
+
 __all__ = [
     "activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses", "metrics",
-    "model_selection", "models", "ops", "optimizers", "regularizers", "utils", "Function", "GradcheckError",
+    "model_selection", "models", "ops", "optimizers", "regularizers", "saving", "utils", "Function", "GradcheckError",
     "Tensor", "Variable",
     "enable_grad", "gradcheck", "no_grad", "floatx", "get_device", "seed", "set_device", "set_floatx",
     "__version__",

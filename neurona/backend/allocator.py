@@ -10,8 +10,12 @@ against 5 ms; a whole CNN training step: 195 ms against 140 ms). Raising the
 mmap threshold to its maximum and the trim threshold keeps those pages mapped
 for reuse, as PyTorch's documentation suggests doing with jemalloc or tcmalloc.
 
-``tune()`` runs when Neurona is imported; set ``NEURONA_MALLOC_TUNING=0`` to
-leave the allocator alone. It does nothing on systems without glibc.
+It is a process-wide setting, so importing Neurona never applies it: a
+library must not change its host process on import. ``Model.fit`` applies it
+when training starts (``fit`` is where those repeated allocations happen), and
+``tune()`` applies it explicitly, e.g. before a hand-written training loop. Set
+``NEURONA_MALLOC_TUNING=0`` to leave the allocator alone everywhere. It does
+nothing on systems without glibc, and it is applied at most once per process.
 """
 
 import ctypes
@@ -28,7 +32,10 @@ _tuned = False
 
 
 def tune():
-    """Apply the thresholds once; returns True when glibc accepted them."""
+    """Raise glibc's mmap and trim thresholds for this process (once); returns True when glibc accepted them.
+
+    Does nothing (and returns False) with ``NEURONA_MALLOC_TUNING=0``, off Linux, or without glibc.
+    """
     global _tuned
     if _tuned or os.environ.get("NEURONA_MALLOC_TUNING", "1") == "0" or not sys.platform.startswith("linux"):
         return _tuned

@@ -20,14 +20,19 @@ import contextlib
 import hashlib
 import os
 import uuid
-from http.client import HTTPException
-from urllib.request import urlopen
 
 DATA_DIR_ENV = "NEURONA_DATA_DIR"
 OFFLINE_ENV = "NEURONA_OFFLINE"
 DEFAULT_DATA_DIR = os.path.join("~", ".cache", "neurona")
 DOWNLOAD_TIMEOUT_S = 10.0
 _CHUNK = 1 << 16
+
+
+def urlopen(url, timeout):
+    """``urllib.request.urlopen``, imported on first use: it pulls in http, ssl and email (30 ms) at import."""
+    from urllib.request import urlopen as open_url
+
+    return open_url(url, timeout=timeout)
 
 
 class ChecksumError(ValueError):
@@ -123,6 +128,8 @@ def download_from_mirrors(filename, directory, sha256, mirrors, timeout=DOWNLOAD
     Raises:
         DownloadError: every mirror failed; the message lists each failure.
     """
+    from http.client import HTTPException  # here, not at import: http.client pulls in email and ssl
+
     path = os.path.join(directory, filename)
     failures = []
     for base in mirrors:
