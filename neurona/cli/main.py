@@ -6,16 +6,28 @@ Subcommands:
              (--save DIR checkpoints every epoch, --resume DIR continues a checkpointed run)
     info     print the summary of a saved model
     predict  run a saved model on a .npy file of inputs
+
+Errors the user can act on are printed as one line ``neurona: error: ...`` on
+stderr, with exit status 2 for a bad command line or input (nothing was done)
+and 1 for a failure while running (e.g. a loss that became NaN); output paths
+are checked before training, so a bad one costs no training time.
 """
 
 import argparse
 import json
+import os
 import sys
 import time
 
-from . import saving_commands
+from . import preflight, saving_commands
+from .saving_commands import positive_int
 
 ARCHITECTURES = ("mlp",)
+
+# defaults of the train flags a resumed run takes from its checkpoint instead (their parser default is None, so
+# that a flag given explicitly can be told apart and checked against the checkpoint)
+TRAIN_DEFAULTS = {"model": "mlp", "init": "he_normal", "hidden": [128], "optimizer": "adam", "lr": None,
+                  "batch_size": 128, "validation_split": 0.0, "data": "auto", "seed": None}
 
 
 def build_model(name, init, hidden):
@@ -79,43 +91,96 @@ def cmd_demo(args):
     print(f"test accuracy: {accuracy:.4f}  (test loss {loss:.4f}; trained in {seconds:.1f}s)")
 
 
+def check_train_paths(args):
+    """Refuse unusable --save/--history paths before any training (see ``preflight``)."""
+    save = args.save or args.resume  # a resumed run checkpoints into its own folder unless --save says otherwise
+    if args.save:
+        preflight.check_output_folder("--save", args.save)
+    elif args.resume and os.path.isdir(args.resume):  # a missing one is reported by resume_training
+        preflight.check_output_folder("--resume", args.resume)
+    if args.history:
+        preflight.check_output_file("--history", args.history)
+        if save:
+            preflight.check_not_inside("--history", args.history, "--save" if args.save else "--resume", save)
+
+
 def cmd_train(args):
+    check_train_paths(args)
     if args.resume:
         history, loss, accuracy, seconds = saving_commands.resume_training(args, load_mnist)
     else:
+        for key, value in TRAIN_DEFAULTS.items():
+            if getattr(args, key) is None:
+                setattr(args, key, value)
         args.epochs = 5 if args.epochs is None else args.epochs
         history, loss, accuracy, seconds = run_training(args)
     print(f"test accuracy: {accuracy:.4f}  test loss: {loss:.4f}  training time: {seconds:.1f}s")
     if args.history:
+        from ..saving.atomic import atomic_file
+
         record = {"args": {k: v for k, v in vars(args).items() if k != "func"}, "history": history.history,
                   "test_loss": loss, "test_accuracy": accuracy, "seconds": seconds}
-        with open(args.history, "w") as f:
-            json.dump(record, f, indent=2)
+        with atomic_file(args.history) as tmp:  # never a half-written record
+            with open(tmp, "w") as f:
+                json.dump(record, f, indent=2)
         print(f"history written to {args.history}")
 
 
+def fraction(text):
+    """An argparse type: a number in [0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value:g}")
+    return value
+
+
+def positive_float(text):
+    """An argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not 0.0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {value:g}")
+    return value
+
+
+RESUME_HELP = """\
+With --resume DIR the run continues from DIR's last completed epoch with the settings it was started
+with: --model, --init, --hidden, --optimizer, --lr, --batch-size, --validation-split, --data and --seed
+come from the checkpoint, and giving one of them with a different value is an error. --epochs (the new
+total), --verbose, --history and --save may be given."""
+
+
 def make_parser():
+    from .. import __version__
+
     parser = argparse.ArgumentParser(prog="neurona", description="Neurona: deep learning from first principles")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"neurona {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="{demo,train,info,predict}")
 
     demo = sub.add_parser("demo", help="train a dense network on MNIST and print the test accuracy")
-    demo.add_argument("--epochs", type=int, default=5)
+    demo.add_argument("--epochs", type=positive_int, default=5)
     demo.add_argument("--data", default="auto", choices=["auto", "full", "embedded"],
                       help="MNIST source: full files if present (auto), or the embedded subset")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(func=cmd_demo)
 
-    train = sub.add_parser("train", help="train a model on MNIST")
-    train.add_argument("--model", default="mlp", choices=ARCHITECTURES)
-    train.add_argument("--init", default="he_normal", help="kernel initializer name, e.g. glorot_uniform")
-    train.add_argument("--hidden", type=int, nargs="+", default=[128], help="hidden layer sizes")
-    train.add_argument("--optimizer", default="adam")
-    train.add_argument("--lr", type=float, default=None, help="learning rate (optimizer default if omitted)")
-    train.add_argument("--epochs", type=int, default=None, help="default 5 (with --resume: the run's own)")
-    train.add_argument("--batch-size", type=int, default=128)
-    train.add_argument("--validation-split", type=float, default=0.0)
-    train.add_argument("--data", default="auto", choices=["auto", "full", "embedded"])
-    train.add_argument("--seed", type=int, default=None)
+    train = sub.add_parser("train", help="train a model on MNIST", epilog=RESUME_HELP,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    train.add_argument("--model", choices=ARCHITECTURES, help="architecture (default: mlp)")
+    train.add_argument("--init", help="kernel initializer name, e.g. glorot_uniform (default: he_normal)")
+    train.add_argument("--hidden", type=positive_int, nargs="+", help="hidden layer sizes (default: 128)")
+    train.add_argument("--optimizer", help="optimizer name (default: adam)")
+    train.add_argument("--lr", type=positive_float, help="learning rate (default: the optimizer's)")
+    train.add_argument("--epochs", type=positive_int, default=None, help="default 5 (with --resume: the run's own)")
+    train.add_argument("--batch-size", type=positive_int, help="default: 128")
+    train.add_argument("--validation-split", type=fraction, help="fraction held out, in [0, 1) (default: 0)")
+    train.add_argument("--data", choices=["auto", "full", "embedded"], help="MNIST source (default: auto)")
+    train.add_argument("--seed", type=int, help="seed of every random draw (default: none)")
     train.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
     train.add_argument("--history", default=None, help="write the history and test figures as JSON here")
     saving_commands.add_train_options(train)
@@ -124,13 +189,42 @@ def make_parser():
     return parser
 
 
+def _runtime_errors():
+    from ..models import TrainingError
+
+    return (TrainingError, RuntimeError, OSError, ImportError, MemoryError)
+
+
+# a bad command line or input (nothing was done): status 2, as argparse's own errors; checked before
+# _runtime_errors, whose OSError would also catch the file errors
+USAGE_ERRORS = (ValueError, FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError)
+
+
+def _fail(error, status):
+    message = " ".join(str(error).split()) or type(error).__name__  # one line, whatever the error's text
+    print(f"neurona: error: {message}", file=sys.stderr)
+    return status
+
+
 def main(argv=None):
-    args = make_parser().parse_args(argv)
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status.
+
+    0 on success; 2 for a bad command line or input, 1 for a failure while running, 130 when interrupted;
+    argparse's own errors (and --help, --version) exit through SystemExit as usual.
+    """
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # plain `neurona`: the help, on stdout, with argparse's status for a missing command
+        parser.print_help(sys.stdout)
+        return 2
     try:
         args.func(args)
-    except (ValueError, RuntimeError, FileNotFoundError) as error:
-        print(f"neurona {args.command}: error: {error}", file=sys.stderr)
-        return 2
+    except USAGE_ERRORS as error:
+        return _fail(error, 2)
+    except _runtime_errors() as error:
+        return _fail(error, 1)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
     return 0
 
 

@@ -3,14 +3,20 @@
 ``train --save DIR`` writes a resumable checkpoint to DIR at the end of every
 epoch (so DIR always holds the latest state, and the trained model at the end);
 ``train --resume DIR`` continues that run from its last completed epoch with
-the run's own data settings, and ends with the same weights as a run that was
-never interrupted.
+the run's own settings (``RESUMED_ARGS``; a flag among them given with another
+value is refused), and ends with the same weights as a run that was never
+interrupted.
+
+``predict`` applies the model's saved preprocessing to raw inputs, after
+checking that their range fits it (``preflight.check_input_range``).
 """
 
 import os
 import sys
 
 import numpy
+
+from . import preflight
 
 # the train arguments a resumed run takes from the checkpoint, so that it sees the same data in the same batches
 RESUMED_ARGS = ("data", "batch_size", "validation_split", "model", "init", "hidden", "optimizer", "lr", "seed")
@@ -22,14 +28,34 @@ def add_parsers(sub):
     info.add_argument("path", help="a folder written by model.save(), ModelCheckpoint or train --save")
     info.set_defaults(func=cmd_info)
 
-    predict = sub.add_parser("predict", help="run a saved model on inputs stored in a .npy file")
+    predict = sub.add_parser(
+        "predict", help="run a saved model on inputs stored in a .npy file",
+        description="Run a saved model on the inputs of a .npy file. The inputs are raw (e.g. pixels 0-255): the "
+                    "model's saved preprocessing (e.g. rescale(/255) -> flatten) is applied to them first. Inputs "
+                    "whose range does not fit it are refused: raw values outside [0, 255], or values already "
+                    "scaled to [0, 1] (use --no-preprocessing for those).")
     predict.add_argument("path", help="a saved model folder")
-    predict.add_argument("input", help="a .npy file of inputs (raw: the model's saved preprocessing is applied)")
+    predict.add_argument("input", help="a .npy file of raw inputs (the model's saved preprocessing is applied)")
     predict.add_argument("--output", default=None, help="write the predictions to this .npy file instead of printing")
-    predict.add_argument("--batch-size", type=int, default=256)
+    predict.add_argument("--batch-size", type=positive_int, default=256)
     predict.add_argument("--no-preprocessing", action="store_true",
                          help="the inputs are already preprocessed: skip the model's saved preprocessing steps")
+    predict.add_argument("--no-range-check", action="store_true",
+                         help="run even if the input range does not fit the saved preprocessing")
     predict.set_defaults(func=cmd_predict)
+
+
+def positive_int(text):
+    """An argparse type: an integer >= 1."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
 
 
 def add_train_options(train):
@@ -64,8 +90,12 @@ def cmd_info(args):
 def cmd_predict(args):
     from .. import saving
 
+    if args.output:
+        preflight.check_output_file("--output", args.output)
     model = saving.load_model(args.path, compile=False)
-    x = numpy.load(args.input, allow_pickle=False)  # a .npy of objects would need pickle: refused
+    x = _load_npy(args.input)
+    if not args.no_range_check:
+        preflight.check_input_range(model.preprocessing, x, args.input, preprocessed=args.no_preprocessing)
     if model.preprocessing and not args.no_preprocessing:
         x = saving.preprocessing.apply(model.preprocessing, x)
     y = model.predict(x, batch_size=args.batch_size)
@@ -78,6 +108,21 @@ def cmd_predict(args):
         print(f"predictions of shape {y.shape} written to {args.output}")
     else:
         numpy.savetxt(sys.stdout, y.reshape(len(y), -1), fmt="%.8g")
+
+
+def _load_npy(path):
+    if os.path.isdir(path):
+        raise preflight.UsageError(f"{path} is a folder; expected a .npy file of inputs")
+    try:
+        data = numpy.load(path, allow_pickle=False)  # a .npy of objects would need pickle: refused
+    except (ValueError, OSError) as error:
+        if isinstance(error, FileNotFoundError):
+            raise FileNotFoundError(f"no input file at {path!r}") from None
+        raise preflight.UsageError(f"{path} cannot be read as a .npy array file: {error}") from None
+    if not isinstance(data, numpy.ndarray):  # a .npz archive of several arrays
+        data.close()
+        raise preflight.UsageError(f"{path} is a .npz archive; expected a .npy file holding one array of inputs")
+    return data
 
 
 def save_callback(args, path):
@@ -114,13 +159,19 @@ def resume_training(args, load_mnist):
     saved = ckpt.extra.get("cli_args")
     if not saved:
         raise ValueError(f"{args.resume!r} was not written by 'neurona train --save'; its data settings are unknown")
+    conflicts = preflight.resume_conflicts({key: getattr(args, key, None) for key in RESUMED_ARGS}, saved)
+    if conflicts:  # silently training with other settings than asked would be worse than refusing
+        raise preflight.UsageError(f"--resume {args.resume} continues the run with its own settings, and these flags "
+                                   f"differ from them: {'; '.join(conflicts)}. Drop those flags, or start a new run "
+                                   "without --resume")
     for key in RESUMED_ARGS:
         setattr(args, key, saved[key])
     args.epochs = args.epochs if args.epochs is not None else saved["epochs"]
     (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
     model, start = ckpt.model, time.perf_counter()
     if ckpt.epoch < args.epochs:
-        print(f"resuming {args.resume} at epoch {ckpt.epoch + 1}/{args.epochs}")
+        kept = ", ".join(f"{key.replace('_', '-')} {preflight.show_value(saved[key])}" for key in RESUMED_ARGS)
+        print(f"resuming {args.resume} at epoch {ckpt.epoch + 1}/{args.epochs} with its settings: {kept}")
         model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, initial_epoch=ckpt.epoch,
                   validation_split=args.validation_split, verbose=args.verbose,
                   callbacks=[save_callback(args, args.save or args.resume)])

@@ -1,24 +1,52 @@
 """The loops behind ``fit``, ``evaluate`` and ``predict``: batching, shuffling, validation, callbacks."""
 
+import numbers
+
 import numpy
 
 from .. import backend
 from ..autograd import Tensor, no_grad
-from ..backend import blas
+from ..backend import allocator, blas
 from ..callbacks import CallbackList, History, ProgbarLogger, TerminateOnNaN
 
 DEFAULT_BATCH_SIZE = 32  # Keras's default
 
 
-def _as_array(data, what):
+# what an array of a non-numeric dtype kind holds, and how to turn it into numbers
+_KINDS = {
+    "U": ("strings", "parse or encode them as numbers"),
+    "S": ("bytes", "parse or encode them as numbers"),
+    "O": ("Python objects (mixed types, ragged rows or None)", "make it a regular array of numbers, e.g. "
+          "{what}.astype('float32')"),
+    "c": ("complex numbers", "pass the real and imaginary parts as separate real features"),
+    "M": ("datetimes", "convert them to numbers, e.g. seconds since a reference time"),
+    "m": ("time deltas", "convert them to numbers, e.g. {what} / numpy.timedelta64(1, 's')"),
+    "V": ("raw or structured records", "select its numeric fields into a float array"),
+}
+
+
+def _as_array(data, what, caller):
+    """``data`` as an array of numbers with a non-empty batch axis, or a ValueError naming ``what``."""
     if data is None:
-        raise ValueError(f"{what} is required")
+        raise ValueError(f"{caller}: {what} is required")
     if isinstance(data, Tensor):
         data = data.data
-    if not hasattr(data, "shape"):
-        data = numpy.asarray(data)
+    if not hasattr(data, "shape") or not hasattr(data, "dtype"):
+        try:
+            data = numpy.asarray(data)
+        except (TypeError, ValueError) as error:
+            reason = str(error).rstrip(".")
+            raise ValueError(f"{caller}: {what} ({type(data).__name__}) cannot be made into an array: {reason}; "
+                             "expected an array or nested lists of numbers of one shape") from None
     if data.ndim == 0:
-        raise ValueError(f"{what} must have a batch axis, got a scalar")
+        raise ValueError(f"{caller}: {what} must have a batch axis, got a scalar")
+    kind = data.dtype.kind
+    if kind not in "fiub":  # the ops compute in floats: anything else fails deep inside them, or runs silently wrong
+        held, hint = _KINDS.get(kind, ("values that are not numbers", "convert it to a float array"))
+        raise ValueError(f"{caller}: {what} has dtype {data.dtype}, which holds {held}; expected a float, integer "
+                         f"or bool array: {hint.format(what=what.split()[-1])}")
+    if len(data) == 0:
+        raise ValueError(f"{caller}: {what} is empty (shape {tuple(data.shape)}); expected at least one sample")
     return data
 
 
@@ -29,24 +57,41 @@ def _floatx(array):
     return array
 
 
-def prepare_xy(x, y, what="x"):
-    """Validated arrays: ``x`` in the default float dtype, float ``y`` likewise, same number of samples."""
-    x = _floatx(_as_array(x, what))
-    y = _as_array(y, "y")
+def prepare_xy(x, y, caller, prefix=""):
+    """Validated arrays: ``x`` in the default float dtype, float ``y`` likewise, same number of samples.
+
+    ``prefix`` (``"validation "``) names the arguments in errors.
+    """
+    x = _floatx(_as_array(x, f"{prefix}x", caller))
+    y = _as_array(y, f"{prefix}y", caller)
     if y.dtype.kind == "f" and y.dtype != backend.floatx():
         y = y.astype(backend.floatx())
     if len(x) != len(y):
-        raise ValueError(f"{what} and y must have the same number of samples, got {len(x)} and {len(y)}")
+        raise ValueError(f"{caller}: {prefix}x and {prefix}y must have the same number of samples, got {len(x)} "
+                         f"and {len(y)}")
     return x, y
+
+
+def _check_validation_data(validation_data):
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        got = f"{type(validation_data).__name__} of length {len(validation_data)}" \
+            if isinstance(validation_data, (tuple, list)) else type(validation_data).__name__
+        raise ValueError(f"fit: validation_data must be a tuple (x_val, y_val), got a {got}")
+    return prepare_xy(*validation_data, caller="fit", prefix="validation ")
 
 
 def split_validation(x, y, validation_split):
     """Keras semantics: the last ``validation_split`` fraction (before shuffling) is held out."""
+    if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real):
+        raise ValueError(f"fit: validation_split must be a number in [0, 1), got {validation_split!r} "
+                         f"({type(validation_split).__name__})")
     if not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
+        raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
     n_val = int(len(x) * validation_split)
     if validation_split and (n_val == 0 or n_val == len(x)):
-        raise ValueError(f"validation_split={validation_split} of {len(x)} samples leaves an empty split")
+        empty = "validation" if n_val == 0 else "training"
+        raise ValueError(f"fit: validation_split={validation_split} of {len(x)} samples leaves {n_val} validation "
+                         f"and {len(x) - n_val} training samples: the {empty} split would be empty")
     cut = len(x) - n_val
     return (x[:cut], y[:cut]), (x[cut:], y[cut:])
 
@@ -58,10 +103,21 @@ def _batches(n, batch_size, order=None):
         yield order[start:stop] if order is not None else slice(start, stop)
 
 
-def _check_batch_size(batch_size):
+def _check_int(caller, name, value, low):
+    """``value`` as a Python int >= ``low``: Python and NumPy integers pass, bools and floats do not."""
+    if isinstance(value, (bool, numpy.bool_)) or not isinstance(value, (int, numpy.integer)):
+        raise ValueError(f"{caller}: {name} must be an integer >= {low}, got {value!r} ({type(value).__name__})")
+    if value < low:
+        raise ValueError(f"{caller}: {name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _check_batch_size(batch_size, caller):
     batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, numpy.integer)) or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if isinstance(batch_size, (bool, numpy.bool_)) or not isinstance(batch_size, (int, numpy.integer)) \
+            or batch_size <= 0:
+        raise ValueError(f"{caller}: batch_size must be a positive integer, got {batch_size!r} "
+                         f"({type(batch_size).__name__})")
     return int(batch_size)
 
 
@@ -114,21 +170,33 @@ def fit(model, x, y, batch_size=None, epochs=1, verbose="auto", callbacks=None, 
     on consecutive batches, and, with validation data, evaluates on it. The
     logs passed to callbacks and stored in the returned ``History`` hold the
     epoch's mean loss and metrics, and ``val_``-prefixed ones for validation.
+
+    Raises:
+        ValueError: naming the argument, before any step: empty data (no samples, in ``x``, ``y``,
+            ``validation_data`` or either side of ``validation_split``), data that is not numbers
+            (strings, objects, complex numbers, datetimes), or ``epochs``, ``initial_epoch``,
+            ``batch_size`` (Python or NumPy integers), ``validation_split`` (a number in [0, 1)) or
+            ``shuffle`` (a bool) of the wrong type or range.
     """
     model._require_compiled("fit")
-    batch_size = _check_batch_size(batch_size)
-    x, y = prepare_xy(x, y)
+    # training allocates the same large arrays at every step: keep their pages mapped (backend/allocator.py;
+    # process-wide, so applied here and not on import; NEURONA_MALLOC_TUNING=0 turns it off)
+    allocator.tune()
+    batch_size = _check_batch_size(batch_size, "fit")
+    epochs = _check_int("fit", "epochs", epochs, 1)
+    initial_epoch = _check_int("fit", "initial_epoch", initial_epoch, 0)
+    if initial_epoch >= epochs:
+        raise ValueError(f"fit: need initial_epoch < epochs, got initial_epoch={initial_epoch}, epochs={epochs}")
+    if not isinstance(shuffle, (bool, numpy.bool_)):  # a string such as "false" would be truthy and shuffle
+        raise ValueError(f"fit: shuffle must be True or False, got {shuffle!r} ({type(shuffle).__name__})")
+    x, y = prepare_xy(x, y, "fit")
     if validation_data is not None:
-        if len(validation_data) != 2:
-            raise ValueError("validation_data must be a tuple (x_val, y_val)")
-        val = prepare_xy(*validation_data, what="validation x")
-    elif validation_split:
+        val = _check_validation_data(validation_data)
+    elif validation_split is not None:
         (x, y), val = split_validation(x, y, validation_split)
+        val = val if len(val[0]) else None
     else:
         val = None
-    if not isinstance(epochs, int) or epochs < 1 or not 0 <= initial_epoch < epochs:
-        raise ValueError(f"need integers 0 <= initial_epoch < epochs, got initial_epoch={initial_epoch}, "
-                         f"epochs={epochs}")
     verbose = _verbosity(verbose)
     n = len(x)
     steps = -(-n // batch_size)
@@ -188,10 +256,13 @@ def _evaluate_arrays(model, x, y, batch_size, cbs):
 
 
 def evaluate(model, x, y, batch_size=None, verbose="auto", callbacks=None, return_dict=False):
-    """Mean loss and metrics over ``(x, y)``; prints them when ``verbose``."""
+    """Mean loss and metrics over ``(x, y)``; prints them when ``verbose``.
+
+    Empty or non-numeric ``x`` or ``y`` raise a ValueError naming them (as in ``fit``).
+    """
     model._require_compiled("evaluate")
-    batch_size = _check_batch_size(batch_size)
-    x, y = prepare_xy(x, y)
+    batch_size = _check_batch_size(batch_size, "evaluate")
+    x, y = prepare_xy(x, y, "evaluate")
     if not model.built:
         model.build(x.shape)
     cbs = CallbackList(callbacks or [], model, {"verbose": verbose, "steps": -(-len(x) // batch_size)})
@@ -205,9 +276,12 @@ def evaluate(model, x, y, batch_size=None, verbose="auto", callbacks=None, retur
 
 
 def predict(model, x, batch_size=None, verbose=0, callbacks=None):
-    """Outputs for ``x``, concatenated over batches, as a NumPy array."""
-    batch_size = _check_batch_size(batch_size)
-    x = _floatx(_as_array(x, "x"))
+    """Outputs for ``x``, concatenated over batches, as a NumPy array.
+
+    Empty or non-numeric ``x`` raises a ValueError naming it (as in ``fit``).
+    """
+    batch_size = _check_batch_size(batch_size, "predict")
+    x = _floatx(_as_array(x, "x", "predict"))
     cbs = CallbackList(callbacks or [], model, {"verbose": verbose, "steps": -(-len(x) // batch_size)})
     cbs.on_predict_begin()
     outputs = []

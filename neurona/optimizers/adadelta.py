@@ -34,8 +34,9 @@ class Adadelta(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.rho = check_float("rho", rho, 0.0, 1.0, high_open=True, owner="Adadelta")
-        self.epsilon = check_float("epsilon", epsilon, 0.0, low_open=True, owner="Adadelta")
+        owner = type(self).__name__
+        self.rho = check_float("rho", rho, 0.0, 1.0, high_open=True, owner=owner)
+        self.epsilon = check_float("epsilon", epsilon, 0.0, low_open=True, owner=owner)
 
     def _create_slots(self, var_array):
         xp = backend.xp_of(var_array)

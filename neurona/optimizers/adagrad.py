@@ -22,7 +22,7 @@ class Adagrad(Optimizer):
     Args:
         learning_rate: float >= 0 or schedule ``step -> float``. Defaults to 0.001.
         initial_accumulator_value: starting value >= 0 of ``s``. Defaults to 0.1.
-        epsilon: small constant >= 0 under the square root. Defaults to 1e-7.
+        epsilon: small constant > 0 under the square root. Defaults to 1e-7.
         **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm, name (see ``Optimizer``).
     """
 
@@ -30,9 +30,11 @@ class Adagrad(Optimizer):
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
+        owner = type(self).__name__
         self.initial_accumulator_value = check_float("initial_accumulator_value", initial_accumulator_value, 0.0,
-                                                     owner="Adagrad")
-        self.epsilon = check_float("epsilon", epsilon, 0.0, owner="Adagrad")
+                                                     owner=owner)
+        # epsilon keeps sqrt(s + epsilon) away from zero while s is still 0 (initial_accumulator_value=0)
+        self.epsilon = check_float("epsilon", epsilon, 0.0, low_open=True, owner=owner)
 
     def _create_slots(self, var_array):
         return {"accumulator": backend.xp_of(var_array).full_like(var_array, self.initial_accumulator_value)}

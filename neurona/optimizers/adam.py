@@ -3,7 +3,7 @@
 import math
 
 from .. import backend
-from .base import Optimizer, check_float
+from .base import Optimizer, check_bool, check_float
 
 
 class Adam(Optimizer):
@@ -29,7 +29,7 @@ class Adam(Optimizer):
         learning_rate: float >= 0 or schedule ``step -> float``. Defaults to 0.001.
         beta_1: decay of the first-moment estimate, in [0, 1). Defaults to 0.9.
         beta_2: decay of the second-moment estimate, in [0, 1). Defaults to 0.999.
-        epsilon: small constant >= 0 added to the denominator. Defaults to 1e-7.
+        epsilon: small constant > 0 added to the denominator. Defaults to 1e-7.
         amsgrad: use the AMSGrad variant. Defaults to False.
         **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm, name (see ``Optimizer``).
     """
@@ -41,8 +41,9 @@ class Adam(Optimizer):
         owner = type(self).__name__
         self.beta_1 = check_float("beta_1", beta_1, 0.0, 1.0, high_open=True, owner=owner)
         self.beta_2 = check_float("beta_2", beta_2, 0.0, 1.0, high_open=True, owner=owner)
-        self.epsilon = check_float("epsilon", epsilon, 0.0, owner=owner)
-        self.amsgrad = bool(amsgrad)
+        # epsilon keeps the denominator sqrt(v) + epsilon away from zero for weights whose gradients are all zero
+        self.epsilon = check_float("epsilon", epsilon, 0.0, low_open=True, owner=owner)
+        self.amsgrad = check_bool("amsgrad", amsgrad, owner=owner)
         self._alpha = 0.0
 
     def _create_slots(self, var_array):

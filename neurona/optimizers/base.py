@@ -56,6 +56,14 @@ def check_float(name, value, low=None, high=None, *, low_open=False, high_open=F
     return value
 
 
+def check_bool(name, value, owner="optimizer"):
+    """``value`` as a Python bool; anything else (a string such as ``"False"`` would be truthy) is refused."""
+    numpy_bool = getattr(value, "shape", None) == () and getattr(getattr(value, "dtype", None), "kind", "") == "b"
+    if not isinstance(value, bool) and not numpy_bool:
+        raise TypeError(f"{owner}: {name} must be True or False, got {value!r} ({type(value).__name__})")
+    return bool(value)
+
+
 def _describe(low, high, low_open, high_open):
     if low is not None and high is not None:
         return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"

@@ -1,7 +1,7 @@
 """RMSprop: divide the gradient by a running root mean square of recent gradients."""
 
 from .. import backend
-from .base import Optimizer, check_float
+from .base import Optimizer, check_bool, check_float
 
 
 class RMSprop(Optimizer):
@@ -27,7 +27,7 @@ class RMSprop(Optimizer):
         learning_rate: float >= 0 or schedule ``step -> float``. Defaults to 0.001.
         rho: decay of the squared-gradient average, in [0, 1). Defaults to 0.9.
         momentum: momentum coefficient in [0, 1]. Defaults to 0 (no momentum slot).
-        epsilon: small constant >= 0 under the square root. Defaults to 1e-7.
+        epsilon: small constant > 0 under the square root. Defaults to 1e-7.
         centered: normalize by the estimated variance instead of the second moment. Defaults to False.
         **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm, name (see ``Optimizer``).
     """
@@ -36,10 +36,12 @@ class RMSprop(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.rho = check_float("rho", rho, 0.0, 1.0, high_open=True, owner="RMSprop")
-        self.momentum = check_float("momentum", momentum, 0.0, 1.0, owner="RMSprop")
-        self.epsilon = check_float("epsilon", epsilon, 0.0, owner="RMSprop")
-        self.centered = bool(centered)
+        owner = type(self).__name__
+        self.rho = check_float("rho", rho, 0.0, 1.0, high_open=True, owner=owner)
+        self.momentum = check_float("momentum", momentum, 0.0, 1.0, owner=owner)
+        # epsilon keeps sqrt(v + epsilon) (and, centered, sqrt(v - a^2 + epsilon)) away from zero
+        self.epsilon = check_float("epsilon", epsilon, 0.0, low_open=True, owner=owner)
+        self.centered = check_bool("centered", centered, owner=owner)
 
     def _create_slots(self, var_array):
         xp = backend.xp_of(var_array)

@@ -1,7 +1,7 @@
 """Stochastic gradient descent with optional (Nesterov) momentum."""
 
 from .. import backend
-from .base import Optimizer, check_float
+from .base import Optimizer, check_bool, check_float
 
 
 class SGD(Optimizer):
@@ -28,7 +28,7 @@ class SGD(Optimizer):
     Args:
         learning_rate: float >= 0 or schedule ``step -> float``. Defaults to 0.01.
         momentum: ``mu`` in [0, 1]. Defaults to 0 (plain gradient descent, no slot).
-        nesterov: use Nesterov momentum. Defaults to False.
+        nesterov: use Nesterov momentum (needs ``momentum > 0``). Defaults to False.
         **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm, name (see ``Optimizer``).
 
     Example:
@@ -39,8 +39,11 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.momentum = check_float("momentum", momentum, 0.0, 1.0, owner="SGD")
-        self.nesterov = bool(nesterov)
+        owner = type(self).__name__
+        self.momentum = check_float("momentum", momentum, 0.0, 1.0, owner=owner)
+        self.nesterov = check_bool("nesterov", nesterov, owner=owner)
+        if self.nesterov and self.momentum == 0.0:  # as PyTorch: it would silently be plain gradient descent
+            raise ValueError(f"{owner}: nesterov=True needs a momentum > 0, got momentum={self.momentum!r}")
 
     def _create_slots(self, var_array):
         if self.momentum == 0.0:

@@ -96,3 +96,43 @@ def test_wrong_channels_or_rank_name_the_layer_and_expected_shape():
         layers.Conv2D(8, 3, data_format="channels_first")
     with pytest.raises(ValueError, match="cannot be combined"):
         layers.Conv2D(8, 3, strides=2, dilation_rate=2)
+
+
+@pytest.mark.parametrize("layer, input_shape, message", [
+    (layers.Conv2D(2, 5, name="c"), (None, 3, 3, 1),
+     r"'c' \(Conv2D\): kernel_size \(5, 5\) with strides \(1, 1\) and padding 'valid' does not fit inputs of shape "
+     r"\(None, 3, 3, 1\): the output would have spatial size \(-1, -1\)"),
+    (layers.Conv2D(2, (1, 4), strides=3, name="c"), (None, 5, 3, 2),
+     r"kernel_size \(1, 4\) with strides \(3, 3\) and padding 'valid' .* spatial size \(2, 0\)"),
+    (layers.Conv1D(2, 3, dilation_rate=3, name="c"), (None, 6, 1),
+     r"'c' \(Conv1D\): kernel_size \(3,\) with strides \(1,\), dilation_rate \(3,\) \(a window spanning \(7,\)\) "
+     r"and padding 'valid' does not fit inputs of shape \(None, 6, 1\)"),
+])
+def test_a_kernel_larger_than_its_input_fails_at_build_naming_layer_shapes_and_settings(layer, input_shape, message):
+    with pytest.raises(ValueError, match=message):
+        layer.build_for(input_shape)
+    assert not layer.built and layer.weights == []
+
+
+def test_oversized_kernels_fail_when_a_model_is_built_not_at_its_first_call():
+    with pytest.raises(ValueError, match=r"'too_big' \(Conv2D\): kernel_size \(3, 3\).*shape \(None, 2, 2, 4\)"):
+        nr.models.Sequential([layers.Input((4, 4, 1)), layers.Conv2D(4, 3), layers.Conv2D(1, 3, name="too_big")])
+
+
+def test_same_padding_never_fails_and_unknown_sizes_are_checked_at_call(rng):
+    layer = layers.Conv2D(2, 5, strides=2, padding="same")
+    assert layer.build_for((None, 3, 3, 1)) == (None, 2, 2, 2)
+    assert layers.Conv1D(2, 9, padding="same")(rng.standard_normal((1, 1, 2)).astype(np.float32)).shape == (1, 1, 2)
+    late = layers.Conv1D(2, 4, name="late")
+    late.build_for((None, None, 1))  # the sizes are only known at the call
+    with pytest.raises(ValueError, match=r"'late' \(Conv1D\): kernel_size \(4,\).*shape \(1, 3, 1\)"):
+        late(np.ones((1, 3, 1), np.float32))
+    with pytest.raises(ValueError, match=r"\(Conv2D\) got inputs of shape \(None, 0, 4, 1\) with an empty spatial"):
+        layers.Conv2D(2, 3, padding="same").build_for((None, 0, 4, 1))
+
+
+def test_config_records_the_data_format_argument():
+    # every constructor argument is in the config, so a Keras-style round trip keeps it
+    for layer in (layers.Conv2D(2, 3), layers.Conv1D(2, 3)):
+        assert layer.get_config()["data_format"] == "channels_last"
+        _round_trip(layer)

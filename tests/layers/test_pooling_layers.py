@@ -1,6 +1,7 @@
 """Pooling layers: shapes, values, config round trips, errors."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -41,3 +42,41 @@ def test_max_pooling_values():
 def test_pooling_rank_error_names_the_layer():
     with pytest.raises(ValueError, match=r"'pool' \(MaxPooling2D\) expects inputs of rank 4"):
         layers.MaxPooling2D(name="pool")(np.ones((2, 4, 4), np.float32))
+
+
+POOLS_2D = [layers.MaxPooling2D, layers.AveragePooling2D]
+POOLS_1D = [layers.MaxPooling1D, layers.AveragePooling1D]
+
+
+@pytest.mark.parametrize("cls", POOLS_2D + POOLS_1D)
+def test_a_pool_larger_than_its_input_fails_at_build_naming_layer_shapes_and_settings(cls):
+    rank = 2 if cls in POOLS_2D else 1
+    shape = (None, 3, 8, 1)[:rank + 1] + (1,)
+    window = (4,) * rank
+    with pytest.raises(ValueError, match=rf"'p' \({cls.__name__}\): pool_size {re.escape(str(window))} with strides "
+                                         rf"{re.escape(str(window))} and padding 'valid' does not fit inputs of "
+                                         rf"shape {re.escape(str(shape))}: the output would have spatial size \(0"):
+        cls(4, name="p").build_for(shape)
+    same = cls(4, padding="same")
+    assert same.build_for(shape)[1] == 1  # 'same' pads a short axis up to one window: never empty
+    late = cls(4, name="late")
+    late.build_for((None,) * (rank + 1) + (1,))
+    with pytest.raises(ValueError, match=r"'late' .*does not fit inputs of shape \(1, 3"):
+        late(np.ones((1,) + (3,) * rank + (1,), np.float32))
+
+
+def test_pool_strides_larger_than_the_input_still_give_one_window():
+    assert layers.MaxPooling2D(2, strides=5).build_for((None, 3, 3, 1)) == (None, 1, 1, 1)
+
+
+@pytest.mark.parametrize("cls", [layers.GlobalAveragePooling1D, layers.GlobalMaxPooling1D])
+def test_global_pooling_of_an_empty_axis_fails_at_build(cls):
+    with pytest.raises(ValueError, match=rf"\({cls.__name__}\) got inputs of shape \(None, 0, 3\) with an empty "
+                                         "spatial axis"):
+        cls().build_for((None, 0, 3))
+
+
+@pytest.mark.parametrize("cls", POOLS_2D + POOLS_1D + [layers.GlobalAveragePooling2D, layers.GlobalMaxPooling1D])
+def test_config_records_the_data_format_argument(cls):
+    config = cls().get_config()
+    assert config["data_format"] == "channels_last" and cls.from_config(config).get_config() == config

@@ -31,7 +31,8 @@ def test_matches_diagonal_adagrad(run, grad_sequence):
 
 def test_steps_decay_like_one_over_sqrt_t(run):
     """With a constant gradient the t-th step is lr g / sqrt(s0 + t g^2) -> lr / sqrt(t)."""
-    history = np.ravel(run(Adagrad(learning_rate=1.0, initial_accumulator_value=0.0, epsilon=0.0), [0.0],
+    # epsilon must be > 0; 1e-300 vanishes next to t g^2 in float64, so the closed form stays exact
+    history = np.ravel(run(Adagrad(learning_rate=1.0, initial_accumulator_value=0.0, epsilon=1e-300), [0.0],
                            [[3.0]] * 50))
     steps = -np.diff(np.concatenate([[0.0], history]))
     np.testing.assert_allclose(steps, 1 / np.sqrt(np.arange(1, 51)), rtol=1e-12)

@@ -67,7 +67,8 @@ def test_bias_correction_makes_constant_gradient_steps_lr_sized(run):
     """With a constant g, m_hat = g and v_hat = g^2 exactly, so every step is lr * |g| / (|g| + eps'):
     without the correction the first step would be lr (1 - b1) / sqrt(1 - b2) = 3.16 lr."""
     g, lr = 2.0, 0.01
-    history = run(Adam(learning_rate=lr, epsilon=0.0), [0.0], [[g]] * 6)
+    # epsilon must be > 0; 1e-300 is below float64 resolution next to |g|, so the closed form stays exact
+    history = run(Adam(learning_rate=lr, epsilon=1e-300), [0.0], [[g]] * 6)
     steps = -np.diff(np.concatenate([[0.0], np.ravel(history)]))
     np.testing.assert_allclose(steps, lr, rtol=1e-12)
 

@@ -38,11 +38,12 @@ def test_decay_does_not_depend_on_gradient_scale(run, g):
     """Coupled L2 (adding wd * w to the gradient) is divided by Adam's sqrt(v) and vanishes for large
     gradients; decoupled decay shrinks by lr * wd * w whatever the gradient scale.
 
-    With epsilon = 0 a first Adam step is exactly lr * sign(g), which makes both closed forms exact.
+    With a negligible epsilon (1e-300: epsilon must be > 0) a first Adam step is exactly lr * sign(g), which
+    makes both closed forms exact.
     """
     w0, lr, wd = 1.0, 0.01, 0.5
-    (decoupled,) = run(AdamW(learning_rate=lr, weight_decay=wd, epsilon=0.0), [w0], [[g]])
-    (coupled,) = run(Adam(learning_rate=lr, epsilon=0.0), [w0], [[g + wd * w0]])
+    (decoupled,) = run(AdamW(learning_rate=lr, weight_decay=wd, epsilon=1e-300), [w0], [[g]])
+    (coupled,) = run(Adam(learning_rate=lr, epsilon=1e-300), [w0], [[g + wd * w0]])
     np.testing.assert_allclose(decoupled, [w0 * (1 - lr * wd) - lr], rtol=1e-14)
     np.testing.assert_allclose(coupled, [w0 - lr], rtol=1e-14)  # the L2 term had no effect at all
 

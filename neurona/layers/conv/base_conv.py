@@ -12,6 +12,31 @@ def _tuple(value, rank, name):
     return values
 
 
+def check_window_fits(layer, input_shape, window_name, window, strides, dilation, padding):
+    """Raise at build time if a ``window`` (kernel or pool) leaves no output along some known spatial axis.
+
+    With ``padding="valid"`` an axis of size ``n`` gives ``(n - (k - 1) * d - 1) // s + 1`` outputs, which is
+    below 1 when the dilated window ``(k - 1) * d + 1`` is longer than ``n``; ``"same"`` pads every non-empty
+    axis to ``ceil(n / s) >= 1`` outputs. Unknown (None) sizes pass; ``call`` checks the real ones.
+    """
+    spatial = tuple(input_shape[1:-1])
+    if any(n is None for n in spatial):
+        return
+    if any(n < 1 for n in spatial):
+        raise ValueError(f"layer {layer.name!r} ({type(layer).__name__}) got inputs of shape {tuple(input_shape)} "
+                         "with an empty spatial axis; expected every spatial size >= 1")
+    pad = resolve_padding(padding, spatial, window, strides, dilation)
+    out = tuple(conv_output_size(n, k, s, d, p) for n, k, s, d, p in zip(spatial, window, strides, dilation, pad))
+    if all(o >= 1 for o in out):
+        return
+    extent = tuple((k - 1) * d + 1 for k, d in zip(window, dilation))
+    dilated = f", dilation_rate {dilation} (a window spanning {extent})" if any(d > 1 for d in dilation) else ""
+    raise ValueError(f"layer {layer.name!r} ({type(layer).__name__}): {window_name} {window} with strides {strides}"
+                     f"{dilated} and padding {padding!r} does not fit inputs of shape {tuple(input_shape)}: the "
+                     f"output would have spatial size {out}. Expected every spatial size >= {extent}; use a "
+                     "smaller window, padding='same', or larger inputs")
+
+
 class BaseConv(KernelLayer):
     """A ``rank``-D convolution layer, channels_last, with Keras's arguments and defaults.
 
@@ -55,6 +80,8 @@ class BaseConv(KernelLayer):
         if input_shape[-1] is None:
             raise ValueError(f"layer {self.name!r} ({type(self).__name__}) needs a known number of input channels, "
                              f"got shape {tuple(input_shape)}")
+        check_window_fits(self, input_shape, "kernel_size", self.kernel_size, self.strides, self.dilation_rate,
+                          self.padding)
 
     def build(self, input_shape):
         self.build_kernel(self.kernel_size + (input_shape[-1], self.filters), self.filters)
@@ -74,6 +101,9 @@ class BaseConv(KernelLayer):
         if inputs.ndim != self.rank + 2 or inputs.shape[-1] != channels:
             raise ValueError(f"layer {self.name!r} ({type(self).__name__}) expects inputs of shape "
                              f"{self._expected(channels)}, got {inputs.shape}")
+        # built for unknown (None) spatial sizes, the layer meets the real ones only now
+        check_window_fits(self, inputs.shape, "kernel_size", self.kernel_size, self.strides, self.dilation_rate,
+                          self.padding)
         conv = ops.conv2d if self.rank == 2 else ops.conv1d
         fused = self.activation is ops.relu  # the op applies a ReLU piece by piece, in cache
         out = conv(inputs, self.kernel, strides=self.strides, padding=self.padding,
@@ -88,4 +118,5 @@ class BaseConv(KernelLayer):
             "strides": list(self.strides),
             "padding": self.padding,
             "dilation_rate": list(self.dilation_rate),
+            "data_format": "channels_last",  # the only layout; kept so that Keras configs read back the same
         }

@@ -3,7 +3,7 @@
 from ... import ops
 from ...ops.conv import conv_output_size, resolve_padding
 from ..base import Layer
-from ..conv.base_conv import _tuple
+from ..conv.base_conv import _tuple, check_window_fits
 
 _POOLS = {(1, "max"): ops.max_pool1d, (2, "max"): ops.max_pool2d,
           (1, "average"): ops.avg_pool1d, (2, "average"): ops.avg_pool2d}
@@ -31,6 +31,7 @@ class BasePooling(Layer):
             dims = ", ".join(["size"] * self.rank)
             raise ValueError(f"layer {self.name!r} ({type(self).__name__}) expects inputs of rank {self.rank + 2}, "
                              f"shape (batch, {dims}, channels), got shape {tuple(input_shape)}")
+        check_window_fits(self, input_shape, "pool_size", self.pool_size, self.strides, (1,) * self.rank, self.padding)
 
     def compute_output_shape(self, input_shape):
         spatial = input_shape[1:-1]
@@ -44,11 +45,13 @@ class BasePooling(Layer):
         if inputs.ndim != self.rank + 2:
             raise ValueError(f"layer {self.name!r} ({type(self).__name__}) expects inputs of rank {self.rank + 2}, "
                              f"got shape {inputs.shape}")
+        # built for unknown (None) spatial sizes, the layer meets the real ones only now
+        check_window_fits(self, inputs.shape, "pool_size", self.pool_size, self.strides, (1,) * self.rank, self.padding)
         return _POOLS[self.rank, self.mode](inputs, self.pool_size, self.strides, self.padding)
 
     def get_config(self):
         return {**super().get_config(), "pool_size": list(self.pool_size), "strides": list(self.strides),
-                "padding": self.padding}
+                "padding": self.padding, "data_format": "channels_last"}
 
 
 class BaseGlobalPooling(Layer):
@@ -68,6 +71,9 @@ class BaseGlobalPooling(Layer):
         if len(input_shape) != self.rank + 2:
             raise ValueError(f"layer {self.name!r} ({type(self).__name__}) expects inputs of rank {self.rank + 2}, "
                              f"got shape {tuple(input_shape)}")
+        if any(n is not None and n < 1 for n in input_shape[1:-1]):  # a mean over nothing is NaN, a max an error
+            raise ValueError(f"layer {self.name!r} ({type(self).__name__}) got inputs of shape {tuple(input_shape)} "
+                             "with an empty spatial axis; expected every spatial size >= 1")
 
     def compute_output_shape(self, input_shape):
         if self.keepdims:
@@ -82,4 +88,4 @@ class BaseGlobalPooling(Layer):
         return reduce(inputs, axis=tuple(range(1, self.rank + 1)), keepdims=self.keepdims)
 
     def get_config(self):
-        return {**super().get_config(), "keepdims": self.keepdims}
+        return {**super().get_config(), "keepdims": self.keepdims, "data_format": "channels_last"}
