@@ -20,9 +20,10 @@ def _load(name):
 
 def test_seed_keras_program_trains_with_only_the_import_changed(capsys):
     example = _load("seed_keras_he_normal.py")
-    model = example["model"]
-    assert [type(layer).__name__ for layer in model.layers] == ["Dense", "Dense"]
+    model = example["modelo"]  # the article's own variable name
+    assert [(type(layer).__name__, layer.units) for layer in model.layers] == [("Dense", 128), ("Dense", 10)]
     assert type(model.layers[0].kernel.initializer).__name__ == "HeNormal"
+    assert "Total params: 101,770" in capsys.readouterr().out  # the article's modelo.summary(): 784*128+128 + 1290
     accuracy = example["main"](epochs=2, verbose=0)
     assert accuracy > 0.90  # chance is 0.10; a dense net on 10k images reaches ~0.94 in two epochs
     assert "embedded subset" in capsys.readouterr().err
