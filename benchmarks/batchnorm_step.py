@@ -65,6 +65,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--threads", type=int, default=1, help="PyTorch intra-op threads (NumPy runs on one core)")
     args = parser.parse_args()
+    # every framework in this process runs with the allocator tuned, as Neurona's fit tunes it (backend/allocator.py)
+    nr.backend.allocator.tune()
     try:
         import torch
     except ImportError:

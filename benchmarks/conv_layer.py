@@ -65,6 +65,8 @@ def main():
     parser.add_argument("--reps", type=int, default=10)
     parser.add_argument("--no-fuse", action="store_true")
     args = parser.parse_args()
+    # every framework in this process runs with the allocator tuned, as Neurona's fit tunes it (backend/allocator.py)
+    nr.backend.allocator.tune()
     try:
         import torch
     except ImportError:

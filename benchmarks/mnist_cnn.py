@@ -250,6 +250,8 @@ def main():
                    help="pytorch or keras (pip install keras; KERAS_BACKEND defaults to torch) trains the same "
                         "recipe there, as a reference")
     args = parser.parse_args()
+    # every framework in this process runs with the allocator tuned, as Neurona's fit tunes it (backend/allocator.py)
+    nr.backend.allocator.tune()
     speed(args) if args.mode == "speed" else accuracy(args)
 
 

@@ -172,6 +172,8 @@ def main():
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     parser.add_argument("--lr", type=float, default=DEFAULT_LR, help="Adam learning rate for all three runs")
     args = parser.parse_args()
+    # every framework in this process runs with the allocator tuned, as Neurona's fit tunes it (backend/allocator.py)
+    nr.backend.allocator.tune()
 
     x_train, y_train, x_test, y_test = load(args.source)
     data = (x_train, y_train, x_test, y_test, utils.to_categorical(y_train, 10))

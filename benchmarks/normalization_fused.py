@@ -45,6 +45,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9)
     args = parser.parse_args()
+    # every framework in this process runs with the allocator tuned, as Neurona's fit tunes it (backend/allocator.py)
+    nr.backend.allocator.tune()
     rng = np.random.default_rng(0)
     cases = [
         ("layer norm (64, 128, 256), axis -1", (64, 128, 256), (2,), (256,)),

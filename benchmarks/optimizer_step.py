@@ -71,6 +71,8 @@ def main():
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
+    # every framework in this process runs with the allocator tuned, as Neurona's fit tunes it (backend/allocator.py)
+    nr.backend.allocator.tune()
 
     weights, grads = make_weights()
     variables = [nr.Variable(w.copy(), name=f"w{i}") for i, w in enumerate(weights)]
