@@ -14,6 +14,8 @@ Conventions for subclasses:
 - Never return an array the op keeps using (the engine may accumulate into it).
 """
 
+import numpy
+
 from . import engine
 from .tensor import Tensor
 
@@ -45,7 +47,10 @@ class Function:
         fn = cls()
         record = engine.grad_enabled() and any(t.requires_grad for t in inputs)
         fn.needs_input_grad = tuple(t.requires_grad for t in inputs) if record else (False,) * len(inputs)
-        out = Tensor._wrap(fn.forward(*[t.data for t in inputs], **params), record)
+        data = fn.forward(*[t.data for t in inputs], **params)
+        if isinstance(data, numpy.generic):  # NumPy reduces to scalars; a Tensor always holds an array (as CuPy's)
+            data = numpy.asarray(data)
+        out = Tensor._wrap(data, record)
         if record:
             fn.inputs = inputs
             out._ctx = fn

@@ -31,3 +31,13 @@ def test_numbers_and_booleans_are_accepted(data):
 def test_complex_data_cannot_slip_in_through_an_op():
     with pytest.raises(TypeError, match="complex"):
         nr.Tensor([1.0, 2.0]) * np.array([1j, 2j])
+
+
+@pytest.mark.parametrize("reduce", [
+    lambda t: nr.ops.sum(t), lambda t: nr.ops.mean(t), lambda t: nr.ops.max(t), lambda t: t.sum(axis=0),
+    lambda t: nr.ops.softmax_cross_entropy(t, np.array([0.2, 0.8])),
+])
+def test_full_reductions_hold_0d_arrays_not_numpy_scalars(reduce):
+    out = reduce(nr.Tensor(np.array([1.0, 3.0]), requires_grad=True))
+    assert type(out.data) is np.ndarray and out.shape == ()
+    out.backward()
