@@ -1,10 +1,19 @@
 """Shared fixtures: every test that takes ``device`` runs once per available backend."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import neurona as nr
 from neurona.backend import cuda
+
+# the shared test harnesses live in the package tests/_harness; with --import-mode=importlib test modules are not
+# put on sys.path, so tests/ is appended here (after site-packages, so nothing installed is shadowed)
+_TESTS_DIR = str(Path(__file__).resolve().parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.append(_TESTS_DIR)
 
 DEVICES = ["cpu"] + (["cuda"] if cuda.available else [])
 

@@ -3,9 +3,34 @@
 Composed from them: flatten, expand_dims, squeeze, stack.
 """
 
+import operator
+
 from ..autograd import Function, Tensor
 from ..backend import get_xp, xp_of
 from .convert import as_tensor
+
+
+def _axis(axis, rank, what, shape):
+    """``axis`` as an index in ``[0, rank)``, refusing values outside ``[-rank, rank)`` (no silent wrap-around).
+
+    Args:
+        axis: an int (NumPy integers too; not a bool).
+        rank: the number of axes ``axis`` may name (``ndim``, or ``ndim + 1`` where a new axis is inserted).
+        what: the op and argument, for the error.
+        shape: the input's shape, for the error.
+    """
+    if isinstance(axis, bool):
+        raise TypeError(f"{what} must be an int, got {axis!r}")
+    try:
+        axis = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{what} must be an int, got {axis!r}") from None
+    if rank == 0:
+        raise ValueError(f"{what} {axis} names an axis, but a tensor of shape {shape} has none")
+    if not -rank <= axis < rank:
+        raise ValueError(f"{what} {axis} is out of range for a tensor of shape {shape} "
+                         f"(expected an axis in [{-rank}, {rank - 1}])")
+    return axis % rank
 
 
 class Reshape(Function):
@@ -68,10 +93,22 @@ class Concatenate(Function):
         return tuple(grads)
 
 
+def _shape(shape):
+    """A new shape as a tuple of ints; floats are refused rather than truncated (2.5 is not a size)."""
+    try:
+        return (operator.index(shape),)
+    except TypeError:
+        pass
+    try:
+        return tuple(operator.index(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"reshape: the new shape must be an int or a sequence of ints, got {shape!r}") from None
+
+
 def reshape(a, shape):
     """``a`` with a new shape (one entry may be -1)."""
     a = as_tensor(a)
-    shape = (shape,) if isinstance(shape, int) else tuple(int(s) for s in shape)
+    shape = _shape(shape)
     try:
         return Reshape.apply(a, shape=a.data.reshape(shape).shape)
     except ValueError:
@@ -82,7 +119,7 @@ def transpose(a, axes=None):
     """Permute axes (reverse them when ``axes`` is None)."""
     a = as_tensor(a)
     if axes is not None:
-        axes = tuple(int(ax) % a.ndim for ax in axes)
+        axes = tuple(_axis(ax, a.ndim, "transpose: axis", a.shape) for ax in axes)
         if sorted(axes) != list(range(a.ndim)):
             raise ValueError(f"axes {axes} are not a permutation of the {a.ndim} axes of shape {a.shape}")
     else:
@@ -112,7 +149,9 @@ def concatenate(tensors, axis=0):
     if not tensors:
         raise ValueError("concatenate needs at least one tensor")
     ndim = tensors[0].ndim
-    axis = int(axis) % ndim
+    if ndim == 0:
+        raise ValueError("concatenate: 0-d tensors have no axis to join along (use stack to give them one)")
+    axis = _axis(axis, ndim, "concatenate: axis", tensors[0].shape)
     for t in tensors[1:]:
         if t.ndim != ndim or any(s != u for i, (s, u) in enumerate(zip(t.shape, tensors[0].shape)) if i != axis):
             raise ValueError(
@@ -124,13 +163,19 @@ def concatenate(tensors, axis=0):
 def flatten(a, start_axis=1):
     """Merge all axes from ``start_axis`` on into one (``(N, ...) -> (N, prod)`` by default)."""
     a = as_tensor(a)
+    if start_axis != a.ndim:  # start_axis may be ndim: a (N,) tensor flattens to (N, 1), as Keras's Flatten does
+        try:
+            start_axis = _axis(start_axis, a.ndim, "flatten: start_axis", a.shape)
+        except ValueError:
+            raise ValueError(f"flatten: start_axis {start_axis} is out of range for a tensor of shape {a.shape} "
+                             f"(expected an axis in [{-a.ndim}, {a.ndim}])") from None
     return reshape(a, a.shape[:start_axis] + (-1,))
 
 
 def expand_dims(a, axis):
     """Insert a size-1 axis at ``axis``."""
     a = as_tensor(a)
-    axis = axis % (a.ndim + 1)
+    axis = _axis(axis, a.ndim + 1, "expand_dims: axis", a.shape)
     return reshape(a, a.shape[:axis] + (1,) + a.shape[axis:])
 
 
@@ -139,7 +184,10 @@ def squeeze(a, axis=None):
     a = as_tensor(a)
     if axis is None:
         return reshape(a, tuple(s for s in a.shape if s != 1))
-    axis = axis % a.ndim
+    if a.ndim == 0:  # as in PyTorch (and the reductions): a 0-d tensor takes axis 0 and -1, with nothing to drop
+        _axis(axis, 1, "squeeze: axis", a.shape)
+        return reshape(a, ())
+    axis = _axis(axis, a.ndim, "squeeze: axis", a.shape)
     if a.shape[axis] != 1:
         raise ValueError(f"cannot squeeze axis {axis} of size {a.shape[axis]} (shape {a.shape})")
     return reshape(a, a.shape[:axis] + a.shape[axis + 1 :])
@@ -147,4 +195,8 @@ def squeeze(a, axis=None):
 
 def stack(tensors, axis=0):
     """Join tensors along a new axis (composed: expand_dims then concatenate)."""
+    tensors = [as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack needs at least one tensor")
+    axis = _axis(axis, tensors[0].ndim + 1, "stack: axis", tensors[0].shape)
     return concatenate([expand_dims(t, axis) for t in tensors], axis=axis)

@@ -95,3 +95,50 @@ def test_tensor_methods(x):
 def test_transpose_gradcheck_random_permutations(x, data):
     axes = tuple(data.draw(st.permutations(range(x.ndim))))
     assert nr.gradcheck(lambda t: ops.transpose(t, axes) * 1.0, x)
+
+
+# an axis outside [-rank, rank) used to wrap around silently (transpose (3, 0) of a matrix was (1, 0), concatenate
+# axis=5 of matrices joined along axis 1) and 0-d tensors raised ZeroDivisionError; a new axis (expand_dims,
+# stack) may be one past the last
+AXIS_ERRORS = [
+    (lambda m, s: ops.transpose(m, (3, 0)), r"transpose: axis 3 is out of range for a tensor of shape \(2, 3\) "
+                                            r"\(expected an axis in \[-2, 1\]\)"),
+    (lambda m, s: ops.expand_dims(m, 5), r"expand_dims: axis 5 .* \(expected an axis in \[-3, 2\]\)"),
+    (lambda m, s: ops.expand_dims(m, -4), r"expand_dims: axis -4 .* \[-3, 2\]"),
+    (lambda m, s: ops.squeeze(m, 7), r"squeeze: axis 7 .* \[-2, 1\]"),
+    (lambda m, s: ops.concatenate([m, m], axis=5), r"concatenate: axis 5 .* \[-2, 1\]"),
+    (lambda m, s: ops.concatenate([m, m], axis=-3), r"concatenate: axis -3"),
+    (lambda m, s: ops.stack([m, m], axis=4), r"stack: axis 4 .* \[-3, 2\]"),
+    (lambda m, s: ops.flatten(m, 5), r"flatten: start_axis 5 .* \[-2, 2\]"),
+    (lambda m, s: ops.concatenate([s, s]), r"0-d tensors have no axis to join along"),
+    (lambda m, s: ops.transpose(s, (0,)), r"transpose: axis 0 names an axis, but a tensor of shape \(\) has none"),
+    (lambda m, s: ops.squeeze(s, 1), r"squeeze: axis 1 is out of range for a tensor of shape \(\)"),
+]
+
+
+@pytest.mark.parametrize("call,message", AXIS_ERRORS, ids=range(len(AXIS_ERRORS)))
+def test_out_of_range_axes_are_refused_with_the_valid_range(call, message):
+    with pytest.raises(ValueError, match=message):
+        call(nr.Tensor(np.ones((2, 3))), nr.Tensor(np.array(2.0)))
+
+
+def test_non_integer_axes_and_sizes_are_refused_not_truncated():
+    m = nr.Tensor(np.ones((2, 3)))
+    with pytest.raises(TypeError, match=r"reshape: the new shape must be an int or a sequence of ints, got \(2.5, 2\)"):
+        ops.reshape(m, (2.5, 2))  # used to become (2, 2) and then fail on the element count, or worse succeed
+    with pytest.raises(TypeError, match="expand_dims: axis must be an int, got 1.0"):
+        ops.expand_dims(m, 1.0)
+    with pytest.raises(TypeError, match="transpose: axis must be an int, got True"):
+        ops.transpose(m, (True, 0))
+
+
+def test_valid_edge_axes_still_work():
+    m, s = nr.Tensor(np.ones((2, 3))), nr.Tensor(np.array(2.0), requires_grad=True)
+    assert ops.expand_dims(m, 2).shape == (2, 3, 1) and ops.expand_dims(m, -3).shape == (1, 2, 3)
+    assert ops.stack([m, m], axis=2).shape == (2, 3, 2) and ops.stack([m, m], axis=-3).shape == (2, 2, 3)
+    assert ops.flatten(m, 2).shape == (2, 3, 1) and ops.flatten(nr.Tensor(np.ones(3))).shape == (3, 1)
+    assert ops.reshape(m, np.int64(6)).shape == (6,) and m.reshape(np.int64(3), 2).shape == (3, 2)
+    out = ops.squeeze(s, -1)  # as in PyTorch (and the reductions), a 0-d tensor takes axis 0 and -1
+    assert out.shape == () and ops.squeeze(s, 0).shape == ()
+    out.backward()
+    assert s.grad == 1.0
