@@ -39,20 +39,6 @@ def test_dense_without_bias_and_names():
     assert layer.count_params() == 12
 
 
-def test_dense_gradients_match_finite_differences(rng):
-    nr.set_floatx("float64")
-    layer = layers.Dense(3, activation="tanh")
-    x = rng.standard_normal((4, 5))
-    layer(x)
-    assert nr.gradcheck(lambda k, b, inp: layers.Dense.call(_with_weights(layer, k, b), inp), layer.kernel,
-                        layer.bias, x)
-
-
-def _with_weights(layer, kernel, bias):
-    layer.kernel, layer.bias = kernel, bias
-    return layer
-
-
 def test_dense_kernel_initializer_is_used_by_name_and_alias():
     nr.seed(3)
     a = layers.Dense(64, kernel_initializer="he_normal")
@@ -90,6 +76,21 @@ def test_activation_flatten_input_layers(device, rng):
     for layer in (act, flat, inp):
         assert layer.count_params() == 0
         _round_trip(layer)
+
+
+def test_numpy_integer_arguments_give_plain_json_safe_configs():
+    # Dense used to refuse np.int64 units, and InputLayer kept an np.int64 batch_size that json.dumps refuses
+    dense = layers.Dense(np.int64(3))
+    inp = layers.InputLayer(shape=(2,), batch_size=np.int64(4))
+    assert type(dense.units) is int and type(inp.batch_size) is int
+    assert json.loads(json.dumps(inp.get_config()))["batch_size"] == 4
+    assert json.loads(json.dumps(dense.get_config()))["units"] == 3
+
+
+@pytest.mark.parametrize("batch_size", [0, -2, 2.5, True, "8"])
+def test_input_layer_batch_size_must_be_a_positive_int(batch_size):
+    with pytest.raises(ValueError, match=r"InputLayer batch_size must be None or a positive int, got "):
+        layers.InputLayer(shape=(2,), batch_size=batch_size)
 
 
 def test_unknown_activation_lists_valid_names():

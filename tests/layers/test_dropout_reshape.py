@@ -70,3 +70,42 @@ def test_reshape(rng):
         layers.Reshape((5, -1))(x)
     with pytest.raises(ValueError, match="at most one -1"):
         layers.Reshape((-1, -1))
+
+
+def test_dropout_takes_numpy_numbers_and_stores_plain_ones():
+    # NumPy scalars (from np.arange sweeps or a config read by NumPy) used to give a config json.dumps refused,
+    # so a model holding the layer could not be saved
+    layer = layers.Dropout(np.float32(0.5), noise_shape=np.array([1, 3]), seed=np.int64(2))
+    config = json.loads(json.dumps(layer.get_config()))
+    assert (config["rate"], config["seed"], config["noise_shape"]) == (0.5, 2, [1, 3])
+    assert type(layer.seed) is int and all(type(n) is int for n in layer.noise_shape)
+
+
+@pytest.mark.parametrize("seed", [-1, "1", 1.5, True])
+def test_dropout_seed_must_be_a_non_negative_int(seed):
+    with pytest.raises(ValueError, match=r"Dropout seed must be None or a non-negative int, got "):
+        layers.Dropout(0.5, seed=seed)
+
+
+def test_dropout_noise_shape_must_broadcast_to_the_inputs():
+    with pytest.raises(ValueError, match="Dropout noise_shape must be a tuple of ints"):
+        layers.Dropout(0.5, noise_shape="ab")
+    layer = layers.Dropout(0.5, noise_shape=(3, 1), name="drop")
+    with pytest.raises(ValueError, match=r"'drop' \(Dropout\): noise_shape \(3, 1\) does not broadcast to inputs of "
+                                         r"shape \(2, 3\) \(expected 2 entries, each None, 1 or the input's size\)"):
+        layer(np.ones((2, 3), np.float32), training=True)
+    with pytest.raises(ValueError, match=r"noise_shape \(None, 1\) does not broadcast to inputs of shape \(2, 3, 4\)"):
+        layers.Dropout(0.5, noise_shape=(None, 1))(np.ones((2, 3, 4), np.float32), training=True)
+
+
+@pytest.mark.parametrize("target_shape", ["ab", (2.5, -1), 3, (3, None)])
+def test_reshape_target_shape_must_be_a_sequence_of_ints(target_shape):
+    # int() used to truncate 2.5 to 2 silently and to fail on "ab" with a message about parsing
+    with pytest.raises(ValueError, match=r"Reshape target_shape must be a sequence of ints \(positive sizes, at most "
+                                         r"one -1\), got "):
+        layers.Reshape(target_shape)
+
+
+def test_reshape_takes_a_numpy_shape():
+    layer = layers.Reshape(np.array([3, 4]))
+    assert layer.target_shape == (3, 4) and json.loads(json.dumps(layer.get_config()))["target_shape"] == [3, 4]

@@ -1,15 +1,28 @@
 """``BaseConv``: what Conv1D and Conv2D share (config, kernel and bias, shape checks)."""
 
+import numbers
+
 from ... import ops
 from ...ops.conv import conv_output_size, resolve_padding
 from ..kernel_layer import KernelLayer
 
 
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)  # Python and NumPy integers
+
+
 def _tuple(value, rank, name):
-    values = (value,) * rank if isinstance(value, int) else tuple(value)
-    if len(values) != rank or not all(isinstance(v, int) and v >= 1 for v in values):
+    """``value`` (an int or ``rank`` ints, Python or NumPy) as a tuple of ``rank`` positive Python ints."""
+    if _is_int(value):
+        values = (value,) * rank
+    else:
+        try:
+            values = tuple(value)
+        except TypeError:
+            values = None
+    if values is None or len(values) != rank or not all(_is_int(v) and v >= 1 for v in values):
         raise ValueError(f"{name} must be a positive int or a tuple of {rank} positive ints, got {value!r}")
-    return values
+    return tuple(int(v) for v in values)
 
 
 def check_window_fits(layer, input_shape, window_name, window, strides, dilation, padding):
@@ -53,14 +66,14 @@ class BaseConv(KernelLayer):
         super().__init__(activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
                          bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
                          bias_regularizer=bias_regularizer, **kwargs)
-        if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
+        if not _is_int(filters) or filters <= 0:
             raise ValueError(f"{type(self).__name__} filters must be a positive integer, got {filters!r}")
         if data_format != "channels_last":
             raise ValueError(f"{type(self).__name__} supports data_format='channels_last' (NHWC) only, "
                              f"got {data_format!r}")
         if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
             raise ValueError(f"{type(self).__name__} padding must be 'valid' or 'same', got {padding!r}")
-        self.filters = filters
+        self.filters = int(filters)
         self.kernel_size = _tuple(kernel_size, self.rank, "kernel_size")
         self.strides = _tuple(strides, self.rank, "strides")
         self.dilation_rate = _tuple(dilation_rate, self.rank, "dilation_rate")

@@ -1,5 +1,7 @@
 """``Dense``: the fully connected layer."""
 
+import numbers
+
 from ..kernel_layer import KernelLayer
 
 
@@ -23,12 +25,12 @@ class Dense(KernelLayer):
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
-        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+        if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
             raise ValueError(f"Dense units must be a positive integer, got {units!r}")
         super().__init__(activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
                          bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
                          bias_regularizer=bias_regularizer, **kwargs)
-        self.units = units
+        self.units = int(units)  # a plain int: NumPy integers are not JSON-safe
 
     def build(self, input_shape):
         input_dim = input_shape[-1]

@@ -1,5 +1,7 @@
 """``Input`` / ``InputLayer``: declares the shape of one sample at the start of a model."""
 
+import numbers
+
 from ..base import Layer, normalize_shape
 
 
@@ -8,15 +10,18 @@ class InputLayer(Layer):
 
     Args:
         shape: shape of one sample, e.g. ``(784,)`` or ``(28, 28, 1)``.
-        batch_size: optional fixed batch size (informational).
+        batch_size: optional fixed batch size (a positive int; informational).
     """
 
     def __init__(self, shape=None, batch_size=None, name=None, dtype=None, input_shape=None, **kwargs):
         shape = shape if shape is not None else input_shape
         if shape is None:
             raise ValueError("InputLayer needs a shape, e.g. Input((784,))")
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)
+                                       or batch_size <= 0):
+            raise ValueError(f"InputLayer batch_size must be None or a positive int, got {batch_size!r}")
         super().__init__(name=name, dtype=dtype, input_shape=normalize_shape(shape, "Input shape"), **kwargs)
-        self.batch_size = batch_size
+        self.batch_size = None if batch_size is None else int(batch_size)  # a plain int: JSON-safe
 
     def call(self, inputs, training=None):
         return inputs

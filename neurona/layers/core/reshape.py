@@ -1,6 +1,7 @@
 """``Reshape``: a new shape for each sample."""
 
 import math
+import numbers
 
 from ... import ops
 from ..base import Layer
@@ -15,7 +16,12 @@ class Reshape(Layer):
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
-        target_shape = tuple(int(s) for s in target_shape)
+        # ints only: int() would truncate 2.5 to 2 and turn "ab" into an unhelpful parsing error
+        entries = _entries(target_shape)
+        if entries is None or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in entries):
+            raise ValueError(f"Reshape target_shape must be a sequence of ints (positive sizes, at most one -1), "
+                             f"got {target_shape!r}")
+        target_shape = tuple(int(s) for s in entries)
         if sum(s == -1 for s in target_shape) > 1 or any(s == 0 or s < -1 for s in target_shape):
             raise ValueError(f"Reshape target_shape must have positive sizes and at most one -1, got {target_shape}")
         self.target_shape = target_shape
@@ -44,3 +50,13 @@ class Reshape(Layer):
 
     def get_config(self):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+def _entries(sequence):
+    """``tuple(sequence)`` for a list, tuple or array; None for a string or a scalar."""
+    if isinstance(sequence, (str, bytes)):
+        return None
+    try:
+        return tuple(sequence)
+    except TypeError:
+        return None

@@ -1,8 +1,10 @@
 """``Dropout``: inverted dropout, active only in training."""
 
+import numbers
+
 from ... import backend, ops
 from ...autograd import Tensor
-from ..base import Layer
+from ..base import Layer, normalize_shape
 
 
 class Dropout(Layer):
@@ -16,26 +18,31 @@ class Dropout(Layer):
         rate: fraction of units dropped, in [0, 1).
         noise_shape: shape of the mask, broadcast against the input (None: the input's
             shape; ``(batch, 1, 1, channels)`` drops whole feature maps). None entries
-            take the input's size.
-        seed: seeds this layer's own generator (else it is drawn from ``neurona.seed``).
+            take the input's size; every other entry is 1 or the input's size.
+        seed: a non-negative int seeding this layer's own generator (else it is drawn from
+            ``neurona.seed``).
     """
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate < 1:
             raise ValueError(f"Dropout rate must be a number in [0, 1), got {rate!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+            raise ValueError(f"Dropout seed must be None or a non-negative int, got {seed!r}")
         self.rate = float(rate)
-        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
-        self.seed = seed
-        self._rng = backend.make_generator(seed)
+        self.noise_shape = None if noise_shape is None else normalize_shape(noise_shape, "Dropout noise_shape")
+        self.seed = None if seed is None else int(seed)  # a plain int: NumPy integers are not JSON-safe
+        self._rng = backend.make_generator(self.seed)
 
     def _mask_shape(self, shape):
         if self.noise_shape is None:
             return shape
-        if len(self.noise_shape) != len(shape):
-            raise ValueError(f"layer {self.name!r} (Dropout): noise_shape {self.noise_shape} does not match the rank "
-                             f"of inputs of shape {shape}")
-        return tuple(s if n is None else n for n, s in zip(self.noise_shape, shape))
+        mask = tuple(s if n is None else n for n, s in zip(self.noise_shape, shape))
+        if len(self.noise_shape) != len(shape) or any(m not in (1, s) for m, s in zip(mask, shape)):
+            raise ValueError(f"layer {self.name!r} (Dropout): noise_shape {self.noise_shape} does not broadcast to "
+                             f"inputs of shape {shape} (expected {len(shape)} entries, each None, 1 or the input's "
+                             "size)")
+        return mask
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
