@@ -116,7 +116,9 @@ def backward(root, grad=None, retain_graph=False):
             )
         grad = xp.ones_like(root.data)
     else:
-        grad = xp.asarray(getattr(grad, "data", grad), dtype=root.data.dtype)
+        from .tensor import Tensor  # here: tensor.py imports this module
+
+        grad = xp.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=root.data.dtype)
         if grad.shape != root.shape:
             raise ValueError(f"backward(): grad shape {grad.shape} does not match tensor shape {root.shape}")
     if root._ctx is None:  # a leaf: its gradient is the seed itself
@@ -124,7 +126,9 @@ def backward(root, grad=None, retain_graph=False):
         return
     order = toposort(root)
     grads = {id(root): grad}
-    stored = set()  # ids of arrays handed to a leaf during this pass, so none is shared by two leaves
+    # A leaf's contributions are summed over the whole pass, then added to .grad once (as PyTorch does): the sum
+    # comes out in the same order on every pass, so a second backward through a retained graph doubles exactly.
+    leaf_grads = {}  # id(leaf) -> [leaf, gradient, whether the array may be held by something else]
     for node in reversed(order):
         g = grads.pop(id(node), None)
         if g is None:
@@ -140,13 +144,21 @@ def backward(root, grad=None, retain_graph=False):
             if pg.dtype != parent.data.dtype:  # a gradient has its tensor's dtype (float32 op meeting float64)
                 pg = pg.astype(parent.data.dtype)
             if parent._ctx is None:
-                if pg is g or id(pg) in stored or pg.base is not None or not getattr(pg.flags, "writeable", True):
-                    pg = pg.copy()  # never let a leaf own an array something else also holds
-                stored.add(id(pg))
-                _accumulate_leaf(parent, pg)
+                entry = leaf_grads.get(id(parent))
+                if entry is None:
+                    shared = pg is g or pg.base is not None or not getattr(pg.flags, "writeable", True)
+                    leaf_grads[id(parent)] = [parent, pg, shared]
+                else:
+                    entry[1], entry[2] = entry[1] + pg, False  # a new array, owned by this pass
             else:
                 previous = grads.get(id(parent))
                 grads[id(parent)] = pg if previous is None else previous + pg
+    handed_out = set()
+    for leaf, g, shared in leaf_grads.values():
+        if shared or id(g) in handed_out:
+            g = g.copy()  # never let a leaf own an array something else also holds (the engine adds into it)
+        handed_out.add(id(g))
+        _accumulate_leaf(leaf, g)
     if not retain_graph:
         for node in order:
             node._ctx = FREED
@@ -157,4 +169,3 @@ def _accumulate_leaf(leaf, grad):
         leaf.grad = grad
     else:
         leaf.grad += grad
-
