@@ -5,10 +5,15 @@
 >>> neurona.saving.export_onnx(model, "mnist.onnx")   # for onnxruntime and other ONNX tools
 
 Every file is written atomically (a killed process leaves the previous save
-intact), no file format involves pickle (JSON and plain HDF5 numeric datasets),
-and a file that cannot be loaded raises ``FileFormatError`` naming the file,
-the layer and what was expected. ``saving`` sits above ``models``: models only
-reach it from inside ``Model.save``/``load_weights``/``to_json``.
+intact); saves to one folder from several processes take turns and a load
+always reads one whole save, even while another process saves (atomic.py); a
+full disk is an ``OSError`` naming the user's path, never a crash (HDF5 files
+are built in memory, h5_files.py). No file format involves pickle (JSON and
+plain HDF5 numeric datasets), a weights file whose data could come from other
+files (links, external storage, virtual datasets) is refused, and a file that
+cannot be loaded raises ``FileFormatError`` naming the file, the layer and what
+was expected. ``saving`` sits above ``models``: models only reach it from
+inside ``Model.save``/``load_weights``/``to_json``.
 """
 
 from . import preprocessing

@@ -27,7 +27,7 @@ from .. import backend
 from ..backend import random as backend_random
 from .errors import FileFormatError
 from .rng_state import generator_state, set_generator_state
-from .saved_model import load_model, read_document, save_model
+from .saved_model import load_saved, save_model
 
 
 class Checkpoint(NamedTuple):
@@ -95,14 +95,17 @@ def load_checkpoint(path, restore_global_rng=True):
     Raises:
         FileFormatError: ``path`` is a saved model without training state, or is unreadable.
     """
-    folder, document = read_document(path)
-    training = document.get("training")
-    if not isinstance(training, dict) or not isinstance(training.get("epoch"), int):
-        raise FileFormatError(f"{str(folder)!r} is a saved model, not a training checkpoint: its model.json has "
-                              "no 'training' entry with an 'epoch' (use load_model() for it)")
-    model = load_model(path)
+    def expect_training(document, source):
+        training = document.get("training")
+        if not isinstance(training, dict) or not isinstance(training.get("epoch"), int):
+            raise FileFormatError(f"{str(path)!r} is a saved model, not a training checkpoint: its model.json has "
+                                  "no 'training' entry with an 'epoch' (use load_model() for it)")
+
+    # one read of the folder: the training state and the model come from the same save
+    model, document = load_saved(path, expect=expect_training)
+    training = document["training"]
     if restore_global_rng and training.get("global_rng") is not None:
-        _restore_global(training["global_rng"], f"model.json in {str(folder)!r}")
+        _restore_global(training["global_rng"], f"model.json in {str(path)!r}")
     history = training.get("history") or {"epoch": [], "history": {}}
     return Checkpoint(model, training["epoch"], history, training.get("extra") or {})
 

@@ -6,9 +6,18 @@ name), its ``get_config()`` (every layer's class and config: initializers,
 regularizers, activation, input shape) and the input shape it was built for.
 Rebuilding calls only registered ``from_config`` methods; nothing in a file is
 executed.
+
+Reading a file never raises anything but ``FileFormatError`` for what the file
+holds: text that is not UTF-8, not JSON, nested deeper than ``MAX_DEPTH``
+(JSON's decoder would hit the recursion limit), an unknown or abstract model
+class (only the Model classes of ``neurona.models`` that define
+``from_config``), a config the classes refuse (whatever they raise is reported
+with the layer that raised it), an input shape that is not a list of
+dimensions.
 """
 
 import contextlib
+import inspect
 import json
 import warnings
 
@@ -20,6 +29,7 @@ from .errors import FileFormatError
 
 FORMAT = "neurona.model"
 FORMAT_VERSION = 1
+MAX_DEPTH = 100  # a model.json nests ~10 levels, plus ~5 per nested model; far below the recursion limit
 
 
 def _json_default(value):
@@ -49,15 +59,23 @@ def model_config(model):
             "build_input_shape": None if shape is None else list(shape)}
 
 
+def _rebuildable(models, cls):
+    """A concrete Model class of ``neurona.models`` that rebuilds itself from a config."""
+    return (isinstance(cls, type) and issubclass(cls, models.Model) and not inspect.isabstract(cls)
+            and callable(getattr(cls, "from_config", None)))
+
+
 def model_class(name, source):
-    """The Model subclass called ``name`` in ``neurona.models`` (no other lookup, no import by name)."""
+    """The Model subclass called ``name`` in ``neurona.models`` that defines ``from_config`` (no other lookup,
+    no import by name); the base ``Model`` and abstract classes are refused."""
     from .. import models
 
-    cls = getattr(models, name, None) if isinstance(name, str) else None
-    if not (isinstance(cls, type) and issubclass(cls, models.Model)):
-        known = [n for n in dir(models) if isinstance(getattr(models, n), type)
-                 and issubclass(getattr(models, n), models.Model)]
-        raise FileFormatError(f"{source}: unknown model class {name!r}; expected one of {known}")
+    public = isinstance(name, str) and not name.startswith("_")
+    cls = getattr(models, name, None) if public else None
+    if not _rebuildable(models, cls):
+        known = sorted(n for n in dir(models) if not n.startswith("_") and _rebuildable(models, getattr(models, n)))
+        raise FileFormatError(f"{source}: 'class_name' is {str(name)[:80]!r}, which is not a model class that can "
+                              f"be rebuilt from a config; expected one of {known}")
     return cls
 
 
@@ -79,29 +97,60 @@ def model_from_config(entry, source="JSON"):
         raise FileFormatError(f"{source}: expected a model entry with 'class_name' and 'config', got "
                               f"{str(entry)[:80]!r}")
     cls = model_class(entry["class_name"], source)
+    if not isinstance(entry["config"], dict):
+        raise FileFormatError(f"{source}: the model's 'config' is {str(entry['config'])[:80]!r} "
+                              f"({type(entry['config']).__name__}); expected an object (the model's get_config())")
+    shape = _input_shape(entry.get("build_input_shape"), source)
     with preserved_global_rng():
         try:
             model = cls.from_config(entry["config"])
-        except (TypeError, ValueError, KeyError) as error:
+        except Exception as error:  # whatever a config makes a constructor raise is the file's fault
             raise FileFormatError(f"{source}: could not rebuild {_culprit(entry['config'])}: "
                                   f"{type(error).__name__}: {error}") from None
-        shape = entry.get("build_input_shape")
+        _check_names(model, source)
         if shape is not None and not model.built:
-            model.build(tuple(shape))
+            try:
+                model.build(shape)
+            except Exception as error:
+                raise FileFormatError(f"{source}: the model cannot be built for 'build_input_shape' "
+                                      f"{list(shape)}: {type(error).__name__}: {error}") from None
     return model
+
+
+def _check_names(model, source):
+    """Layer names become HDF5 group names and dict keys: each must be a non-empty string."""
+    for layer in [model, *model.layers]:
+        if not isinstance(layer.name, str) or not layer.name:
+            raise FileFormatError(f"{source}: a {type(layer).__name__} is named {layer.name!r} "
+                                  f"({type(layer.name).__name__}); expected a non-empty string")
+
+
+def _input_shape(shape, source):
+    """``build_input_shape`` as a tuple (None stays None): a list of dimensions, each null or an int >= 0."""
+    if shape is None:
+        return None
+    if not isinstance(shape, list) or not all(d is None or (type(d) is int and d >= 0) for d in shape):
+        raise FileFormatError(f"{source}: 'build_input_shape' is {str(shape)[:80]!r}; expected null or a list of "
+                              "dimensions, each null (any size) or an int >= 0, such as [null, 784]")
+    return tuple(shape)
 
 
 def _culprit(config):
     """Name the first layer config that cannot be rebuilt on its own (for the error message)."""
     from .. import layers
 
-    for layer_config in config.get("layers", []) if isinstance(config, dict) else []:
+    layer_configs = config.get("layers") if isinstance(config, dict) else None
+    if isinstance(config, dict) and "layers" in config and not isinstance(layer_configs, list):
+        return (f"the model: its config's 'layers' is {str(layer_configs)[:80]!r} ({type(layer_configs).__name__}); "
+                "expected a list of layer configs")
+    for layer_config in layer_configs if isinstance(layer_configs, list) else []:
         try:
             with preserved_global_rng():
                 layers.deserialize(layer_config)
         except Exception as error:  # any failure names this layer
-            name = (layer_config.get("config") or {}).get("name") if isinstance(layer_config, dict) else None
-            return (f"layer {name!r} ({layer_config.get('class_name') if isinstance(layer_config, dict) else '?'}) "
+            entry = layer_config if isinstance(layer_config, dict) else {}
+            name = entry["config"].get("name") if isinstance(entry.get("config"), dict) else None
+            return (f"layer {name!r} ({entry.get('class_name', '?')}) "
                     f"from config {dumps(layer_config)[:200]}; expected the arguments of that layer's "
                     f"constructor ({type(error).__name__}: {error})")
     return "the model"
@@ -118,12 +167,44 @@ def from_json(text, source="JSON"):
     return model_from_config(data.get("model", data), source)
 
 
+def decode(raw, source):
+    """The text of a JSON file's bytes (UTF-8, as JSON requires)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise FileFormatError(f"{source} is not UTF-8 text (JSON files are UTF-8; corrupted or not a model.json?): "
+                              f"byte {raw[error.start:error.start + 1]!r} at offset {error.start}") from None
+
+
+def depth(value):
+    """How deeply lists and objects nest in ``value`` (a scalar is 0), walked without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if level > MAX_DEPTH:
+            return level
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
 def parse(text, source):
-    """Decode JSON text and check its format tag and version."""
+    """Decode JSON text (or UTF-8 bytes) and check its nesting, its format tag and its version."""
+    if isinstance(text, (bytes, bytearray)):
+        text = decode(bytes(text), source)
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as error:
+    except RecursionError:
+        raise FileFormatError(f"{source}: JSON nested too deeply to read (a model.json nests at most "
+                              f"{MAX_DEPTH} levels)") from None
+    except ValueError as error:  # JSONDecodeError, and numbers too long to convert
         raise FileFormatError(f"{source} is not valid JSON (truncated or corrupted?): {error}") from None
+    if depth(data) > MAX_DEPTH:
+        raise FileFormatError(f"{source}: JSON nested more than {MAX_DEPTH} levels deep; a model.json nests far "
+                              "less (corrupted or not a model.json?)")
     if not isinstance(data, dict):
         raise FileFormatError(f"{source}: expected a JSON object, got {type(data).__name__}")
     check_version(data, source)
@@ -162,11 +243,14 @@ def compile_config(model):
 
 def compile_from_config(model, config, source):
     """Compile ``model`` with the saved settings."""
+    if not isinstance(config, dict) or not isinstance(config.get("metrics", []), list):
+        raise FileFormatError(f"{source}: 'compile' is {str(config)[:80]!r}; expected an object with 'optimizer', "
+                              "'loss' and 'metrics' (a list) configs")
     try:
         optimizer = optimizers.deserialize(config["optimizer"])
         loss = losses.deserialize(config["loss"])
         metrics = [metrics_lib.deserialize(m) for m in config.get("metrics", [])]
-    except (KeyError, TypeError, ValueError) as error:
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    except Exception as error:  # whatever a config makes a constructor raise is the file's fault
         raise FileFormatError(f"{source}: the compile settings cannot be rebuilt ({type(error).__name__}: "
                               f"{error}); expected 'optimizer', 'loss' and 'metrics' configs") from None
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)

@@ -47,14 +47,43 @@ def validate(steps, source="preprocessing"):
     out = []
     for i, step in enumerate(steps):
         op = step.get("op") if isinstance(step, dict) else None
-        if op not in OPS:
+        if not isinstance(op, str) or op not in OPS:
             raise FileFormatError(f"{source}: preprocessing step {i} is {step!r:.80}; expected a dict whose 'op' "
                                   f"is one of {sorted(OPS)}")
         missing = [key for key in OPS[op] if key not in step]
         if missing:
             raise FileFormatError(f"{source}: preprocessing step {i} ({op}) lacks {missing}")
+        for key in OPS[op]:
+            problem = _CHECKS[key](step[key])
+            if problem:
+                raise FileFormatError(f"{source}: preprocessing step {i} ({op}): {key!r} is {step[key]!r:.80}; "
+                                      f"expected {problem}")
         out.append(dict(step))
     return out
+
+
+def _float_dtype(value):
+    try:
+        ok = isinstance(value, str) and numpy.dtype(value).kind == "f"
+    except Exception:  # NumPy parses dtype strings: "," raises SyntaxError, others TypeError
+        ok = False
+    return None if ok else "the name of a floating-point dtype, such as 'float32'"
+
+
+def _numbers(value):
+    try:  # a number or nested lists of numbers (what standardize() stores), never objects
+        ok = not isinstance(value, (str, dict)) and numpy.asarray(value, dtype=numpy.float64).dtype.kind == "f"
+    except (TypeError, ValueError):
+        ok = False
+    return None if ok else "a number or nested lists of numbers"
+
+
+def _divisor(value):
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and numpy.isfinite(value) and value != 0
+    return None if ok else "a finite nonzero number"
+
+
+_CHECKS = {"divisor": _divisor, "dtype": _float_dtype, "mean": _numbers, "std": _numbers}
 
 
 def apply(steps, x):

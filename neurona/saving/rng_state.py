@@ -52,14 +52,14 @@ def set_generator_state(state, generator=None, source="file"):
         FileFormatError: the state names an unknown bit generator or does not fit it.
     """
     name = state.get("bit_generator") if isinstance(state, dict) else None
-    if name not in BIT_GENERATORS:
+    if not isinstance(name, str) or name not in BIT_GENERATORS:
         raise FileFormatError(f"{source}: random generator state {state!r:.80} is not one of the bit generators "
                               f"{sorted(BIT_GENERATORS)}")
     if generator is None or type(generator.bit_generator).__name__ != name:
         generator = numpy.random.Generator(BIT_GENERATORS[name]())
     try:
         generator.bit_generator.state = _from_json(state)
-    except (TypeError, ValueError, KeyError) as error:
+    except Exception as error:  # NumPy raises TypeError, ValueError, KeyError or OverflowError for a bad state
         raise FileFormatError(f"{source}: invalid {name} random generator state: {error}") from None
     return generator
 
@@ -85,15 +85,26 @@ def restore_model_rng(model, rng, source):
     (``initial_epoch > 0``), which takes it instead of drawing a new generator."""
     if not rng:
         return
+    if not isinstance(rng, dict):
+        raise FileFormatError(f"{source}: 'rng' is {rng!r:.80}; expected an object with 'layers' and 'shuffle'")
     by_name = {layer.name: layer for layer in model.layers}
+    restored = []
     for layer_name, states in (rng.get("layers") or {}).items():
         layer = by_name.get(layer_name)
         if layer is None:
             raise FileFormatError(f"{source}: random state saved for layer {layer_name!r}, which the model "
                                   f"does not have (layers: {', '.join(by_name)})")
-        for attr, state in states.items():
-            existing = getattr(layer, attr, None)
-            existing = existing if isinstance(existing, numpy.random.Generator) else None
-            setattr(layer, attr, set_generator_state(state, existing, f"{source}, layer {layer_name!r}"))
+        generators = layer_generators(layer)
+        for attr, state in (states.items() if isinstance(states, dict) else [(None, states)]):
+            # only an attribute that holds a generator is replaced: a file never sets anything else on a layer
+            if attr not in generators:
+                raise FileFormatError(f"{source}: random state saved for {attr!r} of layer {layer_name!r} "
+                                      f"({type(layer).__name__}), which has generators {sorted(generators)}")
+            restored.append((layer, attr, set_generator_state(state, None, f"{source}, layer {layer_name!r}")))
+    for layer, attr, generator in restored:  # all states checked before any layer changes
+        if type(layer_generators(layer)[attr].bit_generator) is type(generator.bit_generator):
+            layer_generators(layer)[attr].bit_generator.state = generator.bit_generator.state
+        else:
+            setattr(layer, attr, generator)
     if rng.get("shuffle") is not None:
         model._resume_shuffle_generator = set_generator_state(rng["shuffle"], source=f"{source}, fit shuffling")

@@ -11,38 +11,68 @@
      "weights": {"file": "model.h5", "sha256": "..."},
      "training": null, or a checkpoint's {"epoch", "history", "global_rng", ...} (see checkpoint.py)}
 
-``model.h5`` holds the weights and the optimizer slots (see weights_h5.py). The
-folder is written atomically (atomic.py), and ``model.json`` records the SHA-256
-of ``model.h5`` so that a modified, truncated or swapped weights file is refused.
+``model.h5`` holds the weights and the optimizer slots (see weights_h5.py).
+What a save and a load guarantee:
+
+- the folder is written atomically, saves to one path from several processes
+  take turns, and a load gets one whole save (old or new), never a mix, even
+  while another process saves (atomic.py);
+- ``model.h5`` is built in memory and written with ordinary file I/O, so a full
+  disk is an ``OSError`` naming the user's path, with the previous save intact
+  (h5_files.py);
+- ``model.json`` records the SHA-256 of ``model.h5``, so a modified, truncated
+  or swapped weights file is refused, and a weights file whose data could come
+  from other files (links, external storage, virtual datasets) is refused too;
+- every entry of ``model.json`` is checked (document.py, json_config.py): a
+  file that cannot be loaded raises ``FileFormatError`` naming the file (by the
+  user's path, never a temporary or backup one) and what was expected;
+- ``model.save("m.h5")`` and ``"m.keras"`` are refused: those single-file
+  formats are not written yet.
 """
 
 import hashlib
 import os
 
 from ..callbacks import History
-from . import json_config, weights_h5
+from . import document as document_check
+from . import h5_files, json_config, weights_h5
 from . import preprocessing as prep
-from .atomic import atomic_file, readable_folder
 from .atomic import atomic_folder as _atomic_folder
+from .atomic import open_folder, readable_folder, write_bytes
 from .errors import FileFormatError
 from .rng_state import model_rng_state, restore_model_rng
 
 MODEL_JSON = "model.json"
 MODEL_H5 = "model.h5"
+SINGLE_FILE_SUFFIXES = (".h5", ".hdf5", ".keras")
 
 
-def sha256_of(path, chunk=1 << 20):
+def sha256_of(source, chunk=1 << 20):
+    """The SHA-256 (hex) of a file, given its path or a binary file object (read from its start, then rewound)."""
+    if isinstance(source, (str, bytes, os.PathLike)):
+        with open(source, "rb") as f:
+            return sha256_of(f, chunk)
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            digest.update(block)
+    source.seek(0)
+    for block in iter(lambda: source.read(chunk), b""):
+        digest.update(block)
+    source.seek(0)
     return digest.hexdigest()
 
 
-def _h5py():
-    import h5py
-
-    return h5py
+def _refuse_single_file(model, path):
+    """``model.save("m.h5")`` would make a folder called ``m.h5``: refuse the single-file names instead."""
+    text = os.fspath(path)
+    text = text.decode() if isinstance(text, bytes) else text
+    stem, suffix = os.path.splitext(text.rstrip("/\\"))
+    if suffix.lower() not in SINGLE_FILE_SUFFIXES:
+        return
+    weights_hint = (f", or model.save_weights({text!r}) to write the weights alone to an HDF5 file"
+                    if suffix.lower() != ".keras" else "")
+    raise ValueError(f"cannot save model {getattr(model, 'name', '?')!r} to {text!r}: a {suffix!r} file is a "
+                     f"single-file format that Neurona does not write yet. Neurona saves a model as a folder holding "
+                     f"{MODEL_JSON} (architecture, compile settings, optimizer state) and {MODEL_H5} (weights): pass a "
+                     f"folder name such as {os.path.basename(stem) or 'my_model'!r}{weights_hint}")
 
 
 def save_model(model, path, overwrite=True, include_optimizer=True, training=None):
@@ -50,13 +80,23 @@ def save_model(model, path, overwrite=True, include_optimizer=True, training=Non
 
     Args:
         model: a Model (built or not; an unbuilt model saves no weights).
-        path: the folder to write; it is replaced atomically (a killed save leaves the previous one).
+        path: the folder to write; it is replaced atomically (a killed save leaves the previous one). A
+            symbolic link is followed: its target is replaced and the link keeps pointing at the new save.
+            Names ending in ``.h5``, ``.hdf5`` or ``.keras`` are refused (``ValueError``, nothing written).
         overwrite: if False, an existing ``path`` raises ``FileExistsError``.
         include_optimizer: also save the optimizer's step count and slots (Adam's moments, ...).
         training: a checkpoint's training state (``checkpoint.save_checkpoint`` passes it).
+
+    Raises:
+        FileExistsError: ``path`` is a file, exists with ``overwrite=False``, or is a folder holding files other
+            than an earlier save's ``model.json`` and ``model.h5`` (it is left untouched: a save replaces
+            the whole folder, and would otherwise delete them).
+        OSError: writing failed (disk full, no permission, ...); the message names ``path``, and the
+            previous save at ``path`` is intact.
     """
     from .. import __version__  # here: neurona/__init__.py defines it after importing its subpackages
 
+    _refuse_single_file(model, path)
     document = {"format": json_config.FORMAT, "format_version": json_config.FORMAT_VERSION,
                 "neurona_version": __version__, "model": json_config.model_config(model)}
     compile_settings = json_config.compile_config(model)
@@ -69,53 +109,64 @@ def save_model(model, path, overwrite=True, include_optimizer=True, training=Non
     document["preprocessing"] = prep.validate(getattr(model, "preprocessing", None), f"model {model.name!r}")
     document["rng"] = model_rng_state(model)
     json_config.dumps(document)  # fail on a config that is not JSON-safe before touching the disk
-    with _atomic_folder(path, overwrite=overwrite) as tmp:
-        h5_path = os.path.join(tmp, MODEL_H5)
-        with _h5py().File(h5_path, "w") as h5:
-            weights_h5.write_weights(h5, model)
-            if save_slots:
-                weights_h5.write_optimizer_slots(h5, model, model.optimizer)
-        document["weights"] = {"file": MODEL_H5, "sha256": sha256_of(h5_path)}
+
+    def fill(h5):
+        weights_h5.write_weights(h5, model)
+        if save_slots:
+            weights_h5.write_optimizer_slots(h5, model, model.optimizer)
+
+    with _atomic_folder(path, overwrite=overwrite, replaces=(MODEL_JSON, MODEL_H5)) as tmp:
+        image = h5_files.image(fill)
+        document["weights"] = {"file": MODEL_H5, "sha256": hashlib.sha256(image).hexdigest()}
         document["training"] = training
-        with open(os.path.join(tmp, MODEL_JSON), "w", encoding="utf-8") as f:
-            f.write(json_config.dumps(document, indent=2))
-            f.flush()
+        text = json_config.dumps(document, indent=2).encode("utf-8")
+        for name, data in ((MODEL_H5, image), (MODEL_JSON, text)):
+            with open(os.path.join(tmp, name), "wb") as f:
+                f.write(data)
 
 
-def read_document(path):
-    """``(folder, model.json's dict)`` for a saved model folder, with clear errors for what is missing."""
+def _check_folder(path):
+    """Raise the clear error for a ``path`` that holds no saved model folder."""
     folder = readable_folder(path)
     if not os.path.isdir(folder):
         if os.path.exists(folder):
             raise FileFormatError(f"{str(path)!r} is a file; a saved model is a folder holding {MODEL_JSON} and "
                                   f"{MODEL_H5} (use load_weights() for a weights file)")
         raise FileNotFoundError(f"no saved model at {str(path)!r}")
-    json_path = os.path.join(folder, MODEL_JSON)
-    if not os.path.isfile(json_path):
-        raise FileFormatError(f"{str(folder)!r} is not a saved Neurona model: it has no {MODEL_JSON}")
-    with open(json_path, encoding="utf-8") as f:
-        text = f.read()
-    source = f"{MODEL_JSON} at {json_path!r}"
-    document = json_config.parse(text, source)
-    for key in ("model", "weights"):
-        if key not in document:
-            raise FileFormatError(f"{source}: missing key {key!r} (expected keys: format, format_version, model, "
-                                  "compile, weights, ...)")
-    return folder, document
 
 
-def _checked_h5_path(folder, document):
-    entry = document["weights"]
-    h5_path = os.path.join(folder, MODEL_H5)
-    if not os.path.isfile(h5_path):
-        raise FileFormatError(f"{str(folder)!r}: {MODEL_H5} is missing (the folder is incomplete)")
-    expected = entry.get("sha256") if isinstance(entry, dict) else None
-    actual = sha256_of(h5_path)
+def _json_source(path):
+    return f"{MODEL_JSON} at {os.path.join(str(path), MODEL_JSON)!r}"
+
+
+def _document(files, path):
+    """model.json's checked dict, read from the open ``files`` of one save."""
+    if files[MODEL_JSON] is None:
+        raise FileFormatError(f"{str(path)!r} is not a saved Neurona model: it has no {MODEL_JSON}")
+    source = _json_source(path)
+    document = json_config.parse(files[MODEL_JSON].read(), source)
+    document_check.check(document, MODEL_H5, source)
+    return document
+
+
+def read_document(path):
+    """``(path, model.json's checked dict)`` for a saved model folder, with clear errors for what is missing."""
+    _check_folder(path)
+    with open_folder(path, (MODEL_JSON,)) as files:
+        return path, _document(files, path)
+
+
+def _checked_h5(files, document, path):
+    """The open ``model.h5`` of the save, once its SHA-256 matches ``model.json``'s."""
+    h5_path = os.path.join(str(path), MODEL_H5)
+    if files[MODEL_H5] is None:
+        raise FileFormatError(f"{str(path)!r}: {MODEL_H5} is missing (the folder is incomplete)")
+    expected, actual = document["weights"]["sha256"], sha256_of(files[MODEL_H5])
     if expected != actual:
         raise FileFormatError(f"{MODEL_H5} at {h5_path!r} does not match {MODEL_JSON}: its SHA-256 is {actual}, "
                               f"{MODEL_JSON} expects {expected} (the file was modified, truncated or comes from "
                               "another save)")
-    return h5_path
+    return files[MODEL_H5], h5_path
 
 
 def load_model(path, compile=True):  # noqa: A002 - Keras's argument name
@@ -125,33 +176,54 @@ def load_model(path, compile=True):  # noqa: A002 - Keras's argument name
     step count and slots, its preprocessing steps (``model.preprocessing``), the
     random states of its layers, and, for a checkpoint, its training history
     (``model.history``). The library-wide random generator is left as it was.
+    ``model.json`` and ``model.h5`` always come from one save, even while another
+    process saves to ``path``.
 
     Raises:
         FileNotFoundError: nothing at ``path``.
-        FileFormatError: a missing, truncated, corrupted, newer-version or mismatched file; the message
-            names the file, the layer and what was expected.
+        FileFormatError: a missing, truncated, corrupted, newer-version or mismatched file, or a weights
+            file whose data could come from other files; the message names the file, the layer and what
+            was expected.
     """
-    folder, document = read_document(path)
-    source = f"{MODEL_JSON} at {os.path.join(folder, MODEL_JSON)!r}"
-    h5_path = _checked_h5_path(folder, document)
-    model = json_config.model_from_config(document["model"], source)
-    with weights_h5.open_h5(h5_path) as h5:
-        weights_h5.check_header(h5, h5_path)
-        arrays = weights_h5.read_weights(h5, model, h5_path, by_name=True)
-        slots = None
-        if compile and document.get("compile"):
-            json_config.compile_from_config(model, document["compile"], source)
-            if document.get("optimizer_state"):
-                slots = weights_h5.read_optimizer_slots(h5, model, model.optimizer, h5_path)
+    return load_saved(path, compile=compile)[0]
+
+
+def load_saved(path, compile=True, expect=None):  # noqa: A002
+    """``(model, model.json's dict)`` from one save; ``expect(document, source)`` may refuse the document
+    before anything is rebuilt (``load_checkpoint`` refuses a save without training state)."""
+    _check_folder(path)
+    with open_folder(path, (MODEL_JSON, MODEL_H5)) as files:
+        document = _document(files, path)
+        source = _json_source(path)
+        if expect is not None:
+            expect(document, source)
+        h5_file, h5_path = _checked_h5(files, document, path)
+        model = json_config.model_from_config(document["model"], source)
+        with h5_files.open_h5(h5_file, h5_path) as h5:
+            weights_h5.check_header(h5, h5_path)
+            arrays = weights_h5.read_weights(h5, model, h5_path, by_name=True)
+            slots = None
+            if compile and document.get("compile"):
+                json_config.compile_from_config(model, document["compile"], source)
+                if document.get("optimizer_state"):
+                    slots = weights_h5.read_optimizer_slots(h5, model, model.optimizer, h5_path)
     if arrays:
         model.set_weights(arrays)
     if slots is not None:
-        state = dict(document["optimizer_state"], slots=slots)
-        model.optimizer.set_state(state, model.weights)
+        _restore_optimizer(model, document["optimizer_state"], slots, source)
     model.preprocessing = prep.validate(document.get("preprocessing"), source)
     restore_model_rng(model, document.get("rng"), source)
     _restore_history(model, document.get("training"))
-    return model
+    return model, document
+
+
+def _restore_optimizer(model, state, slots, source):
+    state = {"iterations": state["iterations"], "learning_rate": state.get("learning_rate"), "slots": slots}
+    try:
+        model.optimizer.set_state(state, model.weights)
+    except (TypeError, ValueError) as error:
+        raise FileFormatError(f"{source}: 'optimizer_state' does not fit optimizer "
+                              f"{type(model.optimizer).__name__}: {error}") from None
 
 
 def _restore_history(model, training):
@@ -165,15 +237,18 @@ def _restore_history(model, training):
 
 
 def save_weights(model, path, overwrite=True):
-    """Write the model's weights to the HDF5 file ``path`` (atomically)."""
+    """Write the model's weights to the HDF5 file ``path`` (atomically; built in memory, then written).
+
+    Raises:
+        OSError: writing failed (disk full, no permission, ...); the message names ``path``, and a previous
+            file at ``path`` is intact.
+    """
     if os.path.isdir(path):
         raise IsADirectoryError(f"cannot write weights to {str(path)!r}: it is a folder (use save() for a model "
                                 "folder, or give a file name such as 'model.weights.h5')")
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{str(path)!r} exists and overwrite=False")
-    with atomic_file(path) as tmp:
-        with _h5py().File(tmp, "w") as h5:
-            weights_h5.write_weights(h5, model)
+    write_bytes(path, h5_files.image(lambda h5: weights_h5.write_weights(h5, model)))
 
 
 def load_weights(model, path, by_name=False):
@@ -185,9 +260,17 @@ def load_weights(model, path, by_name=False):
             Layer classes, weight names, shapes and dtypes must match; nothing changes unless all do.
     """
     path = os.fspath(path)
-    folder = readable_folder(path)
-    h5_path = os.path.join(folder, MODEL_H5) if os.path.isdir(folder) else path
-    with weights_h5.open_h5(h5_path) as h5:
+    if not os.path.isdir(readable_folder(path)):
+        _load_weights_from(model, path, path, by_name)
+        return
+    with open_folder(path, (MODEL_H5,)) as files:
+        if files[MODEL_H5] is None:
+            raise FileFormatError(f"{str(path)!r}: {MODEL_H5} is missing (the folder is incomplete)")
+        _load_weights_from(model, files[MODEL_H5], os.path.join(path, MODEL_H5), by_name)
+
+
+def _load_weights_from(model, source, h5_path, by_name):
+    with h5_files.open_h5(source, h5_path) as h5:
         weights_h5.check_header(h5, h5_path)
         if not model.built:
             shape = weights_h5.stored_input_shape(h5, h5_path)

@@ -12,6 +12,8 @@ Weights are found by the layer's name and the name the layer gave the weight
 in ``add_weight``, so any layer, including new or custom ones, is saved with no
 code of its own. Loading checks every dataset's presence, dtype and shape
 before it changes anything: a failed load never leaves a half-updated model.
+Files are built in memory and opened through h5_files.py, which refuses links,
+external storage and virtual datasets.
 """
 
 import json
@@ -32,18 +34,6 @@ def _h5py():
     return h5py
 
 
-def open_h5(path, mode="r"):
-    """Open an HDF5 file; an unreadable one raises ``FileFormatError`` naming it."""
-    h5py = _h5py()
-    try:
-        return h5py.File(path, mode)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"weights file {str(path)!r} does not exist") from None
-    except OSError as error:
-        raise FileFormatError(f"{str(path)!r} is not a readable HDF5 weights file (truncated or corrupted?): "
-                              f"{error}") from None
-
-
 def weight_key(layer, var):
     """The name a layer gave a weight (``"kernel"`` for the variable ``"dense/kernel"``)."""
     prefix = layer.name + "/"
@@ -56,7 +46,7 @@ def layers_with_weights(model):
     for layer in model.layers:
         if not layer.weights:
             continue
-        if "/" in layer.name or layer.name in (".", ".."):
+        if not isinstance(layer.name, str) or "/" in layer.name or layer.name in ("", ".", ".."):
             raise ValueError(f"cannot save layer {layer.name!r}: its name is an HDF5 path; rename the layer")
         weights = {}
         for var in layer.weights:
@@ -70,7 +60,7 @@ def layers_with_weights(model):
 
 
 def _create(group, name, array):
-    array = numpy.ascontiguousarray(array)
+    array = numpy.require(array, requirements="C")  # not ascontiguousarray: it turns a 0-d weight into shape (1,)
     checksum = {"fletcher32": True} if array.ndim and array.size else {}  # HDF5 filters need chunked storage
     group.create_dataset(name, data=array, **checksum)
 
@@ -119,7 +109,7 @@ def check_header(h5, path):
     if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
         raise FileFormatError(f"{path!r} has weights format_version {version!r}; this Neurona reads versions "
                               f"1 to {FORMAT_VERSION} (upgrade Neurona to read newer files)")
-    if WEIGHTS not in h5:
+    if not isinstance(h5.get(WEIGHTS), _h5py().Group):
         raise FileFormatError(f"{path!r} has no '/{WEIGHTS}' group: the file is incomplete")
 
 
@@ -127,8 +117,12 @@ def stored_input_shape(h5, path):
     """The build input shape recorded in the file (a tuple) or None."""
     try:
         shape = json.loads(h5.attrs.get("build_input_shape", "null"))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         raise FileFormatError(f"{path!r}: attribute 'build_input_shape' is not valid JSON") from None
+    valid = isinstance(shape, list) and all(d is None or (type(d) is int and d >= 0) for d in shape)
+    if shape is not None and not valid:
+        raise FileFormatError(f"{path!r}: attribute 'build_input_shape' is {shape!r:.80}; expected null or a list "
+                              "of dimensions (null or an int >= 0)")
     return None if shape is None else tuple(shape)
 
 
@@ -154,7 +148,7 @@ def read_array(h5, name, path, expected_shape, expected_dtype, owner):
 def _stored_layer_names(h5, path):
     try:
         names = json.loads(h5[WEIGHTS].attrs.get("layer_names", "null"))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         names = None
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise FileFormatError(f"{path!r}: attribute 'layer_names' of '/{WEIGHTS}' is missing or invalid")
@@ -190,7 +184,7 @@ def read_weights(h5, model, path, by_name=True):
     arrays = {}
     for layer, weights, stored_name in _pairs(h5, model, path, by_name):
         group = f"{WEIGHTS}/{stored_name}"
-        if group not in h5:
+        if not isinstance(h5.get(group), _h5py().Group):
             raise FileFormatError(f"{path!r}: no group {group!r} for layer {layer.name!r}")
         class_name = h5[group].attrs.get("class_name")
         if class_name != type(layer).__name__:
@@ -215,6 +209,8 @@ def read_optimizer_slots(h5, model, optimizer, path):
         if group not in h5:
             out.append({})
             continue
+        if not isinstance(h5[group], _h5py().Group):
+            raise FileFormatError(f"{path!r}: {group!r} must be a group of optimizer slots, got {h5[group]!r}")
         owner = f"optimizer {type(optimizer).__name__}, slots of layer {layer.name!r} weight {weight_key(layer, var)!r}"
         found = sorted(h5[group])
         if found != sorted(names):

@@ -241,3 +241,16 @@ def test_unserializable_compile_settings_warn_and_the_model_still_saves(tmp_path
         model.save(tmp_path / "m")
     loaded = models.load_model(tmp_path / "m")
     assert loaded.optimizer is None and _same_weights(model, loaded)
+
+
+def test_scalar_weights_keep_their_shape(tmp_path):
+    """A 0-d weight (Normalization over all axes: one mean, one variance) is saved with shape (), not (1,)."""
+    model = models.Sequential([layers.Input((3, 2)), layers.Normalization(axis=None, mean=2.0, variance=3.0)])
+    assert [w.shape for w in model.get_weights()] == [(), ()]
+    model.save(tmp_path / "m")
+    model.save_weights(tmp_path / "w.h5")
+    loaded = models.load_model(tmp_path / "m")
+    assert _same_weights(model, loaded)
+    twin = models.Sequential([layers.Input((3, 2)), layers.Normalization(axis=None, mean=0.0, variance=1.0)])
+    twin.load_weights(tmp_path / "w.h5")
+    assert _same_weights(model, twin)

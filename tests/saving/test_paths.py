@@ -1,0 +1,159 @@
+"""Where and how saves land: symbolic links, permissions, refused single-file names, messages naming the user's
+path (issue 10, items 10 to 13)."""
+
+import errno
+import json
+import os
+import stat
+
+import numpy as np
+import pytest
+
+from neurona import callbacks, layers, models, saving
+from neurona.saving import atomic
+
+posix = pytest.mark.skipif(os.name != "posix", reason="symbolic links and umask are POSIX")
+
+
+def _model(value=1.0):
+    model = models.Sequential([layers.Input((3,)), layers.Dense(2, name="out")], name="net")
+    model.set_weights([np.full(w.shape, value, w.dtype) for w in model.get_weights()])
+    return model
+
+
+def _value(model):
+    values = {float(v) for w in model.get_weights() for v in np.unique(w)}
+    assert len(values) == 1
+    return values.pop()
+
+
+def _mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+# ---- item 10: a folder that is a symbolic link --------------------------------------------------------------
+@posix
+def test_saving_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path):
+    real, link = tmp_path / "runs" / "real", tmp_path / "latest"
+    _model(1.0).save(real)
+    link.symlink_to(real, target_is_directory=True)
+    for value in (2.0, 3.0):  # the second save through the link used to fail: "Cannot call rmtree on a symlink"
+        _model(value).save(link)
+        assert link.is_symlink() and os.readlink(link) == str(real)
+        assert _value(models.load_model(link)) == value == _value(models.load_model(real))
+    assert sorted(os.listdir(tmp_path)) == ["latest", "runs"]
+    assert os.listdir(tmp_path / "runs") == ["real"]  # backup and lock beside the real target, and gone
+
+
+@posix
+def test_save_weights_through_a_symlink_keeps_the_link(tmp_path):
+    real, link = tmp_path / "real.weights.h5", tmp_path / "w.h5"
+    _model(1.0).save_weights(real)
+    link.symlink_to(real)
+    _model(2.0).save_weights(link)
+    assert link.is_symlink()
+    twin = _model(0.0)
+    twin.load_weights(real)
+    assert _value(twin) == 2.0
+
+
+# ---- item 11: permissions follow the umask -------------------------------------------------------------------
+@posix
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_saved_files_and_folders_follow_the_umask(tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        model = _model()
+        model.compile(optimizer="adam", loss="mse")
+        model.save(tmp_path / "m")
+        model.save_weights(tmp_path / "w.h5")
+        callbacks_checkpoint = callbacks.ModelCheckpoint(str(tmp_path / "ckpt"))
+        callbacks_checkpoint.set_model(model)
+        callbacks_checkpoint.on_epoch_end(0, {"loss": 1.0})
+    finally:
+        os.umask(previous)
+    for folder in ("m", "ckpt"):
+        assert _mode(tmp_path / folder) == 0o777 & ~umask
+        for name in ("model.json", "model.h5"):
+            assert _mode(tmp_path / folder / name) == 0o666 & ~umask
+    assert _mode(tmp_path / "w.h5") == 0o666 & ~umask
+
+
+# ---- item 12: single-file names are refused ------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["m.h5", "m.keras", "M.HDF5", "m.keras/"])
+def test_single_file_model_names_are_refused_and_nothing_is_written(tmp_path, name):
+    target = os.path.join(str(tmp_path), name)
+    with pytest.raises(ValueError, match=r"single-file format that Neurona does not write yet.*saves a model as a "
+                                         r"folder holding model\.json .* and model\.h5 \(weights\)"):
+        _model().save(target)
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_refusal_suggests_save_weights_for_h5_names(tmp_path):
+    with pytest.raises(ValueError, match=r"such as 'm'.*save_weights\("):
+        _model().save(tmp_path / "m.h5")
+    _model().save_weights(tmp_path / "m.h5")  # the weights alone are an HDF5 file, as before
+    assert (tmp_path / "m.h5").is_file()
+
+
+# ---- item 13: messages name the user's path, never a temporary or backup one ---------------------------------
+def _failing_fsync(number):
+    def fsync_path(path):
+        raise OSError(number, os.strerror(number), path)  # as the OS names the file it failed on
+
+    return fsync_path
+
+
+@pytest.mark.parametrize("number", [errno.EIO, errno.ENOSPC])
+def test_write_errors_name_the_users_path(tmp_path, monkeypatch, number):
+    _model(1.0).save(tmp_path / "m")
+    monkeypatch.setattr(atomic, "fsync_path", _failing_fsync(number))
+    for save, path in [(lambda p: _model(2.0).save(p), tmp_path / "m"),
+                       (lambda p: _model(2.0).save_weights(p), tmp_path / "w.h5")]:
+        with pytest.raises(OSError) as info:
+            save(path)
+        message = str(info.value)
+        assert info.value.errno == number and f"cannot save to {str(path)!r}" in message, message
+        assert ".tmp-" not in message, message
+        assert ("the disk is full" in message) == (number == errno.ENOSPC)
+    monkeypatch.undo()
+    assert _value(models.load_model(tmp_path / "m")) == 1.0
+    assert sorted(os.listdir(tmp_path)) == ["m"]
+
+
+def test_load_errors_name_the_users_path_when_reading_the_backup(tmp_path):
+    """A save killed between its two renames leaves only .m.previous; errors still name 'm'."""
+    _model().save(tmp_path / "m")
+    os.rename(tmp_path / "m", tmp_path / ".m.previous")
+    doc = json.loads((tmp_path / ".m.previous" / "model.json").read_text())
+    doc["weights"]["sha256"] = "0" * 64
+    (tmp_path / ".m.previous" / "model.json").write_text(json.dumps(doc))
+    with pytest.raises(saving.FileFormatError) as info:
+        models.load_model(tmp_path / "m")
+    assert repr(str(tmp_path / "m" / "model.h5")) in str(info.value) and ".previous" not in str(info.value)
+    os.remove(tmp_path / ".m.previous" / "model.h5")
+    with pytest.raises(saving.FileFormatError, match=r"model\.h5 is missing") as info:
+        models.load_model(tmp_path / "m")
+    assert repr(str(tmp_path / "m")) in str(info.value) and ".previous" not in str(info.value)
+
+
+def test_a_folder_of_other_files_is_never_emptied_by_a_save(tmp_path):
+    # model.save("~/Documents") used to replace the whole folder, deleting the user's files
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("precious")
+    model = _model()
+    with pytest.raises(FileExistsError, match="notes.txt"):
+        model.save(str(folder))
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+    assert (folder / "notes.txt").read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["documents"]  # no temporary or lock file left
+
+
+def test_an_earlier_save_and_an_empty_folder_are_replaced(tmp_path):
+    model = _model()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    model.save(str(empty))
+    model.save(str(empty))  # the earlier save is replaced
+    assert sorted(p.name for p in empty.iterdir()) == ["model.h5", "model.json"]
