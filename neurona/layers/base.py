@@ -52,6 +52,10 @@ class Layer:
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, batch_input_shape=None,
                  input_dim=None, activity_regularizer=None):
+        if name is not None and (not isinstance(name, str) or not name or "/" in name):
+            # weights are named "<layer>/<weight>" in files: a "/" in a layer name would make them ambiguous
+            raise ValueError(f"{type(self).__name__}: name must be a non-empty string without '/' (as in Keras), "
+                             f"got {name!r}")
         self.name = name or unique_name(snake_case(type(self).__name__))
         self._trainable = bool(trainable)
         self.dtype = dtype or backend.floatx()

@@ -132,3 +132,9 @@ def test_custom_layer_registers_and_round_trips():
 
     clone = _round_trip(Scale(3.0))
     np.testing.assert_allclose(clone(np.ones((1, 2), np.float32)).numpy(), [[3.0, 3.0]])
+
+
+@pytest.mark.parametrize("name", [True, 3, "", "block/dense", ["a"]])
+def test_layer_names_must_be_non_empty_strings_without_slashes(name):
+    with pytest.raises(ValueError, match="name must be a non-empty string"):
+        layers.Dense(2, name=name)

@@ -47,9 +47,7 @@ CASES = [
               non_trainable=2, params=6),
     # axis None: one scalar mean and variance (shape ()), one value each
     LayerCase(layers.Normalization, dict(axis=None, mean=2.0, variance=3.0, invert=True), (2, 3, 2), (2, 3, 2),
-              non_trainable=2, params=2,
-              known_failures={"save_load": "reported: saving/weights_h5.py _create() writes a 0-d weight as shape (1,) "
-                                           "(numpy.ascontiguousarray), so load_model refuses it"}),
+              non_trainable=2, params=2),
     # statistics learned by adapt() for each of the 3 * 2 kept positions
     LayerCase(layers.Normalization, dict(axis=(1, 2)), (2, 3, 2), (2, 3, 2), non_trainable=2, params=12,
               setup=_adapt, id="Normalization(axis=(1, 2), adapted)"),
