@@ -40,3 +40,10 @@ def _seeded():
 def rng():
     """A seeded NumPy generator for test data."""
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def embedded_mnist_only(monkeypatch, tmp_path):
+    """No downloads and an empty data folder: MNIST comes from the subset embedded in the package."""
+    monkeypatch.setenv("NEURONA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NEURONA_OFFLINE", "1")

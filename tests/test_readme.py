@@ -14,9 +14,7 @@ def _python_blocks():
 
 
 @pytest.fixture(autouse=True)
-def _embedded_mnist_only(monkeypatch, tmp_path):
-    monkeypatch.setenv("NEURONA_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("NEURONA_OFFLINE", "1")
+def _in_a_scratch_folder(embedded_mnist_only, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # a snippet that saves writes here
 
 

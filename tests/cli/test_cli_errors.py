@@ -16,10 +16,7 @@ from neurona.datasets import mnist
 TRAIN = ["train", "--data", "embedded", "--hidden", "16", "--seed", "0", "--verbose", "0", "--batch-size", "256"]
 
 
-@pytest.fixture(autouse=True)
-def _embedded_mnist_only(monkeypatch, tmp_path):
-    monkeypatch.setenv("NEURONA_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("NEURONA_OFFLINE", "1")
+pytestmark = pytest.mark.usefixtures("embedded_mnist_only")
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,7 @@ import pytest
 from neurona.cli.main import main
 
 
-@pytest.fixture(autouse=True)
-def _embedded_mnist_only(monkeypatch, tmp_path):
-    monkeypatch.setenv("NEURONA_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("NEURONA_OFFLINE", "1")
+pytestmark = pytest.mark.usefixtures("embedded_mnist_only")
 
 
 def test_train_writes_history_and_reports_accuracy(tmp_path, capsys):

@@ -8,10 +8,7 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-@pytest.fixture(autouse=True)
-def _embedded_mnist_only(monkeypatch, tmp_path):
-    monkeypatch.setenv("NEURONA_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("NEURONA_OFFLINE", "1")
+pytestmark = pytest.mark.usefixtures("embedded_mnist_only")
 
 
 def _load(name):
