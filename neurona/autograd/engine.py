@@ -9,6 +9,8 @@ over the axes its input was broadcast along, accumulates leaf gradients with
 
 import contextlib
 
+import numpy
+
 _grad_enabled = True
 
 
@@ -165,6 +167,8 @@ def backward(root, grad=None, retain_graph=False):
 
 
 def _accumulate_leaf(leaf, grad):
+    if isinstance(grad, numpy.generic):  # NumPy's 0-d arithmetic gives scalars; a .grad is always an array
+        grad = numpy.asarray(grad)
     if leaf.grad is None:
         leaf.grad = grad
     else:

@@ -42,8 +42,8 @@ class SGD(Optimizer):
         owner = type(self).__name__
         self.momentum = check_float("momentum", momentum, 0.0, 1.0, owner=owner)
         self.nesterov = check_bool("nesterov", nesterov, owner=owner)
-        if self.nesterov and self.momentum == 0.0:  # as PyTorch: it would silently be plain gradient descent
-            raise ValueError(f"{owner}: nesterov=True needs a momentum > 0, got momentum={self.momentum!r}")
+        # nesterov=True with momentum 0 is plain gradient descent; Keras accepts it (PyTorch refuses), and Keras
+        # programs and configs must port unchanged, so it is accepted here too
 
     def _create_slots(self, var_array):
         if self.momentum == 0.0:

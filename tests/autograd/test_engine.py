@@ -163,3 +163,10 @@ def test_backward_takes_a_tensor_as_the_upstream_gradient():
     (x + 0).backward(raw)
     x.grad += 1
     assert raw.tolist() == [1.0, 1.0]
+
+
+def test_the_gradient_of_a_0d_leaf_is_an_array():
+    x = nr.Tensor(np.array(3.0), requires_grad=True, dtype="float64")
+    (x * x).backward()
+    assert type(x.grad) is np.ndarray and x.grad.shape == () and x.grad == 6.0
+    x.grad[...] = 0  # writable in place, as every other .grad

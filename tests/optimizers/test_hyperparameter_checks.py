@@ -60,10 +60,12 @@ def test_boolean_flags_must_be_booleans(cls, flag):
     assert getattr(cls(**kwargs, **{flag: np.bool_(True)}), flag) is True
 
 
-def test_nesterov_without_momentum_is_refused():
-    # as in PyTorch: without momentum the Nesterov step is plain gradient descent, which is not what was asked
-    with pytest.raises(ValueError, match=re.escape("SGD: nesterov=True needs a momentum > 0, got momentum=0.0")):
-        SGD(nesterov=True)
+def test_nesterov_without_momentum_is_plain_gradient_descent_as_in_keras():
+    # Keras 3 accepts SGD(nesterov=True) with its default momentum 0 (PyTorch refuses); ported programs must run
+    w = nr.Variable(np.array([1.0]))
+    w.grad = np.array([0.5])
+    SGD(learning_rate=0.1, nesterov=True).apply([w])
+    np.testing.assert_allclose(w.numpy(), [0.95])
 
 
 @pytest.mark.parametrize("cls", ALL)
