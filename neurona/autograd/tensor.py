@@ -15,14 +15,41 @@ _KIND_NAMES = {"U": "text", "S": "bytes", "O": "Python objects", "c": "complex n
                "m": "time deltas", "V": "raw or structured records"}
 
 
+def check_dtype(dtype, owner="Tensor"):
+    """``dtype`` as a dtype object, refused unless it holds booleans, integers or floats.
+
+    The same rule as for a Tensor's data: a Tensor never holds text, Python
+    objects, complex numbers or dates, whether they come in as data or as the
+    target of a conversion (``Tensor(..., dtype=str)``, ``ops.cast(t, object)``).
+
+    Args:
+        dtype: anything ``numpy.dtype`` understands (``"float32"``, ``np.int64``, a dtype object).
+        owner: who asks, named first in the error (``"Tensor"``, ``"cast"``).
+
+    Raises:
+        TypeError: ``dtype`` is None, names no dtype, or names one of another kind than b/i/u/f.
+    """
+    try:
+        resolved = None if dtype is None else backend.get_xp().dtype(dtype)
+    except (TypeError, ValueError):
+        resolved = None
+    if resolved is None:
+        raise TypeError(f"{owner}: {dtype!r} is not a dtype (expected e.g. 'float32', 'float64', 'int64')")
+    if resolved.kind not in _NUMERIC_KINDS:
+        raise TypeError(f"{owner}: a Tensor holds booleans, integers or floats; got dtype {dtype!r}, which is "
+                        f"{resolved} ({_KIND_NAMES.get(resolved.kind, 'unsupported')}): expected a bool, integer "
+                        "or float dtype such as 'float32' or 'int64'")
+    return resolved
+
+
 class Tensor:
     """A multi-dimensional array that records the operations applied to it.
 
     Args:
         data: an array (NumPy or CuPy), a Tensor, or nested Python numbers.
         requires_grad: whether backward() should compute a gradient for it.
-        dtype: convert to this dtype; by default arrays keep theirs and Python
-            floats become ``backend.floatx()`` (float32).
+        dtype: convert to this bool, integer or float dtype; by default arrays
+            keep theirs and Python floats become ``backend.floatx()`` (float32).
         name: optional label shown in repr and diagnostics.
 
     Attributes:
@@ -34,6 +61,8 @@ class Tensor:
     __array_priority__ = 1000  # so ndarray (op) Tensor dispatches to Tensor's reflected operators
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
+        if dtype is not None:
+            dtype = check_dtype(dtype)
         if isinstance(data, Tensor):
             data = data.data
         xp = backend.get_xp()

@@ -10,7 +10,7 @@ import math
 from ..autograd import Function
 from ..backend import special, xp_of
 from ..backend.parallel import for_each_chunk
-from .convert import as_tensor, normalize_axis
+from .convert import as_tensor, check_bool, check_real, normalize_axis
 
 # SELU constants from Klambauer et al., "Self-Normalizing Neural Networks" (2017), eq. 14.
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -157,13 +157,16 @@ def relu(x):
 
 
 def leaky_relu(x, alpha=0.2):
-    """``x`` if ``x > 0`` else ``alpha * x``; Keras's default slope is 0.2 (PyTorch's 0.01)."""
-    return LeakyReLU.apply(as_tensor(x), alpha=alpha)
+    """``x`` if ``x > 0`` else ``alpha * x``; Keras's default slope is 0.2 (PyTorch's 0.01).
+
+    ``alpha`` is a real number (Python or NumPy; a bool or string raises TypeError).
+    """
+    return LeakyReLU.apply(as_tensor(x), alpha=check_real(alpha, "leaky_relu", "alpha"))
 
 
 def elu(x, alpha=1.0):
-    """Exponential linear unit: ``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``."""
-    return ELU.apply(as_tensor(x), alpha=alpha)
+    """Exponential linear unit: ``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``; ``alpha`` a real number."""
+    return ELU.apply(as_tensor(x), alpha=check_real(alpha, "elu", "alpha"))
 
 
 def selu(x):
@@ -172,8 +175,8 @@ def selu(x):
 
 
 def gelu(x, approximate=False):
-    """Gaussian error linear unit ``x * Phi(x)``; ``approximate=True`` uses the tanh form."""
-    return GELU.apply(as_tensor(x), approximate=approximate)
+    """Gaussian error linear unit ``x * Phi(x)``; ``approximate=True`` uses the tanh form (a bool)."""
+    return GELU.apply(as_tensor(x), approximate=check_bool(approximate, "gelu", "approximate"))
 
 
 def sigmoid(x):

@@ -11,7 +11,7 @@ integer and boolean values have no gradient.
 
 from .. import backend
 from ..autograd import Function, Tensor
-from ..backend import xp_of
+from ..autograd.tensor import check_dtype
 from .convert import as_tensor
 
 
@@ -38,19 +38,17 @@ class ToDevice(Function):
         return backend.to_device(g, self.input_device)
 
 
-def _dtype(dtype):
-    try:
-        return xp_of().dtype(dtype)
-    except TypeError:
-        raise TypeError(f"cast: {dtype!r} is not a dtype (expected e.g. 'float32', 'float64', 'int64')") from None
-
-
 def cast(x, dtype):
     """``x`` as ``dtype``, differentiable for float-to-float casts (Keras's ``ops.cast``).
 
     Args:
         x: a Tensor (or array-like).
-        dtype: the target dtype (``"float16"``, ``"float32"``, ``"float64"``, an integer or bool dtype).
+        dtype: the target dtype (``"float16"``, ``"float32"``, ``"float64"``, an integer or bool dtype);
+            None means ``backend.floatx()``, as in Keras.
+
+    Raises:
+        TypeError: ``dtype`` is not a dtype, or one a Tensor cannot hold (text,
+            objects, complex numbers, dates), as the Tensor constructor refuses.
 
     Returns:
         ``x`` itself when it already has ``dtype``; otherwise a new Tensor. A float
@@ -58,7 +56,7 @@ def cast(x, dtype):
         to an integer or boolean dtype is not (those values have no gradient).
     """
     x = as_tensor(x)
-    dtype = _dtype(dtype)
+    dtype = check_dtype(backend.floatx() if dtype is None else dtype, "cast")  # None: floatx, as in Keras
     if x.dtype == dtype:
         return x
     if dtype.kind != "f":

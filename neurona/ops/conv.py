@@ -38,7 +38,7 @@ cache; the backward pass then masks the incoming gradient piece by piece with
 from ..autograd import Function
 from ..backend import workspace, xp_of
 from ..backend.parallel import map_chunks
-from .convert import as_tensor
+from .convert import _is_int, _shown, as_tensor
 from .shape import reshape
 
 PIECE_BYTES = 1 << 22  # im2col bytes per piece: 4 MiB, a few images of the MNIST CNN's second layer
@@ -49,13 +49,61 @@ MIN_PIECES = 8  # fixed, not the thread count, so that results do not depend on 
 FUSED_ACTIVATIONS = (None, "relu")
 
 
-def _pair(value, name):
-    if isinstance(value, int):
-        return (value, value)
-    value = tuple(value)
-    if len(value) != 2 or not all(isinstance(v, int) for v in value):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    return value
+def _int_entries(value, rank):
+    """``value`` as a tuple of ``rank`` ints when it is one int or a tuple/list of ints (Python or NumPy, never
+    bool), else None; the length is not checked here, so that the caller can name a wrong one."""
+    if _is_int(value):
+        return (int(value),) * rank
+    if isinstance(value, (tuple, list)) and all(_is_int(v) for v in value):
+        return tuple(int(v) for v in value)
+    return None
+
+
+def int_tuple(value, rank, owner, name):
+    """A window size, stride or dilation: one positive int or ``rank`` of them, as a tuple of Python ints.
+
+    Python and NumPy integers are accepted (``np.int64(2)``); bools, floats,
+    strings and None are not, as in Keras's ``standardize_tuple``.
+
+    Raises:
+        TypeError: ``value`` is not an int or a tuple/list of ints.
+        ValueError: it has another length than ``rank``, or an entry below 1.
+    """
+    values = _int_entries(value, rank)
+    expected = f"a positive int or a tuple of {rank} positive ints"
+    if values is None:
+        raise TypeError(f"{owner}: {name} must be {expected}, got {_shown(value)}")
+    if len(values) != rank or min(values) < 1:
+        raise ValueError(f"{owner}: {name} must be {expected}, got {value!r}")
+    return values
+
+
+def check_padding(padding, owner, rank=2):
+    """``padding`` as ``"valid"``/``"same"`` (any case, as in Keras) or explicit per-axis ``(before, after)`` pairs.
+
+    Explicit padding is, for ``rank`` 2, ``((top, bottom), (left, right))`` (an
+    int per axis pads both sides), and for ``rank`` 1, ``(left, right)`` or one
+    int; every amount is a non-negative int.
+
+    Returns:
+        The lowercase mode, or the pairs: a tuple of two pairs (``rank`` 2) or one pair (``rank`` 1).
+
+    Raises:
+        TypeError / ValueError: ``padding`` is none of those.
+    """
+    expected = ("'valid' or 'same', or explicit ((top, bottom), (left, right)) amounts" if rank == 2 else
+                "'valid' or 'same', or an explicit (left, right) amount")
+    if isinstance(padding, str):
+        if padding.lower() not in ("valid", "same"):
+            raise ValueError(f"{owner}: padding must be {expected}, got {padding!r}")
+        return padding.lower()
+    axes = (padding,) if rank == 1 else tuple(padding) if isinstance(padding, (tuple, list)) else None
+    pairs = None if axes is None or len(axes) != rank else tuple(_int_entries(a, 2) for a in axes)
+    if pairs is None or None in pairs:
+        raise TypeError(f"{owner}: padding must be {expected}, got {_shown(padding)}")
+    if any(len(p) != 2 or min(p) < 0 for p in pairs):
+        raise ValueError(f"{owner}: padding must be {expected} (non-negative ints), got {padding!r}")
+    return pairs if rank == 2 else pairs[0]
 
 
 def same_padding(size, kernel, stride, dilation):
@@ -79,7 +127,7 @@ def resolve_padding(padding, spatial, kernel, strides, dilation):
         if mode == "same":
             return tuple(same_padding(n, k, s, d) for n, k, s, d in zip(spatial, kernel, strides, dilation))
         raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
-    return tuple(_pair(p, "padding") for p in padding)
+    return check_padding(padding, "resolve_padding")
 
 
 def pad_spatial(x, pad, value=0.0):
@@ -259,10 +307,10 @@ def conv2d(x, kernel, strides=1, padding="valid", dilation_rate=1, bias=None, ac
         x: input of shape ``(N, H, W, C_in)``.
         kernel: weights of shape ``(k_h, k_w, C_in, C_out)``.
         bias: optional ``(C_out,)`` vector added to every output position.
-        strides: int or pair.
-        padding: ``"valid"``, ``"same"`` (output ``ceil(H / stride)``, as in Keras) or
-            explicit ``((top, bottom), (left, right))``.
-        dilation_rate: int or pair; spacing between kernel taps.
+        strides: a positive int or pair of them (Python or NumPy ints).
+        padding: ``"valid"``, ``"same"`` (output ``ceil(H / stride)``, as in Keras; any case) or
+            explicit ``((top, bottom), (left, right))`` non-negative ints.
+        dilation_rate: a positive int or pair; spacing between kernel taps.
         activation: None, or ``"relu"`` to return ``max(conv + bias, 0)`` fused into the same op (the
             same values and gradients as ``relu(conv2d(...))``, without two full-size passes).
     Returns:
@@ -275,9 +323,9 @@ def conv2d(x, kernel, strides=1, padding="valid", dilation_rate=1, bias=None, ac
     if x.shape[-1] != kernel.shape[2]:
         raise ValueError(f"conv2d: input has {x.shape[-1]} channels (shape {x.shape}) but the kernel expects "
                          f"{kernel.shape[2]} (kernel shape {kernel.shape})")
-    strides, dilation = _pair(strides, "strides"), _pair(dilation_rate, "dilation_rate")
-    if min(strides) < 1 or min(dilation) < 1:
-        raise ValueError(f"strides and dilation_rate must be >= 1, got {strides} and {dilation}")
+    strides = int_tuple(strides, 2, "conv2d", "strides")
+    dilation = int_tuple(dilation_rate, 2, "conv2d", "dilation_rate")
+    padding = check_padding(padding, "conv2d")
     pad = resolve_padding(padding, x.shape[1:3], kernel.shape[:2], strides, dilation)
     out_hw = [conv_output_size(n, k, s, d, p) for n, k, s, d, p in
               zip(x.shape[1:3], kernel.shape[:2], strides, dilation, pad)]
@@ -299,25 +347,18 @@ def conv2d(x, kernel, strides=1, padding="valid", dilation_rate=1, bias=None, ac
 def conv1d(x, kernel, strides=1, padding="valid", dilation_rate=1, bias=None, activation=None):
     """1-D convolution, channels_last: ``x`` of shape ``(N, L, C_in)``, ``kernel`` ``(k, C_in, C_out)``.
 
-    Computed as a 2-D convolution over a height-1 image (the same op, so the same gradients).
+    ``strides`` and ``dilation_rate`` are a positive int or a 1-tuple; ``padding`` is ``"valid"``,
+    ``"same"`` or explicit ``(left, right)``. Computed as a 2-D convolution over a height-1 image (the same op,
+    so the same gradients).
     """
     x, kernel = as_tensor(x), as_tensor(kernel)
     if x.ndim != 3 or kernel.ndim != 3:
         raise ValueError(f"conv1d expects a 3-D (N, L, C) input and a 3-D (k, C_in, C_out) kernel, got shapes "
                          f"{x.shape} and {kernel.shape}")
-    if isinstance(padding, str):
-        pad2d = padding
-    else:
-        pad2d = ((0, 0), _pair(padding, "padding"))
-    stride, dilation = _single(strides, "strides"), _single(dilation_rate, "dilation_rate")
+    padding = check_padding(padding, "conv1d", rank=1)
+    pad2d = padding if isinstance(padding, str) else ((0, 0), padding)
+    (stride,) = int_tuple(strides, 1, "conv1d", "strides")
+    (dilation,) = int_tuple(dilation_rate, 1, "conv1d", "dilation_rate")
     out = conv2d(reshape(x, (x.shape[0], 1) + x.shape[1:]), reshape(kernel, (1,) + kernel.shape),
                  strides=(1, stride), padding=pad2d, dilation_rate=(1, dilation), bias=bias, activation=activation)
     return reshape(out, (out.shape[0],) + out.shape[2:])
-
-
-def _single(value, name):
-    if isinstance(value, (tuple, list)):
-        if len(value) != 1:
-            raise ValueError(f"{name} of a 1-D convolution must be an int or a 1-tuple, got {value!r}")
-        value = value[0]
-    return int(value)

@@ -1,5 +1,7 @@
-"""Turning op arguments into Tensors without surprising dtype promotion, and axis arguments into tuples."""
+"""Turning op arguments into Tensors without surprising dtype promotion, axis arguments into tuples, and the
+checks of scalar arguments (``alpha``, ``epsilon``, flags) that every wrapper shares."""
 
+import math
 import numbers
 
 from .. import backend
@@ -54,3 +56,53 @@ def normalize_axis(axis, ndim):
 
 def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)  # NumPy integers too
+
+
+def broadcast_shape(*shapes):
+    """The NumPy broadcast of ``shapes`` (aligned at the right, sizes equal or 1), or None if they do not broadcast."""
+    out = []
+    for sizes in zip(*(((1,) * (max(map(len, shapes)) - len(s)) + tuple(s)) for s in shapes)):
+        wide = {n for n in sizes if n != 1}
+        if len(wide) > 1:
+            return None
+        out.append(wide.pop() if wide else 1)
+    return tuple(out)
+
+
+def _shown(value):
+    return f"{value!r} ({type(value).__name__})"
+
+
+def check_real(value, owner, name, low=None, high=None):
+    """``value`` as a Python float: a Python or NumPy real number, never a bool, string or None.
+
+    Without a range any real passes (NaN and infinities too, as NumPy computes
+    with them); with ``low`` and/or ``high`` the value must be finite and lie in
+    ``[low, high]`` (both ends included).
+
+    Raises:
+        TypeError: ``value`` is not a real number.
+        ValueError: it lies outside the range.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):  # NumPy floats and ints are Real
+        raise TypeError(f"{owner}: {name} must be a real number, got {_shown(value)}")
+    value = float(value)
+    if low is None and high is None:
+        return value
+    if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
+        lower = "" if low is None else f">= {low}"
+        upper = "" if high is None else f"<= {high}"
+        raise ValueError(f"{owner}: {name} must be a finite number {' and '.join(filter(None, (lower, upper)))}, "
+                         f"got {value!r}")
+    return value
+
+
+def check_bool(value, owner, name):
+    """``value`` as a Python bool: Python and NumPy bools pass; a truthy string such as ``"yes"`` or an int does not.
+
+    Raises:
+        TypeError: ``value`` is not a bool.
+    """
+    if not isinstance(value, (bool, backend.xp_of().bool_)):  # xp_of() is NumPy, whose bool_ CuPy shares
+        raise TypeError(f"{owner}: {name} must be True or False, got {_shown(value)}")
+    return bool(value)

@@ -6,7 +6,7 @@ summed back by the engine (``autograd.engine.unbroadcast``), not here.
 
 from ..autograd import Function, Tensor
 from ..backend import xp_of
-from .convert import as_tensor, as_tensors
+from .convert import _shown, as_tensor, as_tensors, broadcast_shape
 
 
 class Add(Function):
@@ -206,16 +206,65 @@ def abs(a):
 
 
 def clip(a, min=None, max=None):
-    """Clamp ``a`` to ``[min, max]`` (either bound may be None)."""
+    """Clamp ``a`` to ``[min, max]`` (either bound may be None), as NumPy's ``clip`` and PyTorch's ``clamp``.
+
+    Each bound is a real number (Python or NumPy, not a bool) or an array-like or
+    Tensor of numbers that broadcasts to ``a``'s shape; bounds are constants (no
+    gradient flows to them). A float ``a`` keeps its dtype: the bounds are taken
+    in it. With ``min > max`` every value becomes ``max``, as in NumPy and PyTorch.
+
+    Raises:
+        ValueError: both bounds are None, or a bound does not broadcast to ``a``.
+        TypeError: a bound is neither a real number nor numeric array-like.
+    """
     if min is None and max is None:
         raise ValueError("clip needs at least one of min and max")
-    return Clip.apply(as_tensor(a), lo=min, hi=max)
+    a = as_tensor(a)
+    return Clip.apply(a, lo=_bound(min, a, "min"), hi=_bound(max, a, "max"))
+
+
+def _bound(value, a, name):
+    """A clip bound as a scalar or an array in ``a``'s float dtype, checked to broadcast to ``a``."""
+    if value is None:
+        return None
+    xp = xp_of(a.data)
+    if isinstance(value, (bool, str, bytes)):  # NumPy would make a number or a text array of them
+        raise TypeError(f"clip: {name} must be a real number or an array of numbers, got {_shown(value)}")
+    try:
+        array = value.data if isinstance(value, Tensor) else xp.asarray(value)
+    except (TypeError, ValueError):  # ragged lists, objects NumPy cannot make an array of
+        array = None
+    if array is None or array.dtype.kind not in "iuf":
+        raise TypeError(f"clip: {name} must be a real number or an array of numbers, got {_shown(value)}")
+    if broadcast_shape(array.shape, a.shape) != a.shape:  # the output, and the gradient mask, have a's shape
+        raise ValueError(f"clip: {name} of shape {array.shape} does not broadcast to the input's shape {a.shape}")
+    if a.dtype.kind == "f":  # no float64 result from a float32 input and a float64 bound
+        array = array.astype(a.dtype, copy=False)
+    return array[()] if array.ndim == 0 else array
 
 
 def where(condition, a, b):
-    """``a`` where ``condition`` is true, else ``b`` (differentiable in ``a`` and ``b``)."""
+    """``a`` where ``condition`` is true, else ``b`` (differentiable in ``a`` and ``b``).
+
+    ``condition`` is a boolean or numeric array-like or Tensor (nonzero is true);
+    the three broadcast together, as in NumPy.
+
+    Raises:
+        TypeError: ``condition`` holds text, objects or other non-numbers.
+        ValueError: the shapes do not broadcast together.
+    """
     a, b = as_tensors(a, b)
-    cond = condition.data if isinstance(condition, Tensor) else xp_of(a.data).asarray(condition)
+    xp = xp_of(a.data, b.data)
+    try:
+        cond = condition.data if isinstance(condition, Tensor) else xp.asarray(condition)
+    except (TypeError, ValueError):  # ragged lists, objects NumPy cannot make an array of
+        cond = None
+    if cond is None or cond.dtype.kind not in "biuf":
+        raise TypeError(f"where: condition must be booleans or numbers, got "
+                        f"{_shown(condition) if cond is None else f'an array of dtype {cond.dtype}'}")
+    if broadcast_shape(cond.shape, a.shape, b.shape) is None:
+        raise ValueError(f"where: condition of shape {cond.shape} and values of shapes {a.shape} and {b.shape} do "
+                         "not broadcast together")
     return Where.apply(a, b, cond=cond.astype(bool, copy=False))
 
 

@@ -7,7 +7,7 @@ gradients ``softmax(z) - y`` and ``sigmoid(z) - y``.
 
 from ..autograd import Function, Tensor
 from ..backend import xp_of
-from .convert import as_tensor
+from .convert import as_tensor, check_bool
 
 
 class SoftmaxCrossEntropy(Function):
@@ -92,10 +92,12 @@ def softmax_cross_entropy(logits, target, sparse=False):
         logits: unnormalized scores, shape ``(..., C)``.
         target: probabilities/one-hot of the same shape, or (``sparse=True``)
             integer class indices of shape ``(...)``.
+        sparse: True or False (a truthy string such as ``"yes"`` raises TypeError).
     Returns:
         A Tensor of shape ``logits.shape[:-1]``.
     """
     logits = as_tensor(logits)
+    sparse = check_bool(sparse, "softmax_cross_entropy", "sparse")
     if sparse:
         target = target if isinstance(target, Tensor) else Tensor(xp_of(logits.data).asarray(target))
         labels = target.data

@@ -25,7 +25,7 @@ Training by Reducing Internal Covariate Shift", ICML 2015.
 
 from ..autograd import Function, Tensor
 from ..backend import xp_of
-from .convert import as_tensor, normalize_axis
+from .convert import as_tensor, check_real, normalize_axis
 
 
 def _coalesce(shape, axes):
@@ -224,17 +224,24 @@ def batch_normalization(x, gamma=None, beta=None, axes=None, epsilon=1e-3, movin
         gamma, beta: scale and offset with the shape of ``x`` without ``axes``
             (``(C,)`` for channels-last inputs); None means 1 and 0.
         axes: axes to reduce over; default all but the last (channels-last).
-        epsilon: added to the variance.
+        epsilon: added to the variance; a finite number >= 0 (a negative one would
+            make ``sqrt(var + epsilon)`` NaN for small variances).
         moving_mean, moving_variance: optional arrays (or Variables) of the same
             shape as ``gamma``, updated in place as
             ``moving = moving * momentum + batch_stat * (1 - momentum)``
             (the variance is the biased one, as in Keras).
-        momentum: decay of the moving averages.
+        momentum: decay of the moving averages, in [0, 1].
 
     Returns:
         A Tensor of ``x``'s shape; differentiable in ``x``, ``gamma`` and ``beta``.
+
+    Raises:
+        TypeError: ``epsilon`` or ``momentum`` is not a real number.
+        ValueError: a shape does not match, ``epsilon < 0`` or ``momentum`` outside [0, 1].
     """
     x = as_tensor(x)
+    epsilon = check_real(epsilon, "batch_normalization", "epsilon", low=0)
+    momentum = check_real(momentum, "batch_normalization", "momentum", low=0, high=1)
     axes = tuple(range(x.ndim - 1)) if axes is None else axes
     axes = _reduction_axes(axes, x)
     shape = tuple(s for i, s in enumerate(x.shape) if i not in axes)
@@ -246,8 +253,8 @@ def batch_normalization(x, gamma=None, beta=None, axes=None, epsilon=1e-3, movin
                              f"axes {axes}), got {tuple(value.shape)}")
     if (moving_mean is None) != (moving_variance is None):
         raise ValueError("batch_normalization: pass both moving_mean and moving_variance, or neither")
-    return BatchNorm.apply(x, gamma, beta, axes=axes, epsilon=float(epsilon), moving_mean=_array(moving_mean),
-                           moving_variance=_array(moving_variance), momentum=float(momentum))
+    return BatchNorm.apply(x, gamma, beta, axes=axes, epsilon=epsilon, moving_mean=_array(moving_mean),
+                           moving_variance=_array(moving_variance), momentum=momentum)
 
 
 def standardize(x, axes=-1, gamma=None, beta=None, epsilon=1e-3):
@@ -262,15 +269,16 @@ def standardize(x, axes=-1, gamma=None, beta=None, epsilon=1e-3):
         axes: axis or axes to reduce over (default: the last).
         gamma, beta: Tensors broadcastable to ``x`` (e.g. ``(C,)`` for the last
             axis); None means 1 and 0.
-        epsilon: added to the variance.
+        epsilon: added to the variance; a finite number >= 0.
 
     Returns:
         A Tensor of ``x``'s shape.
     """
     x = as_tensor(x)
+    epsilon = check_real(epsilon, "standardize", "epsilon", low=0)
     axes = _reduction_axes(axes, x)
     gamma, beta = _param(gamma, 1.0, (), x), _param(beta, 0.0, (), x)
     for name, value in (("gamma", gamma), ("beta", beta)):
         if value.ndim > x.ndim or any(p not in (1, s) for p, s in zip(value.shape[::-1], x.shape[::-1])):
             raise ValueError(f"standardize: {name} of shape {value.shape} does not broadcast to x of shape {x.shape}")
-    return Standardize.apply(x, gamma, beta, axes=axes, epsilon=float(epsilon))
+    return Standardize.apply(x, gamma, beta, axes=axes, epsilon=epsilon)

@@ -21,7 +21,7 @@ cells in each window, as Keras does.
 from ..autograd import Function
 from ..backend import xp_of
 from ..backend.parallel import for_each_chunk
-from .conv import _pair, conv_output_size, pad_spatial, resolve_padding, window_slices
+from .conv import check_padding, conv_output_size, int_tuple, pad_spatial, resolve_padding, window_slices
 from .convert import as_tensor
 from .shape import reshape
 
@@ -143,9 +143,9 @@ def _pool_args(x, pool_size, strides, padding, name):
     x = as_tensor(x)
     if x.ndim != 4:
         raise ValueError(f"{name} expects a 4-D NHWC input, got shape {x.shape}")
-    pool = _pair(pool_size, "pool_size")
-    strides = pool if strides is None else _pair(strides, "strides")
-    pad = resolve_padding(padding, x.shape[1:3], pool, strides, (1, 1))
+    pool = int_tuple(pool_size, 2, name, "pool_size")
+    strides = pool if strides is None else int_tuple(strides, 2, name, "strides")
+    pad = resolve_padding(check_padding(padding, name), x.shape[1:3], pool, strides, (1, 1))
     out = [conv_output_size(n, k, s, 1, p) for n, k, s, p in zip(x.shape[1:3], pool, strides, pad)]
     if min(out) < 1:
         raise ValueError(f"{name}: a {pool} window does not fit an input of spatial size {x.shape[1:3]}")
@@ -153,33 +153,41 @@ def _pool_args(x, pool_size, strides, padding, name):
 
 
 def max_pool2d(x, pool_size=2, strides=None, padding="valid"):
-    """Max over ``pool_size`` windows moved by ``strides`` (default: the pool size), NHWC."""
+    """Max over ``pool_size`` windows moved by ``strides`` (default: the pool size), NHWC.
+
+    ``pool_size`` and ``strides`` are a positive int or pair (Python or NumPy ints); ``padding`` is
+    ``"valid"``, ``"same"`` (any case) or explicit ``((top, bottom), (left, right))``.
+    """
     x, kwargs = _pool_args(x, pool_size, strides, padding, "max_pool2d")
     return MaxPool2D.apply(x, **kwargs)
 
 
 def avg_pool2d(x, pool_size=2, strides=None, padding="valid"):
-    """Mean over ``pool_size`` windows moved by ``strides`` (default: the pool size), NHWC."""
+    """Mean over ``pool_size`` windows moved by ``strides`` (default: the pool size), NHWC; arguments as in
+    ``max_pool2d``."""
     x, kwargs = _pool_args(x, pool_size, strides, padding, "avg_pool2d")
     return AvgPool2D.apply(x, **kwargs)
 
 
-def _as_2d(fn, x, pool_size, strides, padding):
+def _as_2d(fn, name, x, pool_size, strides, padding):
     """Run a 2-D pooling over ``(N, L, C)`` seen as a height-1 image."""
     x = as_tensor(x)
     if x.ndim != 3:
-        raise ValueError(f"1-D pooling expects a 3-D (N, L, C) input, got shape {x.shape}")
-    pool = pool_size[0] if isinstance(pool_size, (tuple, list)) else pool_size
-    stride = pool if strides is None else (strides[0] if isinstance(strides, (tuple, list)) else strides)
-    out = fn(reshape(x, (x.shape[0], 1) + x.shape[1:]), (1, pool), (1, stride), padding)
+        raise ValueError(f"{name} expects a 3-D (N, L, C) input, got shape {x.shape}")
+    (pool,) = int_tuple(pool_size, 1, name, "pool_size")
+    (stride,) = (pool,) if strides is None else int_tuple(strides, 1, name, "strides")
+    padding = check_padding(padding, name, rank=1)
+    pad2d = padding if isinstance(padding, str) else ((0, 0), padding)
+    out = fn(reshape(x, (x.shape[0], 1) + x.shape[1:]), (1, pool), (1, stride), pad2d)
     return reshape(out, (out.shape[0],) + out.shape[2:])
 
 
 def max_pool1d(x, pool_size=2, strides=None, padding="valid"):
-    """Max pooling over the length axis of ``(N, L, C)``."""
-    return _as_2d(max_pool2d, x, pool_size, strides, padding)
+    """Max pooling over the length axis of ``(N, L, C)``: ``pool_size`` and ``strides`` a positive int or
+    1-tuple, ``padding`` ``"valid"``, ``"same"`` or explicit ``(left, right)``."""
+    return _as_2d(max_pool2d, "max_pool1d", x, pool_size, strides, padding)
 
 
 def avg_pool1d(x, pool_size=2, strides=None, padding="valid"):
-    """Average pooling over the length axis of ``(N, L, C)``."""
-    return _as_2d(avg_pool2d, x, pool_size, strides, padding)
+    """Average pooling over the length axis of ``(N, L, C)``; arguments as in ``max_pool1d``."""
+    return _as_2d(avg_pool2d, "avg_pool1d", x, pool_size, strides, padding)

@@ -41,3 +41,23 @@ def test_full_reductions_hold_0d_arrays_not_numpy_scalars(reduce):
     out = reduce(nr.Tensor(np.array([1.0, 3.0]), requires_grad=True))
     assert type(out.data) is np.ndarray and out.shape == ()
     out.backward()
+
+
+@pytest.mark.parametrize("dtype, what", [
+    (str, "text"), ("U4", "text"), (object, "Python objects"), ("complex64", "complex numbers"),
+    ("datetime64[s]", "datetimes"), ("V8", "raw or structured"),
+])
+def test_a_non_numeric_target_dtype_is_refused_like_non_numeric_data(dtype, what):
+    # issue 10 bad-input probe, ops item 2: Tensor([1., 2.], dtype=str) held text
+    with pytest.raises(TypeError, match=rf"a Tensor holds booleans, integers or floats; got dtype .*\({what}"):
+        nr.Tensor([1.0, 2.0], dtype=dtype)
+
+
+def test_an_unknown_target_dtype_names_itself():
+    with pytest.raises(TypeError, match=r"Tensor: 'notadtype' is not a dtype"):
+        nr.Tensor([1.0, 2.0], dtype="notadtype")
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int16", np.uint8, "float16", np.float64, np.dtype("float32")])
+def test_numeric_target_dtypes_are_accepted(dtype):
+    assert nr.Tensor([1.0, 0.0], dtype=dtype).dtype == np.dtype(dtype)

@@ -103,3 +103,28 @@ def test_categorical_crossentropy_on_a_softmax_over_all_axes(rng):
     p = p / p.sum(-1, keepdims=True)
     np.testing.assert_allclose(out.numpy(), -(y * np.log(p)).sum(-1), rtol=1e-12)
     assert nr.gradcheck(lambda t: losses.categorical_crossentropy(y, ops.softmax(t, axis=None)), x)
+
+
+@pytest.mark.parametrize("op, kwargs, error, message", [
+    (ops.leaky_relu, dict(alpha="a"), TypeError, r"leaky_relu: alpha must be a real number, got 'a' \(str\)"),
+    (ops.leaky_relu, dict(alpha=None), TypeError, r"leaky_relu: alpha must be a real number, got None"),
+    (ops.leaky_relu, dict(alpha=True), TypeError, r"leaky_relu: alpha must be a real number, got True \(bool\)"),
+    (ops.leaky_relu, dict(alpha=[0.1]), TypeError, r"leaky_relu: alpha must be a real number, got \[0\.1\] \(list\)"),
+    (ops.elu, dict(alpha="a"), TypeError, r"elu: alpha must be a real number, got 'a' \(str\)"),
+    (ops.elu, dict(alpha=np.array([1.0, 2.0])), TypeError, r"elu: alpha must be a real number"),
+    (ops.gelu, dict(approximate="tanh"), TypeError, r"gelu: approximate must be True or False, got 'tanh' \(str\)"),
+    (ops.gelu, dict(approximate=1), TypeError, r"gelu: approximate must be True or False, got 1 \(int\)"),
+])
+def test_bad_scalar_parameters_are_named(op, kwargs, error, message):
+    # issue 10 bad-input probe, ops item 5: leaky_relu/elu alpha='a' raised NumPy's "ufunc ... did not contain a loop"
+    with pytest.raises(error, match=message):
+        op(nr.Tensor([-1.0, 2.0]), **kwargs)
+
+
+def test_numpy_scalar_parameters_are_accepted_and_keep_the_input_dtype():
+    x = nr.Tensor(np.array([-1.0, 2.0], dtype="float32"))
+    out = ops.leaky_relu(x, alpha=np.float64(0.1))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.numpy(), [-0.1, 2.0], rtol=1e-6)
+    np.testing.assert_allclose(ops.elu(x, alpha=np.int64(2)).numpy(), [2 * np.expm1(-1.0), 2.0], rtol=1e-6)
+    np.testing.assert_array_equal(ops.gelu(x, approximate=np.True_).numpy(), ops.gelu(x, approximate=True).numpy())

@@ -95,3 +95,26 @@ def test_engine_hands_each_tensor_a_gradient_of_its_own_dtype(rng):
     (hidden * b).sum().backward()  # the float32 * float64 product is float64
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
     np.testing.assert_allclose(a.grad, 2 * b.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("cast", [ops.cast, lambda t, d: t.astype(d), lambda t, d: t.to(d)])
+@pytest.mark.parametrize("target, what", [
+    (str, "text"), ("str", "text"), ("U8", "text"), (bytes, "bytes"), (object, "Python objects"),
+    ("complex64", "complex numbers"), (np.complex128, "complex numbers"), ("datetime64[s]", "datetimes"),
+    ("timedelta64[s]", "time deltas"), ([("a", "f4")], "raw or structured"),
+])
+def test_cast_to_a_dtype_no_tensor_can_hold_is_refused(rng, cast, target, what):
+    # issue 10 bad-input probe, ops item 2: ops.cast(t, "str") / object / t.astype("complex64") succeeded
+    x = _leaf(rng)
+    with pytest.raises(TypeError, match=rf"cast: a Tensor holds booleans, integers or floats; got dtype .*\({what}"):
+        cast(x, target)
+
+
+@pytest.mark.parametrize("target", ["bool", "int8", "uint8", np.int32, "float16", np.dtype("float64")])
+def test_cast_to_every_numeric_kind_still_works(rng, target):
+    x = _leaf(rng)
+    assert ops.cast(x, target).dtype == np.dtype(target)
+
+
+def test_cast_to_none_is_floatx_as_in_keras(rng):
+    assert ops.cast(_leaf(rng), None).dtype == np.float32

@@ -168,3 +168,64 @@ def test_pieces_and_threads_give_the_whole_batch_result(monkeypatch, rng, paddin
 def test_unknown_fused_activation_is_refused():
     with pytest.raises(ValueError, match=r"activation must be one of \(None, 'relu'\)"):
         ops.conv2d(nr.Tensor(np.ones((1, 5, 5, 1))), nr.Tensor(np.ones((3, 3, 1, 2))), activation="tanh")
+
+
+def _conv_inputs():
+    rng = np.random.default_rng(3)
+    return nr.Tensor(rng.standard_normal((2, 6, 6, 2))), nr.Tensor(rng.standard_normal((3, 3, 2, 4)))
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(strides=np.int64(1)), dict(strides=(np.int32(1), 2)), dict(dilation_rate=np.int64(2)),
+    dict(strides=[1, np.int8(2)], padding="SAME"), dict(padding="Valid"),
+])
+def test_conv2d_takes_numpy_integers_and_any_case_padding(kwargs):
+    # issue 10 bad-input probe, ops item 3: np.int64 strides/dilation raised "'numpy.int64' object is not iterable"
+    x, k = _conv_inputs()
+    plain = {key: (tuple(int(v) for v in value) if isinstance(value, (tuple, list)) else
+                   value.lower() if isinstance(value, str) else int(value)) for key, value in kwargs.items()}
+    np.testing.assert_array_equal(ops.conv2d(x, k, **kwargs).numpy(), ops.conv2d(x, k, **plain).numpy())
+
+
+def test_conv1d_takes_numpy_integers():
+    rng = np.random.default_rng(4)
+    x, k = nr.Tensor(rng.standard_normal((2, 9, 2))), nr.Tensor(rng.standard_normal((3, 2, 4)))
+    np.testing.assert_array_equal(ops.conv1d(x, k, np.int64(2), "same", (np.int64(1),)).numpy(),
+                                  ops.conv1d(x, k, 2, "same", 1).numpy())
+
+
+@pytest.mark.parametrize("op, kwargs, error, message", [
+    ("conv2d", dict(strides=1.5), TypeError, r"conv2d: strides must be a positive int or a tuple of 2 positive "
+                                             r"ints, got 1\.5 \(float\)"),
+    ("conv2d", dict(strides=True), TypeError, r"conv2d: strides must be .*got True \(bool\)"),
+    ("conv2d", dict(strides="a"), TypeError, r"conv2d: strides must be .*got 'a' \(str\)"),
+    ("conv2d", dict(strides=None), TypeError, r"conv2d: strides must be .*got None"),
+    ("conv2d", dict(strides=0), ValueError, r"conv2d: strides must be .*got 0"),
+    ("conv2d", dict(strides=(1, 2, 1)), ValueError, r"conv2d: strides must be .*tuple of 2 .*got \(1, 2, 1\)"),
+    ("conv2d", dict(dilation_rate=(1, 0)), ValueError, r"conv2d: dilation_rate must be .*got \(1, 0\)"),
+    ("conv2d", dict(dilation_rate=2.0), TypeError, r"conv2d: dilation_rate must be .*got 2\.0 \(float\)"),
+    ("conv2d", dict(padding=None), TypeError, r"conv2d: padding must be 'valid' or 'same'.*got None"),
+    ("conv2d", dict(padding="full"), ValueError, r"conv2d: padding must be 'valid' or 'same'.*got 'full'"),
+    ("conv2d", dict(padding=((1, -1), (0, 0))), ValueError, r"conv2d: padding must be .*non-negative"),
+    ("conv2d", dict(padding=((1, 1.5), (0, 0))), TypeError, r"conv2d: padding must be"),
+    ("conv1d", dict(strides=(1, 1)), ValueError, r"conv1d: strides must be .*tuple of 1 .*got \(1, 1\)"),
+    ("conv1d", dict(strides=1.0), TypeError, r"conv1d: strides must be .*got 1\.0 \(float\)"),
+    ("conv1d", dict(dilation_rate=0), ValueError, r"conv1d: dilation_rate must be"),
+    ("conv1d", dict(padding=None), TypeError, r"conv1d: padding must be 'valid' or 'same'.*got None"),
+])
+def test_bad_conv_arguments_are_named(op, kwargs, error, message):
+    # issue 10 bad-input probe, ops item 4: strides=1.5 / padding=None raised "... object is not iterable"
+    rng = np.random.default_rng(5)
+    if op == "conv2d":
+        x, k = _conv_inputs()
+    else:
+        x, k = nr.Tensor(rng.standard_normal((2, 9, 2))), nr.Tensor(rng.standard_normal((3, 2, 4)))
+    with pytest.raises(error, match=message):
+        getattr(ops, op)(x, k, **kwargs)
+
+
+def test_explicit_padding_still_pads():
+    x, k = _conv_inputs()
+    padded = np.pad(x.numpy(), ((0, 0), (1, 2), (0, 1), (0, 0)))
+    np.testing.assert_allclose(ops.conv2d(x, k, padding=((1, np.int64(2)), [0, 1])).numpy(),
+                               ops.conv2d(nr.Tensor(padded), k).numpy(), rtol=1e-12)

@@ -114,6 +114,42 @@ def test_clip_needs_a_bound():
         ops.clip(nr.Tensor([1.0]))
 
 
+@pytest.mark.parametrize("lo, hi", [
+    (np.full(6, -0.5), 0.5), (nr.Tensor(np.linspace(-1, 0, 6)), nr.Tensor(np.array(0.4))), ([-0.3] * 6, None),
+    (np.float64(-0.5), np.int64(1)), (np.array([[-0.5], [-0.2], [0.0], [-1.0]]), np.float32(0.6)),
+])
+def test_clip_bounds_may_be_numpy_scalars_arrays_or_tensors(device, rng, lo, hi):
+    x = rng.standard_normal((4, 6)).astype("float32")
+    want = np.clip(x, np.asarray(lo, dtype="float32") if lo is not None else None,
+                   np.asarray(hi, dtype="float32") if hi is not None else None)
+    t = nr.Tensor(x, requires_grad=True)
+    out = ops.clip(t, lo, hi)
+    assert out.dtype == np.float32  # a float64 bound does not promote a float32 input
+    np.testing.assert_array_equal(out.numpy(), want)
+    out.sum().backward()
+    np.testing.assert_array_equal(nr.backend.asnumpy(t.grad), (want == x).astype("float32"))
+
+
+def test_clip_with_min_above_max_gives_max_as_numpy_and_pytorch():
+    np.testing.assert_array_equal(ops.clip(nr.Tensor([-1.0, 0.5, 3.0]), 2.0, 1.0).numpy(), [1.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("bounds, error, message", [
+    (("a", 1.0), TypeError, r"clip: min must be a real number or an array of numbers, got 'a' \(str\)"),
+    ((0.0, b"1"), TypeError, r"clip: max must be a real number or an array of numbers, got b'1' \(bytes\)"),
+    ((True, None), TypeError, r"clip: min must be .*got True \(bool\)"),
+    ((np.array(["a", "b", "c"]), None), TypeError, r"clip: min must be .*got array\(\['a', 'b', 'c'\]"),
+    ((None, [1, "x", 2]), TypeError, r"clip: max must be a real number or an array of numbers"),
+    ((None, {"max": 1}), TypeError, r"clip: max must be a real number or an array of numbers"),
+    ((np.zeros(4), None), ValueError, r"clip: min of shape \(4,\) does not broadcast to the input's shape \(3,\)"),
+    ((None, np.zeros((2, 3))), ValueError, r"clip: max of shape \(2, 3\) does not broadcast .*\(3,\)"),
+])
+def test_bad_clip_bounds_are_named(bounds, error, message):
+    # issue 10 bad-input probe, ops item 5: clip(t, 'a', 1) raised NumPy's "ufunc ... did not contain a loop"
+    with pytest.raises(error, match=message):
+        ops.clip(nr.Tensor([-1.0, 0.5, 3.0]), *bounds)
+
+
 def test_where(device, rng):
     cond = rng.random((3, 4)) > 0.5
     a, b = rng.standard_normal((3, 4)), rng.standard_normal((4,))
@@ -157,3 +193,26 @@ def test_pow_of_relu_zeros_with_a_trainable_exponent_trains(rng):
     assert np.isfinite(x.grad).all() and np.isfinite(p.grad)
     positive = np.maximum(x.numpy(), 0)
     np.testing.assert_allclose(p.grad, (positive[positive > 0] ** 2 * np.log(positive[positive > 0])).sum())
+
+
+@pytest.mark.parametrize("condition, message", [
+    (np.array(["a", "b"]), r"where: condition must be booleans or numbers, got an array of dtype <U1"),
+    (np.array([None, 1], dtype=object), r"where: condition must be booleans or numbers, got an array of dtype object"),
+    ([[1, 0], [1]], r"where: condition must be booleans or numbers, got \[\[1, 0\], \[1\]\] \(list\)"),
+    (np.array([1j, 0j]), r"where: condition must be booleans or numbers, got an array of dtype complex128"),
+])
+def test_where_refuses_a_non_numeric_condition(condition, message):
+    # issue 10 bad-input probe, ops item 6: a condition of strings was accepted (every string taken as true)
+    with pytest.raises(TypeError, match=message):
+        ops.where(condition, nr.Tensor([1.0, 2.0]), nr.Tensor([3.0, 4.0]))
+
+
+def test_where_names_shapes_that_do_not_broadcast():
+    with pytest.raises(ValueError, match=r"where: condition of shape \(2,\) and values of shapes \(3,\) and \(3,\)"):
+        ops.where(np.array([True, False]), nr.Tensor(np.ones(3)), nr.Tensor(np.zeros(3)))
+
+
+@pytest.mark.parametrize("condition", [np.array([1, 0]), [True, False], nr.Tensor([0.5, 0.0]), np.array([1.0, 0.0])])
+def test_where_takes_boolean_and_numeric_conditions(condition):
+    out = ops.where(condition, nr.Tensor([1.0, 2.0]), nr.Tensor([3.0, 4.0]))
+    np.testing.assert_array_equal(out.numpy(), [1.0, 4.0])

@@ -125,3 +125,18 @@ def test_sparse_categorical_crossentropy_over_axis_1_matches_the_definition(rng)
     losses.sparse_categorical_crossentropy(labels, x, from_logits=True, axis=1).sum().backward()
     expected = np.moveaxis(_sparse_ce_gradient(np.moveaxis(z, 1, -1), labels), -1, 1)
     np.testing.assert_allclose(x.grad, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("sparse", ["yes", "False", 1, 0, None, np.array([True])])
+def test_sparse_must_be_a_bool(sparse):
+    # issue 10 bad-input probe, ops item 6: sparse="yes" was taken as true
+    with pytest.raises(TypeError, match=r"softmax_cross_entropy: sparse must be True or False, got "):
+        ops.softmax_cross_entropy(nr.Tensor(np.zeros((2, 3))), np.array([0, 2]), sparse=sparse)
+
+
+def test_sparse_accepts_numpy_bools():
+    z = nr.Tensor(np.log(np.array([[0.5, 0.25, 0.25], [0.2, 0.2, 0.6]])))
+    np.testing.assert_allclose(ops.softmax_cross_entropy(z, np.array([0, 2]), sparse=np.True_).numpy(),
+                               -np.log([0.5, 0.6]), rtol=1e-12)
+    np.testing.assert_allclose(ops.softmax_cross_entropy(z, np.eye(3)[[0, 2]], sparse=np.False_).numpy(),
+                               -np.log([0.5, 0.6]), rtol=1e-12)

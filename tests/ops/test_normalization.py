@@ -161,3 +161,40 @@ def test_normalization_ops_gradcheck_random_shapes_and_axes(shape, data):
     x = np.random.default_rng(DATA_SEED).normal(0.0, 2.0, shape)
     assert nr.gradcheck(lambda t: ops.batch_normalization(t, axes=axes, epsilon=0.1), x)
     assert nr.gradcheck(lambda t: ops.standardize(t, axes, epsilon=0.1), x)
+
+
+@pytest.mark.parametrize("op", [
+    lambda x, eps: ops.batch_normalization(x, epsilon=eps),
+    lambda x, eps: ops.standardize(x, -1, epsilon=eps),
+])
+@pytest.mark.parametrize("epsilon, error, message", [
+    (-1.0, ValueError, r"epsilon must be a finite number >= 0, got -1.0"),
+    (float("nan"), ValueError, r"epsilon must be a finite number >= 0, got nan"),
+    (float("inf"), ValueError, r"epsilon must be a finite number >= 0, got inf"),
+    ("0.001", TypeError, r"epsilon must be a real number, got '0.001' \(str\)"),
+    (None, TypeError, r"epsilon must be a real number, got None"),
+    (True, TypeError, r"epsilon must be a real number, got True \(bool\)"),
+])
+def test_bad_epsilon_is_refused_not_turned_into_nan(op, epsilon, error, message):
+    # issue 10 bad-input probe, ops item 1: epsilon=-1 returned an all-NaN batch
+    with pytest.raises(error, match=message):
+        op(nr.Tensor(np.random.default_rng(DATA_SEED).standard_normal((4, 3))), epsilon)
+
+
+@pytest.mark.parametrize("momentum, error", [(1.5, ValueError), (-0.1, ValueError), (float("nan"), ValueError),
+                                             ("0.9", TypeError), (None, TypeError), (False, TypeError)])
+def test_batch_normalization_momentum_must_lie_in_0_1(momentum, error):
+    with pytest.raises(error, match=r"batch_normalization: momentum must be"):
+        ops.batch_normalization(nr.Tensor(np.ones((4, 3))), moving_mean=np.zeros(3), moving_variance=np.ones(3),
+                                momentum=momentum)
+
+
+def test_numpy_scalars_are_accepted_as_epsilon_and_momentum():
+    x = np.random.default_rng(DATA_SEED).standard_normal((6, 3))
+    moving_mean, moving_variance = np.zeros(3), np.ones(3)
+    out = ops.batch_normalization(nr.Tensor(x), epsilon=np.float32(1e-3), moving_mean=moving_mean,
+                                  moving_variance=moving_variance, momentum=np.float64(0.5))
+    np.testing.assert_allclose(out.numpy(), (x - x.mean(0)) / np.sqrt(x.var(0) + np.float32(1e-3)), rtol=1e-5)
+    np.testing.assert_allclose(moving_mean, 0.5 * x.mean(0))
+    np.testing.assert_allclose(ops.standardize(nr.Tensor(x), -1, epsilon=np.int64(0)).numpy().mean(-1), 0.0,
+                               atol=1e-12)

@@ -114,3 +114,49 @@ def test_pool_errors():
         ops.max_pool2d(nr.Tensor(np.ones((4, 4))))
     with pytest.raises(ValueError, match="does not fit"):
         ops.avg_pool2d(nr.Tensor(np.ones((1, 1, 4, 1))), 2)
+
+
+@pytest.mark.parametrize("op", [ops.max_pool2d, ops.avg_pool2d])
+def test_pool2d_takes_numpy_integers_and_any_case_padding(op):
+    # issue 10 bad-input probe, ops item 3: pool_size=np.int64(2) raised "'numpy.int64' object is not iterable"
+    x = nr.Tensor(np.random.default_rng(6).standard_normal((2, 5, 5, 3)))
+    np.testing.assert_array_equal(op(x, np.int64(2)).numpy(), op(x, 2).numpy())
+    np.testing.assert_array_equal(op(x, (np.int32(3), 2), [np.int64(1), 2], "Same").numpy(),
+                                  op(x, (3, 2), (1, 2), "same").numpy())
+
+
+@pytest.mark.parametrize("op", [ops.max_pool1d, ops.avg_pool1d])
+def test_pool1d_takes_numpy_integers(op):
+    x = nr.Tensor(np.random.default_rng(7).standard_normal((2, 7, 3)))
+    np.testing.assert_array_equal(op(x, np.int64(3), (np.int64(2),), "SAME").numpy(), op(x, 3, 2, "same").numpy())
+
+
+@pytest.mark.parametrize("op", ["max_pool2d", "avg_pool2d"])
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(pool_size=0), ValueError, r"pool_size must be a positive int or a tuple of 2 positive ints, got 0"),
+    (dict(strides=0), ValueError, r"strides must be a positive int or a tuple of 2 positive ints, got 0"),
+    (dict(pool_size=(2, 0)), ValueError, r"pool_size must be .*got \(2, 0\)"),
+    (dict(pool_size=(2,)), ValueError, r"pool_size must be .*got \(2,\)"),
+    (dict(pool_size=2.0), TypeError, r"pool_size must be .*got 2\.0 \(float\)"),
+    (dict(pool_size=True), TypeError, r"pool_size must be .*got True \(bool\)"),
+    (dict(strides="2"), TypeError, r"strides must be .*got '2' \(str\)"),
+    (dict(padding=None), TypeError, r"padding must be 'valid' or 'same'.*got None"),
+    (dict(padding="full"), ValueError, r"padding must be 'valid' or 'same'.*got 'full'"),
+])
+def test_bad_pool2d_arguments_are_named(op, kwargs, error, message):
+    # issue 10 bad-input probe, ops item 4: pool_size=0 / strides=0 raised ZeroDivisionError
+    with pytest.raises(error, match=rf"{op}: {message}"):
+        getattr(ops, op)(nr.Tensor(np.ones((1, 4, 4, 1))), **kwargs)
+
+
+@pytest.mark.parametrize("op", ["max_pool1d", "avg_pool1d"])
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(pool_size=0), ValueError, r"pool_size must be a positive int or a tuple of 1 positive ints, got 0"),
+    (dict(pool_size=(2, 2)), ValueError, r"pool_size must be .*got \(2, 2\)"),
+    (dict(strides=-1), ValueError, r"strides must be .*got -1"),
+    (dict(strides=1.5), TypeError, r"strides must be .*got 1\.5 \(float\)"),
+    (dict(padding=3.0), TypeError, r"padding must be 'valid' or 'same'"),
+])
+def test_bad_pool1d_arguments_are_named(op, kwargs, error, message):
+    with pytest.raises(error, match=rf"{op}: {message}"):
+        getattr(ops, op)(nr.Tensor(np.ones((1, 6, 2))), **kwargs)
