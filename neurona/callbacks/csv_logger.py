@@ -5,6 +5,7 @@ import io
 import os
 import warnings
 
+from ._arguments import check_bool, check_path
 from .callback import Callback
 
 
@@ -46,15 +47,19 @@ class CSVLogger(Callback):
         append: add to an existing file instead of overwriting it; its header is
             kept and rows follow its columns (a new key not in it is dropped, with a
             warning). Use it to continue a log when resuming training.
+
+    Raises:
+        TypeError: ``filename`` is not a path (str or os.PathLike), or ``append`` is not a bool.
+        ValueError: ``filename`` is empty, or ``separator`` is not one character.
     """
 
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         if not isinstance(separator, str) or len(separator) != 1:
             raise ValueError(f"CSVLogger: separator must be one character, got {separator!r}")
-        self.filename = os.fspath(filename)
+        self.filename = check_path(filename, "CSVLogger", "filename")
         self.sep = separator
-        self.append = bool(append)
+        self.append = check_bool(append, "CSVLogger", "append")
         self.keys = None
         self.csv_file = None
 

@@ -1,5 +1,6 @@
 """``EarlyStopping``: stop training when a monitored quantity has stopped improving (Keras 3 semantics)."""
 
+from ._arguments import CALLBACK_VERBOSITY, check_bool, check_count, check_verbose
 from .monitor import MonitorCallback
 
 
@@ -40,13 +41,10 @@ class EarlyStopping(MonitorCallback):
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto", baseline=None,
                  restore_best_weights=False, start_from_epoch=0):
         super().__init__(monitor, mode=mode, min_delta=min_delta, baseline=baseline)
-        for name, value in (("patience", patience), ("start_from_epoch", start_from_epoch)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"EarlyStopping: {name} must be a non-negative integer, got {value!r}")
-        self.patience = patience
-        self.verbose = verbose
-        self.restore_best_weights = bool(restore_best_weights)
-        self.start_from_epoch = start_from_epoch
+        self.patience = check_count(patience, "EarlyStopping", "patience")
+        self.verbose = check_verbose(verbose, "EarlyStopping", CALLBACK_VERBOSITY)
+        self.restore_best_weights = check_bool(restore_best_weights, "EarlyStopping", "restore_best_weights")
+        self.start_from_epoch = check_count(start_from_epoch, "EarlyStopping", "start_from_epoch")
         self._reset()
 
     def _reset(self):

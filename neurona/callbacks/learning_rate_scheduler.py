@@ -4,6 +4,7 @@ import inspect
 import math
 import numbers
 
+from ._arguments import CALLBACK_VERBOSITY, check_verbose
 from ._learning_rate import current_learning_rate, set_learning_rate
 from .callback import Callback
 
@@ -44,7 +45,7 @@ class LearningRateScheduler(Callback):
             raise TypeError(f"LearningRateScheduler: schedule must be a function (epoch, lr) -> float, "
                             f"got {schedule!r}")
         self.schedule = schedule
-        self.verbose = verbose
+        self.verbose = check_verbose(verbose, "LearningRateScheduler", CALLBACK_VERBOSITY)
         self._with_lr = _positional_arity(schedule) >= 2
 
     def on_epoch_begin(self, epoch, logs=None):

@@ -2,6 +2,9 @@
 
 import numbers
 
+import numpy
+
+from ._arguments import CALLBACK_VERBOSITY, check_bool, check_number, check_path, check_verbose
 from .monitor import MonitorCallback
 
 
@@ -31,21 +34,29 @@ class ModelCheckpoint(MonitorCallback):
         mode: ``"min"``, ``"max"`` or ``"auto"`` (inferred from the name of ``monitor``).
         save_freq: ``"epoch"``, or save every that many training batches (counted across epochs).
         initial_value_threshold: the value ``monitor`` must first beat with ``save_best_only``.
+
+    Raises:
+        TypeError: at construction, ``filepath`` is not a path (str or os.PathLike), or a flag is not a bool.
+        ValueError: at construction, an empty ``filepath``, a ``verbose`` other than 0 or 1, or a ``mode``,
+            ``save_freq`` or ``initial_value_threshold`` of the wrong type or value.
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
                  mode="auto", save_freq="epoch", initial_value_threshold=None):
+        # the path first: str(None) would otherwise become a folder called "None" in the working directory
+        self.filepath = check_path(filepath, "ModelCheckpoint", "filepath")
         super().__init__(monitor=monitor, mode=mode)
-        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, numbers.Integral)
-                                     or save_freq <= 0):
+        named_freq = isinstance(save_freq, str) and save_freq == "epoch"
+        if not named_freq and (isinstance(save_freq, (bool, numpy.bool_))
+                               or not isinstance(save_freq, numbers.Integral) or save_freq <= 0):
             raise ValueError(f"ModelCheckpoint: save_freq must be 'epoch' or a positive number of batches, "
                              f"got {save_freq!r}")
-        self.filepath = str(filepath)
-        self.verbose = int(verbose)
-        self.save_best_only = bool(save_best_only)
-        self.save_weights_only = bool(save_weights_only)
-        self.save_freq = save_freq
-        self.initial_value_threshold = None if initial_value_threshold is None else float(initial_value_threshold)
+        self.verbose = check_verbose(verbose, "ModelCheckpoint", CALLBACK_VERBOSITY)
+        self.save_best_only = check_bool(save_best_only, "ModelCheckpoint", "save_best_only")
+        self.save_weights_only = check_bool(save_weights_only, "ModelCheckpoint", "save_weights_only")
+        self.save_freq = save_freq if named_freq else int(save_freq)
+        self.initial_value_threshold = check_number(initial_value_threshold, "ModelCheckpoint",
+                                                    "initial_value_threshold", optional=True)
         self.best = self.initial_value_threshold
         self._current_epoch = 0
         self._batches_since_save = 0

@@ -16,6 +16,7 @@ import math
 import numbers
 import warnings
 
+from ._arguments import check_number
 from .callback import Callback
 
 #: Substrings of a monitored name for which ``mode="auto"`` maximizes (``val_accuracy``, ``auc``, ``f1_score``).
@@ -52,14 +53,14 @@ class MonitorCallback(Callback):
         owner = type(self).__name__
         if not isinstance(monitor, str) or not monitor:
             raise TypeError(f"{owner}: monitor must be the name of a logged quantity, got {monitor!r}")
-        if mode not in ("auto", "min", "max"):
+        if not isinstance(mode, str) or mode not in ("auto", "min", "max"):
             raise ValueError(f"{owner}: mode must be 'auto', 'min' or 'max', got {mode!r}")
         if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) or not math.isfinite(min_delta):
             raise ValueError(f"{owner}: min_delta must be a finite number, got {min_delta!r}")
         self.monitor = monitor
         self.mode = infer_mode(monitor) if mode == "auto" else mode
         self.min_delta = abs(float(min_delta))
-        self.baseline = None if baseline is None else float(baseline)
+        self.baseline = check_number(baseline, owner, "baseline", optional=True)
         self.best = None
 
     def reset_best(self):

@@ -1,7 +1,6 @@
 """``ReduceLROnPlateau``: lower the learning rate when a monitored quantity has stopped improving."""
 
-import math
-
+from ._arguments import CALLBACK_VERBOSITY, check_count, check_number, check_verbose
 from ._learning_rate import current_learning_rate, set_learning_rate
 from .monitor import MonitorCallback
 
@@ -35,18 +34,16 @@ class ReduceLROnPlateau(MonitorCallback):
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto", min_delta=1e-4,
                  cooldown=0, min_lr=0.0):
         super().__init__(monitor, mode=mode, min_delta=min_delta)
-        if not 0.0 < factor < 1.0:
+        owner = "ReduceLROnPlateau"
+        self.factor = check_number(factor, owner, "factor")
+        if not 0.0 < self.factor < 1.0:
             raise ValueError(f"ReduceLROnPlateau: factor must be in (0, 1), got {factor!r}")
-        for name, value in (("patience", patience), ("cooldown", cooldown)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"ReduceLROnPlateau: {name} must be a non-negative integer, got {value!r}")
-        if not (math.isfinite(min_lr) and min_lr >= 0):
+        self.patience = check_count(patience, owner, "patience")
+        self.verbose = check_verbose(verbose, owner, CALLBACK_VERBOSITY)
+        self.cooldown = check_count(cooldown, owner, "cooldown")
+        self.min_lr = check_number(min_lr, owner, "min_lr")
+        if self.min_lr < 0:
             raise ValueError(f"ReduceLROnPlateau: min_lr must be a number >= 0, got {min_lr!r}")
-        self.factor = float(factor)
-        self.patience = patience
-        self.verbose = verbose
-        self.cooldown = cooldown
-        self.min_lr = float(min_lr)
         self._reset()
 
     def _reset(self):

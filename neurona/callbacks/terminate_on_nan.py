@@ -16,6 +16,12 @@ class TerminateOnNaN(Callback):
     ``model.stop_training``; ``fit`` then finishes the epoch's bookkeeping
     (validation, ``on_epoch_end``) and returns the History, whose last ``loss``
     is NaN, as in Keras.
+
+    Weights that an update made NaN or inf although its loss was finite (an
+    overflow inside the optimizer) are found at the end of the epoch: without
+    this callback ``fit`` raises ``TrainingError`` there; with it, training stops
+    after that epoch's bookkeeping, as for a NaN loss (the weights stay as the
+    update left them: nothing earlier was kept).
     """
 
     def on_train_batch_end(self, batch, logs=None):

@@ -20,9 +20,14 @@ import sys
 import time
 
 from . import preflight, saving_commands
-from .saving_commands import positive_int
+from .saving_commands import bounded_int
 
 ARCHITECTURES = ("mlp",)
+# Upper limits of the count flags, named in their errors: beyond them a run would never end (epochs), or
+# exhaust memory (units: a 784 x 8192 layer and its Adam slots already take 100 MB), or exceed MNIST itself.
+MAX_EPOCHS = 100_000
+MAX_UNITS = 8_192
+MAX_BATCH_SIZE = 60_000  # the full MNIST training set; checked against the training split once data is loaded
 
 # defaults of the train flags a resumed run takes from its checkpoint instead (their parser default is None, so
 # that a flag given explicitly can be told apart and checked against the checkpoint)
@@ -63,6 +68,7 @@ def run_training(args):
     if args.seed is not None:
         nr.seed(args.seed)
     (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
+    check_batch_size(args.batch_size, len(x_train), args.validation_split, args.data)
     model = build_model(args.model, args.init, args.hidden)
     optimizer = optimizers.get(args.optimizer)
     if args.lr is not None:
@@ -80,6 +86,15 @@ def run_training(args):
     seconds = time.perf_counter() - start
     loss, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
     return history, loss, accuracy, seconds
+
+
+def check_batch_size(batch_size, n_samples, validation_split, data):
+    """Refuse a --batch-size larger than the training split, before any training (it would be one batch)."""
+    n_train = n_samples - int(n_samples * validation_split)
+    if batch_size > n_train:
+        raise preflight.UsageError(f"--batch-size {batch_size} is larger than the {n_train} training samples of "
+                                   f"--data {data} (after --validation-split {validation_split:g}); expected at "
+                                   f"most {n_train}")
 
 
 def cmd_demo(args):
@@ -163,7 +178,7 @@ def make_parser():
     sub = parser.add_subparsers(dest="command", metavar="{demo,train,info,predict}")
 
     demo = sub.add_parser("demo", help="train a dense network on MNIST and print the test accuracy")
-    demo.add_argument("--epochs", type=positive_int, default=5)
+    demo.add_argument("--epochs", type=bounded_int(MAX_EPOCHS), default=5, help=f"at most {MAX_EPOCHS}")
     demo.add_argument("--data", default="auto", choices=["auto", "full", "embedded"],
                       help="MNIST source: full files if present (auto), or the embedded subset")
     demo.add_argument("--seed", type=int, default=0)
@@ -173,11 +188,14 @@ def make_parser():
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     train.add_argument("--model", choices=ARCHITECTURES, help="architecture (default: mlp)")
     train.add_argument("--init", help="kernel initializer name, e.g. glorot_uniform (default: he_normal)")
-    train.add_argument("--hidden", type=positive_int, nargs="+", help="hidden layer sizes (default: 128)")
+    train.add_argument("--hidden", type=bounded_int(MAX_UNITS), nargs="+",
+                       help=f"hidden layer sizes, each at most {MAX_UNITS} (default: 128)")
     train.add_argument("--optimizer", help="optimizer name (default: adam)")
     train.add_argument("--lr", type=positive_float, help="learning rate (default: the optimizer's)")
-    train.add_argument("--epochs", type=positive_int, default=None, help="default 5 (with --resume: the run's own)")
-    train.add_argument("--batch-size", type=positive_int, help="default: 128")
+    train.add_argument("--epochs", type=bounded_int(MAX_EPOCHS), default=None,
+                       help=f"at most {MAX_EPOCHS}; default 5 (with --resume: the run's own)")
+    train.add_argument("--batch-size", type=bounded_int(MAX_BATCH_SIZE),
+                       help="at most the number of training samples; default: 128")
     train.add_argument("--validation-split", type=fraction, help="fraction held out, in [0, 1) (default: 0)")
     train.add_argument("--data", choices=["auto", "full", "embedded"], help="MNIST source (default: auto)")
     train.add_argument("--seed", type=int, help="seed of every random draw (default: none)")

@@ -4,7 +4,8 @@
   a folder must not be an existing file (nor a folder of other files, which a checkpoint would replace), and
   the nearest existing parent folder must be writable (missing parents are created when writing);
 - conflicting flags of ``train --resume`` (see ``resume_conflicts``);
-- the range of ``predict``'s inputs against the model's saved preprocessing (see ``check_input_range``).
+- ``predict``'s inputs: finite numbers only (``check_finite_input``), in the range the model's saved
+  preprocessing expects (``check_input_range``).
 
 Every failure is a ``UsageError`` (a ValueError): ``main`` prints it on one line and exits with status 2.
 """
@@ -103,6 +104,20 @@ def raw_range(steps):
         return None
     divisor = float(rescales[0]["divisor"])
     return (0.0, divisor) if divisor > 1 else None
+
+
+def check_finite_input(x, name):
+    """Refuse inputs holding NaN or inf: a model's outputs for them are NaN rows, never an answer.
+
+    Checked before the range check, whose minimum and maximum NaN would make meaningless.
+    """
+    if x.dtype.kind not in "fc" or bool(numpy.isfinite(x).all()):
+        return
+    bad = ~numpy.isfinite(x)
+    first = tuple(int(i) for i in numpy.argwhere(bad)[0]) if x.ndim else ()
+    where = f", the first at index {first}" if first else ""
+    raise UsageError(f"{name} holds {int(bad.sum())} non-finite value(s) (NaN or inf){where}; expected finite "
+                     "numbers (replace or drop the missing values first)")
 
 
 def check_input_range(steps, x, name, preprocessed):

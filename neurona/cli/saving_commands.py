@@ -45,17 +45,34 @@ def add_parsers(sub):
     predict.set_defaults(func=cmd_predict)
 
 
-def positive_int(text):
-    """An argparse type: an integer >= 1."""
+INT64_MAX = 2**63 - 1  # what the arrays' index arithmetic holds
+
+
+def positive_int(text, maximum=INT64_MAX):
+    """An argparse type: an integer in ``[1, maximum]`` (``bounded_int`` makes one with another maximum)."""
     import argparse
 
+    expected = "an integer >= 1" if maximum == INT64_MAX else f"an integer from 1 to {maximum}"
     try:
         value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    except ValueError:  # also a number of more digits than int() reads
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {shown!r}") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {value}")
+    if value > maximum:
+        shown = str(value) if len(str(value)) <= 40 else f"a {len(str(value))}-digit number"
+        raise argparse.ArgumentTypeError(f"expected an integer from 1 to {maximum}, got {shown}")
     return value
+
+
+def bounded_int(maximum):
+    """An argparse type: an integer from 1 to ``maximum``, the limit named in the error."""
+    def parse(text):
+        return positive_int(text, maximum)
+
+    parse.__name__ = f"integer from 1 to {maximum}"  # argparse's own messages name the type by it
+    return parse
 
 
 def add_train_options(train):
@@ -94,6 +111,7 @@ def cmd_predict(args):
         preflight.check_output_file("--output", args.output)
     model = saving.load_model(args.path, compile=False)
     x = _load_npy(args.input)
+    preflight.check_finite_input(x, args.input)
     if not args.no_range_check:
         preflight.check_input_range(model.preprocessing, x, args.input, preprocessed=args.no_preprocessing)
     if model.preprocessing and not args.no_preprocessing:

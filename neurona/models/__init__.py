@@ -1,5 +1,6 @@
 """Models: Sequential, the training loop (fit/evaluate/predict) and summaries."""
 
+from ..callbacks._arguments import check_path
 from .model import Model, TrainingError
 from .sequential import Sequential
 
@@ -8,7 +9,7 @@ def load_model(filepath, compile=True):  # noqa: A002 - Keras's argument name
     """Load a model saved with ``model.save`` (see ``neurona.saving.load_model``)."""
     from ..saving import load_model as _load_model  # saving sits above models
 
-    return _load_model(filepath, compile=compile)
+    return _load_model(check_path(filepath, "load_model", "filepath"), compile=compile)
 
 
 def model_from_json(json_string):

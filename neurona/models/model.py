@@ -7,10 +7,13 @@ The epoch and batch loops of ``fit``/``evaluate``/``predict`` live in
 
 import math
 
+import numpy
+
 from .. import losses, optimizers
 from .. import metrics as metrics_lib
 from ..autograd import Tensor, no_grad
 from ..backend import blas
+from ..callbacks._arguments import check_bool, check_path
 from . import summary as summary_lib
 from . import training
 
@@ -88,6 +91,9 @@ class Model:
     # ---- calling ---------------------------------------------------------------------------------
     def __call__(self, inputs, training=False):
         """The forward pass: a Tensor in, a Tensor out (``training`` switches dropout and the like)."""
+        if training is not None and not isinstance(training, (bool, numpy.bool_)):  # "no" would be truthy
+            raise TypeError(f"model {self.name!r}: training must be True, False or None, got {training!r} "
+                            f"({type(training).__name__})")
         if not isinstance(inputs, Tensor):
             inputs = Tensor(inputs)
         if not self.built:
@@ -95,7 +101,17 @@ class Model:
         return self.call(inputs, training=training)
 
     def summary(self, print_fn=print):
-        """Print a table of layers: type, output shape, parameter count and initializer."""
+        """Print a table of layers: type, output shape, parameter count and initializer.
+
+        Args:
+            print_fn: called with the table's text (``print`` by default; ``lines.append`` collects it).
+
+        Raises:
+            TypeError: ``print_fn`` is not callable (checked before the table is made).
+        """
+        if not callable(print_fn):
+            raise TypeError(f"summary: print_fn must be a function taking the summary text, such as print, got "
+                            f"{print_fn!r} ({type(print_fn).__name__})")
         print_fn(summary_lib.summary_text(self))
 
     # ---- compile and steps ------------------------------------------------------------------------
@@ -142,10 +158,13 @@ class Model:
         loss = self.compute_loss(y, y_pred)
         value = float(loss.data)
         if not math.isfinite(value):
+            # looked for only on this error path: a finite-loss step may have written NaN already (training.py)
+            bad = training.nonfinite_weights(self)
+            state = (f"the weights {bad} were already non-finite: the previous update overflowed although its "
+                     "loss was finite" if bad else "training was stopped before this step changed the weights")
             raise TrainingError(
-                f"the training loss became {value} (at optimizer step {self.optimizer.iterations}); training was "
-                "stopped before this step changed the weights. Common causes: a learning rate too high, "
-                "unscaled inputs, or NaN in the data"
+                f"the training loss became {value} (at optimizer step {self.optimizer.iterations}); {state}. "
+                "Common causes: a learning rate too high, unscaled inputs, or NaN in the data"
             )
         self.zero_grad()
         loss.backward()
@@ -187,19 +206,24 @@ class Model:
         """Save to the folder ``filepath``: ``model.json`` (architecture, compile settings) + ``model.h5``."""
         from ..saving import save_model
 
+        filepath = check_path(filepath, "Model.save", "filepath")
+        overwrite = check_bool(overwrite, "Model.save", "overwrite")
+        include_optimizer = check_bool(include_optimizer, "Model.save", "include_optimizer")
         save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath, overwrite=True):
         """Write the weights to the HDF5 file ``filepath``."""
         from ..saving import save_weights
 
-        save_weights(self, filepath, overwrite=overwrite)
+        filepath = check_path(filepath, "Model.save_weights", "filepath")
+        save_weights(self, filepath, overwrite=check_bool(overwrite, "Model.save_weights", "overwrite"))
 
     def load_weights(self, filepath, by_name=False):
         """Load weights from an HDF5 file or a saved model folder (layers matched in order, or by name)."""
         from ..saving import load_weights
 
-        load_weights(self, filepath, by_name=by_name)
+        filepath = check_path(filepath, "Model.load_weights", "filepath")
+        load_weights(self, filepath, by_name=check_bool(by_name, "Model.load_weights", "by_name"))
 
     def to_json(self, **kwargs):
         """The architecture as JSON text; ``models.model_from_json`` rebuilds the model (with new weights)."""

@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 from .. import backend
 from ..backend import random as backend_random
+from ..callbacks._arguments import check_bool, check_count, check_path
 from .errors import FileFormatError
 from .rng_state import generator_state, set_generator_state
 from .saved_model import load_saved, save_model
@@ -74,9 +75,9 @@ def save_checkpoint(model, path, epoch, history=None, batch=None, extra=None, ov
         batch: for a checkpoint taken inside an epoch, the number of batches done in it.
         extra: JSON-safe data of the caller, returned by ``load_checkpoint``.
     """
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise ValueError(f"save_checkpoint: epoch must be the number of completed epochs (an int >= 0), "
-                         f"got {epoch!r}")
+    path = check_path(path, "save_checkpoint", "path")
+    epoch = check_count(epoch, "save_checkpoint", "epoch (the number of completed epochs)")
+    overwrite = check_bool(overwrite, "save_checkpoint", "overwrite")
     training = {"epoch": epoch, "history": run_history(model) if history is None else history,
                 "global_rng": generator_state(backend.get_generator()), "batch": batch, "extra": extra or {}}
     save_model(model, path, overwrite=overwrite, training=training)
@@ -101,6 +102,8 @@ def load_checkpoint(path, restore_global_rng=True):
             raise FileFormatError(f"{str(path)!r} is a saved model, not a training checkpoint: its model.json has "
                                   "no 'training' entry with an 'epoch' (use load_model() for it)")
 
+    path = check_path(path, "load_checkpoint", "path")
+    restore_global_rng = check_bool(restore_global_rng, "load_checkpoint", "restore_global_rng")
     # one read of the folder: the training state and the model come from the same save
     model, document = load_saved(path, expect=expect_training)
     training = document["training"]

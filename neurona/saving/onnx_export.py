@@ -15,6 +15,7 @@ moving statistics. The result passes ``onnx.checker.check_model(full_check=True)
 
 import numpy
 
+from ..callbacks._arguments import check_bool, check_count, check_path
 from .atomic import atomic_file
 
 DEFAULT_OPSET = 17
@@ -91,9 +92,13 @@ def export_onnx(model, path, opset=DEFAULT_OPSET, check=True):
         check: run ``onnx.checker.check_model(full_check=True)`` (also infers and checks shapes).
 
     Raises:
+        TypeError: ``path`` is not a path (str or os.PathLike), or ``check`` is not a bool.
         ImportError: onnx is not installed.
         ValueError: the model is not built, or a layer has no converter.
     """
+    path = check_path(path, "export_onnx", "path")
+    check = check_bool(check, "export_onnx", "check")
+    opset = check_count(opset, "export_onnx", "opset", low=1)
     onnx = _onnx()
     if not model.built or model.input_shape is None:
         raise ValueError(f"export_onnx: model {model.name!r} is not built; build it or call it on data first")

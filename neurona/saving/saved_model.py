@@ -32,8 +32,10 @@ What a save and a load guarantee:
 
 import hashlib
 import os
+import reprlib
 
 from ..callbacks import History
+from ..callbacks._arguments import check_bool, check_path
 from . import document as document_check
 from . import h5_files, json_config, weights_h5
 from . import preprocessing as prep
@@ -88,6 +90,8 @@ def save_model(model, path, overwrite=True, include_optimizer=True, training=Non
         training: a checkpoint's training state (``checkpoint.save_checkpoint`` passes it).
 
     Raises:
+        TypeError: ``path`` is not a path (str or os.PathLike), or ``overwrite`` / ``include_optimizer`` is not
+            a bool (a string such as ``"no"`` would be truthy); nothing is written.
         FileExistsError: ``path`` is a file, exists with ``overwrite=False``, or is a folder holding files other
             than an earlier save's ``model.json`` and ``model.h5`` (it is left untouched: a save replaces
             the whole folder, and would otherwise delete them).
@@ -96,6 +100,9 @@ def save_model(model, path, overwrite=True, include_optimizer=True, training=Non
     """
     from .. import __version__  # here: neurona/__init__.py defines it after importing its subpackages
 
+    path = check_path(path, "save_model", "path")
+    overwrite = check_bool(overwrite, "save_model", "overwrite")
+    include_optimizer = check_bool(include_optimizer, "save_model", "include_optimizer")
     _refuse_single_file(model, path)
     document = {"format": json_config.FORMAT, "format_version": json_config.FORMAT_VERSION,
                 "neurona_version": __version__, "model": json_config.model_config(model)}
@@ -180,12 +187,14 @@ def load_model(path, compile=True):  # noqa: A002 - Keras's argument name
     process saves to ``path``.
 
     Raises:
+        TypeError: ``path`` is not a path (str or os.PathLike), or ``compile`` is not a bool.
         FileNotFoundError: nothing at ``path``.
         FileFormatError: a missing, truncated, corrupted, newer-version or mismatched file, or a weights
             file whose data could come from other files; the message names the file, the layer and what
             was expected.
     """
-    return load_saved(path, compile=compile)[0]
+    path = check_path(path, "load_model", "path")
+    return load_saved(path, compile=check_bool(compile, "load_model", "compile"))[0]
 
 
 def load_saved(path, compile=True, expect=None):  # noqa: A002
@@ -240,9 +249,12 @@ def save_weights(model, path, overwrite=True):
     """Write the model's weights to the HDF5 file ``path`` (atomically; built in memory, then written).
 
     Raises:
+        TypeError: ``path`` is not a path (str or os.PathLike), or ``overwrite`` is not a bool.
         OSError: writing failed (disk full, no permission, ...); the message names ``path``, and a previous
             file at ``path`` is intact.
     """
+    path = check_path(path, "save_weights", "path")
+    overwrite = check_bool(overwrite, "save_weights", "overwrite")
     if os.path.isdir(path):
         raise IsADirectoryError(f"cannot write weights to {str(path)!r}: it is a folder (use save() for a model "
                                 "folder, or give a file name such as 'model.weights.h5')")
@@ -258,8 +270,12 @@ def load_weights(model, path, by_name=False):
         by_name: match layers by name; by default layers with weights are matched in order (as
             Keras does), so a model built separately, whose layers got other automatic names, loads too.
             Layer classes, weight names, shapes and dtypes must match; nothing changes unless all do.
+
+    Raises:
+        TypeError: ``path`` is not a path (str or os.PathLike), or ``by_name`` is not a bool.
     """
-    path = os.fspath(path)
+    path = check_path(path, "load_weights", "path")
+    by_name = check_bool(by_name, "load_weights", "by_name")
     if not os.path.isdir(readable_folder(path)):
         _load_weights_from(model, path, path, by_name)
         return
@@ -288,13 +304,21 @@ def to_json(model, **kwargs):
 
 
 def model_from_json(text):
-    """Rebuild a model (fresh weights) from ``to_json`` text."""
+    """Rebuild a model (fresh weights) from ``to_json`` text (``str``, or UTF-8 ``bytes``).
+
+    Raises:
+        TypeError: ``text`` is not a str, bytes or bytearray.
+        FileFormatError: ``text`` is not a model's JSON.
+    """
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise TypeError(f"model_from_json: expected the JSON text of model.to_json() (a str, or UTF-8 bytes), got "
+                        f"{reprlib.repr(text)} ({type(text).__name__})")
     return json_config.from_json(text)
 
 
 def peek(path):
     """``model.json``'s dict of a saved model, without loading weights (for ``neurona info``)."""
-    return read_document(path)[1]
+    return read_document(check_path(path, "peek", "path"))[1]
 
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "to_json", "model_from_json", "peek",

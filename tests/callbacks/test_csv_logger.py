@@ -2,6 +2,7 @@
 
 import csv
 
+import numpy as np
 import pytest
 
 from neurona import callbacks
@@ -75,3 +76,18 @@ def test_separator_missing_keys_and_lists(data, tmp_path):
     assert rows[1][3:] == ["1.25", "[0.5, 0.25]"] and rows[2][3:] == ["NA", "[0.5, 0.25]"]
     with pytest.raises(ValueError, match="separator must be one character"):
         callbacks.CSVLogger(path, separator=", ")
+
+
+# ---- defect 2 (fault probe): the file name and append are checked at construction ----------------------------
+@pytest.mark.parametrize("filename", [None, 3], ids=["None", "int"])
+def test_a_filename_that_is_not_a_path_is_refused(filename):
+    with pytest.raises(TypeError, match=r"CSVLogger: expected a path \(str or os.PathLike\) as filename, got "
+                                        rf"{filename!r} \({type(filename).__name__}\)"):
+        callbacks.CSVLogger(filename)
+
+
+def test_append_must_be_a_bool(tmp_path):
+    with pytest.raises(TypeError, match=r"CSVLogger: append must be True or False, got 'yes' \(str\)"):
+        callbacks.CSVLogger(tmp_path / "log.csv", append="yes")
+    logger = callbacks.CSVLogger(tmp_path / "log.csv", append=np.bool_(True))
+    assert logger.append is True and logger.filename == str(tmp_path / "log.csv")

@@ -111,3 +111,26 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="patience must be a non-negative integer, got -1"):
         callbacks.EarlyStopping(patience=-1)
     assert isinstance(callbacks.get("early_stopping"), callbacks.EarlyStopping)
+
+
+# ---- defect 2 (fault probe): every argument is checked; NumPy integers count as integers ---------------------
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"patience": "3"}, ValueError, r"patience must be a non-negative integer, got '3' \(str\)"),
+    ({"patience": 1.5}, ValueError, r"patience must be a non-negative integer, got 1.5 \(float\)"),
+    ({"start_from_epoch": True}, ValueError, r"start_from_epoch must be a non-negative integer, got True"),
+    ({"restore_best_weights": "no"}, TypeError, r"restore_best_weights must be True or False, got 'no' \(str\)"),
+    ({"verbose": "loud"}, ValueError, r"verbose must be 0 or 1, got 'loud' \(str\)"),
+    ({"baseline": "0.5"}, ValueError, r"baseline must be a finite number or None, got '0.5' \(str\)"),
+    ({"min_delta": "0.1"}, ValueError, r"min_delta must be a finite number"),
+    ({"mode": ["min"]}, ValueError, r"mode must be 'auto', 'min' or 'max', got \['min'\]"),
+])
+def test_mistyped_arguments_are_refused(kwargs, error, message):
+    with pytest.raises(error, match="EarlyStopping: " + message):
+        callbacks.EarlyStopping(**kwargs)
+
+
+def test_numpy_scalars_are_accepted():
+    stopper = callbacks.EarlyStopping(patience=np.int64(2), start_from_epoch=np.int32(1), verbose=np.int8(1),
+                                      restore_best_weights=np.bool_(True), baseline=np.float32(0.5))
+    assert (stopper.patience, stopper.start_from_epoch, stopper.verbose) == (2, 1, 1)
+    assert type(stopper.patience) is int and stopper.restore_best_weights is True and stopper.baseline == 0.5

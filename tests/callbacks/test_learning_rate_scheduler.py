@@ -42,3 +42,10 @@ def test_verbose(data, capsys):
     model.fit(*data, epochs=1, batch_size=40, verbose=0,
               callbacks=[callbacks.LearningRateScheduler(lambda e, lr: 0.05, verbose=1)])
     assert "Epoch 1: LearningRateScheduler setting learning rate to 0.05." in capsys.readouterr().out
+
+
+# ---- defect 2 (fault probe): verbose is 0 or 1 ---------------------------------------------------------------
+def test_verbose_is_checked():
+    with pytest.raises(ValueError, match=r"LearningRateScheduler: verbose must be 0 or 1, got 'yes' \(str\)"):
+        callbacks.LearningRateScheduler(lambda epoch: 0.1, verbose="yes")
+    assert callbacks.LearningRateScheduler(lambda epoch: 0.1, verbose=1).verbose == 1

@@ -1,6 +1,7 @@
 """ModelCheckpoint: Keras's arguments and semantics; what it writes loads back."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -95,3 +96,36 @@ def test_arguments_are_checked(tmp_path):
     with pytest.raises(KeyError, match=r"cannot format filepath.*val_acc"):
         cb.on_epoch_end(0, {"val_loss": 0.5})
     assert cb.get_config()["save_freq"] == "epoch"
+
+
+# ---- defect 2 (fault probe): filepath and the other arguments are checked at construction -------------------
+@pytest.mark.parametrize("filepath", [None, 3, ["ckpt"]], ids=["None", "int", "list"])
+def test_a_filepath_that_is_not_a_path_is_refused_before_anything_is_written(filepath, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # str(None) used to become the folder ./None
+    with pytest.raises(TypeError, match=r"ModelCheckpoint: expected a path \(str or os.PathLike\) as filepath, got "
+                                        rf"{re.escape(repr(filepath))} \({type(filepath).__name__}\)"):
+        callbacks.ModelCheckpoint(filepath, monitor="loss")
+    with pytest.raises(ValueError, match="ModelCheckpoint: expected a path as filepath, got the empty path ''"):
+        callbacks.ModelCheckpoint("", monitor="loss")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"save_best_only": "no"}, TypeError, r"save_best_only must be True or False, got 'no' \(str\)"),
+    ({"save_weights_only": 1}, TypeError, r"save_weights_only must be True or False, got 1 \(int\)"),
+    ({"verbose": "loud"}, ValueError, r"verbose must be 0 or 1, got 'loud' \(str\)"),
+    ({"verbose": 5}, ValueError, r"verbose must be 0 or 1, got 5 \(int\)"),
+    ({"initial_value_threshold": "low"}, ValueError, r"initial_value_threshold must be a finite number or None"),
+    ({"monitor": None}, TypeError, r"monitor must be the name of a logged quantity, got None"),
+])
+def test_mistyped_arguments_are_refused(tmp_path, kwargs, error, message):
+    with pytest.raises(error, match="ModelCheckpoint: " + message):
+        callbacks.ModelCheckpoint(str(tmp_path / "ckpt"), **kwargs)
+
+
+def test_paths_and_numpy_values_are_accepted(tmp_path):
+    cb = callbacks.ModelCheckpoint(tmp_path / "ckpt", save_best_only=np.bool_(True), verbose=np.int64(1),
+                                   save_freq=np.int64(2), initial_value_threshold=np.float32(0.5))
+    assert cb.filepath == str(tmp_path / "ckpt") and cb.save_best_only is True and cb.verbose == 1
+    assert cb.save_freq == 2 and cb.initial_value_threshold == 0.5
+    json.dumps(cb.get_config())  # plain Python values only

@@ -1,5 +1,6 @@
 """ReduceLROnPlateau: the learning rate of each epoch for scripted values, derived by hand (Keras 3 rule)."""
 
+import numpy as np
 import pytest
 
 import neurona as nr
@@ -64,3 +65,24 @@ def test_bad_arguments():
         callbacks.ReduceLROnPlateau(factor=1.0)
     with pytest.raises(ValueError, match="cooldown must be a non-negative integer"):
         callbacks.ReduceLROnPlateau(cooldown=-2)
+
+
+# ---- defect 2 (fault probe): every argument is checked; NumPy integers count as integers ---------------------
+@pytest.mark.parametrize("kwargs, message", [
+    ({"factor": "0.5"}, r"factor must be a finite number, got '0.5' \(str\)"),
+    ({"factor": float("nan")}, r"factor must be a finite number, got nan"),
+    ({"min_lr": "0"}, r"min_lr must be a finite number, got '0' \(str\)"),
+    ({"min_lr": -1.0}, r"min_lr must be a number >= 0, got -1.0"),
+    ({"patience": 2.0}, r"patience must be a non-negative integer, got 2.0 \(float\)"),
+    ({"verbose": 3}, r"verbose must be 0 or 1, got 3 \(int\)"),
+])
+def test_mistyped_arguments_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match="ReduceLROnPlateau: " + message):
+        callbacks.ReduceLROnPlateau(**kwargs)
+
+
+def test_numpy_scalars_are_accepted():
+    reducer = callbacks.ReduceLROnPlateau(factor=np.float32(0.5), patience=np.int64(3), cooldown=np.uint8(1),
+                                          min_lr=np.float64(1e-4), verbose=np.int64(0))
+    assert (reducer.factor, reducer.patience, reducer.cooldown, reducer.min_lr) == (0.5, 3, 1, 1e-4)
+    assert type(reducer.patience) is int and type(reducer.cooldown) is int

@@ -54,3 +54,14 @@ def test_the_keras_rule_on_logs():
     assert not cb.model.stop_training
     cb.on_train_batch_end(1, {"loss": float("inf")})
     assert cb.model.stop_training
+
+
+# ---- defect 7 (fault probe): weights made non-finite by a step whose loss was finite --------------------------
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # Adam's squared gradients overflow float32
+def test_weights_that_became_non_finite_stop_training_like_a_nan_loss(capsys):
+    x, y = blobs(n=20)
+    model = tiny_model(optimizer="adam")
+    history = model.fit(x * np.float32(1e30), y, epochs=4, batch_size=20, shuffle=False, verbose=0,
+                        callbacks=[callbacks.TerminateOnNaN()])
+    assert history.epoch == [0, 1] and model.stop_training  # the second update overflowed; no third epoch
+    assert "Epoch 2: the weights" in capsys.readouterr().out

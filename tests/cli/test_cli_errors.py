@@ -208,3 +208,53 @@ def test_a_real_process_reports_errors_on_one_line(tmp_path):
     result = subprocess.run([sys.executable, "-m", "neurona.cli.main"], capture_output=True, text=True, env=env,
                             timeout=120)
     assert result.returncode == 2 and result.stdout.startswith("usage: neurona")
+
+
+# ---- fault probe, defect 4: count flags have upper limits; predict refuses NaN and inf --------------------------
+def _no_training(monkeypatch):
+    def trained(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(neurona.models.Model, "fit", trained)  # a refused flag must never reach fit
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["train", "--epochs", "99999999999999999999999"], "argument --epochs: expected an integer from 1 to 100000, "
+                                                       "got 99999999999999999999999"),
+    (["train", "--epochs", "1" * 5000], "argument --epochs: expected an integer from 1 to 100000, got '1111"),
+    (["train", "--hidden", "16", "1000000"], "argument --hidden: expected an integer from 1 to 8192, got 1000000"),
+    (["train", "--batch-size", str(2**63)], "argument --batch-size: expected an integer from 1 to 60000, got "
+                                            f"{2**63}"),
+    (["demo", "--epochs", "100001"], "argument --epochs: expected an integer from 1 to 100000, got 100001"),
+    (["predict", "m", "x.npy", "--batch-size", str(2**64)], "argument --batch-size: expected an integer from 1 to "
+                                                            f"{2**63 - 1}, got {2**64}"),
+])
+def test_count_flags_beyond_their_limit_are_refused_by_the_parser(monkeypatch, capsys, flags, message):
+    _no_training(monkeypatch)
+    with pytest.raises(SystemExit) as stop:
+        main(flags)
+    assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_a_batch_size_larger_than_the_training_split_is_refused_before_training(monkeypatch, capsys):
+    _no_training(monkeypatch)
+    assert main([*TRAIN[:-1], "10000", "--epochs", "1", "--validation-split", "0.5"]) == 2
+    assert _error_line(capsys) == "neurona: error: --batch-size 10000 is larger than the 5000 training samples of " \
+                                  "--data embedded (after --validation-split 0.5); expected at most 5000"
+
+
+def test_predict_refuses_inputs_holding_nan_or_inf(checkpoint, tmp_path, capsys):
+    images = np.zeros((2, 28, 28), np.float32)
+    images[0, 3, 3] = np.nan  # the range check alone let it through: min and max of NaN compare False
+    np.save(tmp_path / "nan.npy", images)
+    assert main(["predict", str(checkpoint), str(tmp_path / "nan.npy")]) == 2
+    assert _error_line(capsys) == f"neurona: error: {tmp_path / 'nan.npy'} holds 1 non-finite value(s) (NaN or " \
+                                  "inf), the first at index (0, 3, 3); expected finite numbers (replace or drop the " \
+                                  "missing values first)"
+    # a model without preprocessing steps, and --no-range-check, are no way around it
+    plain = neurona.models.Sequential([neurona.layers.Input((4,)), neurona.layers.Dense(3)])
+    plain.save(tmp_path / "plain")
+    np.save(tmp_path / "inf.npy", np.full((2, 4), np.inf, np.float32))
+    assert main(["predict", str(tmp_path / "plain"), str(tmp_path / "inf.npy"), "--no-range-check"]) == 2
+    assert "holds 8 non-finite value(s) (NaN or inf), the first at index (0, 0)" in _error_line(capsys)
+    assert capsys.readouterr().out == ""

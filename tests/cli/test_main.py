@@ -10,7 +10,6 @@ import pytest
 
 from neurona.cli.main import main
 
-
 pytestmark = pytest.mark.usefixtures("embedded_mnist_only")
 
 

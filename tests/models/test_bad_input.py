@@ -143,3 +143,64 @@ def test_numpy_float_validation_split_is_accepted():
     x, y = _data(n=10)
     history = _model().fit(x, y, validation_split=np.float32(0.2), verbose=0)
     assert "val_loss" in history.history
+
+
+# ---- defect 5 (fault probe): verbose is "auto", 0, 1 or 2; print_fn must be callable ---------------------------
+@pytest.mark.parametrize("verbose", [5, -1, "loud", True, 1.0, None], ids=repr)
+@pytest.mark.parametrize("method", ["fit", "evaluate", "predict"])
+def test_verbose_must_be_auto_0_1_or_2(method, verbose):
+    x, y = _data()
+    model = _model()
+    call = {"fit": lambda: model.fit(x, y, verbose=verbose), "evaluate": lambda: model.evaluate(x, y, verbose=verbose),
+            "predict": lambda: model.predict(x, verbose=verbose)}[method]
+    message = rf"{method}: verbose must be 'auto', 0, 1 or 2, got {re.escape(repr(verbose))} " \
+              rf"\({type(verbose).__name__}\)"
+    with pytest.raises(ValueError, match=message):
+        call()
+    assert model.optimizer.iterations == 0
+
+
+def test_numpy_integer_verbose_is_accepted(capsys):
+    x, y = _data()
+    model = _model()
+    model.fit(x, y, verbose=np.int64(0))
+    model.evaluate(x, y, verbose=np.int32(0))
+    model.predict(x, verbose=np.uint8(0))
+    assert capsys.readouterr().out == ""
+
+
+def test_summary_refuses_a_print_fn_that_is_not_callable(capsys):
+    with pytest.raises(TypeError, match=r"summary: print_fn must be a function .*, got 3 \(int\)"):
+        _model().summary(print_fn=3)
+    lines = []
+    _model().summary(print_fn=lines.append)
+    assert "Total params: 15" in lines[0] and capsys.readouterr().out == ""
+
+
+# ---- defect 1 (fault probe): flags of Model are real bools -------------------------------------------------------
+def test_return_dict_and_training_must_be_bools():
+    x, y = _data()
+    model = _model()
+    with pytest.raises(TypeError, match=r"evaluate: return_dict must be True or False, got 'yes' \(str\)"):
+        model.evaluate(x, y, verbose=0, return_dict="yes")
+    assert set(model.evaluate(x, y, verbose=0, return_dict=np.bool_(True))) == {"loss", "accuracy"}
+    with pytest.raises(TypeError, match=r"training must be True, False or None, got 'no' \(str\)"):
+        model(x, training="no")
+    assert model(x, training=np.bool_(False)).shape == (8, 3)
+
+
+# ---- defect 6 (fault probe): NaN or inf inputs to evaluate and predict ----------------------------------------
+def test_evaluate_and_predict_refuse_non_finite_inputs_naming_the_first():
+    x, y = _data()
+    x[5, 2], x[6, 0] = np.nan, np.inf
+    model = _model()
+    pattern = r"{}: {} holds 2 non-finite value\(s\) \(NaN or inf\), the first at {}\[5, 2\] = nan; expected finite"
+    with pytest.raises(ValueError, match=pattern.format("evaluate", "x", "x")):
+        model.evaluate(x, y, verbose=0)
+    with pytest.raises(ValueError, match=pattern.format("predict", "x", "x")):
+        model.predict(x)
+    x, y = _data()
+    y[1, 0] = np.nan
+    with pytest.raises(ValueError, match=r"evaluate: y holds 1 non-finite value\(s\) .* the first at y\[1, 0\] = nan"):
+        model.evaluate(x, y, verbose=0)
+    assert model.predict(np.ones((2, 4), np.int64)).shape == (2, 3)  # integers are always finite

@@ -182,3 +182,27 @@ def test_kernel_regularizer_is_added_to_the_training_loss():
     np.testing.assert_allclose(penalized.evaluate(x, y, verbose=0), expected, rtol=1e-5)
     history = penalized.fit(x, y, batch_size=40, epochs=1, verbose=0)
     np.testing.assert_allclose(history.history["loss"][0], expected, rtol=1e-5)
+
+
+# ---- defect 7 (fault probe): a finite-loss step that writes NaN into the weights -------------------------------
+def _overflowing():
+    """Inputs of magnitude 1e30 with Adam: gradients ~1e29 are finite, their squares overflow float32, so the
+    second update writes NaN while every loss stays finite."""
+    x, _, y = _blobs(n=32)
+    return _model(), x * np.float32(1e30), y
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow itself
+def test_weights_made_non_finite_by_a_finite_loss_step_raise_at_the_end_of_the_epoch():
+    model, x, y = _overflowing()
+    with pytest.raises(models.TrainingError, match=r"became non-finite \(NaN or inf\) during epoch 2 \(by optimizer "
+                                                   r"step 2\) although every training loss was finite.*float32"):
+        model.fit(x, y, batch_size=32, epochs=3, shuffle=False, verbose=0)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_nan_loss_after_such_a_step_says_the_weights_were_already_non_finite():
+    model, x, y = _overflowing()
+    with pytest.raises(models.TrainingError, match=r"loss became nan \(at optimizer step 2\); the weights .* were "
+                                                   r"already non-finite: the previous update overflowed"):
+        model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)

@@ -154,3 +154,18 @@ def test_mutated_model_json_loads_or_raises_file_format_error(tmp_path):
             pass
 
     check()
+
+
+# ---- fault probe, defect 3: model_from_json of something that is not JSON text ------------------------------------
+@pytest.mark.parametrize("text", [None, 3, {"class_name": "Sequential"}], ids=["None", "int", "dict"])
+def test_model_from_json_refuses_what_is_not_text(text):
+    with pytest.raises(TypeError, match=r"^model_from_json: expected the JSON text of model.to_json\(\) \(a str, or "
+                                        rf"UTF-8 bytes\), got .* \({type(text).__name__}\)$"):
+        models.model_from_json(text)
+
+
+def test_model_from_json_accepts_utf8_bytes():
+    model = models.Sequential([layers.Input((4,)), layers.Dense(2, name="out")], name="net")
+    for text in (model.to_json(), model.to_json().encode("utf-8"), bytearray(model.to_json(), "utf-8")):
+        rebuilt = models.model_from_json(text)
+        assert [layer.name for layer in rebuilt.layers] == ["out"] and rebuilt.count_params() == 10

@@ -4,6 +4,7 @@ path (issue 10, items 10 to 13)."""
 import errno
 import json
 import os
+import re
 import stat
 
 import numpy as np
@@ -157,3 +158,81 @@ def test_an_earlier_save_and_an_empty_folder_are_replaced(tmp_path):
     model.save(str(empty))
     model.save(str(empty))  # the earlier save is replaced
     assert sorted(p.name for p in empty.iterdir()) == ["model.h5", "model.json"]
+
+
+# ---- fault probe, defect 3: a path argument that is not a path ----------------------------------------------------
+def _path_calls(saved):
+    """Every saving entry point, called with ``bad`` as its path: (name of the path argument, owner, call)."""
+    model = _model()
+    return {
+        "Model.save": ("filepath", lambda bad: model.save(bad)),
+        "save_model": ("path", lambda bad: saving.save_model(model, bad)),
+        "Model.save_weights": ("filepath", lambda bad: model.save_weights(bad)),
+        "save_weights": ("path", lambda bad: saving.save_weights(model, bad)),
+        "Model.load_weights": ("filepath", lambda bad: model.load_weights(bad)),
+        "load_weights": ("path", lambda bad: saving.load_weights(model, bad)),
+        "load_model": ("filepath", lambda bad: models.load_model(bad)),
+        "save_checkpoint": ("path", lambda bad: saving.save_checkpoint(model, bad, epoch=1)),
+        "load_checkpoint": ("path", lambda bad: saving.load_checkpoint(bad)),
+        "peek": ("path", lambda bad: saving.peek(bad)),
+        "export_onnx": ("path", lambda bad: saving.export_onnx(model, bad)),  # checked before onnx is imported
+    }
+
+
+@pytest.mark.parametrize("bad", [None, 3, ["m"]], ids=["None", "int", "list"])
+def test_a_path_that_is_not_a_path_is_refused_by_every_entry_point(tmp_path, monkeypatch, bad):
+    monkeypatch.chdir(tmp_path)  # str(3) would otherwise become a folder "3" here
+    for owner, (name, call) in _path_calls(tmp_path).items():
+        with pytest.raises(TypeError, match=rf"^{owner}: expected a path \(str or os.PathLike\) as {name}, got "
+                                            rf"{re.escape(repr(bad))} \({type(bad).__name__}\)$"):
+            call(bad)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_saving_load_model_names_its_own_argument(tmp_path):
+    with pytest.raises(TypeError, match=r"^load_model: expected a path \(str or os.PathLike\) as path, got None"):
+        saving.load_model(None)
+    with pytest.raises(ValueError, match="^save_model: expected a path as path, got the empty path ''"):
+        saving.save_model(_model(), "")
+
+
+def test_pathlib_and_bytes_paths_are_accepted(tmp_path):
+    _model(2.0).save(tmp_path / "a")
+    assert _value(models.load_model(os.fsencode(tmp_path / "a"))) == 2.0
+    _model(3.0).save_weights(os.fsencode(tmp_path / "w.weights.h5"))
+    model = _model()
+    model.load_weights(tmp_path / "w.weights.h5")
+    assert _value(model) == 3.0
+
+
+# ---- fault probe, defect 1: every flag of the saving API is a real bool -------------------------------------------
+def test_overwrite_no_is_refused_and_the_save_is_kept(tmp_path):
+    folder = tmp_path / "m"
+    _model(1.0).save(folder)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    with pytest.raises(TypeError, match=r"^Model.save: overwrite must be True or False, got 'no' \(str\)$"):
+        _model(2.0).save(folder, overwrite="no")  # a non-empty string is truthy: it used to overwrite
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    with pytest.raises(FileExistsError, match="overwrite=False"):
+        _model(2.0).save(folder, overwrite=np.bool_(False))  # NumPy bools are bools
+
+
+@pytest.mark.parametrize("owner, name, call", [
+    ("Model.save", "include_optimizer", lambda m, p: m.save(p / "x", include_optimizer=1)),
+    ("save_model", "overwrite", lambda m, p: saving.save_model(m, p / "x", overwrite=None)),
+    ("Model.save_weights", "overwrite", lambda m, p: m.save_weights(p / "w.h5", overwrite="false")),
+    ("save_weights", "overwrite", lambda m, p: saving.save_weights(m, p / "w.h5", overwrite=0)),
+    ("Model.load_weights", "by_name", lambda m, p: m.load_weights(p / "saved", by_name="yes")),
+    ("load_weights", "by_name", lambda m, p: saving.load_weights(m, p / "saved", by_name=1)),
+    ("load_model", "compile", lambda m, p: models.load_model(p / "saved", compile="no")),
+    ("save_checkpoint", "overwrite", lambda m, p: saving.save_checkpoint(m, p / "x", epoch=1, overwrite="no")),
+    ("load_checkpoint", "restore_global_rng", lambda m, p: saving.load_checkpoint(p / "saved",
+                                                                                  restore_global_rng="no")),
+    ("export_onnx", "check", lambda m, p: saving.export_onnx(m, p / "m.onnx", check="yes")),
+])
+def test_a_flag_that_is_not_a_bool_is_refused_before_anything_is_done(tmp_path, owner, name, call):
+    model = _model(1.0)
+    saving.save_checkpoint(model, tmp_path / "saved", epoch=1)
+    with pytest.raises(TypeError, match=rf"^{owner}: {name} must be True or False, got .*\(\w+\)$"):
+        call(model, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["saved"]
