@@ -24,6 +24,8 @@ import dataclasses
 import os
 import sys
 
+import numpy as np
+
 from . import cache
 from .idx import IdxFormatError, read_idx
 
@@ -136,10 +138,17 @@ def load_data(path=None, source="auto", download=True, verbose=True):
         FileNotFoundError: ``source="full"`` and the full files are neither present nor downloadable.
         IdxFormatError: a file passed its checksum but does not hold MNIST-shaped arrays.
         ValueError: ``source`` is not one of "auto", "full", "embedded".
+        TypeError: ``path`` is not None, a string or a path object, or ``download``/``verbose`` is not a bool.
     """
     global _last_source
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+    if path is not None and not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"mnist.load_data: path must be None or a directory path (str or os.PathLike), "
+                        f"got {path!r} ({type(path).__name__})")
+    for what, flag in (("download", download), ("verbose", verbose)):
+        if not isinstance(flag, (bool, np.bool_)):  # "no" is a non-empty string: truthy, so it would download
+            raise TypeError(f"mnist.load_data: {what} must be True or False, got {flag!r} ({type(flag).__name__})")
     if source == "embedded":
         arrays, info = _load_embedded(reason=None, detail=None)
     else:

@@ -26,9 +26,7 @@ def scale_pixels(x, dtype="float32"):
     Returns:
         Array of the same shape with values in [0, 1].
     """
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"scale_pixels needs a floating dtype, got {dtype}")
+    dtype = _floating_dtype(dtype, "scale_pixels")
     return np.asarray(x, dtype=dtype) / dtype.type(255)
 
 
@@ -58,14 +56,19 @@ def standardize(x, mean=None, std=None, axis=None, dtype="float32"):
 
     Raises:
         ValueError: only one of ``mean``/``std`` was given, or their shapes do not
-            broadcast against ``x``.
+            broadcast against ``x``, or statistics are to be fitted on an empty ``x``.
+        TypeError: ``x`` is not numeric.
     """
     if (mean is None) != (std is None):
         raise ValueError("pass both mean and std to apply fitted statistics, or neither to fit them; "
                          f"got mean={'None' if mean is None else 'given'}, std={'None' if std is None else 'given'}")
-    x64 = np.asarray(x, dtype=np.float64)  # float64 accumulation: float32 sums over 47M pixels drift
+    dtype = _floating_dtype(dtype, "standardize")
+    x64 = _as_float64(x, "standardize")  # float64 accumulation: float32 sums over 47M pixels drift
     if mean is None:
-        mean, std = _fit(x64, axis)
+        if x64.size == 0:  # the mean and std of nothing are NaN, and would poison every later transform
+            raise ValueError(f"standardize cannot fit statistics on empty data (x of shape {x64.shape}); "
+                             "pass at least one sample, or give mean and std to apply")
+        mean, std = _fit(x64, _check_axes(axis, x64.ndim))
     mean, std = np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64)
     _check_broadcast(x64.shape, mean.shape, std.shape)
     z = ((x64 - mean) / std).astype(dtype)
@@ -85,6 +88,39 @@ def flatten_images(x):
     if x.ndim < 2:
         raise ValueError(f"flatten_images expects samples along axis 0 and at least 2 dimensions, got shape {x.shape}")
     return x.reshape(x.shape[0], int(np.prod(x.shape[1:])))  # not -1: that fails when N = 0
+
+
+def _floating_dtype(dtype, owner):
+    """``dtype`` as a floating NumPy dtype, or a TypeError naming ``owner`` and what was received."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{owner} needs a floating dtype (e.g. 'float32'), got {dtype!r}") from None
+    if resolved.kind != "f":
+        raise TypeError(f"{owner} needs a floating dtype, got {resolved}")
+    return resolved
+
+
+def _check_axes(axis, ndim):
+    """``axis`` (None, an int or a tuple/list of ints) checked against an ``ndim``-D input, as ints."""
+    if axis is None:
+        return None
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis) if isinstance(axis, (list, tuple)) else None
+    if axes is None or not axes or not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool)
+                                           for a in axes):
+        raise TypeError(f"standardize axis must be None, an int or a tuple of ints, got {axis!r}")
+    if any(not -ndim <= a < ndim for a in axes) or len({int(a) % ndim for a in axes}) != len(axes):
+        raise ValueError(f"standardize axis {axis!r} is out of range or repeated for x with {ndim} dimensions "
+                         f"(expected distinct axes in [{-ndim}, {ndim - 1}])")
+    return int(axes[0]) if np.ndim(axis) == 0 else tuple(int(a) for a in axes)  # NumPy takes no list of axes
+
+
+def _as_float64(x, owner):
+    """``x`` as a float64 array, refusing strings and objects with an error naming ``owner``."""
+    array = np.asarray(x)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{owner} needs numeric data, got an array of dtype {array.dtype} and shape {array.shape}")
+    return array.astype(np.float64, copy=False)
 
 
 def _fit(x64, axis):

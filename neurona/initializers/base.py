@@ -7,6 +7,7 @@ and moved to the device, so a seed gives the same numbers on every backend and
 a float32 draw is the float64 draw rounded.
 """
 
+import inspect
 import math
 import numbers
 
@@ -113,9 +114,12 @@ def resolve_dtype(dtype):
     if dtype is None:
         return floatx()
     try:
-        return numpy.dtype(dtype).name
+        resolved = numpy.dtype(dtype)
     except TypeError:
         raise TypeError(f"dtype must be a NumPy dtype or its name (e.g. 'float32'), got {dtype!r}") from None
+    if resolved.kind not in "biufc":  # a weight of strings, objects or dates is no weight
+        raise TypeError(f"dtype must be numeric (bool, int, float or complex), got {dtype!r}")
+    return resolved.name
 
 
 def check_real(value, what, minimum=None, strict=False):
@@ -148,8 +152,21 @@ class Initializer(Configurable):
     those and puts the result on the current device.
     """
 
-    #: random draws only make sense for floating dtypes; constants accept any
+    #: random draws only make sense for floating dtypes; constants accept any numeric one
     floating_only = False
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuild the initializer from ``get_config()``'s output, naming what does not fit the constructor."""
+        if not isinstance(config, dict):
+            raise ValueError(f"{cls.__name__}.from_config needs a dict of constructor arguments, got {config!r}")
+        try:
+            inspect.signature(cls).bind(**config)
+        except TypeError as err:
+            # bind's message names the argument; Python's own call error would name only "_Named.__init__()"
+            raise ValueError(f"config of initializer class {cls.__name__} does not fit its constructor: {err} "
+                             f"(got keys {sorted(config)})") from None
+        return cls(**config)
 
     def __call__(self, shape, dtype=None):
         """A new array of ``shape`` and ``dtype`` (default ``backend.floatx()``) on the current device."""
@@ -157,8 +174,14 @@ class Initializer(Configurable):
         if self.floating_only and not is_floating(dtype):
             raise ValueError(f"{type(self).__name__} draws floating-point values; got dtype {dtype!r}, "
                              "expected float16, float32 or float64")
-        values = self.generate(shape, dtype)
-        return to_device(values.astype(dtype, copy=False))
+        try:
+            values = self.generate(shape, dtype)
+            return to_device(values.astype(dtype, copy=False))
+        except MemoryError:
+            # NumPy's message comes from its C allocator and names neither the initializer nor a way out
+            gib = math.prod(shape) * numpy.dtype(dtype).itemsize / 2**30
+            raise MemoryError(f"{type(self).__name__}: not enough memory for a weight of shape {shape} and dtype "
+                              f"{dtype} ({gib:.3g} GiB); expected a smaller shape") from None
 
     def generate(self, shape, dtype):
         """The values, as a NumPy or device array of ``shape`` (cast to ``dtype`` afterwards)."""

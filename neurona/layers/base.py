@@ -7,8 +7,12 @@ the first call (or an explicit ``build(input_shape)``) creates the weights with
 rebuilds the layer from them.
 """
 
+import inspect
 import itertools
+import numbers
 from collections import defaultdict
+
+import numpy
 
 from .. import backend, initializers, ops, regularizers
 from ..autograd import Tensor, Variable
@@ -23,17 +27,45 @@ def unique_name(prefix):
     return prefix if n == 0 else f"{prefix}_{n}"
 
 
+def _is_int(value):
+    """Python or NumPy integer, but not a bool (``True`` is no size)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def normalize_shape(shape, what="input_shape"):
-    """A shape as a tuple of ints or None (None = unknown size), with a clear error otherwise."""
-    if isinstance(shape, int):
+    """A shape as a tuple of ints or None (None = unknown size), with a clear error otherwise.
+
+    Entries must be Python or NumPy integers (or None): ``int()`` would silently
+    truncate ``2.5`` to 2 and parse ``"3"``, so floats, strings and bools are refused.
+    """
+    if _is_int(shape):
         shape = (shape,)
     try:
-        shape = tuple(None if s is None else int(s) for s in shape)
-    except (TypeError, ValueError):
+        entries = tuple(shape)
+    except TypeError:
         raise ValueError(f"{what} must be a tuple of ints (or None), got {shape!r}") from None
-    if any(s is not None and s <= 0 for s in shape):
+    if isinstance(shape, str) or not all(s is None or _is_int(s) for s in entries):
+        raise ValueError(f"{what} must be a tuple of ints (or None), got {shape!r}")
+    if any(s is not None and s <= 0 for s in entries):
         raise ValueError(f"{what} must have positive sizes, got {shape!r}")
-    return shape
+    return tuple(None if s is None else int(s) for s in entries)
+
+
+def check_bool(value, what):
+    """``value`` as a Python bool, after checking it is one (Python or NumPy).
+
+    Truthiness is not enough: ``use_bias="no"`` is a non-empty string, hence true.
+
+    Args:
+        value: the argument received.
+        what: the argument's owner and name for the error, e.g. ``"Dense use_bias"``.
+
+    Raises:
+        TypeError: ``value`` is not a bool.
+    """
+    if not isinstance(value, (bool, numpy.bool_)):
+        raise TypeError(f"{what} must be True or False, got {value!r} ({type(value).__name__})")
+    return bool(value)
 
 
 class Layer:
@@ -57,7 +89,7 @@ class Layer:
             raise ValueError(f"{type(self).__name__}: name must be a non-empty string without '/' (as in Keras), "
                              f"got {name!r}")
         self.name = name or unique_name(snake_case(type(self).__name__))
-        self._trainable = bool(trainable)
+        self._trainable = check_bool(trainable, f"{type(self).__name__} trainable")
         self.dtype = dtype or backend.floatx()
         if input_dim is not None:
             input_shape = (input_dim,)
@@ -78,7 +110,11 @@ class Layer:
         """Create, initialize and track a weight; ``initializer`` is a name, object or callable."""
         init = initializers.get(initializer)
         dtype = dtype or self.dtype
-        value = backend.to_device(init(tuple(shape), dtype=dtype))
+        try:
+            value = backend.to_device(init(tuple(shape), dtype=dtype))
+        except MemoryError as err:  # e.g. Dense(10**12): say which layer asked for it
+            raise MemoryError(f"layer {self.name!r} ({type(self).__name__}): cannot create weight {name!r} of shape "
+                              f"{tuple(shape)}: {err}") from None
         if tuple(value.shape) != tuple(shape):
             raise ValueError(f"layer {self.name!r}: initializer {init!r} returned shape {value.shape} "
                              f"for weight {name!r}, expected {tuple(shape)}")
@@ -111,9 +147,9 @@ class Layer:
     @trainable.setter
     def trainable(self, flag):
         """Freeze (False) or unfreeze (True) every weight of the layer, as for transfer learning."""
-        self._trainable = bool(flag)
+        self._trainable = check_bool(flag, f"layer {self.name!r} ({type(self).__name__}) trainable")
         for w in self._weights:
-            w.trainable = flag and not any(w is fixed for fixed in self._fixed)
+            w.trainable = self._trainable and not any(w is fixed for fixed in self._fixed)
 
     def get_weights(self):
         """The weights as a list of NumPy arrays (copies)."""
@@ -170,6 +206,9 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__} must implement call()")
 
     def __call__(self, inputs, training=None):
+        if training is not None and not isinstance(training, (bool, numpy.bool_)):  # "no" would be truthy
+            raise TypeError(f"layer {self.name!r} ({type(self).__name__}): training must be True, False or None, "
+                            f"got {training!r} ({type(training).__name__})")
         if not isinstance(inputs, Tensor):
             inputs = Tensor(inputs)
         if inputs.dtype.kind == "f" and inputs.dtype != self.dtype:
@@ -193,7 +232,45 @@ class Layer:
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        """Rebuild the layer from ``get_config()``'s output, naming what does not fit the constructor."""
+        if not isinstance(config, dict):
+            raise ValueError(f"{cls.__name__}.from_config needs a dict of constructor arguments, got {config!r}")
+        try:
+            return cls(**config)
+        except TypeError as err:
+            # Python's own "missing 1 required positional argument" names neither the config nor its keys
+            missing, unexpected = _mismatched_arguments(cls, config)
+            if not (missing or unexpected):
+                raise  # a TypeError of the layer's own validation: already clear
+            problems = [f"missing required {', '.join(map(repr, missing))}" if missing else "",
+                        f"unexpected {', '.join(map(repr, unexpected))}" if unexpected else ""]
+            raise ValueError(f"config of layer class {cls.__name__} does not fit its constructor: "
+                             f"{'; '.join(p for p in problems if p)} (got keys {sorted(config)})") from err
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+def _mismatched_arguments(cls, config):
+    """The required constructor arguments absent from ``config`` and the keys no constructor accepts.
+
+    Required are those of the class's own ``__init__`` (a parent's may be filled
+    in by the subclass). Layers forward ``**kwargs`` to their parent, so the
+    accepted names are those of every ``__init__`` up the MRO until one without
+    ``**kwargs`` ends the chain.
+    """
+    accepted, required, open_ended = set(), None, True
+    for klass in cls.__mro__:
+        if "__init__" not in vars(klass) or not open_ended:
+            continue
+        params = list(inspect.signature(vars(klass)["__init__"]).parameters.values())[1:]  # skip self
+        named = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        if required is None:
+            required = [p.name for p in named if p.default is p.empty]
+        accepted.update(p.name for p in named)
+        open_ended = any(p.kind is p.VAR_KEYWORD for p in params)
+        if klass is Layer:
+            break
+    missing = [name for name in required or () if name not in config]
+    unexpected = [] if open_ended else sorted(k for k in config if k not in accepted)
+    return missing, unexpected

@@ -1,7 +1,7 @@
 """``KernelLayer``: the arguments every layer with a kernel and a bias shares (Dense, Conv1D, Conv2D)."""
 
 from .. import activations, initializers, regularizers
-from .base import Layer
+from .base import Layer, check_bool
 
 
 class KernelLayer(Layer):
@@ -19,7 +19,7 @@ class KernelLayer(Layer):
                  kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check_bool(use_bias, f"{type(self).__name__} use_bias")
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)

@@ -12,6 +12,8 @@ On a GPU the sums stay 0-d device arrays (no host sync per batch); ``result``
 is where they become a Python float.
 """
 
+import inspect
+
 import numpy
 
 from .. import backend
@@ -55,6 +57,7 @@ def weighted_sums(values, sample_weight=None):
     part of ``values.shape`` (e.g. ``(N, T)`` per-timestep weights).
     """
     values = to_array(values)
+    _check_numeric(values, "values")
     xp = backend.xp_of(values)
     if values.ndim == 0:
         values = values.reshape(1)
@@ -62,7 +65,9 @@ def weighted_sums(values, sample_weight=None):
         if values.ndim > 1:
             values = values.mean(axis=tuple(range(1, values.ndim)), dtype=xp.float64)
         return values.sum(dtype=xp.float64), values.shape[0]
-    weights = to_array(sample_weight, like=values).astype(xp.float64)
+    weights = to_array(sample_weight, like=values)
+    _check_numeric(weights, "sample_weight")
+    weights = weights.astype(xp.float64)
     if weights.ndim == values.ndim + 1 and weights.shape[-1] == 1:
         weights = weights.reshape(weights.shape[:-1])
     if weights.ndim == 0:
@@ -83,6 +88,13 @@ def weighted_sums(values, sample_weight=None):
         trailing = tuple(range(1, weighted.ndim))
         weighted, weights = weighted.mean(axis=trailing), weights.mean(axis=trailing)
     return weighted.sum(dtype=xp.float64), weights.sum(dtype=xp.float64)
+
+
+def _check_numeric(array, what):
+    """Refuse strings and objects, which NumPy would only reject deep inside a reduction."""
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"metric {what} must be numeric (bool, int or float), got an array of dtype {array.dtype}"
+                        f" and shape {tuple(array.shape)}")
 
 
 class Metric(Configurable):
@@ -116,6 +128,19 @@ class Metric(Configurable):
     def get_config(self):
         """JSON-safe constructor arguments."""
         return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuild the metric from ``get_config()``'s output, naming what does not fit the constructor."""
+        if not isinstance(config, dict):
+            raise ValueError(f"{cls.__name__}.from_config needs a dict of constructor arguments, got {config!r}")
+        try:
+            inspect.signature(cls).bind(**config)
+        except TypeError as err:
+            # bind's message names the argument and the class; Python's call error only "AUC.__init__()"
+            raise ValueError(f"config of metric class {cls.__name__} does not fit its constructor: {err} "
+                             f"(got keys {sorted(config)})") from None
+        return cls(**config)
 
 
 @registry.register

@@ -7,6 +7,8 @@ mean over the last axis when there are two or more axes). Each is a handful of
 vectorized array operations: they run after every training batch.
 """
 
+import math
+import numbers
 import operator
 
 from .. import backend
@@ -40,8 +42,13 @@ def _same_shape(name, y_true, y_pred, hint="", given=None):
 
 
 def _labels(name, y_true, y_pred):
-    """Class indices of shape ``y_pred.shape[:-1]`` from labels of that shape or with a trailing 1."""
-    expected = y_pred.shape[:-1]
+    """Class indices of shape ``y_pred.shape[:-1]`` from labels of that shape or with a trailing 1.
+
+    The labels are validated as the sparse cross-entropy loss validates them:
+    integers, or floats holding whole numbers, in ``[0, C - 1]`` for ``C``
+    classes. A label 7 of 4 classes, or 0.5, is a bug in the data, not a miss.
+    """
+    expected, classes = y_pred.shape[:-1], y_pred.shape[-1]
     if y_true.shape == expected + (1,):
         y_true = y_true.reshape(expected)
     if y_true.shape != expected:
@@ -50,7 +57,28 @@ def _labels(name, y_true, y_pred):
             f"{name}: y_true has shape {y_true.shape} but y_pred has shape {y_pred.shape}; expected integer labels "
             f"of shape {expected} or {expected + (1,)}{hint}"
         )
+    kind = y_true.dtype.kind
+    # NaN != NaN.round() and inf is refused explicitly: neither is a class index
+    if kind == "f" and bool((backend.xp_of(y_true).isfinite(y_true) & (y_true == y_true.round())).all()):
+        y_true = y_true.astype("int64")
+    elif kind not in "iu":
+        what = "non-integral or non-finite values of dtype" if kind == "f" else "dtype"
+        raise ValueError(f"{name}: labels must be integer class indices, got {what} {y_true.dtype}")
+    if y_true.size:
+        low, high = int(y_true.min()), int(y_true.max())
+        if low < 0 or high >= classes:
+            raise ValueError(f"{name}: labels must lie in [0, {classes - 1}] for y_pred with {classes} classes, "
+                             f"got values in [{low}, {high}]")
     return y_true
+
+
+def _check_threshold(threshold, owner="binary_accuracy"):
+    """``threshold`` as a float, after checking it is a real number (Python or NumPy, not a bool) and not NaN."""
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
+        raise TypeError(f"{owner}: threshold must be a number, got {threshold!r} ({type(threshold).__name__})")
+    if math.isnan(threshold):
+        raise ValueError(f"{owner}: threshold must be a number, got nan")
+    return float(threshold)
 
 
 def _in_top_k(scores, labels, k):
@@ -58,8 +86,8 @@ def _in_top_k(scores, labels, k):
 
     A label counts as in the top k when fewer than ``k`` classes score strictly
     higher, so ties at the boundary count in (as TensorFlow's ``in_top_k``).
-    This is one comparison pass, with no sort. Non-finite scores and labels
-    outside ``[0, C - 1]`` count as misses.
+    This is one comparison pass, with no sort. Non-finite scores count as
+    misses; so would labels outside ``[0, C - 1]``, which ``_labels`` refuses first.
     """
     xp = backend.xp_of(scores)
     labels = labels.astype("int64", copy=False)
@@ -83,6 +111,7 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
 
     Use ``threshold=0`` when ``y_pred`` holds logits rather than probabilities.
     """
+    threshold = _check_threshold(threshold)
     y_true, y_pred = _pair(y_true, y_pred)
     _same_shape("binary_accuracy", match_rank(y_true, y_pred), y_pred, given=y_true.shape)
     return _per_sample(match_rank(y_true, y_pred) == (y_pred > threshold))
@@ -138,7 +167,7 @@ class BinaryAccuracy(MeanMetricWrapper):
     """How often ``y_pred > threshold`` matches the 0/1 targets."""
 
     def __init__(self, threshold=0.5, name="binary_accuracy"):
-        super().__init__(binary_accuracy, name=name, threshold=float(threshold))
+        super().__init__(binary_accuracy, name=name, threshold=_check_threshold(threshold, "BinaryAccuracy"))
 
 
 @registry.register

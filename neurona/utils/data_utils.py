@@ -44,11 +44,39 @@ def normalize(x, axis=-1, order=2):
 
     Returns:
         Floating array of the shape of ``x``.
+
+    Raises:
+        TypeError: ``x`` is not numeric, or ``axis`` is not an int or a tuple of two ints.
+        ValueError: ``axis`` is out of range for ``x``, or ``order`` is not a norm order NumPy knows.
     """
     x = np.asarray(x)
-    norm = np.atleast_1d(np.linalg.norm(x, ord=order, axis=axis, keepdims=True))
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"normalize needs numeric data, got an array of dtype {x.dtype} and shape {x.shape}")
+    if x.ndim == 0:
+        raise ValueError(f"normalize needs an array with at least one axis, got the scalar {x.item()!r}")
+    axis = _check_norm_axis(axis, x.ndim)
+    try:
+        norm = np.linalg.norm(x, ord=order, axis=axis, keepdims=True)
+    except ValueError:
+        # NumPy's "Invalid norm order for vectors" names neither the argument nor the valid values
+        raise ValueError(f"normalize: invalid order {order!r} for a norm over {len(axis)} axis/axes; expected a "
+                         "number such as 2, 1 or np.inf (or 'fro'/'nuc' over two axes)") from None
+    norm = np.atleast_1d(norm)
     norm[norm == 0] = 1
     return x / norm
+
+
+def _check_norm_axis(axis, ndim):
+    """``axis`` (an int or a tuple of one or two ints, as ``numpy.linalg.norm`` takes) as a tuple of ints."""
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis) if isinstance(axis, (list, tuple)) \
+        else None
+    if axes is None or not 1 <= len(axes) <= 2 or not all(
+            isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes):
+        raise TypeError(f"normalize axis must be an int or a tuple of two ints, got {axis!r}")
+    if any(not -ndim <= a < ndim for a in axes) or len({int(a) % ndim for a in axes}) != len(axes):
+        raise ValueError(f"normalize axis {axis!r} is out of range or repeated for x with {ndim} dimensions "
+                         f"(expected distinct axes in [{-ndim}, {ndim - 1}])")
+    return tuple(int(a) for a in axes)
 
 
 def _integer_labels(y):

@@ -220,3 +220,25 @@ def test_files_with_wrong_shapes_are_reported(tmp_path, rng, monkeypatch):
     monkeypatch.setattr(mnist, "FULL_SHA256", digests)
     with pytest.raises(IdxFormatError, match="30 labels for the 29 images"):
         mnist.load_data(path=tmp_path / "odd")
+
+
+@pytest.mark.parametrize("path", [3, 2.5, ["data"], True])
+def test_load_data_refuses_a_path_that_is_not_a_path(path):
+    # used to be os.fspath's "expected str, bytes or os.PathLike object, not int"
+    with pytest.raises(TypeError, match=r"mnist.load_data: path must be None or a directory path \(str or "
+                                        r"os.PathLike\), got "):
+        mnist.load_data(path=path, verbose=False)
+
+
+@pytest.mark.parametrize("argument", ["download", "verbose"])
+@pytest.mark.parametrize("value", ["yes", "no", 0, 1, None])
+def test_load_data_flags_must_be_bools(argument, value):
+    # download="no" is truthy: it used to allow the download it was meant to forbid
+    kwargs = {"source": "embedded", "download": False, "verbose": False, argument: value}
+    with pytest.raises(TypeError, match=rf"mnist.load_data: {argument} must be True or False, got "):
+        mnist.load_data(**kwargs)
+
+
+def test_load_data_accepts_numpy_bool_flags(capsys):
+    (x_train, _), _ = mnist.load_data(source="embedded", download=np.bool_(False), verbose=np.bool_(False))
+    assert x_train.shape == (10_000, 28, 28) and capsys.readouterr().err == ""

@@ -76,3 +76,43 @@ def test_flatten_images_row_major():
     assert flatten_images(np.zeros((3, 4, 4, 2))).shape == (3, 32)
     with pytest.raises(ValueError, match=r"at least 2 dimensions, got shape \(5,\)"):
         flatten_images(np.zeros(5))
+
+
+@pytest.mark.parametrize("axis", [None, 0])
+def test_standardize_refuses_to_fit_on_empty_data(axis):
+    # used to return NaN mean and std, which then turn every later sample into NaN
+    with pytest.raises(ValueError, match=r"standardize cannot fit statistics on empty data \(x of shape \(0, 3\)\)"):
+        standardize(np.zeros((0, 3)), axis=axis)
+
+
+def test_standardize_applies_given_statistics_to_empty_data():
+    z, stats = standardize(np.zeros((0, 3)), 1.0, 2.0)
+    assert z.shape == (0, 3) and float(stats.mean) == 1.0
+
+
+@pytest.mark.parametrize("axis,error,message", [
+    (5, ValueError, r"standardize axis 5 is out of range or repeated for x with 2 dimensions"),
+    ((0, 0), ValueError, r"standardize axis \(0, 0\) is out of range or repeated"),
+    ("a", TypeError, r"standardize axis must be None, an int or a tuple of ints, got 'a'"),
+    (True, TypeError, r"standardize axis must be None, an int or a tuple of ints, got True"),
+])
+def test_standardize_checks_the_axis(axis, error, message):
+    with pytest.raises(error, match=message):
+        standardize(np.ones((2, 3)), axis=axis)
+
+
+def test_standardize_accepts_numpy_and_list_axes():
+    x = np.array([[1.0, 2.0], [3.0, 6.0]])
+    _, per_feature = standardize(x, axis=np.int64(0))
+    _, everything = standardize(x, axis=[0, 1])
+    np.testing.assert_allclose(per_feature.mean, [2.0, 4.0])
+    np.testing.assert_allclose(everything.mean, [3.0])  # axis 1 kept with size 1, the sample axis dropped
+
+
+def test_standardize_refuses_non_numeric_data_and_bad_dtypes():
+    with pytest.raises(TypeError, match="standardize needs numeric data, got an array of dtype <U1"):
+        standardize(np.array(["a", "b"]))
+    with pytest.raises(TypeError, match=r"standardize needs a floating dtype \(e.g. 'float32'\), got 'bogus'"):
+        standardize(np.ones((2, 2)), dtype="bogus")
+    with pytest.raises(TypeError, match="scale_pixels needs a floating dtype .*got 'bogus'"):
+        scale_pixels(np.ones(2, np.uint8), dtype="bogus")

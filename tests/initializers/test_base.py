@@ -203,3 +203,44 @@ def test_bad_seed_is_rejected(seed):
 def test_numpy_integer_seed_is_stored_as_python_int():
     init = initializers.RandomNormal(seed=np.int64(4))
     assert type(init.seed) is int and init.get_config()["seed"] == 4
+
+
+@pytest.mark.parametrize("dtype", ["U3", str, object, "datetime64[s]"])
+def test_non_numeric_dtype_is_rejected(dtype):
+    # "U3" used to reach NumPy and fail as "data type 'str96' not understood"
+    with pytest.raises(TypeError, match=r"dtype must be numeric \(bool, int, float or complex\), got "):
+        initializers.Zeros()((2,), dtype=dtype)
+
+
+def test_constant_initializers_still_accept_int_and_bool_dtypes():
+    assert initializers.Ones()((2,), dtype="int32").dtype == np.int32
+    assert initializers.Zeros()((2,), dtype=bool).dtype == np.bool_
+
+
+# --- configs ----------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("config,message", [
+    ({"class_name": "HeNormal", "config": {"sead": 1}},
+     r"config of initializer class HeNormal does not fit its constructor: got an unexpected keyword argument "
+     r"'sead' \(got keys \['sead'\]\)"),
+    ({"class_name": "VarianceScaling", "config": {"scale": 1.0, "colour": "red"}},
+     r"initializer class VarianceScaling does not fit .*'colour'"),
+    ({"class_name": "Constant", "config": 3}, r"Constant.from_config needs a dict of constructor arguments, got 3"),
+])
+def test_deserialize_names_what_does_not_fit_the_constructor(config, message):
+    # used to be Python's raw "_Named.__init__() got an unexpected keyword argument 'sead'"
+    with pytest.raises(ValueError, match=message):
+        initializers.deserialize(config)
+
+
+def test_from_config_keeps_validation_errors_of_the_constructor():
+    with pytest.raises(ValueError, match="VarianceScaling scale must be > 0.0, got -1.0"):
+        initializers.deserialize({"class_name": "VarianceScaling", "config": {"scale": -1.0}})
+    assert initializers.HeNormal.from_config({"seed": np.int64(4)}).seed == 4
+
+
+def test_a_shape_too_large_for_memory_gives_a_memory_error_naming_it():
+    # used to be NumPy's allocator message, raised from inside numpy.random
+    with pytest.raises(MemoryError, match=r"HeNormal: not enough memory for a weight of shape \(1000000000000, "
+                                          r"1000000\) and dtype float32 \(3.73e\+09 GiB\)"):
+        initializers.HeNormal()((10 ** 12, 10 ** 6))

@@ -138,3 +138,31 @@ def test_custom_layer_registers_and_round_trips():
 def test_layer_names_must_be_non_empty_strings_without_slashes(name):
     with pytest.raises(ValueError, match="name must be a non-empty string"):
         layers.Dense(2, name=name)
+
+
+@pytest.mark.parametrize("shape", [(2.5,), (28, 28.0), ("784",), (True,)])
+def test_input_refuses_non_integer_shapes(shape):
+    # (2.5,) used to be truncated to (2,) silently
+    with pytest.raises(ValueError, match=r"Input shape must be a tuple of ints \(or None\), got "):
+        layers.Input(shape)
+
+
+def test_input_accepts_numpy_integer_and_unknown_sizes():
+    config = layers.Input((np.int64(28), None, np.int32(1))).get_config()
+    assert config["shape"] == [28, None, 1] and json.loads(json.dumps(config))["shape"] == [28, None, 1]
+
+
+@pytest.mark.parametrize("use_bias", ["no", "False", 0, 1, None])
+def test_kernel_layers_refuse_a_use_bias_that_is_not_a_bool(use_bias):
+    # use_bias="no" is truthy: the layer used to get a bias it was told not to have
+    with pytest.raises(TypeError, match=r"Dense use_bias must be True or False, got "):
+        layers.Dense(3, use_bias=use_bias)
+    with pytest.raises(TypeError, match=r"Conv2D use_bias must be True or False, got "):
+        layers.Conv2D(2, 3, use_bias=use_bias)
+
+
+def test_kernel_layers_accept_a_numpy_bool_use_bias():
+    layer = layers.Dense(3, use_bias=np.bool_(False))
+    layer(np.ones((1, 2), np.float32))
+    assert layer.bias is None and layer.get_config()["use_bias"] is False
+

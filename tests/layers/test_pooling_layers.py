@@ -80,3 +80,18 @@ def test_global_pooling_of_an_empty_axis_fails_at_build(cls):
 def test_config_records_the_data_format_argument(cls):
     config = cls().get_config()
     assert config["data_format"] == "channels_last" and cls.from_config(config).get_config() == config
+
+
+@pytest.mark.parametrize("cls", [layers.GlobalAveragePooling1D, layers.GlobalMaxPooling1D,
+                                 layers.GlobalAveragePooling2D, layers.GlobalMaxPooling2D])
+@pytest.mark.parametrize("keepdims", ["y", "False", 1, None])
+def test_global_pooling_refuses_a_keepdims_that_is_not_a_bool(cls, keepdims):
+    # keepdims="y" is truthy: the output used to keep its spatial axes without a word
+    with pytest.raises(TypeError, match=rf"{cls.__name__} keepdims must be True or False, got "):
+        cls(keepdims=keepdims)
+
+
+def test_global_pooling_accepts_a_numpy_bool_keepdims():
+    layer = layers.GlobalMaxPooling2D(keepdims=np.bool_(True))
+    assert layer(np.ones((2, 3, 3, 4), np.float32)).shape == (2, 1, 1, 4)
+    assert json.loads(json.dumps(layer.get_config()))["keepdims"] is True

@@ -100,3 +100,27 @@ def test_wrapped_functions_do_not_extend_the_graph():
 
     metrics.MeanMetricWrapper(spy).update_state([1.0], nr.Tensor([1.0], requires_grad=True))
     assert seen == [False]
+
+
+@pytest.mark.parametrize("values,weights,what", [("x", None, "values"), (np.array(["a", "b"]), None, "values"),
+                                                  ([1.0, 2.0], ["a", "b"], "sample_weight")])
+def test_mean_refuses_non_numeric_values_and_weights(values, weights, what):
+    # used to fail deep inside NumPy ("the resolved dtypes are not compatible with add.reduce")
+    m = metrics.Mean()
+    with pytest.raises(TypeError, match=rf"metric {what} must be numeric \(bool, int or float\), got an array of "
+                                        r"dtype <U1"):
+        m.update_state(values, sample_weight=weights)
+    assert m.result() == 0.0
+
+
+@pytest.mark.parametrize("config,message", [
+    ({"class_name": "AUC", "config": {"curves": "PR"}},
+     r"config of metric class AUC does not fit its constructor: got an unexpected keyword argument 'curves'"),
+    ({"class_name": "Mean", "config": 3}, r"Mean.from_config needs a dict of constructor arguments, got 3"),
+])
+def test_deserialize_names_what_does_not_fit_the_constructor(config, message):
+    # used to be Python's raw "AUC.__init__() got an unexpected keyword argument 'curves'"
+    with pytest.raises(ValueError, match=message):
+        metrics.deserialize(config)
+    assert metrics.deserialize({"class_name": "AUC", "config": {"curve": "PR"}}).curve == "PR"
+

@@ -40,9 +40,12 @@ def test_top_k_hand_values_and_ties():
     assert m.result() == 0.0
 
 
-def test_top_k_counts_nan_scores_and_bad_labels_as_misses():
+def test_top_k_counts_nan_scores_as_misses_and_refuses_bad_labels():
     scores = np.array([[np.nan, 0.1], [0.2, 0.1]])
-    np.testing.assert_array_equal(metrics.sparse_top_k_categorical_accuracy([0, 5], scores, k=2), [0, 0])
+    # a NaN score is a miss even when k covers every class; a label 5 of 2 classes is a data bug, as in the loss
+    np.testing.assert_array_equal(metrics.sparse_top_k_categorical_accuracy([0, 1], scores, k=2), [0, 1])
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 1\].*\[0, 5\]"):
+        metrics.sparse_top_k_categorical_accuracy([0, 5], scores, k=2)
 
 
 def test_top_k_agrees_with_a_sort_on_untied_scores(rng):
@@ -122,3 +125,56 @@ def test_update_state_is_vectorized(rng):
         dense.update_state(one_hot, scores)
     assert time.perf_counter() - start < 1.0
     assert sparse.result() == pytest.approx(dense.result())
+
+
+SPARSE = [("sparse_categorical_accuracy", {}), ("sparse_top_k_categorical_accuracy", dict(k=2))]
+
+
+@pytest.mark.parametrize("fn,kwargs", SPARSE)
+@pytest.mark.parametrize("labels,message", [
+    ([0, 7, 1, 2], r"labels must lie in \[0, 2\] for y_pred with 3 classes, got values in \[0, 7\]"),
+    ([0, -1, 1, 2], r"labels must lie in \[0, 2\].*got values in \[-1, 2\]"),
+    ([0, 0.5, 1, 2], r"labels must be integer class indices, got non-integral"),
+    ([0, np.nan, 1, 2], r"labels must be integer class indices, got non-integral or non-finite"),
+    ([0, np.inf, 1, 2], r"labels must be integer class indices, got non-integral or non-finite"),
+    ([True, False, True, False], r"labels must be integer class indices, got dtype bool"),
+])
+def test_sparse_metrics_validate_labels_as_the_sparse_loss_does(fn, kwargs, labels, message):
+    # label 7 of 3 classes and label 0.5 used to count as misses while the loss refused them
+    probs = np.full((4, 3), 1 / 3, np.float32)
+    with pytest.raises(ValueError, match=rf"{fn}: {message}"):
+        getattr(metrics, fn)(np.array(labels), probs, **kwargs)
+
+
+@pytest.mark.parametrize("cls", [metrics.SparseCategoricalAccuracy, metrics.SparseTopKCategoricalAccuracy])
+def test_streaming_sparse_metrics_refuse_bad_labels_and_keep_their_state(cls):
+    metric = cls()
+    metric.update_state(LABELS, PROBS)
+    before = metric.result()
+    with pytest.raises(ValueError, match="labels must lie in"):
+        metric.update_state(np.array([0, 1, 2, 3]), PROBS)
+    assert metric.result() == before
+
+
+def test_sparse_metrics_accept_integral_float_and_unsigned_labels():
+    expected = metrics.sparse_categorical_accuracy(LABELS, PROBS)
+    np.testing.assert_array_equal(metrics.sparse_categorical_accuracy(LABELS.astype(np.float32), PROBS), expected)
+    np.testing.assert_array_equal(metrics.sparse_categorical_accuracy(LABELS.astype(np.uint8)[:, None], PROBS),
+                                  expected)
+
+
+@pytest.mark.parametrize("threshold", ["x", None, True, [0.5]])
+def test_binary_accuracy_refuses_a_threshold_that_is_not_a_number(threshold):
+    y = np.zeros((4, 1))
+    with pytest.raises(TypeError, match="binary_accuracy: threshold must be a number, got "):
+        metrics.binary_accuracy(y, y, threshold=threshold)
+    with pytest.raises(TypeError, match="BinaryAccuracy: threshold must be a number, got "):
+        metrics.BinaryAccuracy(threshold=threshold)
+    with pytest.raises(ValueError, match="threshold must be a number, got nan"):
+        metrics.BinaryAccuracy(threshold=float("nan"))
+
+
+def test_binary_accuracy_accepts_a_numpy_threshold():
+    y_true, y_pred = np.array([[1.0], [0.0]]), np.array([[0.4], [0.2]])
+    np.testing.assert_array_equal(metrics.binary_accuracy(y_true, y_pred, threshold=np.float32(0.3)), [1, 1])
+    assert metrics.BinaryAccuracy(threshold=np.float64(0.3)).get_config()["threshold"] == 0.3

@@ -74,3 +74,37 @@ def test_normalize_properties(x):
     np.testing.assert_allclose(np.linalg.norm(out[nonzero], axis=-1), 1.0, rtol=1e-12)
     np.testing.assert_array_equal(out[~nonzero], 0.0)  # zero rows are left as they are
     np.testing.assert_allclose(out[nonzero] * norms[nonzero, None], x[nonzero], rtol=1e-12)
+
+
+@pytest.mark.parametrize("axis,error,message", [
+    (5, ValueError, r"normalize axis 5 is out of range or repeated for x with 2 dimensions \(expected distinct "
+                    r"axes in \[-2, 1\]\)"),
+    ((1, -1), ValueError, r"normalize axis \(1, -1\) is out of range or repeated"),
+    ("0", TypeError, r"normalize axis must be an int or a tuple of two ints, got '0'"),
+    (True, TypeError, r"normalize axis must be an int or a tuple of two ints, got True"),
+    ((0, 1, 2), TypeError, r"normalize axis must be an int or a tuple of two ints"),
+])
+def test_normalize_checks_the_axis(axis, error, message):
+    # axis=5 used to surface NumPy's AxisError from inside numpy.linalg
+    with pytest.raises(error, match=message):
+        normalize(np.ones((2, 3)), axis=axis)
+
+
+@pytest.mark.parametrize("x", ["x", ["a", "b"], [None, 1.0]])
+def test_normalize_refuses_non_numeric_input(x):
+    # used to be NumPy's "could not convert string to float"
+    with pytest.raises(TypeError, match="normalize needs numeric data, got an array of dtype "):
+        normalize(x)
+
+
+def test_normalize_refuses_scalars_and_unknown_orders():
+    with pytest.raises(ValueError, match="normalize needs an array with at least one axis, got the scalar 3.0"):
+        normalize(3.0)
+    with pytest.raises(ValueError, match=r"normalize: invalid order 'bogus' for a norm over 1 axis/axes"):
+        normalize(np.ones((2, 3)), order="bogus")
+
+
+def test_normalize_accepts_numpy_axes_and_two_axes():
+    x = np.array([[3.0, 4.0], [0.0, 0.0]])
+    np.testing.assert_allclose(normalize(x, axis=np.int64(-1)), [[0.6, 0.8], [0.0, 0.0]])
+    np.testing.assert_allclose(normalize(x, axis=(0, 1)), x / 5.0)

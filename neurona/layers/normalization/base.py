@@ -3,7 +3,7 @@
 import numbers
 
 from ... import initializers, regularizers
-from ..base import Layer
+from ..base import Layer, check_bool
 
 
 def normalize_axes(axis, rank, layer, allow_batch=False):
@@ -51,7 +51,8 @@ class AffineNormalization(Layer):
         if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not epsilon >= 0:
             raise ValueError(f"{type(self).__name__}: epsilon must be a number >= 0, got {epsilon!r}")
         self.epsilon = float(epsilon)
-        self.center, self.scale = bool(center), bool(scale)
+        self.center = check_bool(center, f"{type(self).__name__} center")
+        self.scale = check_bool(scale, f"{type(self).__name__} scale")
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)

@@ -2,7 +2,7 @@
 
 from ... import ops
 from ...ops.conv import conv_output_size, resolve_padding
-from ..base import Layer
+from ..base import Layer, check_bool
 from ..conv.base_conv import _tuple, check_window_fits
 
 _POOLS = {(1, "max"): ops.max_pool1d, (2, "max"): ops.max_pool2d,
@@ -64,7 +64,7 @@ class BaseGlobalPooling(Layer):
         super().__init__(**kwargs)
         if data_format != "channels_last":
             raise ValueError(f"{type(self).__name__} supports data_format='channels_last' only, got {data_format!r}")
-        self.keepdims = bool(keepdims)
+        self.keepdims = check_bool(keepdims, f"{type(self).__name__} keepdims")
 
     def check_input_shape(self, input_shape):
         super().check_input_shape(input_shape)

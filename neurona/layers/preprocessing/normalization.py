@@ -7,7 +7,7 @@ import numpy
 
 from ... import backend, ops
 from ...autograd import Tensor
-from ..base import Layer
+from ..base import Layer, check_bool
 
 EPSILON = 1e-7  # Keras's backend.epsilon(): the smallest standard deviation divided by
 ADAPT_CHUNK_ELEMENTS = 1 << 22  # adapt() reads large arrays in chunks of about this many values
@@ -59,7 +59,7 @@ class Normalization(Layer):
         self.input_variance = None if variance is None else numpy.asarray(variance, dtype="float64").tolist()
         if variance is not None and numpy.any(numpy.asarray(variance) < 0):
             raise ValueError(f"Normalization: variance must be >= 0, got {variance!r}")
-        self.invert = bool(invert)
+        self.invert = check_bool(invert, "Normalization invert")
         self.mean = self.variance = None
 
     def build(self, input_shape):
@@ -107,7 +107,7 @@ class Normalization(Layer):
         ``S_a``, ``S_b``: ``m = m_a + (m_b - m_a) n_b / n`` and
         ``S = S_a + S_b + (m_b - m_a)^2 n_a n_b / n``.
         """
-        batches = iter(_chunks(data, batch_size))
+        batches = iter(_chunks(data, batch_size, f"layer {self.name!r} (Normalization): adapt()"))
         first = next(batches, None)
         if first is None:
             raise ValueError(f"layer {self.name!r} (Normalization): adapt() received no data")
@@ -116,12 +116,18 @@ class Normalization(Layer):
         count, mean, m2 = 0, 0.0, 0.0
         for batch in itertools.chain([first], batches):
             self._check_batch(batch)
+            self._check_values(batch)
+            if batch.size == 0:
+                continue  # an empty batch adds nothing (and its moments would divide by a zero count)
             n, batch_mean, batch_m2 = _batch_moments(batch, self._reduced)
             total = count + n
             delta = batch_mean - mean
             mean = mean + delta * (n / total)
             m2 = m2 + batch_m2 + delta * delta * (count * n / total)
             count = total
+        if count == 0:
+            raise ValueError(f"layer {self.name!r} (Normalization): adapt() received no samples (every batch "
+                             f"is empty, e.g. shape {tuple(first.shape)}); expected at least one")
         self.mean.assign(numpy.reshape(mean, self.mean.shape).astype(self.mean.dtype))
         self.variance.assign(numpy.reshape(m2 / count, self.variance.shape).astype(self.variance.dtype))
 
@@ -130,6 +136,16 @@ class Normalization(Layer):
         if batch.ndim != rank or any(batch.shape[a] != self._broadcast[a] for a in self._kept):
             raise ValueError(f"layer {self.name!r} (Normalization) was built for inputs of shape "
                              f"{self.input_shape}, got data of shape {tuple(batch.shape)}")
+
+    def _check_values(self, batch):
+        """Refuse data whose statistics would be meaningless: non-numeric or non-finite values."""
+        if batch.dtype.kind not in "biuf":
+            raise TypeError(f"layer {self.name!r} (Normalization): adapt() needs numeric data, got an array of "
+                            f"dtype {batch.dtype}")
+        # one NaN or inf makes every mean and variance of its features NaN, and then every output
+        if batch.dtype.kind == "f" and not bool(backend.xp_of(batch).isfinite(batch).all()):
+            raise ValueError(f"layer {self.name!r} (Normalization): adapt() received non-finite values (NaN or "
+                             f"inf) in data of shape {tuple(batch.shape)}; expected finite numbers")
 
     def call(self, inputs, training=None):
         self._check_batch(inputs)
@@ -159,10 +175,12 @@ def _batch_moments(batch, axes):
         backend.asnumpy(m2)
 
 
-def _chunks(data, batch_size):
-    """Yield arrays: the batches of an iterable, or consecutive slices of one array."""
+def _chunks(data, batch_size, owner):
+    """Yield arrays: the batches of an iterable, or consecutive slices of one array (``owner`` names errors)."""
     if isinstance(data, Tensor):
         data = data.data
+    if isinstance(data, (str, bytes)):  # iterable, but its characters are no batches
+        raise TypeError(f"{owner} needs an array or an iterable of batches, got {data!r}")
     if not hasattr(data, "shape"):
         for batch in data:
             batch = batch[0] if isinstance(batch, tuple) else batch  # (x, y) pairs: only x is normalized
@@ -171,7 +189,8 @@ def _chunks(data, batch_size):
             yield batch if hasattr(batch, "shape") else numpy.asarray(batch)
         return
     if data.ndim == 0 or len(data) == 0:
-        raise ValueError(f"Normalization.adapt() needs data with a batch axis and samples, got shape {data.shape}")
+        raise ValueError(f"{owner} needs data with a batch axis and at least one sample, got an array of "
+                         f"shape {data.shape}")
     if batch_size is None:
         per_sample = max(1, int(numpy.prod(data.shape[1:])))
         batch_size = max(1, ADAPT_CHUNK_ELEMENTS // per_sample)

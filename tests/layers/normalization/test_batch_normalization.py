@@ -146,3 +146,18 @@ def test_errors_name_the_layer_and_the_shapes():
         layer(np.ones((2, 4), np.float32))
     with pytest.raises(ValueError, match="includes the batch axis 0"):
         layers.BatchNormalization(axis=0)(np.ones((2, 3), np.float32))
+
+
+@pytest.mark.parametrize("argument", ["center", "scale"])
+@pytest.mark.parametrize("value", ["no", "yes", 0, 1, None])
+def test_center_and_scale_must_be_bools(argument, value):
+    # center="no" is truthy: the layer used to learn the offset it was told not to have
+    with pytest.raises(TypeError, match=rf"BatchNormalization {argument} must be True or False, got "):
+        layers.BatchNormalization(**{argument: value})
+
+
+def test_numpy_bool_center_and_scale_are_accepted():
+    layer = layers.BatchNormalization(center=np.bool_(False), scale=np.bool_(True))
+    layer(np.ones((2, 3), np.float32))
+    assert [w.name.split("/")[-1] for w in layer.weights] == ["gamma", "moving_mean", "moving_variance"]
+    assert json.loads(json.dumps(layer.get_config()))["center"] is False

@@ -130,3 +130,13 @@ def test_group_normalization_errors():
     layer(np.ones((2, 3, 4), np.float32))
     with pytest.raises(ValueError, match=r"'gn' \(GroupNormalization\) expects inputs of rank 3"):
         layer(np.ones((2, 4), np.float32))
+
+
+@pytest.mark.parametrize("cls,kwargs", [(layers.LayerNormalization, {}), (layers.GroupNormalization, dict(groups=1)),
+                                        (layers.InstanceNormalization, {})])
+@pytest.mark.parametrize("argument", ["center", "scale"])
+def test_center_and_scale_must_be_bools(cls, kwargs, argument):
+    with pytest.raises(TypeError, match=rf"{cls.__name__} {argument} must be True or False, got 'no'"):
+        cls(**kwargs, **{argument: "no"})
+    with pytest.raises(TypeError, match=rf"{cls.__name__} {argument} must be True or False, got 1 \(int\)"):
+        cls(**kwargs, **{argument: 1})

@@ -131,3 +131,44 @@ def test_errors():
         layers.Normalization(mean=[1.0, 2.0], variance=[1.0, 1.0])(np.ones((2, 3), np.float32))
     with pytest.raises(ValueError, match="received no data"):
         layers.Normalization().adapt([])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_adapt_refuses_non_finite_data_and_keeps_the_statistics(bad):
+    # a single NaN used to give NaN mean and variance, hence NaN for every later output
+    layer = layers.Normalization(name="norm")
+    layer.adapt(np.array([[0.0, 1.0], [2.0, 3.0]], np.float32))
+    before = layer.get_weights()
+    with pytest.raises(ValueError, match=r"layer 'norm' \(Normalization\): adapt\(\) received non-finite values"):
+        layer.adapt(np.array([[bad, 1.0], [2.0, 3.0]], np.float32))
+    with pytest.raises(ValueError, match=r"'norm' .*non-finite"):
+        layer.adapt([np.ones((2, 2), np.float32), np.array([[1.0, bad]], np.float32)])  # in a later batch
+    for kept, old in zip(layer.get_weights(), before):
+        np.testing.assert_array_equal(kept, old)
+
+
+def test_adapt_refuses_empty_data_naming_the_layer():
+    with pytest.raises(ValueError, match=r"layer 'empty' \(Normalization\): adapt\(\) needs data with a batch axis "
+                                         r"and at least one sample, got an array of shape \(0, 3\)"):
+        layers.Normalization(name="empty").adapt(np.zeros((0, 3), np.float32))
+    with pytest.raises(ValueError, match=r"layer 'batches' \(Normalization\): adapt\(\) received no samples"):
+        layers.Normalization(name="batches").adapt([np.zeros((0, 3), np.float32)] * 2)
+
+
+def test_adapt_skips_empty_batches_among_real_ones():
+    layer = layers.Normalization()
+    layer.adapt([np.zeros((0, 2), np.float32), np.array([[0.0, 2.0], [2.0, 4.0]], np.float32)])
+    np.testing.assert_allclose(layer.mean.numpy(), [1.0, 3.0])
+    np.testing.assert_allclose(layer.variance.numpy(), [1.0, 1.0])
+
+
+@pytest.mark.parametrize("data", ["text", np.array([["a", "b"]])])
+def test_adapt_refuses_non_numeric_data(data):
+    with pytest.raises(TypeError, match=r"\(Normalization\): adapt\(\) needs "):
+        layers.Normalization().adapt(data)
+
+
+@pytest.mark.parametrize("invert", ["yes", 1, None])
+def test_invert_must_be_a_bool(invert):
+    with pytest.raises(TypeError, match="Normalization invert must be True or False, got "):
+        layers.Normalization(invert=invert)
