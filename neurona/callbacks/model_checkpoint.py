@@ -37,7 +37,8 @@ class ModelCheckpoint(MonitorCallback):
 
     Raises:
         TypeError: at construction, ``filepath`` is not a path (str or os.PathLike), or a flag is not a bool.
-        ValueError: at construction, an empty ``filepath``, a ``verbose`` other than 0 or 1, or a ``mode``,
+        ValueError: at construction, an empty ``filepath``, a full-model ``filepath`` ending in ``.h5``,
+            ``.hdf5`` or ``.keras`` (a checkpoint is a folder), a ``verbose`` other than 0 or 1, or a ``mode``,
             ``save_freq`` or ``initial_value_threshold`` of the wrong type or value.
     """
 
@@ -54,6 +55,11 @@ class ModelCheckpoint(MonitorCallback):
         self.verbose = check_verbose(verbose, "ModelCheckpoint", CALLBACK_VERBOSITY)
         self.save_best_only = check_bool(save_best_only, "ModelCheckpoint", "save_best_only")
         self.save_weights_only = check_bool(save_weights_only, "ModelCheckpoint", "save_weights_only")
+        if not self.save_weights_only:
+            # refused now, not at the end of the first epoch; saving sits above callbacks, hence imported here
+            from ..saving.saved_model import refuse_single_file_name
+
+            refuse_single_file_name(self.filepath, "a ModelCheckpoint checkpoint")
         self.save_freq = save_freq if named_freq else int(save_freq)
         self.initial_value_threshold = check_number(initial_value_threshold, "ModelCheckpoint",
                                                     "initial_value_threshold", optional=True)

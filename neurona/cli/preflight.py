@@ -48,16 +48,19 @@ def check_output_folder(flag, path):
     A save replaces the whole folder (atomically, see ``neurona.saving.atomic``), so a folder holding
     anything but a saved model is refused rather than deleted.
     """
-    from ..saving import MODEL_JSON
+    from ..saving import MODEL_H5, MODEL_JSON
+    from ..saving.atomic import check_replaceable
+    from ..saving.saved_model import refuse_single_file_name
 
     if os.path.exists(path) and not os.path.isdir(path):
         raise UsageError(f"{flag} {path}: is a file; expected a folder name (a saved model is a folder)")
+    try:  # the very rules the save applies, so that nothing is refused only after an epoch of training
+        refuse_single_file_name(path, "the run")
+        if os.path.isdir(path):
+            check_replaceable(path, path, (MODEL_JSON, MODEL_H5))
+    except (ValueError, FileExistsError) as error:
+        raise UsageError(f"{flag} {path}: {error}") from None
     if os.path.isdir(path):
-        entries = sorted(os.listdir(path))
-        if entries and MODEL_JSON not in entries:
-            shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
-            raise UsageError(f"{flag} {path}: is a folder of other files ({shown}); every save replaces the whole "
-                             "folder, which would delete them. Choose a new or empty folder")
         if not os.access(path, os.W_OK | os.X_OK):
             raise UsageError(f"{flag} {path}: the folder is not writable")
     _check_parent(flag, path)

@@ -7,7 +7,7 @@ call the wrappers below.
 
 from ..autograd import Tensor
 from .activation import elu, gelu, leaky_relu, log_softmax, relu, selu, sigmoid, softmax, softplus, tanh
-from .cast import cast, to_device
+from .cast import cast, is_device, to_device
 from .conv import conv1d, conv2d
 from .elementwise import abs, add, clip, div, exp, log, mul, neg, pow, sqrt, square, sub, where
 from .linalg import matmul
@@ -41,9 +41,19 @@ def _install_tensor_methods():
     def reshape_method(self, *shape):
         return reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
 
-    def to_method(self, target):
-        """``t.to("cuda")`` / ``t.to("cpu")`` moves it, ``t.to("float64")`` casts it (both differentiable)."""
-        return to_device(self, target) if isinstance(target, str) and target in ("cpu", "cuda") else cast(self, target)
+    def to_method(self, target=None, dtype=None, device=None):
+        """``t.to("cuda")`` / ``t.to("cpu")`` moves it, ``t.to("float64")`` casts it, and
+        ``t.to(device=..., dtype=...)`` does both, as in PyTorch (all differentiable)."""
+        if target is not None:
+            if device is not None or dtype is not None:
+                raise TypeError("Tensor.to: give a device or dtype positionally, or device=/dtype=, not both")
+            device, dtype = (target, None) if is_device(target) else (None, target)
+        out = self if device is None else to_device(self, device)
+        return out if dtype is None else cast(out, dtype)
+
+    def astype_method(self, dtype, copy=True):
+        """A tensor of ``dtype``: a new one by default, as NumPy's ``astype`` (differentiable)."""
+        return cast(self, dtype, copy=copy)
 
     def transpose_method(self, *axes):
         return transpose(self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else (axes or None))
@@ -63,7 +73,7 @@ def _install_tensor_methods():
         "flatten": flatten, "squeeze": squeeze, "expand_dims": expand_dims,
         "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "clip": clip, "square": square,
         "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax, "log_softmax": log_softmax,
-        "matmul": matmul, "astype": cast, "to": to_method,
+        "matmul": matmul, "astype": astype_method, "to": to_method,
     }
     for name, fn in methods.items():
         setattr(Tensor, name, fn)

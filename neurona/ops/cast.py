@@ -38,37 +38,56 @@ class ToDevice(Function):
         return backend.to_device(g, self.input_device)
 
 
-def cast(x, dtype):
+def cast(x, dtype, copy=False):
     """``x`` as ``dtype``, differentiable for float-to-float casts (Keras's ``ops.cast``).
 
     Args:
         x: a Tensor (or array-like).
         dtype: the target dtype (``"float16"``, ``"float32"``, ``"float64"``, an integer or bool dtype);
             None means ``backend.floatx()``, as in Keras.
+        copy: also copy when ``x`` already has ``dtype`` (``Tensor.astype`` copies, as NumPy's does).
 
     Raises:
         TypeError: ``dtype`` is not a dtype, or one a Tensor cannot hold (text,
             objects, complex numbers, dates), as the Tensor constructor refuses.
 
     Returns:
-        ``x`` itself when it already has ``dtype``; otherwise a new Tensor. A float
+        ``x`` itself when it already has ``dtype`` (unless ``copy``); otherwise a new Tensor. A float
         result of a tensor that requires gradients is part of the graph; a cast
         to an integer or boolean dtype is not (those values have no gradient).
     """
     x = as_tensor(x)
     dtype = check_dtype(backend.floatx() if dtype is None else dtype, "cast")  # None: floatx, as in Keras
-    if x.dtype == dtype:
+    if x.dtype == dtype and not copy:
         return x
-    if dtype.kind != "f":
+    if dtype.kind != "f" or not x.requires_grad:
         return Tensor._wrap(x.data.astype(dtype), False)
     return Cast.apply(x, dtype=dtype)
 
 
+def device_name(device, owner="to_device"):
+    """``"cpu"`` or ``"cuda"`` for a device string; PyTorch's ``"cuda:0"`` names the one GPU Neurona uses."""
+    if isinstance(device, str):
+        name = device.strip().lower()
+        if name in ("cpu", "cuda"):
+            return name
+        if name == "cuda:0":
+            return "cuda"
+        if name.startswith("cuda:"):
+            raise ValueError(f"{owner}: device {device!r}: Neurona computes on one GPU, 'cuda' (or 'cuda:0')")
+    raise ValueError(f"{owner}: unknown device {device!r}; expected 'cpu', 'cuda' or 'cuda:0'")
+
+
+def is_device(value):
+    """Whether ``value`` is a device string (``Tensor.to`` takes a device or a dtype)."""
+    return isinstance(value, str) and (value.strip().lower() in ("cpu", "cuda") or value.strip().lower()
+                                       .startswith("cuda:"))
+
+
 def to_device(x, device):
-    """``x`` on ``device`` (``"cpu"`` or ``"cuda"``), differentiable: the gradient moves back."""
+    """``x`` on ``device`` (``"cpu"``, ``"cuda"`` or ``"cuda:0"``), differentiable: the gradient moves back."""
     x = as_tensor(x)
-    if device not in ("cpu", "cuda"):
-        raise ValueError(f"to_device: unknown device {device!r}; expected 'cpu' or 'cuda'")
+    device = device_name(device)
     if backend.device_of(x.data) == device:
         return x
     return ToDevice.apply(x, device=device)

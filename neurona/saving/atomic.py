@@ -47,7 +47,9 @@ the new save; lock and backup live beside the real target.
 Permissions. Temporary files and folders are created as ``open()`` and
 ``mkdir()`` create them (files 0o666, folders 0o777, less the umask), not with
 ``tempfile``'s private 0o600/0o700, so a save gets the permissions any other
-file written by the process gets.
+file written by the process gets; a save that replaces an earlier one gives
+the new file or folder the earlier one's permission bits (``keep_mode``), as
+rewriting a file in place would.
 
 Errors. An ``OSError`` met while saving (disk full, file size limit, no
 permission) is raised again with the same errno and a message naming the
@@ -59,6 +61,7 @@ import errno as errno_codes
 import os
 import secrets
 import shutil
+import stat
 import time
 
 try:
@@ -142,6 +145,7 @@ def atomic_file(path, mode="wb"):
     try:
         yield tmp
         fsync_path(tmp)
+        keep_mode(tmp, os.path.join(parent, name))
         os.replace(tmp, os.path.join(parent, name))
         fsync_path(parent)
     except BaseException as error:
@@ -260,7 +264,7 @@ def check_replaceable(path, target, replaces):
         return
     if foreign:
         shown = ", ".join(repr(entry) for entry in foreign[:5]) + (", ..." if len(foreign) > 5 else "")
-        raise FileExistsError(errno_codes.EEXIST, f"cannot save to {os.fspath(path)!r}: the folder exists and holds "
+        raise FileExistsError(f"cannot save to {os.fspath(path)!r}: the folder exists and holds "
                               f"{len(foreign)} file(s) that are not part of a save ({shown}); a save replaces the "
                               "whole folder, so choose a new or empty folder, or remove them first")
 
@@ -308,13 +312,28 @@ def atomic_folder(path, overwrite=True, replaces=None):
             _swap_in(tmp, target)
     except BaseException as error:
         shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(error, OSError) and error.errno is not None:
+        # a refusal (FileExistsError, raised with its own message) is not a write failure to describe again
+        if isinstance(error, OSError) and error.errno is not None and not isinstance(error, FileExistsError):
             raise save_error(error, path) from None
         raise
 
 
+def keep_mode(tmp, target):
+    """Give ``tmp`` the permission bits of an existing ``target``, as rewriting a file in place keeps them.
+
+    A save replaces the target with a new file or folder (created with the umask's permissions); a user
+    who made a model private (``chmod 600``) must not find it readable by everyone after the next save.
+    """
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        return
+    os.chmod(tmp, mode)
+
+
 def _swap_in(tmp, target):
     recover_folder(target)
+    keep_mode(tmp, target)
     backup = backup_path(target)
     parent = os.path.dirname(target)
     if os.path.exists(target):

@@ -62,8 +62,16 @@ def sha256_of(source, chunk=1 << 20):
     return digest.hexdigest()
 
 
-def _refuse_single_file(model, path):
-    """``model.save("m.h5")`` would make a folder called ``m.h5``: refuse the single-file names instead."""
+def refuse_single_file_name(path, owner):
+    """Raise ``ValueError`` for a model folder named like a single-file format (``m.h5``, ``m.keras``).
+
+    ``model.save("m.h5")`` would make a folder called ``m.h5``. ``ModelCheckpoint`` and ``neurona train
+    --save`` call this before training, so the refusal never comes after an epoch's work.
+
+    Args:
+        path: the folder name asked for.
+        owner: what is being saved, for the message (e.g. ``"model 'sequential'"``).
+    """
     text = os.fspath(path)
     text = text.decode() if isinstance(text, bytes) else text
     stem, suffix = os.path.splitext(text.rstrip("/\\"))
@@ -71,7 +79,7 @@ def _refuse_single_file(model, path):
         return
     weights_hint = (f", or model.save_weights({text!r}) to write the weights alone to an HDF5 file"
                     if suffix.lower() != ".keras" else "")
-    raise ValueError(f"cannot save model {getattr(model, 'name', '?')!r} to {text!r}: a {suffix!r} file is a "
+    raise ValueError(f"cannot save {owner} to {text!r}: a {suffix!r} file is a "
                      f"single-file format that Neurona does not write yet. Neurona saves a model as a folder holding "
                      f"{MODEL_JSON} (architecture, compile settings, optimizer state) and {MODEL_H5} (weights): pass a "
                      f"folder name such as {os.path.basename(stem) or 'my_model'!r}{weights_hint}")
@@ -103,7 +111,7 @@ def save_model(model, path, overwrite=True, include_optimizer=True, training=Non
     path = check_path(path, "save_model", "path")
     overwrite = check_bool(overwrite, "save_model", "overwrite")
     include_optimizer = check_bool(include_optimizer, "save_model", "include_optimizer")
-    _refuse_single_file(model, path)
+    refuse_single_file_name(path, f"model {getattr(model, 'name', '?')!r}")
     document = {"format": json_config.FORMAT, "format_version": json_config.FORMAT_VERSION,
                 "neurona_version": __version__, "model": json_config.model_config(model)}
     compile_settings = json_config.compile_config(model)

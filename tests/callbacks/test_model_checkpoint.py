@@ -129,3 +129,11 @@ def test_paths_and_numpy_values_are_accepted(tmp_path):
     assert cb.filepath == str(tmp_path / "ckpt") and cb.save_best_only is True and cb.verbose == 1
     assert cb.save_freq == 2 and cb.initial_value_threshold == 0.5
     json.dumps(cb.get_config())  # plain Python values only
+
+
+@pytest.mark.parametrize("name", ["best.keras", "ckpt-{epoch:02d}.h5", "m.HDF5"])
+def test_a_single_file_checkpoint_name_is_refused_at_construction(tmp_path, name):
+    # used to fail only when the first epoch ended, after its training
+    with pytest.raises(ValueError, match="single-file format"):
+        callbacks.ModelCheckpoint(str(tmp_path / name))
+    assert callbacks.ModelCheckpoint(str(tmp_path / name), save_weights_only=True).save_weights_only

@@ -117,8 +117,20 @@ def test_save_paths_that_cannot_be_a_model_folder_are_refused_before_training(tm
     assert f"{str(a_file)!r} is a file, not a folder" in _error_line(capsys)
     # a folder of other files would be replaced whole by the first checkpoint: refused, and left alone
     assert main([*TRAIN, "--save", str(tmp_path)]) == 2
-    assert "is a folder of other files (notes.txt); every save replaces the whole folder" in _error_line(capsys)
+    assert "holds 1 file(s) that are not part of a save ('notes.txt'); a save replaces the whole folder" \
+        in _error_line(capsys)
     assert a_file.read_text() == "keep me" and "test accuracy" not in capsys.readouterr().out
+    # the rule of the save itself: an earlier save with a file of the user's beside it is refused too
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model.json").write_text("{}")
+    (run / "notes.md").write_text("keep me")
+    assert main([*TRAIN, "--save", str(run)]) == 2
+    assert "('notes.md')" in _error_line(capsys) and (run / "notes.md").read_text() == "keep me"
+    # and a single-file name, refused before the first epoch rather than at its end
+    assert main([*TRAIN, "--save", str(tmp_path / "run.keras")]) == 2
+    assert "'.keras' file is a single-file format" in _error_line(capsys)
+    assert "test accuracy" not in capsys.readouterr().out
 
 
 def test_history_inside_the_save_folder_is_refused(tmp_path, capsys):

@@ -118,3 +118,32 @@ def test_cast_to_every_numeric_kind_still_works(rng, target):
 
 def test_cast_to_none_is_floatx_as_in_keras(rng):
     assert ops.cast(_leaf(rng), None).dtype == np.float32
+
+
+def test_astype_to_the_same_dtype_copies_as_numpy_does(rng):
+    x = _leaf(rng)
+    y = x.astype("float64")
+    assert y is not x and not np.shares_memory(y.data, x.data)
+    (y * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.full(x.shape, 2.0))  # the copy is still in the graph
+    assert x.astype("float64", copy=False) is x and ops.cast(x, "float64") is x
+
+
+@pytest.mark.parametrize("device", ["cpu", "CPU", "cuda:0"])
+def test_to_takes_pytorch_device_strings_and_keywords(rng, device):
+    x = _leaf(rng)
+    if device == "cuda:0" and not nr.backend.cuda.available:
+        with pytest.raises(RuntimeError, match="cuda"):
+            x.to(device)
+        return
+    y = x.to(device=device, dtype="float32")
+    assert y.dtype == np.float32
+    y.sum().backward()
+    np.testing.assert_array_equal(nr.backend.asnumpy(x.grad), np.ones(x.shape))
+
+
+def test_to_names_a_device_it_cannot_use(rng):
+    with pytest.raises(ValueError, match="one GPU"):
+        _leaf(rng).to("cuda:1")
+    with pytest.raises(TypeError, match="not both"):
+        _leaf(rng).to("float32", dtype="float64")

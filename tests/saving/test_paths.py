@@ -236,3 +236,37 @@ def test_a_flag_that_is_not_a_bool_is_refused_before_anything_is_done(tmp_path, 
     with pytest.raises(TypeError, match=rf"^{owner}: {name} must be True or False, got .*\(\w+\)$"):
         call(model, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["saved"]
+
+
+def test_a_save_keeps_the_permissions_of_the_save_it_replaces(tmp_path):
+    # the replacement is a new file or folder: it used to come back with the umask's (wider) permissions
+    model = _model()
+    weights, folder = tmp_path / "w.weights.h5", tmp_path / "m"
+    model.save_weights(str(weights))
+    model.save(str(folder))
+    os.chmod(weights, 0o600)
+    os.chmod(folder, 0o700)
+    model.save_weights(str(weights))
+    model.save(str(folder))
+    assert stat.S_IMODE(os.stat(weights).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+
+
+def test_a_refusal_found_under_the_lock_keeps_its_own_message(tmp_path, monkeypatch):
+    folder = tmp_path / "m"
+    calls = []
+    real = atomic.check_replaceable
+
+    def appears_meanwhile(path, target, replaces):
+        calls.append(target)
+        if len(calls) == 2:  # a file of the user's appears between the first check and the swap
+            (folder / "notes.txt").write_text("x")
+        return real(path, target, replaces)
+
+    folder.mkdir()
+    monkeypatch.setattr(atomic, "check_replaceable", appears_meanwhile)
+    with pytest.raises(FileExistsError) as info:
+        _model().save(str(folder))
+    message = str(info.value)
+    assert message.startswith(f"cannot save to {str(folder)!r}: the folder exists") and "writing failed" not in message
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
