@@ -29,6 +29,7 @@ MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's largest accepted value on 64-bit sy
 TRIM_THRESHOLD = 1024 * 1024 * 1024  # keep up to 1 GiB of freed memory at the top of the heap
 
 _tuned = False
+_unavailable = False  # no glibc here: every later fit skips the library lookup (it may start a subprocess)
 
 
 def tune():
@@ -36,13 +37,17 @@ def tune():
 
     Does nothing (and returns False) with ``NEURONA_MALLOC_TUNING=0``, off Linux, or without glibc.
     """
-    global _tuned
-    if _tuned or os.environ.get("NEURONA_MALLOC_TUNING", "1") == "0" or not sys.platform.startswith("linux"):
+    global _tuned, _unavailable
+    if _tuned or _unavailable or os.environ.get("NEURONA_MALLOC_TUNING", "1") == "0":
         return _tuned
+    if not sys.platform.startswith("linux"):
+        _unavailable = True
+        return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc (e.g. musl): nothing to tune
+    except (OSError, AttributeError):  # not glibc (e.g. musl): nothing to tune, and no need to look again
+        _unavailable = True
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     _tuned = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
