@@ -7,12 +7,8 @@ autograd layer never imports the layer above it.
 """
 
 from .. import backend
+from ..arguments import NUMERIC_KINDS, describe_kind
 from . import engine
-
-
-_NUMERIC_KINDS = "biuf"  # bool, signed and unsigned integers, floats
-_KIND_NAMES = {"U": "text", "S": "bytes", "O": "Python objects", "c": "complex numbers", "M": "datetimes",
-               "m": "time deltas", "V": "raw or structured records"}
 
 
 def check_dtype(dtype, owner="Tensor"):
@@ -35,9 +31,9 @@ def check_dtype(dtype, owner="Tensor"):
         resolved = None
     if resolved is None:
         raise TypeError(f"{owner}: {dtype!r} is not a dtype (expected e.g. 'float32', 'float64', 'int64')")
-    if resolved.kind not in _NUMERIC_KINDS:
+    if resolved.kind not in NUMERIC_KINDS:
         raise TypeError(f"{owner}: a Tensor holds booleans, integers or floats; got dtype {dtype!r}, which is "
-                        f"{resolved} ({_KIND_NAMES.get(resolved.kind, 'unsupported')}): expected a bool, integer "
+                        f"{resolved} ({describe_kind(resolved.kind)}): expected a bool, integer "
                         "or float dtype such as 'float32' or 'int64'")
     return resolved
 
@@ -73,9 +69,9 @@ class Tensor:
                 data = xp.asarray(data)
                 if dtype is None and data.dtype.kind == "f":
                     dtype = backend.floatx()
-        if data.dtype.kind not in _NUMERIC_KINDS:
+        if data.dtype.kind not in NUMERIC_KINDS:
             raise TypeError(f"a Tensor holds booleans, integers or floats; got an array of dtype {data.dtype} "
-                            f"({_KIND_NAMES.get(data.dtype.kind, 'unsupported')}): convert it to numbers first")
+                            f"({describe_kind(data.dtype.kind)}): convert it to numbers first")
         if dtype is not None and data.dtype != dtype:
             data = data.astype(dtype)
         if requires_grad and data.dtype.kind != "f":

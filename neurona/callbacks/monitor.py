@@ -13,7 +13,6 @@ and any value improves on no reference (``best is None``). NaN never improves.
 """
 
 import math
-import numbers
 import warnings
 
 from ._arguments import check_number
@@ -55,11 +54,10 @@ class MonitorCallback(Callback):
             raise TypeError(f"{owner}: monitor must be the name of a logged quantity, got {monitor!r}")
         if not isinstance(mode, str) or mode not in ("auto", "min", "max"):
             raise ValueError(f"{owner}: mode must be 'auto', 'min' or 'max', got {mode!r}")
-        if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) or not math.isfinite(min_delta):
-            raise ValueError(f"{owner}: min_delta must be a finite number, got {min_delta!r}")
+        min_delta = abs(check_number(min_delta, owner, "min_delta"))
         self.monitor = monitor
         self.mode = infer_mode(monitor) if mode == "auto" else mode
-        self.min_delta = abs(float(min_delta))
+        self.min_delta = min_delta
         self.baseline = check_number(baseline, owner, "baseline", optional=True)
         self.best = None
 

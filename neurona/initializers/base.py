@@ -9,10 +9,11 @@ a float32 draw is the float64 draw rounded.
 
 import inspect
 import math
-import numbers
 
 import numpy
 
+from .. import arguments
+from ..arguments import describe_range, in_range, is_int
 from ..backend import floatx, is_floating, make_generator, to_device
 from ..registry import Configurable
 
@@ -97,14 +98,14 @@ def calculate_gain(nonlinearity, param=None):
 
 def normalize_shape(shape):
     """``shape`` as a tuple of Python ints (an int is read as a 1-D shape)."""
-    if isinstance(shape, (numbers.Integral, numpy.integer)) and not isinstance(shape, bool):
+    if is_int(shape):
         shape = (shape,)
     try:
         dims = tuple(shape)
     except TypeError:
         raise TypeError(f"shape must be a tuple of non-negative ints, got {shape!r}") from None
     for d in dims:
-        if not isinstance(d, (numbers.Integral, numpy.integer)) or isinstance(d, bool) or d < 0:
+        if not is_int(d) or d < 0:
             raise ValueError(f"shape must be a tuple of non-negative ints, got {shape!r}")
     return tuple(int(d) for d in dims)
 
@@ -123,15 +124,19 @@ def resolve_dtype(dtype):
 
 
 def check_real(value, what, minimum=None, strict=False):
-    """``value`` as a Python float, after checking it is a finite real (and >= or > ``minimum``)."""
-    if not isinstance(value, (numbers.Real, numpy.floating, numpy.integer)) or isinstance(value, bool):
-        raise TypeError(f"{what} must be a real number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{what} must be finite, got {value!r}")
-    if minimum is not None and (value < minimum or (strict and value == minimum)):
-        bound = ">" if strict else ">="
-        raise ValueError(f"{what} must be {bound} {minimum}, got {value!r}")
+    """``value`` as a Python float, after checking it is a finite real (and >= or > ``minimum``).
+
+    ``arguments.check_real`` with the initializers' words for the bound: ``"stddev must be >= 0.0"``.
+
+    Args:
+        value: the argument received.
+        what: the argument's owner and name for the error, e.g. ``"RandomNormal stddev"``.
+        minimum: the lowest value allowed, or None.
+        strict: whether ``minimum`` itself is refused.
+    """
+    value = arguments.check_real(value, None, what)
+    if not in_range(value, minimum, low_open=strict):
+        raise ValueError(f"{what} must be {describe_range(minimum, low_open=strict)}, got {value!r}")
     return value
 
 
@@ -139,7 +144,7 @@ def check_seed(seed):
     """``seed`` as None or a Python int, after checking it is one of those."""
     if seed is None:
         return None
-    if not isinstance(seed, (numbers.Integral, numpy.integer)) or isinstance(seed, bool) or seed < 0:
+    if not is_int(seed) or seed < 0:
         raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
     return int(seed)
 

@@ -9,12 +9,12 @@ rebuilds the layer from them.
 
 import inspect
 import itertools
-import numbers
 from collections import defaultdict
 
 import numpy
 
-from .. import backend, initializers, ops, regularizers
+from .. import arguments, backend, initializers, ops, regularizers
+from ..arguments import is_int
 from ..autograd import Tensor, Variable
 from ..registry import snake_case
 
@@ -27,24 +27,19 @@ def unique_name(prefix):
     return prefix if n == 0 else f"{prefix}_{n}"
 
 
-def _is_int(value):
-    """Python or NumPy integer, but not a bool (``True`` is no size)."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 def normalize_shape(shape, what="input_shape"):
     """A shape as a tuple of ints or None (None = unknown size), with a clear error otherwise.
 
     Entries must be Python or NumPy integers (or None): ``int()`` would silently
     truncate ``2.5`` to 2 and parse ``"3"``, so floats, strings and bools are refused.
     """
-    if _is_int(shape):
+    if is_int(shape):
         shape = (shape,)
     try:
         entries = tuple(shape)
     except TypeError:
         raise ValueError(f"{what} must be a tuple of ints (or None), got {shape!r}") from None
-    if isinstance(shape, str) or not all(s is None or _is_int(s) for s in entries):
+    if isinstance(shape, str) or not all(s is None or is_int(s) for s in entries):
         raise ValueError(f"{what} must be a tuple of ints (or None), got {shape!r}")
     if any(s is not None and s <= 0 for s in entries):
         raise ValueError(f"{what} must have positive sizes, got {shape!r}")
@@ -52,7 +47,7 @@ def normalize_shape(shape, what="input_shape"):
 
 
 def check_bool(value, what):
-    """``value`` as a Python bool, after checking it is one (Python or NumPy).
+    """``value`` as a Python bool, after checking it is one (Python or NumPy): ``arguments.check_bool``.
 
     Truthiness is not enough: ``use_bias="no"`` is a non-empty string, hence true.
 
@@ -63,9 +58,7 @@ def check_bool(value, what):
     Raises:
         TypeError: ``value`` is not a bool.
     """
-    if not isinstance(value, (bool, numpy.bool_)):
-        raise TypeError(f"{what} must be True or False, got {value!r} ({type(value).__name__})")
-    return bool(value)
+    return arguments.check_bool(value, None, what)
 
 
 class Layer:

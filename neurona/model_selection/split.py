@@ -10,11 +10,11 @@ fold sizes differ by at most one.
 """
 
 import math
-import numbers
 
 import numpy
 
 from .. import backend
+from ..arguments import check_int, is_real
 from ..autograd import Tensor
 
 
@@ -39,12 +39,6 @@ def class_labels(y):
     return numpy.unique(y, return_inverse=True)[1].reshape(-1)
 
 
-def _check_int(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
 def _round(x):
     return math.floor(x + 0.5)  # half up, not Python's half-to-even, so the rule is easy to state
 
@@ -56,7 +50,7 @@ def _class_members(labels, rng):
 
 
 def _fraction(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
+    if not is_real(value) or not 0.0 <= value < 1.0:
         raise ValueError(f"{name} must be a fraction in [0, 1), got {value!r}")
     return float(value)
 
@@ -78,7 +72,7 @@ def split_indices(n, val=0.1, test=0.1, shuffle=True, seed=None, labels=None):
         seed: None, an int or a numpy Generator for the shuffle.
         labels: class ids to stratify by (each set keeps every class's share), or None.
     """
-    n = _check_int("n", n, 1)
+    n = check_int(n, None, "n", low=1)
     val, test = _fraction("val", val), _fraction("test", test)
     rng = backend.make_generator(seed) if shuffle else None
     if labels is None:
@@ -155,7 +149,7 @@ def kfold_indices(n, k=5, shuffle=True, seed=None, labels=None):
         seed: None, an int or a numpy Generator.
         labels: class ids to stratify by, or None.
     """
-    n, k = _check_int("n", n, 1), _check_int("k", k, 2)
+    n, k = check_int(n, None, "n", low=1), check_int(k, None, "k", low=2)
     if k > n:
         raise ValueError(f"k={k} folds need at least {k} samples, got {n}")
     rng = backend.make_generator(seed) if shuffle else None

@@ -1,28 +1,28 @@
 """The loops behind ``fit``, ``evaluate`` and ``predict``: batching, shuffling, validation, callbacks."""
 
-import numbers
-
 import numpy
 
 from .. import backend
+from ..arguments import NUMERIC_KINDS, check_bool, check_int, describe_kind, is_int, is_real, shown
 from ..autograd import Tensor, no_grad
 from ..backend import allocator, blas
 from ..callbacks import CallbackList, History, ProgbarLogger, TerminateOnNaN
-from ..callbacks._arguments import check_bool, check_verbose
+from ..callbacks._arguments import check_verbose
 
 DEFAULT_BATCH_SIZE = 32  # Keras's default
 
 
-# what an array of a non-numeric dtype kind holds, and how to turn it into numbers
-_KINDS = {
-    "U": ("strings", "parse or encode them as numbers"),
-    "S": ("bytes", "parse or encode them as numbers"),
-    "O": ("Python objects (mixed types, ragged rows or None)", "make it a regular array of numbers, e.g. "
-          "{what}.astype('float32')"),
-    "c": ("complex numbers", "pass the real and imaginary parts as separate real features"),
-    "M": ("datetimes", "convert them to numbers, e.g. seconds since a reference time"),
-    "m": ("time deltas", "convert them to numbers, e.g. {what} / numpy.timedelta64(1, 's')"),
-    "V": ("raw or structured records", "select its numeric fields into a float array"),
+# how to turn an array of a non-numeric dtype kind (arguments.NON_NUMERIC_KINDS says what it holds) into numbers
+_HINTS = {
+    "U": "parse or encode them as numbers",
+    "T": "parse or encode them as numbers",
+    "S": "parse or encode them as numbers",
+    "O": "make it a regular array of numbers (mixed types, ragged rows or None make object arrays), e.g. "
+         "{what}.astype('float32')",
+    "c": "pass the real and imaginary parts as separate real features",
+    "M": "convert them to numbers, e.g. seconds since a reference time",
+    "m": "convert them to numbers, e.g. {what} / numpy.timedelta64(1, 's')",
+    "V": "select its numeric fields into a float array",
 }
 
 
@@ -42,10 +42,11 @@ def _as_array(data, what, caller):
     if data.ndim == 0:
         raise ValueError(f"{caller}: {what} must have a batch axis, got a scalar")
     kind = data.dtype.kind
-    if kind not in "fiub":  # the ops compute in floats: anything else fails deep inside them, or runs silently wrong
-        held, hint = _KINDS.get(kind, ("values that are not numbers", "convert it to a float array"))
-        raise ValueError(f"{caller}: {what} has dtype {data.dtype}, which holds {held}; expected a float, integer "
-                         f"or bool array: {hint.format(what=what.split()[-1])}")
+    # the ops compute in floats: anything else fails deep inside them, or runs silently wrong
+    if kind not in NUMERIC_KINDS:
+        hint = _HINTS.get(kind, "convert it to a float array").format(what=what.split()[-1])
+        raise ValueError(f"{caller}: {what} has dtype {data.dtype}, which holds {describe_kind(kind)}; expected a "
+                         f"float, integer or bool array: {hint}")
     if len(data) == 0:
         raise ValueError(f"{caller}: {what} is empty (shape {tuple(data.shape)}); expected at least one sample")
     return data
@@ -53,7 +54,7 @@ def _as_array(data, what, caller):
 
 def _floatx(array):
     """Cast float (and integer/bool input) arrays to the default float once, not at every batch."""
-    if array.dtype.kind in "fiub" and array.dtype != backend.floatx():
+    if array.dtype.kind in NUMERIC_KINDS and array.dtype != backend.floatx():
         return array.astype(backend.floatx())
     return array
 
@@ -83,9 +84,8 @@ def _check_validation_data(validation_data):
 
 def split_validation(x, y, validation_split):
     """Keras semantics: the last ``validation_split`` fraction (before shuffling) is held out."""
-    if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real):
-        raise ValueError(f"fit: validation_split must be a number in [0, 1), got {validation_split!r} "
-                         f"({type(validation_split).__name__})")
+    if not is_real(validation_split):
+        raise ValueError(f"fit: validation_split must be a number in [0, 1), got {shown(validation_split)}")
     if not 0.0 <= validation_split < 1.0:
         raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
     n_val = int(len(x) * validation_split)
@@ -104,21 +104,10 @@ def _batches(n, batch_size, order=None):
         yield order[start:stop] if order is not None else slice(start, stop)
 
 
-def _check_int(caller, name, value, low):
-    """``value`` as a Python int >= ``low``: Python and NumPy integers pass, bools and floats do not."""
-    if isinstance(value, (bool, numpy.bool_)) or not isinstance(value, (int, numpy.integer)):
-        raise ValueError(f"{caller}: {name} must be an integer >= {low}, got {value!r} ({type(value).__name__})")
-    if value < low:
-        raise ValueError(f"{caller}: {name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
 def _check_batch_size(batch_size, caller):
     batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
-    if isinstance(batch_size, (bool, numpy.bool_)) or not isinstance(batch_size, (int, numpy.integer)) \
-            or batch_size <= 0:
-        raise ValueError(f"{caller}: batch_size must be a positive integer, got {batch_size!r} "
-                         f"({type(batch_size).__name__})")
+    if not is_int(batch_size) or batch_size <= 0:
+        raise ValueError(f"{caller}: batch_size must be a positive integer, got {shown(batch_size)}")
     return int(batch_size)
 
 
@@ -239,8 +228,8 @@ def fit(model, x, y, batch_size=None, epochs=1, verbose="auto", callbacks=None, 
     # process-wide, so applied here and not on import; NEURONA_MALLOC_TUNING=0 turns it off)
     allocator.tune()
     batch_size = _check_batch_size(batch_size, "fit")
-    epochs = _check_int("fit", "epochs", epochs, 1)
-    initial_epoch = _check_int("fit", "initial_epoch", initial_epoch, 0)
+    epochs = check_int(epochs, "fit", "epochs", low=1)
+    initial_epoch = check_int(initial_epoch, "fit", "initial_epoch", low=0)
     if initial_epoch >= epochs:
         raise ValueError(f"fit: need initial_epoch < epochs, got initial_epoch={initial_epoch}, epochs={epochs}")
     if not isinstance(shuffle, (bool, numpy.bool_)):  # a string such as "false" would be truthy and shuffle

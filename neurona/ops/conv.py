@@ -35,10 +35,11 @@ cache; the backward pass then masks the incoming gradient piece by piece with
 ``y > 0``, the ReLU derivative.
 """
 
+from ..arguments import is_int, shown
 from ..autograd import Function
 from ..backend import workspace, xp_of
 from ..backend.parallel import map_chunks
-from .convert import _is_int, _shown, as_tensor
+from .convert import as_tensor
 from .shape import reshape
 
 PIECE_BYTES = 1 << 22  # im2col bytes per piece: 4 MiB, a few images of the MNIST CNN's second layer
@@ -52,9 +53,9 @@ FUSED_ACTIVATIONS = (None, "relu")
 def _int_entries(value, rank):
     """``value`` as a tuple of ``rank`` ints when it is one int or a tuple/list of ints (Python or NumPy, never
     bool), else None; the length is not checked here, so that the caller can name a wrong one."""
-    if _is_int(value):
+    if is_int(value):
         return (int(value),) * rank
-    if isinstance(value, (tuple, list)) and all(_is_int(v) for v in value):
+    if isinstance(value, (tuple, list)) and all(is_int(v) for v in value):
         return tuple(int(v) for v in value)
     return None
 
@@ -72,7 +73,7 @@ def int_tuple(value, rank, owner, name):
     values = _int_entries(value, rank)
     expected = f"a positive int or a tuple of {rank} positive ints"
     if values is None:
-        raise TypeError(f"{owner}: {name} must be {expected}, got {_shown(value)}")
+        raise TypeError(f"{owner}: {name} must be {expected}, got {shown(value)}")
     if len(values) != rank or min(values) < 1:
         raise ValueError(f"{owner}: {name} must be {expected}, got {value!r}")
     return values
@@ -100,7 +101,7 @@ def check_padding(padding, owner, rank=2):
     axes = (padding,) if rank == 1 else tuple(padding) if isinstance(padding, (tuple, list)) else None
     pairs = None if axes is None or len(axes) != rank else tuple(_int_entries(a, 2) for a in axes)
     if pairs is None or None in pairs:
-        raise TypeError(f"{owner}: padding must be {expected}, got {_shown(padding)}")
+        raise TypeError(f"{owner}: padding must be {expected}, got {shown(padding)}")
     if any(len(p) != 2 or min(p) < 0 for p in pairs):
         raise ValueError(f"{owner}: padding must be {expected} (non-negative ints), got {padding!r}")
     return pairs if rank == 2 else pairs[0]

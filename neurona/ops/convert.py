@@ -1,11 +1,14 @@
 """Turning op arguments into Tensors without surprising dtype promotion, axis arguments into tuples, and the
-checks of scalar arguments (``alpha``, ``epsilon``, flags) that every wrapper shares."""
+checks of scalar arguments (``alpha``, ``epsilon``, flags) that every wrapper shares.
 
-import math
-import numbers
+``check_bool`` is ``neurona.arguments.check_bool``; ``check_real`` is its
+``check_real`` with the ops' one rule of their own (see there)."""
 
-from .. import backend
+from .. import arguments, backend
+from ..arguments import check_bool, is_int, is_real
 from ..autograd import Tensor
+
+__all__ = ["as_tensor", "as_tensors", "broadcast_shape", "check_bool", "check_real", "normalize_axis"]
 
 
 def as_tensor(value, like=None):
@@ -39,8 +42,8 @@ def normalize_axis(axis, ndim):
     """
     if axis is None:
         return None
-    axes = (axis,) if _is_int(axis) else tuple(axis) if isinstance(axis, (tuple, list)) else None
-    if axes is None or not all(_is_int(ax) for ax in axes):
+    axes = (axis,) if is_int(axis) else tuple(axis) if isinstance(axis, (tuple, list)) else None
+    if axes is None or not all(is_int(ax) for ax in axes):
         raise TypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}")
     rank = max(ndim, 1)  # a 0-d tensor takes the axes of a 1-d one
     out = set()
@@ -54,10 +57,6 @@ def normalize_axis(axis, ndim):
     return () if ndim == 0 else tuple(sorted(out))
 
 
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)  # NumPy integers too
-
-
 def broadcast_shape(*shapes):
     """The NumPy broadcast of ``shapes`` (aligned at the right, sizes equal or 1), or None if they do not broadcast."""
     out = []
@@ -69,40 +68,17 @@ def broadcast_shape(*shapes):
     return tuple(out)
 
 
-def _shown(value):
-    return f"{value!r} ({type(value).__name__})"
-
-
 def check_real(value, owner, name, low=None, high=None):
     """``value`` as a Python float: a Python or NumPy real number, never a bool, string or None.
 
     Without a range any real passes (NaN and infinities too, as NumPy computes
-    with them); with ``low`` and/or ``high`` the value must be finite and lie in
-    ``[low, high]`` (both ends included).
+    with them); with ``low`` and/or ``high`` it is ``arguments.check_real``: the
+    value must be finite and lie in ``[low, high]`` (both ends included).
 
     Raises:
         TypeError: ``value`` is not a real number.
         ValueError: it lies outside the range.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):  # NumPy floats and ints are Real
-        raise TypeError(f"{owner}: {name} must be a real number, got {_shown(value)}")
-    value = float(value)
-    if low is None and high is None:
-        return value
-    if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
-        lower = "" if low is None else f">= {low}"
-        upper = "" if high is None else f"<= {high}"
-        raise ValueError(f"{owner}: {name} must be a finite number {' and '.join(filter(None, (lower, upper)))}, "
-                         f"got {value!r}")
-    return value
-
-
-def check_bool(value, owner, name):
-    """``value`` as a Python bool: Python and NumPy bools pass; a truthy string such as ``"yes"`` or an int does not.
-
-    Raises:
-        TypeError: ``value`` is not a bool.
-    """
-    if not isinstance(value, (bool, backend.xp_of().bool_)):  # xp_of() is NumPy, whose bool_ CuPy shares
-        raise TypeError(f"{owner}: {name} must be True or False, got {_shown(value)}")
-    return bool(value)
+    if low is None and high is None and is_real(value):
+        return float(value)
+    return arguments.check_real(value, owner, name, low, high)

@@ -4,9 +4,10 @@ Each Function computes on raw arrays; gradients of broadcast operands are
 summed back by the engine (``autograd.engine.unbroadcast``), not here.
 """
 
+from ..arguments import shown
 from ..autograd import Function, Tensor
 from ..backend import xp_of
-from .convert import _shown, as_tensor, as_tensors, broadcast_shape
+from .convert import as_tensor, as_tensors, broadcast_shape
 
 
 class Add(Function):
@@ -229,13 +230,13 @@ def _bound(value, a, name):
         return None
     xp = xp_of(a.data)
     if isinstance(value, (bool, str, bytes)):  # NumPy would make a number or a text array of them
-        raise TypeError(f"clip: {name} must be a real number or an array of numbers, got {_shown(value)}")
+        raise TypeError(f"clip: {name} must be a real number or an array of numbers, got {shown(value)}")
     try:
         array = value.data if isinstance(value, Tensor) else xp.asarray(value)
     except (TypeError, ValueError):  # ragged lists, objects NumPy cannot make an array of
         array = None
     if array is None or array.dtype.kind not in "iuf":
-        raise TypeError(f"clip: {name} must be a real number or an array of numbers, got {_shown(value)}")
+        raise TypeError(f"clip: {name} must be a real number or an array of numbers, got {shown(value)}")
     if broadcast_shape(array.shape, a.shape) != a.shape:  # the output, and the gradient mask, have a's shape
         raise ValueError(f"clip: {name} of shape {array.shape} does not broadcast to the input's shape {a.shape}")
     if a.dtype.kind == "f":  # no float64 result from a float32 input and a float64 bound
@@ -261,7 +262,7 @@ def where(condition, a, b):
         cond = None
     if cond is None or cond.dtype.kind not in "biuf":
         raise TypeError(f"where: condition must be booleans or numbers, got "
-                        f"{_shown(condition) if cond is None else f'an array of dtype {cond.dtype}'}")
+                        f"{shown(condition) if cond is None else f'an array of dtype {cond.dtype}'}")
     if broadcast_shape(cond.shape, a.shape, b.shape) is None:
         raise ValueError(f"where: condition of shape {cond.shape} and values of shapes {a.shape} and {b.shape} do "
                          "not broadcast together")

@@ -20,10 +20,10 @@ float32 array), and temporaries go to scratch buffers reused across steps.
 """
 
 import math
-import numbers
 import threading
 
-from .. import backend
+from .. import arguments, backend
+from ..arguments import describe_range, in_range, is_real, shown
 from ..autograd import Tensor
 from ..backend.parallel import for_each_chunk
 
@@ -40,36 +40,28 @@ FLUSH_FACTOR = 2.0**26
 def check_float(name, value, low=None, high=None, *, low_open=False, high_open=False, owner="optimizer"):
     """``value`` as a finite Python float within ``[low, high]`` (either bound optional, open if asked).
 
-    Python floats matter for speed and dtype: a NumPy float64 scalar would promote
-    float32 arrays to float64 in the update arithmetic.
+    The rule of ``arguments.check_real``, built from its parts, in the optimizers'
+    words: ``"must be a number"``, ``"must be in [0, 1)"``, bounds written ``0``
+    rather than ``0.0``. Python floats matter for speed and dtype: a NumPy float64
+    scalar would promote float32 arrays to float64 in the update arithmetic.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a number, got {value!r} ({type(value).__name__})")
+    if not is_real(value):
+        raise TypeError(f"{owner}: {name} must be a number, got {shown(value)}")
     value = float(value)
-    ok = math.isfinite(value)
-    if low is not None:
-        ok = ok and (value > low if low_open else value >= low)
-    if high is not None:
-        ok = ok and (value < high if high_open else value <= high)
-    if not ok:
-        raise ValueError(f"{owner}: {name} must be {_describe(low, high, low_open, high_open)}, got {value!r}")
+    if not (math.isfinite(value) and in_range(value, low, high, low_open, high_open)):
+        expected = describe_range(low, high, low_open, high_open, fmt="{:g}".format) or "finite"
+        raise ValueError(f"{owner}: {name} must be {expected}, got {value!r}")
     return value
 
 
 def check_bool(name, value, owner="optimizer"):
-    """``value`` as a Python bool; anything else (a string such as ``"False"`` would be truthy) is refused."""
-    numpy_bool = getattr(value, "shape", None) == () and getattr(getattr(value, "dtype", None), "kind", "") == "b"
-    if not isinstance(value, bool) and not numpy_bool:
-        raise TypeError(f"{owner}: {name} must be True or False, got {value!r} ({type(value).__name__})")
-    return bool(value)
+    """``value`` as a Python bool (``arguments.check_bool``); a 0-d bool array (NumPy or CuPy) is one too.
 
-
-def _describe(low, high, low_open, high_open):
-    if low is not None and high is not None:
-        return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-    if low is not None:
-        return f"{'>' if low_open else '>='} {low:g}"
-    return f"{'<' if high_open else '<='} {high:g}" if high is not None else "finite"
+    Anything else is refused: a string such as ``"False"`` would be truthy.
+    """
+    if getattr(value, "shape", None) == () and getattr(getattr(value, "dtype", None), "kind", "") == "b":
+        return bool(value)
+    return arguments.check_bool(value, owner, name)
 
 
 def _check_optional(name, value, owner):

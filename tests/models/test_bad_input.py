@@ -52,7 +52,7 @@ def test_empty_validation_data_and_empty_splits_are_refused():
 
 # ---- defect 15: dtypes at the entry points -------------------------------------------------------------
 NOT_NUMBERS = {
-    "strings": np.full((8, 4), "1.5"),
+    "text strings": np.full((8, 4), "1.5"),
     "bytes": np.full((8, 4), b"1.5"),
     "Python objects": np.ones((8, 4), dtype=object),
     "complex numbers": np.ones((8, 4), dtype=np.complex64),

@@ -1,26 +1,21 @@
 """``BaseConv``: what Conv1D and Conv2D share (config, kernel and bias, shape checks)."""
 
-import numbers
-
 from ... import ops
+from ...arguments import is_int
 from ...ops.conv import conv_output_size, resolve_padding
 from ..kernel_layer import KernelLayer
 
 
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)  # Python and NumPy integers
-
-
 def _tuple(value, rank, name):
     """``value`` (an int or ``rank`` ints, Python or NumPy) as a tuple of ``rank`` positive Python ints."""
-    if _is_int(value):
+    if is_int(value):
         values = (value,) * rank
     else:
         try:
             values = tuple(value)
         except TypeError:
             values = None
-    if values is None or len(values) != rank or not all(_is_int(v) and v >= 1 for v in values):
+    if values is None or len(values) != rank or not all(is_int(v) and v >= 1 for v in values):
         raise ValueError(f"{name} must be a positive int or a tuple of {rank} positive ints, got {value!r}")
     return tuple(int(v) for v in values)
 
@@ -66,7 +61,7 @@ class BaseConv(KernelLayer):
         super().__init__(activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
                          bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
                          bias_regularizer=bias_regularizer, **kwargs)
-        if not _is_int(filters) or filters <= 0:
+        if not is_int(filters) or filters <= 0:
             raise ValueError(f"{type(self).__name__} filters must be a positive integer, got {filters!r}")
         if data_format != "channels_last":
             raise ValueError(f"{type(self).__name__} supports data_format='channels_last' (NHWC) only, "

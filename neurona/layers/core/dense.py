@@ -1,7 +1,6 @@
 """``Dense``: the fully connected layer."""
 
-import numbers
-
+from ...arguments import is_int
 from ..kernel_layer import KernelLayer
 
 
@@ -25,7 +24,7 @@ class Dense(KernelLayer):
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
-        if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
+        if not is_int(units) or units <= 0:
             raise ValueError(f"Dense units must be a positive integer, got {units!r}")
         super().__init__(activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
                          bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,

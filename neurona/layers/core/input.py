@@ -1,7 +1,6 @@
 """``Input`` / ``InputLayer``: declares the shape of one sample at the start of a model."""
 
-import numbers
-
+from ...arguments import is_int
 from ..base import Layer, normalize_shape
 
 
@@ -17,8 +16,7 @@ class InputLayer(Layer):
         shape = shape if shape is not None else input_shape
         if shape is None:
             raise ValueError("InputLayer needs a shape, e.g. Input((784,))")
-        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)
-                                       or batch_size <= 0):
+        if batch_size is not None and (not is_int(batch_size) or batch_size <= 0):
             raise ValueError(f"InputLayer batch_size must be None or a positive int, got {batch_size!r}")
         super().__init__(name=name, dtype=dtype, input_shape=normalize_shape(shape, "Input shape"), **kwargs)
         self.batch_size = None if batch_size is None else int(batch_size)  # a plain int: JSON-safe

@@ -1,9 +1,9 @@
 """``Reshape``: a new shape for each sample."""
 
 import math
-import numbers
 
 from ... import ops
+from ...arguments import is_int
 from ..base import Layer
 
 
@@ -18,7 +18,7 @@ class Reshape(Layer):
         super().__init__(**kwargs)
         # ints only: int() would truncate 2.5 to 2 and turn "ab" into an unhelpful parsing error
         entries = _entries(target_shape)
-        if entries is None or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in entries):
+        if entries is None or not all(is_int(s) for s in entries):
             raise ValueError(f"Reshape target_shape must be a sequence of ints (positive sizes, at most one -1), "
                              f"got {target_shape!r}")
         target_shape = tuple(int(s) for s in entries)

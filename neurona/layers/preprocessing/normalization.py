@@ -1,11 +1,11 @@
 """``Normalization``: standardize features with a mean and variance learned from data by ``adapt``."""
 
 import itertools
-import numbers
 
 import numpy
 
 from ... import backend, ops
+from ...arguments import is_int
 from ...autograd import Tensor
 from ..base import Layer, check_bool
 
@@ -46,9 +46,9 @@ class Normalization(Layer):
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
-        if axis is None or _is_int(axis):
+        if axis is None or is_int(axis):
             self.axis = None if axis is None else int(axis)
-        elif isinstance(axis, (list, tuple)) and all(_is_int(a) for a in axis):
+        elif isinstance(axis, (list, tuple)) and all(is_int(a) for a in axis):
             self.axis = [int(a) for a in axis]  # a list: JSON-safe in the config
         else:
             raise TypeError(f"Normalization: axis must be an int, a tuple of ints or None, got {axis!r}")
@@ -160,10 +160,6 @@ class Normalization(Layer):
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "mean": self.input_mean, "variance": self.input_variance,
                 "invert": self.invert}
-
-
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _batch_moments(batch, axes):

@@ -1,8 +1,7 @@
 """``Dropout``: inverted dropout, active only in training."""
 
-import numbers
-
 from ... import backend, ops
+from ...arguments import is_int, is_real
 from ...autograd import Tensor
 from ..base import Layer, normalize_shape
 
@@ -25,9 +24,9 @@ class Dropout(Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate < 1:
+        if not is_real(rate) or not 0 <= rate < 1:
             raise ValueError(f"Dropout rate must be a number in [0, 1), got {rate!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+        if seed is not None and (not is_int(seed) or seed < 0):
             raise ValueError(f"Dropout seed must be None or a non-negative int, got {seed!r}")
         self.rate = float(rate)
         self.noise_shape = None if noise_shape is None else normalize_shape(noise_shape, "Dropout noise_shape")
