@@ -11,6 +11,6 @@ from .dtypes import floatx, is_floating, set_floatx
 from .random import get_generator, make_generator, seed
 
 __all__ = [
-    "asnumpy", "device_of", "get_device", "get_xp", "set_device", "to_device", "xp_of",
+    "allocator", "asnumpy", "device_of", "get_device", "get_xp", "set_device", "to_device", "xp_of",
     "floatx", "is_floating", "set_floatx", "get_generator", "make_generator", "seed",
 ]

@@ -224,9 +224,6 @@ def fit(model, x, y, batch_size=None, epochs=1, verbose="auto", callbacks=None, 
     """
     model._require_compiled("fit")
     verbose = _verbosity(verbose, "fit")
-    # training allocates the same large arrays at every step: keep their pages mapped (backend/allocator.py;
-    # process-wide, so applied here and not on import; NEURONA_MALLOC_TUNING=0 turns it off)
-    allocator.tune()
     batch_size = _check_batch_size(batch_size, "fit")
     epochs = check_int(epochs, "fit", "epochs", low=1)
     initial_epoch = check_int(initial_epoch, "fit", "initial_epoch", low=0)
@@ -242,6 +239,10 @@ def fit(model, x, y, batch_size=None, epochs=1, verbose="auto", callbacks=None, 
         val = val if len(val[0]) else None
     else:
         val = None
+    # training allocates the same large arrays at every step: keep their pages mapped (backend/allocator.py;
+    # process-wide, so applied here, once the arguments are known to be good, and not on import;
+    # NEURONA_MALLOC_TUNING=0 turns it off)
+    allocator.tune()
     n = len(x)
     steps = -(-n // batch_size)
     history = History()
