@@ -7,6 +7,7 @@ raises an error that lists the valid ones. This module imports nothing else
 from Neurona, so every layer of the package may use it.
 """
 
+import inspect
 import re
 
 
@@ -123,6 +124,51 @@ class Registry:
         return cls.from_config(config.get("config", {}))
 
 
+def mismatched_arguments(cls, config):
+    """The required constructor arguments absent from ``config``, and the keys no constructor accepts.
+
+    Required are those of the class's own ``__init__`` (a parent's may be filled
+    in by the subclass). Subclasses forward ``**kwargs`` to their parent, so the
+    accepted names are those of every ``__init__`` up the MRO until one without
+    ``**kwargs`` ends the chain (one that never ends accepts anything).
+    """
+    accepted, required, open_ended = set(), None, True
+    for klass in cls.__mro__:
+        if klass is object or "__init__" not in vars(klass) or not open_ended:
+            continue
+        params = list(inspect.signature(vars(klass)["__init__"]).parameters.values())[1:]  # skip self
+        named = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        if required is None:
+            required = [p.name for p in named if p.default is p.empty]
+        accepted.update(p.name for p in named)
+        open_ended = any(p.kind is p.VAR_KEYWORD for p in params)
+    missing = [name for name in required or () if name not in config]
+    unexpected = [] if open_ended else sorted(k for k in config if k not in accepted)
+    return missing, unexpected
+
+
+def construct(cls, config, kind):
+    """``cls(**config)``, first checking that ``config`` fits the constructor (for ``from_config``).
+
+    Python's own error for a config from a file ("__init__() missing 1 required positional argument")
+    names neither the class nor the keys it got; this ``ValueError`` names both.
+
+    Args:
+        cls: the class to build.
+        config: its constructor arguments (a dict).
+        kind: what ``cls`` is, for the message (``"optimizer"``).
+    """
+    if not isinstance(config, dict):
+        raise ValueError(f"{cls.__name__}.from_config needs a dict of constructor arguments, got {config!r}")
+    missing, unexpected = mismatched_arguments(cls, config)
+    if missing or unexpected:
+        problems = [f"missing required {', '.join(map(repr, missing))}" if missing else "",
+                    f"unexpected {', '.join(map(repr, unexpected))}" if unexpected else ""]
+        raise ValueError(f"config of {kind} class {cls.__name__} does not fit its constructor: "
+                         f"{'; '.join(p for p in problems if p)} (got keys {sorted(config)})")
+    return cls(**config)
+
+
 class Configurable:
     """Mixin for pluggable objects rebuilt from their constructor arguments.
 
@@ -136,8 +182,10 @@ class Configurable:
 
     @classmethod
     def from_config(cls, config):
-        """Rebuild an equal object from ``get_config()``'s output."""
-        return cls(**config)
+        """Rebuild an equal object from ``get_config()``'s output (a config that does not fit is a ValueError)."""
+        mro = cls.__mro__
+        base = mro[mro.index(Configurable) - 1] if mro.index(Configurable) else cls  # Loss, Regularizer, ...
+        return construct(cls, config, snake_case(base.__name__))
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())

@@ -7,7 +7,6 @@ and moved to the device, so a seed gives the same numbers on every backend and
 a float32 draw is the float64 draw rounded.
 """
 
-import inspect
 import math
 
 import numpy
@@ -15,7 +14,7 @@ import numpy
 from .. import arguments
 from ..arguments import describe_range, in_range, is_int
 from ..backend import floatx, is_floating, make_generator, to_device
-from ..registry import Configurable
+from ..registry import Configurable, construct
 
 
 def compute_fans(shape):
@@ -163,15 +162,7 @@ class Initializer(Configurable):
     @classmethod
     def from_config(cls, config):
         """Rebuild the initializer from ``get_config()``'s output, naming what does not fit the constructor."""
-        if not isinstance(config, dict):
-            raise ValueError(f"{cls.__name__}.from_config needs a dict of constructor arguments, got {config!r}")
-        try:
-            inspect.signature(cls).bind(**config)
-        except TypeError as err:
-            # bind's message names the argument; Python's own call error would name only "_Named.__init__()"
-            raise ValueError(f"config of initializer class {cls.__name__} does not fit its constructor: {err} "
-                             f"(got keys {sorted(config)})") from None
-        return cls(**config)
+        return construct(cls, config, "initializer")
 
     def __call__(self, shape, dtype=None):
         """A new array of ``shape`` and ``dtype`` (default ``backend.floatx()``) on the current device."""

@@ -7,7 +7,6 @@ the first call (or an explicit ``build(input_shape)``) creates the weights with
 rebuilds the layer from them.
 """
 
-import inspect
 import itertools
 from collections import defaultdict
 
@@ -16,7 +15,7 @@ import numpy
 from .. import arguments, backend, initializers, ops, regularizers
 from ..arguments import is_int
 from ..autograd import Tensor, Variable
-from ..registry import snake_case
+from ..registry import construct, snake_case
 
 _name_counters = defaultdict(itertools.count)
 
@@ -226,44 +225,7 @@ class Layer:
     @classmethod
     def from_config(cls, config):
         """Rebuild the layer from ``get_config()``'s output, naming what does not fit the constructor."""
-        if not isinstance(config, dict):
-            raise ValueError(f"{cls.__name__}.from_config needs a dict of constructor arguments, got {config!r}")
-        try:
-            return cls(**config)
-        except TypeError as err:
-            # Python's own "missing 1 required positional argument" names neither the config nor its keys
-            missing, unexpected = _mismatched_arguments(cls, config)
-            if not (missing or unexpected):
-                raise  # a TypeError of the layer's own validation: already clear
-            problems = [f"missing required {', '.join(map(repr, missing))}" if missing else "",
-                        f"unexpected {', '.join(map(repr, unexpected))}" if unexpected else ""]
-            raise ValueError(f"config of layer class {cls.__name__} does not fit its constructor: "
-                             f"{'; '.join(p for p in problems if p)} (got keys {sorted(config)})") from err
+        return construct(cls, config, "layer")
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
-
-
-def _mismatched_arguments(cls, config):
-    """The required constructor arguments absent from ``config`` and the keys no constructor accepts.
-
-    Required are those of the class's own ``__init__`` (a parent's may be filled
-    in by the subclass). Layers forward ``**kwargs`` to their parent, so the
-    accepted names are those of every ``__init__`` up the MRO until one without
-    ``**kwargs`` ends the chain.
-    """
-    accepted, required, open_ended = set(), None, True
-    for klass in cls.__mro__:
-        if "__init__" not in vars(klass) or not open_ended:
-            continue
-        params = list(inspect.signature(vars(klass)["__init__"]).parameters.values())[1:]  # skip self
-        named = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-        if required is None:
-            required = [p.name for p in named if p.default is p.empty]
-        accepted.update(p.name for p in named)
-        open_ended = any(p.kind is p.VAR_KEYWORD for p in params)
-        if klass is Layer:
-            break
-    missing = [name for name in required or () if name not in config]
-    unexpected = [] if open_ended else sorted(k for k in config if k not in accepted)
-    return missing, unexpected

@@ -12,13 +12,12 @@ On a GPU the sums stay 0-d device arrays (no host sync per batch); ``result``
 is where they become a Python float.
 """
 
-import inspect
 
 import numpy
 
 from .. import backend
 from ..autograd import Tensor, no_grad
-from ..registry import Configurable, Registry, snake_case
+from ..registry import Configurable, Registry, construct, snake_case
 
 #: Registry of metric classes.
 registry = Registry("metric")
@@ -132,15 +131,7 @@ class Metric(Configurable):
     @classmethod
     def from_config(cls, config):
         """Rebuild the metric from ``get_config()``'s output, naming what does not fit the constructor."""
-        if not isinstance(config, dict):
-            raise ValueError(f"{cls.__name__}.from_config needs a dict of constructor arguments, got {config!r}")
-        try:
-            inspect.signature(cls).bind(**config)
-        except TypeError as err:
-            # bind's message names the argument and the class; Python's call error only "AUC.__init__()"
-            raise ValueError(f"config of metric class {cls.__name__} does not fit its constructor: {err} "
-                             f"(got keys {sorted(config)})") from None
-        return cls(**config)
+        return construct(cls, config, "metric")
 
 
 @registry.register

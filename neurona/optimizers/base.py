@@ -26,6 +26,7 @@ from .. import arguments, backend
 from ..arguments import describe_range, in_range, is_real, shown
 from ..autograd import Tensor
 from ..backend.parallel import for_each_chunk
+from ..registry import construct
 
 # Moments of weights whose gradient stays zero (e.g. those fed by MNIST's always-black border pixels) decay
 # geometrically (x 0.9 per Adam step) into the subnormal range, where x86 arithmetic is about 50x slower: on the
@@ -358,11 +359,13 @@ class Optimizer:
 
     @classmethod
     def from_config(cls, config):
-        """Rebuild an optimizer from ``get_config()``'s output."""
+        """Rebuild an optimizer from ``get_config()``'s output (a config that does not fit is a ValueError)."""
+        if not isinstance(config, dict):
+            raise ValueError(f"{cls.__name__}.from_config needs a dict of constructor arguments, got {config!r}")
         config = dict(config)
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = _deserialize_learning_rate(config["learning_rate"])
-        return cls(**config)
+        return construct(cls, config, "optimizer")
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} learning_rate={self._learning_rate!r} " \
