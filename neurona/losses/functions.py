@@ -28,7 +28,7 @@ from .. import backend, ops
 from ..autograd import Tensor
 from ..ops.activation import Sigmoid, Softmax
 from ..ops.convert import as_tensor
-from ..ops.losses import SoftmaxCrossEntropy
+from ..ops.losses import SoftmaxCrossEntropy, class_labels
 from .base import as_target
 
 #: Clipping bound of the probability path (Keras's ``backend.epsilon()``).
@@ -193,31 +193,9 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
 
 
 def _sparse_labels(name, y_true, y_pred):
-    """Integer labels of shape ``y_pred.shape[:-1]`` (class axis last), validated."""
+    """Integer labels of shape ``y_pred.shape[:-1]`` (class axis last), validated (``ops.losses.class_labels``)."""
     labels = backend.to_device(y_true.data if isinstance(y_true, Tensor) else y_true, backend.device_of(y_pred.data))
-    expected, classes = y_pred.shape[:-1], y_pred.shape[-1]
-    if labels.shape == expected + (1,):
-        labels = labels.reshape(expected)
-    if labels.shape != expected:
-        hint = ". y_true looks one-hot encoded: use categorical_crossentropy" if labels.shape == y_pred.shape else ""
-        raise ValueError(
-            f"{name}: y_true has shape {labels.shape} but y_pred has shape {y_pred.shape}; expected integer class "
-            f"labels of shape {expected} or {expected + (1,)}{hint}"
-        )
-    kind = labels.dtype.kind
-    if kind == "f" and bool((labels == labels.round()).all()):
-        labels = labels.astype("int64")
-    elif kind not in "iu":
-        what = "non-integral values of dtype" if kind == "f" else "dtype"
-        raise ValueError(f"{name}: labels must be integer class indices, got {what} {labels.dtype}")
-    if labels.size:
-        low, high = int(labels.min()), int(labels.max())
-        if low < 0 or high >= classes:
-            raise ValueError(
-                f"{name}: labels must lie in [0, {classes - 1}] for y_pred with {classes} classes, "
-                f"got values in [{low}, {high}]"
-            )
-    return labels.astype("int64", copy=False)
+    return class_labels(name, labels, y_pred.shape, ". y_true looks one-hot encoded: use categorical_crossentropy")
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):

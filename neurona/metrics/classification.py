@@ -12,6 +12,7 @@ import numbers
 import operator
 
 from .. import backend
+from ..ops.losses import class_labels
 from .base import MeanMetricWrapper, match_rank, registry, to_array
 
 
@@ -42,34 +43,12 @@ def _same_shape(name, y_true, y_pred, hint="", given=None):
 
 
 def _labels(name, y_true, y_pred):
-    """Class indices of shape ``y_pred.shape[:-1]`` from labels of that shape or with a trailing 1.
+    """Class indices of shape ``y_pred.shape[:-1]``, validated as the sparse loss validates them.
 
-    The labels are validated as the sparse cross-entropy loss validates them:
-    integers, or floats holding whole numbers, in ``[0, C - 1]`` for ``C``
-    classes. A label 7 of 4 classes, or 0.5, is a bug in the data, not a miss.
+    Integers, or floats holding whole numbers, in ``[0, C - 1]`` for ``C`` classes
+    (``ops.losses.class_labels``): a label 7 of 4 classes, or 0.5, is a bug in the data, not a miss.
     """
-    expected, classes = y_pred.shape[:-1], y_pred.shape[-1]
-    if y_true.shape == expected + (1,):
-        y_true = y_true.reshape(expected)
-    if y_true.shape != expected:
-        hint = f". y_true looks one-hot: use {name[len('sparse_'):]}" if y_true.shape == y_pred.shape else ""
-        raise ValueError(
-            f"{name}: y_true has shape {y_true.shape} but y_pred has shape {y_pred.shape}; expected integer labels "
-            f"of shape {expected} or {expected + (1,)}{hint}"
-        )
-    kind = y_true.dtype.kind
-    # NaN != NaN.round() and inf is refused explicitly: neither is a class index
-    if kind == "f" and bool((backend.xp_of(y_true).isfinite(y_true) & (y_true == y_true.round())).all()):
-        y_true = y_true.astype("int64")
-    elif kind not in "iu":
-        what = "non-integral or non-finite values of dtype" if kind == "f" else "dtype"
-        raise ValueError(f"{name}: labels must be integer class indices, got {what} {y_true.dtype}")
-    if y_true.size:
-        low, high = int(y_true.min()), int(y_true.max())
-        if low < 0 or high >= classes:
-            raise ValueError(f"{name}: labels must lie in [0, {classes - 1}] for y_pred with {classes} classes, "
-                             f"got values in [{low}, {high}]")
-    return y_true
+    return class_labels(name, y_true, y_pred.shape, f". y_true looks one-hot: use {name[len('sparse_'):]}")
 
 
 def _check_threshold(threshold, owner="binary_accuracy"):

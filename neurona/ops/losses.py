@@ -85,6 +85,44 @@ class SigmoidCrossEntropy(Function):
         return dz, dy
 
 
+def class_labels(name, labels, scores_shape, one_hot_hint="", scores="y_pred"):
+    """Integer class indices for scores of ``scores_shape`` (classes last), validated; an int64 array.
+
+    Accepted: labels of shape ``scores_shape[:-1]`` or with a trailing 1, of an
+    integer dtype or floats holding whole finite numbers, in ``[0, C - 1]``. The
+    sparse losses and the sparse metrics share this, so a label 7 of 4 classes
+    (or 0.5, or NaN) is refused alike everywhere, never silently scored.
+
+    Args:
+        name: the caller, for messages.
+        labels: the array of labels (NumPy or CuPy).
+        scores_shape: the shape of the scores, ``(..., C)``.
+        one_hot_hint: appended when ``labels`` has the scores' own shape (one-hot labels given by mistake).
+        scores: what the scores are called in messages.
+    """
+    xp = xp_of(labels)
+    scores_shape = tuple(scores_shape)
+    expected, classes = scores_shape[:-1], scores_shape[-1]
+    if labels.shape == expected + (1,):
+        labels = labels.reshape(expected)
+    if labels.shape != expected:
+        hint = one_hot_hint if labels.shape == scores_shape else ""
+        raise ValueError(f"{name}: y_true has shape {labels.shape} but {scores} has shape {scores_shape}; expected "
+                         f"integer class labels of shape {expected} or {expected + (1,)}{hint}")
+    kind = labels.dtype.kind
+    if kind == "f" and bool((xp.isfinite(labels) & (labels == labels.round())).all()):
+        labels = labels.astype("int64")
+    elif kind not in "iu":
+        what = "non-integral (or non-finite) values of dtype" if kind == "f" else "dtype"
+        raise ValueError(f"{name}: labels must be integer class indices, got {what} {labels.dtype}")
+    if labels.size:
+        low, high = int(labels.min()), int(labels.max())
+        if low < 0 or high >= classes:
+            raise ValueError(f"{name}: labels must lie in [0, {classes - 1}] for {scores} with {classes} classes, "
+                             f"got values in [{low}, {high}]")
+    return labels.astype("int64", copy=False)
+
+
 def softmax_cross_entropy(logits, target, sparse=False):
     """Per-sample cross-entropy between ``softmax(logits)`` and ``target`` (last axis = classes).
 
@@ -99,25 +137,8 @@ def softmax_cross_entropy(logits, target, sparse=False):
     logits = as_tensor(logits)
     sparse = check_bool(sparse, "softmax_cross_entropy", "sparse")
     if sparse:
-        target = target if isinstance(target, Tensor) else Tensor(xp_of(logits.data).asarray(target))
-        labels = target.data
-        if labels.shape != logits.shape[:-1]:
-            labels = labels.reshape(labels.shape[:-1]) if labels.shape[-1:] == (1,) else labels
-        if labels.shape != logits.shape[:-1]:
-            raise ValueError(
-                f"sparse cross-entropy: labels of shape {target.shape} do not match logits {logits.shape} "
-                f"(expected {logits.shape[:-1]})"
-            )
-        if labels.dtype.kind not in "iu":
-            if labels.dtype.kind != "f" or (labels != labels.round()).any():
-                raise ValueError(f"sparse cross-entropy: labels must be integer class indices, got {labels.dtype}")
-        labels = labels.astype("int64", copy=False)
-        num_classes = logits.shape[-1]
-        if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-            raise ValueError(
-                f"sparse cross-entropy: labels must lie in [0, {num_classes - 1}], "
-                f"got values in [{int(labels.min())}, {int(labels.max())}]"
-            )
+        target = target.data if isinstance(target, Tensor) else xp_of(logits.data).asarray(target)
+        labels = class_labels("softmax_cross_entropy", target, logits.shape, scores="logits")
         return SoftmaxCrossEntropy.apply(logits, Tensor._wrap(labels, False), sparse=True)
     target = as_tensor(target, logits)
     if target.shape != logits.shape:

@@ -226,7 +226,7 @@ def test_sparse_label_errors():
         losses.sparse_categorical_crossentropy([0, 3], pred)
     with pytest.raises(ValueError, match=r"\[0, 2\].*\[-1, 1\]"):
         losses.sparse_categorical_crossentropy([-1, 1], pred, from_logits=True)
-    with pytest.raises(ValueError, match="non-integral values of dtype float64"):
+    with pytest.raises(ValueError, match=r"non-integral \(or non-finite\) values of dtype float64"):
         losses.sparse_categorical_crossentropy([0.5, 1.0], pred)
     with pytest.raises(ValueError, match=r"shape \(2, 3\).*looks one-hot encoded: use categorical_crossentropy"):
         losses.sparse_categorical_crossentropy(np.eye(3)[[0, 1]], pred)
@@ -241,3 +241,12 @@ def test_categorical_error_suggests_sparse_for_integer_labels():
         losses.categorical_crossentropy(np.array([0, 1]), t64([[1.0], [1.0]]))
     with pytest.raises(ValueError, match=r"label_smoothing must lie in \[0, 1\], got 1.5"):
         losses.categorical_crossentropy(np.eye(3)[[0, 1]], pred, label_smoothing=1.5)
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_sparse_loss_refuses_non_finite_labels_as_the_metrics_do(bad):
+    # inf == round(inf), so an infinite label used to pass the integrality check and be cast to a garbage index
+    with pytest.raises(ValueError, match=r"non-integral \(or non-finite\) values"):
+        losses.sparse_categorical_crossentropy(np.array([0.0, bad]), nr.Tensor(np.full((2, 3), 1 / 3)))
+    with pytest.raises(ValueError, match=r"non-integral \(or non-finite\) values"):
+        nr.ops.softmax_cross_entropy(nr.Tensor(np.zeros((2, 3))), np.array([0.0, bad]), sparse=True)
