@@ -348,12 +348,33 @@ def _swap_in(tmp, target):
 
 # ---- consistent reads ------------------------------------------------------------------------------
 def _identity(path):
-    """``(device, inode)`` of the folder now published at ``path``, or None."""
-    try:
-        info = os.stat(readable_folder(path))
-    except OSError:
-        return None
-    return info.st_dev, info.st_ino
+    """``(device, inode)`` of the folder now published at ``path``, or None when there is none.
+
+    A writer's swap moves the target to its backup (1), then the new folder to
+    the target (2), then deletes the backup: at every instant one of the two
+    names holds a save, but a single look can fall between two steps (the
+    target checked before (2), the backup after its deletion). So the two names
+    are looked at in turn, several times, before concluding there is no save.
+    """
+    real = os.path.realpath(os.fspath(path))
+    parent, name = os.path.split(real)
+    candidates = (real, os.path.join(parent, f".{name}{BACKUP_SUFFIX}")) if name else (real,)
+    for _ in range(READ_ATTEMPTS):
+        for candidate in candidates:
+            try:
+                info = os.stat(candidate)
+            except OSError:
+                continue
+            return info.st_dev, info.st_ino
+        if not _writer_active(parent, name):
+            return None
+        time.sleep(0.0005)
+    return None
+
+
+def _writer_active(parent, name):
+    """Whether a writer may be between the renames of a swap of ``name`` (its lock file exists)."""
+    return bool(name) and os.path.exists(os.path.join(parent, f".{name}{LOCK_SUFFIX}"))
 
 
 def _close(files):

@@ -126,3 +126,31 @@ def test_writer_lock_excludes_a_second_holder_and_leaves_no_file(tmp_path):
         finally:
             os.close(fd)
     assert os.listdir(tmp_path) == []
+
+
+def test_a_reader_always_finds_the_published_folder_while_writers_swap(tmp_path):
+    # the swap renames target -> backup, tmp -> target, then deletes the backup: a reader that looked at the target
+    # (gone) and then at the backup (already deleted) used to conclude "no saved model" in the middle of a save
+    import threading
+
+    from neurona.saving import atomic
+
+    target = tmp_path / "m"
+    target.mkdir()
+    stop = threading.Event()
+
+    def swap_forever():
+        while not stop.is_set():
+            with atomic.writer_lock(str(tmp_path), "m"):
+                tmp = tmp_path / ".m.tmp-new"
+                tmp.mkdir()
+                atomic._swap_in(str(tmp), str(target))
+
+    writer = threading.Thread(target=swap_forever)
+    writer.start()
+    try:
+        misses = sum(atomic._identity(str(target)) is None for _ in range(20000))
+    finally:
+        stop.set()
+        writer.join()
+    assert misses == 0
