@@ -96,14 +96,20 @@ def describe_range(low=None, high=None, low_open=False, high_open=False, fmt=str
     return ""
 
 
-def check_bool(value, owner, name):
+def check_bool(value, owner, name, optional=False):
     """``value`` as a Python bool. Python and NumPy bools pass; the truthy string ``"no"`` and the int 0 do not.
 
+    Args:
+        optional: None passes too (and is returned as None), as for ``training=None``.
+
     Raises:
-        TypeError: ``value`` is not a bool.
+        TypeError: ``value`` is not a bool (or None, with ``optional``).
     """
+    if optional and value is None:
+        return None
     if not isinstance(value, (bool, numpy.bool_)):
-        raise TypeError(f"{_subject(owner, name)} must be True or False, got {shown(value)}")
+        allowed = "True, False or None" if optional else "True or False"
+        raise TypeError(f"{_subject(owner, name)} must be {allowed}, got {shown(value)}")
     return bool(value)
 
 

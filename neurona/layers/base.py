@@ -10,8 +10,6 @@ rebuilds the layer from them.
 import itertools
 from collections import defaultdict
 
-import numpy
-
 from .. import arguments, backend, initializers, ops, regularizers
 from ..arguments import is_int
 from ..autograd import Tensor, Variable
@@ -198,9 +196,9 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__} must implement call()")
 
     def __call__(self, inputs, training=None):
-        if training is not None and not isinstance(training, (bool, numpy.bool_)):  # "no" would be truthy
-            raise TypeError(f"layer {self.name!r} ({type(self).__name__}): training must be True, False or None, "
-                            f"got {training!r} ({type(training).__name__})")
+        if training is not None:  # "no" would be truthy
+            training = arguments.check_bool(training, f"layer {self.name!r} ({type(self).__name__})", "training",
+                                            optional=True)
         if not isinstance(inputs, Tensor):
             inputs = Tensor(inputs)
         if inputs.dtype.kind == "f" and inputs.dtype != self.dtype:

@@ -1,6 +1,6 @@
 """Models: Sequential, the training loop (fit/evaluate/predict) and summaries."""
 
-from ..callbacks._arguments import check_path
+from ..arguments import check_path
 from .model import Model, TrainingError
 from .sequential import Sequential
 

@@ -7,13 +7,11 @@ The epoch and batch loops of ``fit``/``evaluate``/``predict`` live in
 
 import math
 
-import numpy
-
 from .. import losses, optimizers
 from .. import metrics as metrics_lib
+from ..arguments import check_bool, check_path
 from ..autograd import Tensor, no_grad
 from ..backend import blas
-from ..callbacks._arguments import check_bool, check_path
 from . import summary as summary_lib
 from . import training
 
@@ -91,9 +89,8 @@ class Model:
     # ---- calling ---------------------------------------------------------------------------------
     def __call__(self, inputs, training=False):
         """The forward pass: a Tensor in, a Tensor out (``training`` switches dropout and the like)."""
-        if training is not None and not isinstance(training, (bool, numpy.bool_)):  # "no" would be truthy
-            raise TypeError(f"model {self.name!r}: training must be True, False or None, got {training!r} "
-                            f"({type(training).__name__})")
+        if training is not None:  # "no" would be truthy
+            training = check_bool(training, f"model {self.name!r}", "training", optional=True)
         if not isinstance(inputs, Tensor):
             inputs = Tensor(inputs)
         if not self.built:

@@ -24,8 +24,9 @@ it is not bit-identical to an uninterrupted run.
 from typing import NamedTuple
 
 from .. import backend
+from ..arguments import check_bool, check_path
 from ..backend import random as backend_random
-from ..callbacks._arguments import check_bool, check_count, check_path
+from ..callbacks._arguments import check_count
 from .errors import FileFormatError
 from .rng_state import generator_state, set_generator_state
 from .saved_model import load_saved, save_model

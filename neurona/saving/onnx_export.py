@@ -15,7 +15,8 @@ moving statistics. The result passes ``onnx.checker.check_model(full_check=True)
 
 import numpy
 
-from ..callbacks._arguments import check_bool, check_count, check_path
+from ..arguments import check_bool, check_path
+from ..callbacks._arguments import check_count
 from .atomic import atomic_file
 
 DEFAULT_OPSET = 17

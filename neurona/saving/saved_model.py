@@ -34,8 +34,8 @@ import hashlib
 import os
 import reprlib
 
+from ..arguments import check_bool, check_path
 from ..callbacks import History
-from ..callbacks._arguments import check_bool, check_path
 from . import document as document_check
 from . import h5_files, json_config, weights_h5
 from . import preprocessing as prep

@@ -42,8 +42,18 @@ from neurona import backend, layers, models
 from neurona.autograd.gradcheck import RTOL  # the tolerances are stated once, in gradcheck
 from neurona.registry import snake_case
 
-from .layer_case import LayerCase, built_layer, clone, forward, make_layer, projection, randomize_weights, \
-    relative_error, sample, weight_numerical_grad
+from .layer_case import (
+    LayerCase,
+    built_layer,
+    clone,
+    forward,
+    make_layer,
+    projection,
+    randomize_weights,
+    relative_error,
+    sample,
+    weight_numerical_grad,
+)
 
 MODES = (False, True)  # the ``training`` values whose gradients are checked
 CAST_RTOL = 1e-5  # a float64 input's gradient through a float32 layer vs the float32 input's: float32 rounding

@@ -50,7 +50,8 @@ def test_softmax_cross_entropy_is_stable_for_huge_logits():
 
 
 def test_sparse_labels_out_of_range_are_rejected():
-    with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\] for logits with 3 classes, got values in \[0, 3\]"):
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\] for logits with 3 classes, got values in "
+                                         r"\[0, 3\]"):
         ops.softmax_cross_entropy(nr.Tensor(np.zeros((2, 3))), np.array([0, 3]), sparse=True)
     with pytest.raises(ValueError, match=r"y_true has shape \(3,\) but logits has shape \(2, 3\)"):
         ops.softmax_cross_entropy(nr.Tensor(np.zeros((2, 3))), np.array([0, 1, 2]), sparse=True)
