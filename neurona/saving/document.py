@@ -122,3 +122,17 @@ def check_training(training, source):
     logs = history.get("history", {})
     if not isinstance(logs, dict) or not all(isinstance(v, list) for v in logs.values()):
         _fail(source, "training.history.history", logs, "an object {metric name: list of values}")
+
+
+def input_shape(shape, where):
+    """A recorded ``build_input_shape`` as a tuple (None stays None), or ``FileFormatError`` naming ``where``.
+
+    Both files record it (``model.json``'s model entry, ``model.h5``'s attribute): a list of
+    dimensions, each null (any size) or an int >= 0, such as ``[null, 784]``.
+    """
+    if shape is None:
+        return None
+    if not isinstance(shape, list) or not all(d is None or (type(d) is int and d >= 0) for d in shape):
+        raise FileFormatError(f"{where} is {str(shape)[:80]!r}; expected null or a list of dimensions, each null "
+                              "(any size) or an int >= 0, such as [null, 784]")
+    return tuple(shape)

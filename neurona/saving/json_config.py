@@ -25,6 +25,7 @@ import numpy
 
 from .. import backend, losses, optimizers
 from .. import metrics as metrics_lib
+from . import document
 from .errors import FileFormatError
 
 FORMAT = "neurona.model"
@@ -100,7 +101,7 @@ def model_from_config(entry, source="JSON"):
     if not isinstance(entry["config"], dict):
         raise FileFormatError(f"{source}: the model's 'config' is {str(entry['config'])[:80]!r} "
                               f"({type(entry['config']).__name__}); expected an object (the model's get_config())")
-    shape = _input_shape(entry.get("build_input_shape"), source)
+    shape = document.input_shape(entry.get("build_input_shape"), f"{source}: 'build_input_shape'")
     with preserved_global_rng():
         try:
             model = cls.from_config(entry["config"])
@@ -123,16 +124,6 @@ def _check_names(model, source):
         if not isinstance(layer.name, str) or not layer.name:
             raise FileFormatError(f"{source}: a {type(layer).__name__} is named {layer.name!r} "
                                   f"({type(layer.name).__name__}); expected a non-empty string")
-
-
-def _input_shape(shape, source):
-    """``build_input_shape`` as a tuple (None stays None): a list of dimensions, each null or an int >= 0."""
-    if shape is None:
-        return None
-    if not isinstance(shape, list) or not all(d is None or (type(d) is int and d >= 0) for d in shape):
-        raise FileFormatError(f"{source}: 'build_input_shape' is {str(shape)[:80]!r}; expected null or a list of "
-                              "dimensions, each null (any size) or an int >= 0, such as [null, 784]")
-    return tuple(shape)
 
 
 def _culprit(config):

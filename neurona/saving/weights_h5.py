@@ -20,6 +20,7 @@ import json
 
 import numpy
 
+from . import document
 from .errors import FileFormatError
 
 FORMAT = "neurona.weights"
@@ -119,11 +120,7 @@ def stored_input_shape(h5, path):
         shape = json.loads(h5.attrs.get("build_input_shape", "null"))
     except (TypeError, ValueError, RecursionError):
         raise FileFormatError(f"{path!r}: attribute 'build_input_shape' is not valid JSON") from None
-    valid = isinstance(shape, list) and all(d is None or (type(d) is int and d >= 0) for d in shape)
-    if shape is not None and not valid:
-        raise FileFormatError(f"{path!r}: attribute 'build_input_shape' is {shape!r:.80}; expected null or a list "
-                              "of dimensions (null or an int >= 0)")
-    return None if shape is None else tuple(shape)
+    return document.input_shape(shape, f"{path!r}: attribute 'build_input_shape'")
 
 
 def read_array(h5, name, path, expected_shape, expected_dtype, owner):
