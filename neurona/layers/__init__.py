@@ -18,9 +18,10 @@ from .pooling import (
 )
 from .preprocessing import Normalization
 from .regularization import Dropout
+from .tensor_op import TensorOp
 
 _registry = Registry("layer")
-for _cls in (Activation, Dense, Flatten, InputLayer):
+for _cls in (Activation, Dense, Flatten, InputLayer, TensorOp):
     _registry.register(_cls)
 for _cls in (Conv1D, Conv2D, Reshape, Dropout, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
              GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D):
@@ -55,4 +56,4 @@ __all__ = ["Layer", "Activation", "Dense", "Flatten", "Input", "InputLayer", "re
            "deserialize", "Conv1D", "Conv2D", "Reshape", "Dropout", "MaxPooling1D", "MaxPooling2D",
            "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
            "GlobalMaxPooling1D", "GlobalMaxPooling2D", "BatchNormalization", "LayerNormalization",
-           "GroupNormalization", "InstanceNormalization", "Normalization"]
+           "GroupNormalization", "InstanceNormalization", "Normalization", "TensorOp"]

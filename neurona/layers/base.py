@@ -5,24 +5,21 @@ the first call (or an explicit ``build(input_shape)``) creates the weights with
 ``add_weight`` once the input shape is known; ``call`` holds the forward math;
 ``get_config`` returns JSON-safe constructor arguments and ``from_config``
 rebuilds the layer from them.
+
+A layer holds other layers and weights in its attributes (tracked
+automatically, see ``tracking.py``); its ``weights``, ``trainable`` flag,
+``losses`` and ``count_params`` cover them all, so a model (itself a Layer)
+and a layer made of layers are one thing. Called on symbolic tensors
+(``nr.Input``) a layer records a node of a functional graph instead of
+computing (``symbolic.py``).
 """
 
-import itertools
-from collections import defaultdict
-
-from .. import arguments, backend, initializers, ops, regularizers
+from .. import arguments, backend, initializers, nest, ops, regularizers
 from ..arguments import is_int
 from ..autograd import Tensor, Variable
+from . import calling, probe, symbolic, tracking
+from ..naming import unique_name
 from ..registry import construct, snake_case
-
-_name_counters = defaultdict(itertools.count)
-
-
-def unique_name(prefix):
-    """``"dense"``, then ``"dense_1"``, ``"dense_2"`` ... as Keras names layers."""
-    n = next(_name_counters[prefix])
-    return prefix if n == 0 else f"{prefix}_{n}"
-
 
 def normalize_shape(shape, what="input_shape"):
     """A shape as a tuple of ints or None (None = unknown size), with a clear error otherwise.
@@ -58,8 +55,43 @@ def check_bool(value, what):
     return arguments.check_bool(value, None, what)
 
 
+def _default_build(fn):
+    """Mark a base class's ``build`` as the default one, which ``__call__`` need not run before ``call``."""
+    fn.is_default_build = True
+    return fn
+
+
+def _shape_structure(inputs):
+    """The shapes of a structure of tensors (Tensors, arrays or SymbolicTensors), batch axis first."""
+    return nest.map_structure(lambda t: tuple(t.shape), inputs)
+
+
+def _is_shape(value):
+    return isinstance(value, (tuple, list)) and all(s is None or is_int(s) for s in value)
+
+
+def _leaf_tensor(value):
+    """One input as a Tensor (arrays and nested lists of numbers are wrapped; Tensors pass)."""
+    return value if isinstance(value, Tensor) else Tensor(value)
+
+
+def _tensor_like(value):
+    return isinstance(value, Tensor) or (hasattr(value, "shape") and hasattr(value, "dtype"))
+
+
+def _to_tensors(inputs):
+    """``inputs`` as a Tensor, or a list/tuple/dict of Tensors when it is a structure of arrays or Tensors.
+
+    A list of numbers (``[1.0, 2.0]``) is one input; a list of arrays or Tensors is several.
+    """
+    if isinstance(inputs, dict) or (isinstance(inputs, (list, tuple)) and inputs and all(
+            _tensor_like(item) or isinstance(item, dict) for item in inputs)):
+        return nest.map_structure(_leaf_tensor, inputs)
+    return _leaf_tensor(inputs)
+
+
 class Layer:
-    """Base class of all layers.
+    """Base class of all layers (and of models: ``Model`` is a ``Layer``).
 
     Args:
         name: unique name (default: snake_case class name with a counter).
@@ -70,10 +102,11 @@ class Layer:
         input_dim: shorthand for ``input_shape=(input_dim,)`` (Keras 2 style).
         activity_regularizer: penalty of the layer's output, recomputed at every call
             (Keras 3: not divided by the batch size) and added to the model's loss.
+        autocast: accepted for Keras compatibility (float inputs are always cast to ``dtype``).
     """
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, batch_input_shape=None,
-                 input_dim=None, activity_regularizer=None):
+                 input_dim=None, activity_regularizer=None, autocast=True):
         if name is not None and (not isinstance(name, str) or not name or "/" in name):
             # weights are named "<layer>/<weight>" in files: a "/" in a layer name would make them ambiguous
             raise ValueError(f"{type(self).__name__}: name must be a non-empty string without '/' (as in Keras), "
@@ -90,16 +123,61 @@ class Layer:
         self._weights = []
         self._regularized = []  # (variable, regularizer) pairs
         self._fixed = []  # weights created non-trainable (moving statistics) stay so when the layer is unfrozen
+        self._losses = []  # add_loss() values of the latest forward pass (scalar Tensors)
+        self._inbound_nodes = []  # the calls of this layer in functional graphs
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.activity_losses = []  # the activity penalty of the latest call (scalar Tensors)
-        self.input_shape = None  # full shape with batch axis, known once built
-        self.output_shape = None
+        self._built_input_shape = None  # full shape with batch axis (None), known once built
+        self._built_output_shape = None
 
     # ---- weights -------------------------------------------------------------------------------
-    def add_weight(self, name, shape, initializer="glorot_uniform", regularizer=None, trainable=True, dtype=None):
-        """Create, initialize and track a weight; ``initializer`` is a name, object or callable."""
+    def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable=True, regularizer=None,
+                   constraint=None, name=None, autocast=True, aggregation="none", **kwargs):
+        """Create, initialize and track a weight (Keras 3's keywords).
+
+        Args:
+            shape: the weight's shape (``()`` for a scalar, the default).
+            initializer: a name, object or callable ``(shape, dtype) -> array``; default
+                ``"glorot_uniform"`` for float weights and ``"zeros"`` otherwise, as in Keras.
+            dtype: default the layer's dtype.
+            trainable: whether training updates it.
+            regularizer: a penalty of the weight added to the losses.
+            name: the weight's name within the layer (default ``"variable"``, numbered).
+            constraint, autocast, aggregation: accepted for Keras compatibility; a constraint is refused
+                (not supported yet) rather than silently ignored.
+
+        Positionally, Keras 3's order is ``(shape, initializer, dtype, trainable)``; a first positional
+        string is Keras 2's (and earlier Neurona's) ``(name, shape, initializer, regularizer)``.
+        """
+        if kwargs:
+            raise TypeError(f"layer {self.name!r}: add_weight() got unexpected keyword arguments {sorted(kwargs)}")
+        if args and isinstance(args[0], str):
+            names = ("name", "shape", "initializer", "regularizer", "trainable")
+        else:
+            names = ("shape", "initializer", "dtype", "trainable")
+        if len(args) > len(names):
+            raise TypeError(f"layer {self.name!r}: add_weight() takes at most {len(names)} positional arguments "
+                            f"({', '.join(names)}), got {len(args)}")
+        given = dict(zip(names, args))
+        shape = given.get("shape", shape)
+        initializer = given.get("initializer", initializer)
+        dtype = given.get("dtype", dtype) or self.dtype
+        trainable = given.get("trainable", trainable)
+        regularizer = given.get("regularizer", regularizer)
+        name = given.get("name", name)
+        if constraint is not None:
+            raise NotImplementedError(f"layer {self.name!r}: weight constraints are not supported yet "
+                                      f"(add_weight(constraint={constraint!r}))")
+        shape = () if shape is None else normalize_shape(shape, f"layer {self.name!r}: add_weight shape")
+        if name is None:
+            name = "variable" if not any(w.name.endswith("/variable") for w in self._weights) else \
+                f"variable_{len(self._weights)}"
+        elif not isinstance(name, str) or not name or "/" in name:
+            raise ValueError(f"layer {self.name!r}: add_weight name must be a non-empty string without '/', "
+                             f"got {name!r}")
+        trainable = check_bool(trainable, f"layer {self.name!r} add_weight trainable")
+        if initializer is None:
+            initializer = "glorot_uniform" if backend.is_floating(dtype) else "zeros"
         init = initializers.get(initializer)
-        dtype = dtype or self.dtype
         try:
             value = backend.to_device(init(tuple(shape), dtype=dtype))
         except MemoryError as err:  # e.g. Dense(10**12): say which layer asked for it
@@ -118,17 +196,56 @@ class Layer:
             self._regularized.append((var, regularizer))
         return var
 
+    def add_variable(self, *args, **kwargs):
+        """Keras 3's other name of ``add_weight``."""
+        return self.add_weight(*args, **kwargs)
+
+    def _own_weights(self):
+        """The weights this layer created or holds in attributes, not those of its sub-layers."""
+        own, seen = list(self._weights), {id(w) for w in self._weights}
+        for var in tracking.attribute_variables(self):
+            if id(var) not in seen:
+                seen.add(id(var))
+                own.append(var)
+        return own
+
+    def _sublayers(self):
+        """The layers this layer holds directly (tracked attributes)."""
+        return tracking.sublayers(self)
+
+    def _all_sublayers(self):
+        """Every layer inside this one, at any depth, each once."""
+        return tracking.walk_layers(self)
+
     @property
     def weights(self):
-        return list(self._weights)
+        """Every weight: the layer's own (in creation order), then each sub-layer's, each weight once."""
+        out, seen = [], set()
+        for w in [*self._own_weights(), *(w for layer in self._sublayers() for w in layer.weights)]:
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        return out
+
+    @property
+    def variables(self):
+        return self.weights
 
     @property
     def trainable_weights(self):
-        return [w for w in self._weights if w.trainable]
+        return [w for w in self.weights if w.trainable]
 
     @property
     def non_trainable_weights(self):
-        return [w for w in self._weights if not w.trainable]
+        return [w for w in self.weights if not w.trainable]
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        return self.non_trainable_weights
 
     @property
     def trainable(self):
@@ -136,52 +253,121 @@ class Layer:
 
     @trainable.setter
     def trainable(self, flag):
-        """Freeze (False) or unfreeze (True) every weight of the layer, as for transfer learning."""
+        """Freeze (False) or unfreeze (True) the layer and everything inside it, as for transfer learning."""
         self._trainable = check_bool(flag, f"layer {self.name!r} ({type(self).__name__}) trainable")
-        for w in self._weights:
+        for w in self._own_weights():
             w.trainable = self._trainable and not any(w is fixed for fixed in self._fixed)
+        for layer in self._sublayers():
+            layer.trainable = self._trainable
 
     def get_weights(self):
-        """The weights as a list of NumPy arrays (copies)."""
-        return [w.numpy() for w in self._weights]
+        """The weights as a list of NumPy arrays (copies), in ``weights`` order."""
+        return [w.numpy() for w in self.weights]
 
     def set_weights(self, arrays):
         """Replace the weight values (in place), checking count and shapes before changing any."""
-        arrays = list(arrays)
-        if len(arrays) != len(self._weights):
-            raise ValueError(f"layer {self.name!r} has {len(self._weights)} weights, got {len(arrays)} arrays")
-        for w, a in zip(self._weights, arrays):
-            if tuple(a.shape) != w.shape:
-                raise ValueError(f"layer {self.name!r}: weight {w.name!r} has shape {w.shape}, got {a.shape}")
-        for w, a in zip(self._weights, arrays):
+        weights, arrays = self.weights, list(arrays)
+        if len(arrays) != len(weights):
+            raise ValueError(f"{self._kind()} {self.name!r} has {len(weights)} weights, got {len(arrays)} arrays")
+        for w, a in zip(weights, arrays):
+            if tuple(getattr(a, "shape", ())) != w.shape:
+                raise ValueError(f"{self._kind()} {self.name!r}: weight {w.name!r} has shape {w.shape}, got "
+                                 f"{tuple(getattr(a, 'shape', ()))}")
+        for w, a in zip(weights, arrays):
             w.assign(a)
 
+    def _kind(self):
+        return "layer"
+
     def count_params(self):
-        """Number of scalar weights."""
-        return sum(int(w.size) for w in self._weights)
+        """Number of scalar weights (sub-layers included)."""
+        return sum(int(w.size) for w in self.weights)
+
+    # ---- losses ----------------------------------------------------------------------------------
+    def add_loss(self, loss):
+        """Add a scalar term to the training loss, from ``call`` (recomputed at every forward pass)."""
+        if not isinstance(loss, Tensor):
+            loss = Tensor(backend.get_xp().asarray(loss, dtype=backend.floatx()))
+        if loss.size != 1:
+            raise ValueError(f"layer {self.name!r}: add_loss() takes a scalar, got a tensor of shape {loss.shape}; "
+                             "reduce it first (e.g. nr.ops.mean)")
+        self._losses.append(loss.reshape(()) if loss.ndim else loss)
 
     def regularization_losses(self):
-        """The weight penalties (scalar Tensors), computed from the current weights."""
-        return [reg(var) for var, reg in self._regularized]
+        """The weight penalties of this layer and its sub-layers (scalar Tensors), from the current weights."""
+        out = [reg(var) for var, reg in self._regularized]
+        for layer in self._sublayers():
+            out.extend(layer.regularization_losses())
+        return out
+
+    @property
+    def losses(self):
+        """``add_loss`` terms (activity penalties included) of the latest forward pass, then weight penalties."""
+        added = list(self._losses)
+        for layer in self._all_sublayers():
+            added.extend(layer._losses)
+        return added + self.regularization_losses()
+
+    def _clear_losses(self):
+        self._losses = []
+        for layer in self._all_sublayers():
+            layer._losses = []
 
     # ---- building and calling -------------------------------------------------------------------
+    @_default_build
     def build(self, input_shape):
         """Create the weights for inputs of ``input_shape`` (batch axis first). Subclasses extend it."""
         self.built = True
 
     def compute_output_shape(self, input_shape):
-        """The output shape for ``input_shape`` (batch axis first); identity by default."""
-        return tuple(input_shape)
+        """The output shape for ``input_shape`` (batch axis first).
+
+        Layers that know it say so; by default the layer is run once on zeros (``probe.py``).
+        """
+        inputs = _map_shapes(lambda s: symbolic.SymbolicTensor(s, self.dtype), _as_shape_structure(input_shape))
+        return nest.map_structure(lambda t: t.shape, probe.output_spec(self, (inputs,), {}))
+
+    def compute_output_spec(self, *args, **kwargs):
+        """The SymbolicTensors that calling the layer on symbolic ``args`` returns (shape and dtype)."""
+        if type(self).compute_output_shape is Layer.compute_output_shape:
+            return probe.output_spec(self, args, kwargs)
+        inputs = args[0]
+        shapes = self.compute_output_shape(_shape_structure(inputs))
+        first = nest.flatten(inputs)[0]
+        dtype = self.dtype if backend.is_floating(first.dtype) else first.dtype
+        return _map_shapes(lambda shape: symbolic.SymbolicTensor(shape, dtype, name=self.name), shapes)
+
+    @property
+    def input_shape(self):
+        """The input shape (batch axis ``None``) the layer was built for; None before."""
+        return self._built_input_shape
+
+    @property
+    def output_shape(self):
+        """The output shape (batch axis ``None``) for that input; None before."""
+        return self._built_output_shape
+
+    def _has_own_build(self):
+        return not getattr(type(self).build, "is_default_build", False)
+
+    def _build_on_call(self, input_shape):
+        """Build before the first call: check the shape, run ``build`` if the class defines one."""
+        if _is_shape(input_shape):
+            input_shape = tuple(input_shape)
+            self.check_input_shape(input_shape)
+            self._built_input_shape = (None,) + input_shape[1:]
+        else:
+            self._built_input_shape = _map_shapes(lambda s: (None,) + tuple(s)[1:], input_shape)
+        if self._has_own_build():
+            self.build(input_shape)
+        self.built = True
 
     def build_for(self, input_shape):
-        """Build once for ``input_shape`` and record input and output shapes."""
-        input_shape = tuple(input_shape)
+        """Build once for ``input_shape`` (batch axis first) and return the output shape (Neurona's helper)."""
+        input_shape = tuple(input_shape) if _is_shape(input_shape) else input_shape
         if not self.built:
-            self.check_input_shape(input_shape)
-            self.build(input_shape)
-            self.built = True
-            self.input_shape = (None,) + input_shape[1:]
-            self.output_shape = tuple(self.compute_output_shape(self.input_shape))
+            self._build_on_call(input_shape)
+            self._built_output_shape = _map_shapes(tuple, self.compute_output_shape(self._built_input_shape))
         return self.output_shape
 
     def check_input_shape(self, input_shape):
@@ -195,20 +381,78 @@ class Layer:
     def call(self, inputs, training=None):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must implement call()")
 
-    def __call__(self, inputs, training=None):
+    def __call__(self, *args, **kwargs):
+        """Run ``call`` on tensors (or record a node when called on symbolic tensors, the functional API)."""
+        if not args:
+            if "inputs" not in kwargs:
+                raise TypeError(f"layer {self.name!r} ({type(self).__name__}) was called without inputs")
+            args = (kwargs.pop("inputs"),)
+        training = kwargs.pop("training", None)
         if training is not None:  # "no" would be truthy
-            training = arguments.check_bool(training, f"layer {self.name!r} ({type(self).__name__})", "training",
-                                            optional=True)
-        if not isinstance(inputs, Tensor):
-            inputs = Tensor(inputs)
-        if inputs.dtype.kind == "f" and inputs.dtype != self.dtype:
-            inputs = ops.cast(inputs, self.dtype)  # Keras casts float inputs to the layer dtype; the graph goes on
-        if not self.built:
-            self.build_for(inputs.shape)
-        outputs = self.call(inputs, training=training)
+            training = arguments.check_bool(training, f"{self._kind()} {self.name!r} ({type(self).__name__})",
+                                            "training", optional=True)
+        if symbolic.any_symbolic([args, kwargs]):
+            return self._symbolic_call(args, kwargs, training)
+        inputs = self._cast_inputs(_to_tensors(args[0]))
+        args = (inputs, *args[1:])
+        with calling.entered(training) as frame:
+            if frame.outermost:
+                self._clear_losses()
+            if not self.built:
+                self._build_on_call(_shape_structure(inputs))
+            if calling.call_signature(self).training:
+                kwargs["training"] = frame.training
+            outputs = self.call(*args, **kwargs)
+        if self._built_output_shape is None:
+            self._built_output_shape = _map_shapes(lambda s: (None,) + tuple(s)[1:], _shape_structure(outputs))
         if self.activity_regularizer is not None:
-            self.activity_losses = [self.activity_regularizer(outputs)]
+            for output in nest.flatten(outputs):
+                self.add_loss(self.activity_regularizer(output))
         return outputs
+
+    def _cast_inputs(self, inputs):
+        """Float inputs in the layer's dtype, as Keras does (through the differentiable cast)."""
+        def cast(t):
+            if isinstance(t, Tensor) and t.dtype.kind == "f" and t.dtype != self.dtype:
+                return ops.cast(t, self.dtype)
+            return t
+
+        return cast(inputs) if isinstance(inputs, Tensor) else nest.map_structure(cast, inputs)
+
+    def _symbolic_call(self, args, kwargs, training):
+        """Called on SymbolicTensors: build for their shapes and record a ``Node``; no values are computed."""
+        inputs = args[0]
+        if not self.built:
+            self._build_on_call(_shape_structure(inputs))
+        if training is not None:
+            kwargs = {**kwargs, "training": training}
+        outputs = self.compute_output_spec(*args, **kwargs)
+        if self._built_output_shape is None:
+            self._built_output_shape = _map_shapes(lambda s: (None,) + tuple(s)[1:], _shape_structure(outputs))
+        symbolic.Node(self, args, kwargs, outputs)
+        return outputs
+
+    # ---- the functional graph ---------------------------------------------------------------------
+    def _single_node(self, what):
+        nodes = [node for node in self._inbound_nodes if not node.is_input]
+        if not nodes:
+            raise AttributeError(f"layer {self.name!r} has no {what}: it has not been called on symbolic inputs "
+                                 "(nr.Input) yet, and is not part of a built Sequential or functional model")
+        if len(nodes) > 1:
+            raise AttributeError(f"layer {self.name!r} has been called {len(nodes)} times (a shared layer), so it "
+                                 f"has several {what}s; use the tensors each call returned instead")
+        return nodes[0]
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's one call in a functional graph."""
+        node = self._single_node("input")
+        return node.args[0] if len(node.args) == 1 else list(node.args)
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's one call in a functional graph."""
+        return self._single_node("output").outputs
 
     # ---- config ---------------------------------------------------------------------------------
     def get_config(self):
@@ -227,3 +471,24 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+def _as_shape_structure(shape):
+    return tuple(shape) if _is_shape(shape) else shape
+
+
+def _map_shapes(fn, shapes):
+    """``fn`` applied to each shape of a shape or a structure of shapes."""
+    if _is_shape(shapes):
+        return fn(shapes)
+    if isinstance(shapes, dict):
+        return {key: _map_shapes(fn, value) for key, value in shapes.items()}
+    return type(shapes)(_map_shapes(fn, s) for s in shapes) if isinstance(shapes, tuple) else [
+        _map_shapes(fn, s) for s in shapes]
+
+
+class ShapePreservingLayer(Layer):
+    """A layer whose output has its input's shape (activations, dropout, normalizations, inputs)."""
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

@@ -28,9 +28,11 @@ class KernelLayer(Layer):
 
     def build_kernel(self, kernel_shape, bias_units):
         """Create ``kernel`` (and ``bias`` of ``bias_units`` when used) with the layer's initializers."""
-        self.kernel = self.add_weight("kernel", kernel_shape, self.kernel_initializer, self.kernel_regularizer)
+        self.kernel = self.add_weight(name="kernel", shape=kernel_shape, initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer)
         if self.use_bias:
-            self.bias = self.add_weight("bias", (bias_units,), self.bias_initializer, self.bias_regularizer)
+            self.bias = self.add_weight(name="bias", shape=(bias_units,), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer)
 
     def get_config(self):
         return {

@@ -1,8 +1,14 @@
-"""Models: Sequential, the training loop (fit/evaluate/predict) and summaries."""
+"""Models: Model (a Layer that trains), functional models, Sequential, the training loop and summaries."""
 
+from .. import layers as _layers
 from ..arguments import check_path
+from .functional import Functional
 from .model import Model, TrainingError
 from .sequential import Sequential
+
+# models nest inside models: their configs are found by class name like any layer's
+for _cls in (Sequential, Functional):
+    _layers.register(_cls)
 
 
 def load_model(filepath, compile=True):  # noqa: A002 - Keras's argument name
@@ -19,4 +25,4 @@ def model_from_json(json_string):
     return _model_from_json(json_string)
 
 
-__all__ = ["Model", "Sequential", "TrainingError", "load_model", "model_from_json"]
+__all__ = ["Model", "Functional", "Sequential", "TrainingError", "load_model", "model_from_json"]

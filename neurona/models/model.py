@@ -1,6 +1,12 @@
-"""``Model``: what every model shares: weights, compile, and the train/test/predict steps.
+"""``Model``: a ``Layer`` that trains: compile, the train/test/predict steps, saving.
 
-Subclasses (``Sequential``) define ``build(input_shape)`` and ``call(x, training)``.
+``Model`` is a ``Layer`` (one weight bookkeeping, ``trainable`` propagates,
+models nest). It is used three ways, as in Keras:
+
+- ``Model(inputs, outputs)`` builds a functional model (``functional.py``);
+- ``class MyModel(Model)`` with layers assigned in ``__init__`` and a ``call``;
+- ``Sequential``, a stack of layers (``sequential.py``).
+
 The epoch and batch loops of ``fit``/``evaluate``/``predict`` live in
 ``training.py``; the table of ``summary()`` in ``summary.py``.
 """
@@ -9,9 +15,14 @@ import math
 
 from .. import losses, optimizers
 from .. import metrics as metrics_lib
-from ..arguments import check_bool, check_path
-from ..autograd import Tensor, no_grad
+from ..arguments import check_bool, check_path, is_int
+from ..autograd import no_grad
 from ..backend import blas
+from ..layers import Layer
+from .. import nest
+from ..layers import probe
+from ..layers.base import _as_shape_structure, _default_build, _map_shapes
+from ..layers.symbolic import SymbolicTensor
 from . import summary as summary_lib
 from . import training
 
@@ -20,8 +31,10 @@ class TrainingError(FloatingPointError):
     """Training stopped because the loss stopped being a finite number."""
 
 
-class Model:
-    """Base class of models.
+class Model(Layer):
+    """Base class of models; ``Model(inputs, outputs)`` makes a functional model.
+
+    Args (subclassing): ``name``, ``trainable``, ``dtype`` as for any layer.
 
     Attributes:
         layers: the layers, in order.
@@ -30,78 +43,77 @@ class Model:
         history: the History of the last ``fit``.
     """
 
-    def __init__(self, name=None):
-        from ..layers.base import unique_name
-        from ..registry import snake_case
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from .functional import Functional
 
-        self.name = name or unique_name(snake_case(type(self).__name__))
+            return super().__new__(Functional)
+        return super().__new__(cls)
+
+    def __init__(self, *args, name=None, trainable=True, dtype=None, **kwargs):
+        if args or "inputs" in kwargs or "outputs" in kwargs:
+            raise TypeError(f"{type(self).__name__}: a subclassed model takes no inputs/outputs; to build a "
+                            "functional model call nr.Model(inputs, outputs) itself")
+        super().__init__(name=name, trainable=trainable, dtype=dtype, **kwargs)
         self.optimizer = self.loss = None
         self.compiled_metrics = []
         self.stop_training = False
         self.history = None
-        self.built = False
         self.preprocessing = None  # input preprocessing steps saved with the model (neurona.saving.preprocessing)
 
-    # ---- weights -------------------------------------------------------------------------------
+    def _kind(self):
+        return "model"
+
+    # ---- layers ----------------------------------------------------------------------------------
     @property
-    def layers(self):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def layers(self):
+        """The layers directly inside the model, in the order they were assigned (or called)."""
+        return self._sublayers()
 
-    @property
-    def weights(self):
-        return [w for layer in self.layers for w in layer.weights]
-
-    @property
-    def trainable_weights(self):
-        return [w for layer in self.layers for w in layer.trainable_weights]
-
-    @property
-    def non_trainable_weights(self):
-        return [w for layer in self.layers for w in layer.non_trainable_weights]
-
-    def get_weights(self):
-        """All weights as NumPy arrays, layer by layer."""
-        return [w.numpy() for w in self.weights]
-
-    def set_weights(self, arrays):
-        """Set all weights (in ``get_weights`` order); checks every shape before changing anything."""
-        weights, arrays = self.weights, list(arrays)
-        if len(arrays) != len(weights):
-            raise ValueError(f"model {self.name!r} has {len(weights)} weights, got {len(arrays)} arrays")
-        for w, a in zip(weights, arrays):
-            if tuple(a.shape) != w.shape:
-                raise ValueError(f"model {self.name!r}: weight {w.name!r} has shape {w.shape}, got {a.shape}")
-        for w, a in zip(weights, arrays):
-            w.assign(a)
-
-    def count_params(self):
-        return sum(layer.count_params() for layer in self.layers)
+    def get_layer(self, name=None, index=None):
+        """A layer of the model by ``name`` or by position ``index`` (in ``model.layers``)."""
+        if (name is None) == (index is None):
+            raise ValueError(f"get_layer: give exactly one of name= or index=, got name={name!r}, index={index!r}")
+        layers = self.layers
+        if index is not None:
+            if not is_int(index) or not -len(layers) <= index < len(layers):
+                raise ValueError(f"get_layer: model {self.name!r} has {len(layers)} layers, got index={index!r}")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"get_layer: model {self.name!r} has no layer named {name!r}; its layers are "
+                         f"{[layer.name for layer in layers]}")
 
     def zero_grad(self):
         """Forget every weight's gradient (before the next backward)."""
         for w in self.weights:
             w.grad = None
 
-    def regularization_losses(self):
-        """All weight penalties of all layers, as scalar Tensors."""
-        return [loss for layer in self.layers for loss in layer.regularization_losses()]
+    @_default_build
+    def build(self, input_shape=None):
+        """Build a subclassed model for inputs of ``input_shape`` by running it once on zeros.
 
-    # ---- calling ---------------------------------------------------------------------------------
-    def __call__(self, inputs, training=False):
-        """The forward pass: a Tensor in, a Tensor out (``training`` switches dropout and the like)."""
-        if training is not None:  # "no" would be truthy
-            training = check_bool(training, f"model {self.name!r}", "training", optional=True)
-        if not isinstance(inputs, Tensor):
-            inputs = Tensor(inputs)
-        if not self.built:
-            self.build(inputs.shape)
-        return self.call(inputs, training=training)
+        Keras traces ``call`` symbolically here; running it on a batch of two
+        zeros builds every sub-layer the same way (``layers/probe.py``).
+        """
+        if self.built or input_shape is None:
+            self.built = self.built or input_shape is not None
+            return
+        if type(self).build is not Model.build:  # a subclass's own build called super().build(): nothing more
+            self.built = True
+            return
+        inputs = _map_shapes(lambda s: SymbolicTensor(s, self.dtype), _as_shape_structure(input_shape))
+        outputs = probe.output_spec(self, (inputs,), {})
+        self._built_output_shape = nest.map_structure(lambda t: t.shape, outputs)
 
-    def summary(self, print_fn=print):
+    def summary(self, print_fn=print, **kwargs):
         """Print a table of layers: type, output shape, parameter count and initializer.
 
         Args:
             print_fn: called with the table's text (``print`` by default; ``lines.append`` collects it).
+            **kwargs: Keras's ``line_length``, ``positions``, ``expand_nested``, ``show_trainable``,
+                ``layer_range`` are accepted; ``expand_nested=True`` also lists the layers of nested models.
 
         Raises:
             TypeError: ``print_fn`` is not callable (checked before the table is made).
@@ -109,7 +121,10 @@ class Model:
         if not callable(print_fn):
             raise TypeError(f"summary: print_fn must be a function taking the summary text, such as print, got "
                             f"{print_fn!r} ({type(print_fn).__name__})")
-        print_fn(summary_lib.summary_text(self))
+        unknown = set(kwargs) - {"line_length", "positions", "expand_nested", "show_trainable", "layer_range"}
+        if unknown:
+            raise TypeError(f"summary() got unexpected keyword arguments {sorted(unknown)}")
+        print_fn(summary_lib.summary_text(self, expand_nested=bool(kwargs.get("expand_nested", False))))
 
     # ---- compile and steps ------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None):
@@ -139,9 +154,7 @@ class Model:
     def compute_loss(self, y_true, y_pred):
         """The training objective: the compiled loss plus every weight and activity penalty."""
         loss = self.loss(y_true, y_pred)
-        for penalty in self.regularization_losses():
-            loss = loss + penalty
-        for penalty in (p for layer in self.layers for p in layer.activity_losses):  # from the latest forward pass
+        for penalty in self.losses:  # add_loss terms of this forward pass, activity and weight penalties
             loss = loss + penalty
         return loss
 

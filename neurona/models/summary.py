@@ -1,4 +1,10 @@
-"""The text table printed by ``model.summary()``."""
+"""The text table printed by ``model.summary()``.
+
+One row per layer: name and type, output shape, parameter count, the
+initializer of its first weight, and for functional models the layers each
+call reads from (Keras's "Connected to", ``name[call][output]``).
+``expand_nested`` also lists the layers of nested models, indented.
+"""
 
 
 def _initializer_name(layer):
@@ -15,16 +21,44 @@ def _initializer_name(layer):
 
 
 def _shape_text(shape):
+    if isinstance(shape, dict):
+        return "{" + ", ".join(f"{k}: {_shape_text(v)}" for k, v in shape.items()) + "}"
+    if isinstance(shape, list):
+        return "[" + ", ".join(_shape_text(s) for s in shape) + "]"
     return "?" if shape is None else "(" + ", ".join("None" if s is None else str(s) for s in shape) + \
         ("," if len(shape) == 1 else "") + ")"
 
 
-def summary_text(model):
+def _connections(model, layer):
+    """``name[call][output]`` of every tensor the layer's calls in ``model`` read."""
+    nodes = getattr(model, "_nodes", None)
+    if nodes is None:
+        return None
+    index = model._node_index()
+    sources = [f"{t.node.layer.name}[{index.get(id(t.node), 0)}][{t.index}]"
+               for node in nodes if node.layer is layer for t in node.inputs]
+    return ", ".join(sources) or "-"
+
+
+def _rows(model, expand_nested, depth=0):
+    rows = []
+    for layer in model.layers:
+        connected = _connections(model, layer) if depth == 0 else None
+        name = ("  " * depth) + f"{layer.name} ({type(layer).__name__})"
+        rows.append((name, _shape_text(layer.output_shape), f"{layer.count_params():,}", _initializer_name(layer),
+                     connected))
+        if expand_nested and hasattr(layer, "layers") and hasattr(layer, "compile"):
+            rows.extend(_rows(layer, expand_nested, depth + 1))
+    return rows
+
+
+def summary_text(model, expand_nested=False):
     """Layer, output shape, parameter count and initializer of each layer, then the totals."""
-    header = ("Layer (type)", "Output Shape", "Param #", "Initializer")
-    rows = [(f"{layer.name} ({type(layer).__name__})", _shape_text(layer.output_shape),
-             f"{layer.count_params():,}", _initializer_name(layer)) for layer in model.layers]
-    widths = [max(len(r[i]) for r in [header, *rows]) + 2 for i in range(4)]
+    rows = _rows(model, expand_nested)
+    functional = getattr(model, "_nodes", None) is not None
+    header = ("Layer (type)", "Output Shape", "Param #", "Initializer") + (("Connected to",) if functional else ())
+    rows = [row[:4] + ((row[4] or "",) if functional else ()) for row in rows]
+    widths = [max(len(r[i]) for r in [header, *rows]) + 2 for i in range(len(header))]
     total = sum(widths)
 
     def line(cells):

@@ -62,8 +62,8 @@ def model_config(model):
 
 def _rebuildable(models, cls):
     """A concrete Model class of ``neurona.models`` that rebuilds itself from a config."""
-    return (isinstance(cls, type) and issubclass(cls, models.Model) and not inspect.isabstract(cls)
-            and callable(getattr(cls, "from_config", None)))
+    return (isinstance(cls, type) and issubclass(cls, models.Model) and cls is not models.Model
+            and not inspect.isabstract(cls) and callable(getattr(cls, "from_config", None)))
 
 
 def model_class(name, source):

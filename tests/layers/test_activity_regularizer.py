@@ -18,11 +18,11 @@ def test_penalty_of_the_latest_output_is_not_divided_by_the_batch_size():
     layer = _dense(3, activity_regularizer=regularizers.L2(0.1))
     x = np.random.default_rng(5).standard_normal((4, 2))
     out = layer(x)
-    (penalty,) = layer.activity_losses
+    (penalty,) = layer.losses
     np.testing.assert_allclose(penalty.item(), 0.1 * (out.numpy() ** 2).sum(), rtol=1e-12)
     layer(np.concatenate([x, x]))  # twice the batch, twice the penalty (Keras 3 sums; tf.keras divided)
-    np.testing.assert_allclose(layer.activity_losses[0].item(), 2 * penalty.item(), rtol=1e-12)
-    assert len(layer.activity_losses) == 1  # replaced at each call, never piling up
+    np.testing.assert_allclose(layer.losses[0].item(), 2 * penalty.item(), rtol=1e-12)
+    assert len(layer.losses) == 1  # replaced at each call, never piling up
 
 
 def test_penalty_enters_compute_loss_and_the_gradient():

@@ -71,8 +71,9 @@ def test_activation_flatten_input_layers(device, rng):
     flat = layers.Flatten()
     assert flat(x).shape == (2, 12)
     assert flat.compute_output_shape((None, 3, 4)) == (None, 12)
-    inp = layers.Input((3, 4))
+    inp = layers.InputLayer(shape=(3, 4))
     assert inp.input_shape_arg == (3, 4)
+    assert layers.Input((3, 4)).shape == (None, 3, 4)  # Input() is the layer's symbolic output, as in Keras
     for layer in (act, flat, inp):
         assert layer.count_params() == 0
         _round_trip(layer)
@@ -148,7 +149,7 @@ def test_input_refuses_non_integer_shapes(shape):
 
 
 def test_input_accepts_numpy_integer_and_unknown_sizes():
-    config = layers.Input((np.int64(28), None, np.int32(1))).get_config()
+    config = layers.InputLayer(shape=(np.int64(28), None, np.int32(1))).get_config()
     assert config["shape"] == [28, None, 1] and json.loads(json.dumps(config))["shape"] == [28, None, 1]
 
 

@@ -1,4 +1,4 @@
-"""Dense, Activation, Flatten, Reshape, InputLayer and Dropout through the shared layer harness.
+"""Dense, Activation, Flatten, Reshape, InputLayer, Dropout and TensorOp through the shared layer harness.
 
 Weight counts are worked out by hand: Dense(units) on ``d`` features has ``d * units`` kernel
 values plus ``units`` bias values.
@@ -34,6 +34,12 @@ CASES = [
               stochastic=True),
     # rate 0 keeps everything: deterministic in training too
     LayerCase(layers.Dropout, dict(rate=0.0, seed=1), (2, 3), (2, 3)),
+    # TensorOp: what x[:, 0:2] and 2.0 * x on symbolic tensors record ({"__tensor__": 0} is the input)
+    LayerCase(layers.TensorOp, dict(function="getitem", arguments=[
+        [{"__tensor__": 0}, {"__tuple__": [{"__slice__": [None, None, None]}, {"__slice__": [0, 2, None]}]}], {}]),
+        (2, 5), (2, 2)),
+    LayerCase(layers.TensorOp, dict(function="multiply", arguments=[[2.0, {"__tensor__": 0}], {}], name="twice"),
+              (3, 4), (3, 4)),
 ]
 
 

@@ -41,7 +41,7 @@ CASES = {
     "optimizer_state a list": (("optimizer_state",), [1, 2], r"'optimizer_state' is \[1, 2\]"),
     "iterations a string": (("optimizer_state", "iterations"), "x", r"'optimizer_state.iterations' is 'x'"),
     "learning_rate a string": (("optimizer_state", "learning_rate"), "fast", r"learning_rate' is 'fast'"),
-    "class Model": (("model", "class_name"), "Model", r"'class_name' is 'Model'.*expected one of \['Sequential'\]"),
+    "class Model": (("model", "class_name"), "Model", r"'class_name' is 'Model'.*expected one of \['Functional', 'Sequential'\]"),
     "class Layer": (("model", "class_name"), "Layer", r"'class_name' is 'Layer'"),
     "class dunder": (("model", "class_name"), "__class__", r"'class_name' is '__class__'"),
     "class a number": (("model", "class_name"), 5, r"'class_name' is '5'"),

@@ -1,10 +1,10 @@
 """``Activation``: applies an activation function as a layer of its own."""
 
 from ... import activations
-from ..base import Layer
+from ..base import ShapePreservingLayer
 
 
-class Activation(Layer):
+class Activation(ShapePreservingLayer):
     """``output = activation(inputs)``, shape unchanged.
 
     Args:

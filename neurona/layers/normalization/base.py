@@ -3,7 +3,7 @@
 import numbers
 
 from ... import initializers, regularizers
-from ..base import Layer, check_bool
+from ..base import ShapePreservingLayer, check_bool
 
 
 def normalize_axes(axis, rank, layer, allow_batch=False):
@@ -33,7 +33,7 @@ def check_axis_argument(axis, owner):
     raise TypeError(f"{owner}: axis must be an int or a non-empty list of ints, got {axis!r}")
 
 
-class AffineNormalization(Layer):
+class AffineNormalization(ShapePreservingLayer):
     """Base of normalization layers: normalized values are scaled by ``gamma`` and shifted by ``beta``.
 
     Args:
@@ -63,9 +63,11 @@ class AffineNormalization(Layer):
     def add_affine_weights(self, shape):
         """Create ``gamma`` (if ``scale``) and ``beta`` (if ``center``) of ``shape``, in Keras's order."""
         if self.scale:
-            self.gamma = self.add_weight("gamma", shape, self.gamma_initializer, self.gamma_regularizer)
+            self.gamma = self.add_weight(name="gamma", shape=shape, initializer=self.gamma_initializer,
+                                         regularizer=self.gamma_regularizer)
         if self.center:
-            self.beta = self.add_weight("beta", shape, self.beta_initializer, self.beta_regularizer)
+            self.beta = self.add_weight(name="beta", shape=shape, initializer=self.beta_initializer,
+                                        regularizer=self.beta_regularizer)
 
     def known_sizes(self, input_shape, axes):
         """The sizes of ``input_shape`` along ``axes``, which must be known; remembered to check later inputs."""

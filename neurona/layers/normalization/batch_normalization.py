@@ -64,8 +64,10 @@ class BatchNormalization(AffineNormalization):
         (axis,) = normalize_axes(self.axis, rank, self)
         (dim,) = self.known_sizes(input_shape, (axis,))
         self.add_affine_weights((dim,))
-        self.moving_mean = self.add_weight("moving_mean", (dim,), self.moving_mean_initializer, trainable=False)
-        self.moving_variance = self.add_weight("moving_variance", (dim,), self.moving_variance_initializer,
+        self.moving_mean = self.add_weight(name="moving_mean", shape=(dim,),
+                                           initializer=self.moving_mean_initializer, trainable=False)
+        self.moving_variance = self.add_weight(name="moving_variance", shape=(dim,),
+                                               initializer=self.moving_variance_initializer,
                                                trainable=False)
         self._reduction_axes = tuple(i for i in range(rank) if i != axis)
         self._broadcast = tuple(dim if i == axis else 1 for i in range(rank))

@@ -7,13 +7,13 @@ import numpy
 from ... import backend, ops
 from ...arguments import is_int
 from ...autograd import Tensor
-from ..base import Layer, check_bool
+from ..base import ShapePreservingLayer, check_bool
 
 EPSILON = 1e-7  # Keras's backend.epsilon(): the smallest standard deviation divided by
 ADAPT_CHUNK_ELEMENTS = 1 << 22  # adapt() reads large arrays in chunks of about this many values
 
 
-class Normalization(Layer):
+class Normalization(ShapePreservingLayer):
     """Shift and scale inputs to zero mean and unit variance per feature (Keras 3 preprocessing layer).
 
     ``y = (x - mean) / max(sqrt(variance), 1e-7)``, or with ``invert=True`` the
@@ -78,8 +78,10 @@ class Normalization(Layer):
                              f"input shape {tuple(input_shape)}")
         self._reduced = tuple(i for i in range(rank) if i not in self._kept)
         self._broadcast = tuple(input_shape[i] if i in self._kept else 1 for i in range(rank))
-        self.mean = self.add_weight("mean", shape, self._initial(self.input_mean, 0.0, shape), trainable=False)
-        self.variance = self.add_weight("variance", shape, self._initial(self.input_variance, 1.0, shape),
+        self.mean = self.add_weight(name="mean", shape=shape, initializer=self._initial(self.input_mean, 0.0, shape),
+                                    trainable=False)
+        self.variance = self.add_weight(name="variance", shape=shape,
+                                        initializer=self._initial(self.input_variance, 1.0, shape),
                                         trainable=False)
 
     def _initial(self, value, default, shape):

@@ -3,10 +3,10 @@
 from ... import backend, ops
 from ...arguments import is_int, is_real
 from ...autograd import Tensor
-from ..base import Layer, normalize_shape
+from ..base import ShapePreservingLayer, normalize_shape
 
 
-class Dropout(Layer):
+class Dropout(ShapePreservingLayer):
     """Zero each input unit with probability ``rate`` in training, scaling the rest by ``1 / (1 - rate)``.
 
     The scaling ("inverted dropout") keeps every unit's expected value unchanged,

@@ -1,0 +1,68 @@
+"""What ``Layer.__call__`` needs around ``call``: which arguments ``call`` accepts, and the call context.
+
+Keras passes ``training`` (and ``mask``) to ``call`` only when its signature
+accepts them, so ``def call(self, inputs)`` is a valid layer. An outer call's
+``training`` flows to the layers called inside it when they are not told
+otherwise: ``model(x, training=True)`` runs the ``Dropout`` inside a
+subclassed model's ``call(self, x)`` in training mode, as Keras does.
+"""
+
+import inspect
+import threading
+
+_signatures = {}
+
+
+class CallSignature:
+    """Which of ``training`` and ``mask`` a ``call`` method takes (or ``**kwargs``, which takes both)."""
+
+    __slots__ = ("training", "mask", "var_keyword")
+
+    def __init__(self, fn):
+        try:
+            parameters = inspect.signature(fn).parameters.values()
+        except (TypeError, ValueError):  # a builtin or C callable: pass nothing extra
+            parameters = ()
+        names = {p.name for p in parameters}
+        self.var_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+        self.training = "training" in names or self.var_keyword
+        self.mask = "mask" in names
+
+
+def call_signature(layer):
+    """The ``CallSignature`` of ``type(layer).call`` (computed once per class)."""
+    cls = type(layer)
+    signature = _signatures.get(cls)
+    if signature is None:
+        signature = _signatures[cls] = CallSignature(cls.call)
+    return signature
+
+
+class _Context(threading.local):
+    def __init__(self):
+        self.depth = 0  # how many Layer.__call__ are running in this thread (0: the next one is outermost)
+        self.training = None  # the training flag of the outermost call that set one
+
+
+context = _Context()
+
+
+class entered:
+    """``with entered(training):`` one level deeper in the call stack, with ``training`` inherited if None."""
+
+    __slots__ = ("training", "_saved", "outermost")
+
+    def __init__(self, training):
+        self.training = context.training if training is None else training
+        self.outermost = context.depth == 0
+
+    def __enter__(self):
+        self._saved = context.training
+        context.depth += 1
+        context.training = self.training
+        return self
+
+    def __exit__(self, *exc):
+        context.depth -= 1
+        context.training = self._saved
+        return False
