@@ -18,6 +18,7 @@ from . import (
     activations,
     backend,
     callbacks,
+    config,
     datasets,
     initializers,
     layers,
@@ -27,11 +28,14 @@ from . import (
     models,
     ops,
     optimizers,
+    random,
     regularizers,
     utils,
 )
 from .autograd import Function, GradcheckError, Tensor, Variable, enable_grad, gradcheck, no_grad
 from .backend import floatx, get_device, seed, set_device, set_floatx
+from .layers import Input, InputLayer, Layer
+from .models import Model, Sequential
 
 __version__ = "0.1.0"
 
@@ -52,9 +56,9 @@ def __dir__():
     return sorted(set(globals()) | set(_LAZY_SUBPACKAGES))
 
 __all__ = [
-    "activations", "backend", "callbacks", "datasets", "initializers", "layers", "losses", "metrics",
-    "model_selection", "models", "ops", "optimizers", "regularizers", "saving", "utils", "Function", "GradcheckError",
-    "Tensor", "Variable",
-    "enable_grad", "gradcheck", "no_grad", "floatx", "get_device", "seed", "set_device", "set_floatx",
+    "activations", "backend", "callbacks", "config", "datasets", "initializers", "layers", "losses", "metrics",
+    "model_selection", "models", "ops", "optimizers", "random", "regularizers", "saving", "utils", "Function",
+    "GradcheckError", "Tensor", "Variable",
+    "enable_grad", "gradcheck", "no_grad", "Input", "InputLayer", "Layer", "Model", "Sequential", "floatx", "get_device", "seed", "set_device", "set_floatx",
     "__version__",
 ]

@@ -15,7 +15,7 @@ registry, their names resolve to the streaming classes.
 
 from .. import losses as _losses
 from .auc import AUC
-from .base import Mean, MeanMetricWrapper, Metric, registry, weighted_sums
+from .base import Mean, MeanMetricWrapper, Metric, registry, result_value, weighted_sums
 from .classification import (
     Accuracy,
     BinaryAccuracy,
@@ -47,12 +47,25 @@ ALL = [
 ]
 
 
+def register(cls=None, *, name=None, aliases=()):
+    """Class decorator registering a custom ``Metric`` subclass, so ``get``, ``serialize`` and saved models find it.
+
+    >>> @metrics.register
+    ... class CategoricalTruePositives(metrics.Metric): ...
+    >>> metrics.get("categorical_true_positives")     # a fresh instance
+    """
+    return registry.register(cls, name=name, aliases=aliases)
+
+
 def get(identifier):
     """A metric from a name, a config dict, a class, an instance or a callable (Keras's ``metrics.get``).
 
-    Names and classes give fresh instances; ``"accuracy"`` gives the exact-match
-    ``Accuracy`` here (use ``resolve`` for ``compile``'s loss-dependent meaning).
+    Names and classes give fresh instances (any ``Metric`` subclass, registered
+    or not); ``"accuracy"`` gives the exact-match ``Accuracy`` here (use
+    ``resolve`` for ``compile``'s loss-dependent meaning).
     """
+    if isinstance(identifier, type) and issubclass(identifier, Metric):
+        return identifier()
     return registry.get(identifier)
 
 
@@ -137,7 +150,7 @@ def resolve(identifier, loss=None, output_shape=None, target_shape=None):
 
 
 __all__ = [
-    "Metric", "Mean", "MeanMetricWrapper", "registry", "weighted_sums",
+    "Metric", "Mean", "MeanMetricWrapper", "registry", "register", "result_value", "weighted_sums",
     "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
     "SparseTopKCategoricalAccuracy", "MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy",
     "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "Precision", "Recall", "F1Score", "FBetaScore", "AUC",
