@@ -17,9 +17,10 @@ computing (``symbolic.py``).
 from .. import arguments, backend, initializers, nest, ops, regularizers
 from ..arguments import is_int
 from ..autograd import Tensor, Variable
-from . import calling, probe, symbolic, tracking
 from ..naming import unique_name
 from ..registry import construct, snake_case
+from . import calling, probe, symbolic, tracking
+
 
 def normalize_shape(shape, what="input_shape"):
     """A shape as a tuple of ints or None (None = unknown size), with a clear error otherwise.
@@ -129,6 +130,15 @@ class Layer:
         self._built_input_shape = None  # full shape with batch axis (None), known once built
         self._built_output_shape = None
 
+    def __setattr__(self, name, value):
+        value = tracking.tracked_value(value)
+        object.__setattr__(self, name, value)
+        tracking.note_attribute(self, name, value)
+
+    def __delattr__(self, name):
+        object.__delattr__(self, name)
+        tracking.forget_attribute(self, name)
+
     # ---- weights -------------------------------------------------------------------------------
     def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable=True, regularizer=None,
                    constraint=None, name=None, autocast=True, aggregation="none", **kwargs):
@@ -189,6 +199,7 @@ class Layer:
         var = Variable(value.astype(dtype, copy=False), name=f"{self.name}/{name}",
                        trainable=trainable and self._trainable, initializer=init)
         self._weights.append(var)
+        tracking.changed()
         if not trainable:
             self._fixed.append(var)
         regularizer = regularizers.get(regularizer)
@@ -220,6 +231,9 @@ class Layer:
     @property
     def weights(self):
         """Every weight: the layer's own (in creation order), then each sub-layer's, each weight once."""
+        return list(tracking.cached(self, "_weights_cache", self._collect_weights))
+
+    def _collect_weights(self):
         out, seen = [], set()
         for w in [*self._own_weights(), *(w for layer in self._sublayers() for w in layer.weights)]:
             if id(w) not in seen:
@@ -391,7 +405,8 @@ class Layer:
         if training is not None:  # "no" would be truthy
             training = arguments.check_bool(training, f"{self._kind()} {self.name!r} ({type(self).__name__})",
                                             "training", optional=True)
-        if symbolic.any_symbolic([args, kwargs]):
+        plain = len(args) == 1 and not kwargs and isinstance(args[0], Tensor)  # the common case, fast
+        if not plain and symbolic.any_symbolic([args, kwargs]):
             return self._symbolic_call(args, kwargs, training)
         inputs = self._cast_inputs(_to_tensors(args[0]))
         args = (inputs, *args[1:])
@@ -485,6 +500,9 @@ def _map_shapes(fn, shapes):
         return {key: _map_shapes(fn, value) for key, value in shapes.items()}
     return type(shapes)(_map_shapes(fn, s) for s in shapes) if isinstance(shapes, tuple) else [
         _map_shapes(fn, s) for s in shapes]
+
+
+tracking.Layer = Layer
 
 
 class ShapePreservingLayer(Layer):

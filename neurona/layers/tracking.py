@@ -3,22 +3,107 @@
 A subclassed layer or model assigns its parts to attributes, ``self.dense =
 Dense(64)``, ``self.blocks = [Block(), Block()]``, ``self.heads = {"a": ...}``,
 ``self.scale = nr.Variable(...)``; Keras tracks them and so do we. Nothing is
-wrapped: the attributes are read when asked for, so a list filled after the
-assignment (``self.blocks.append(...)``) is seen too. Order is the order in
-which the attributes were first assigned, then list and dict order.
+wrapped: ``Layer.__setattr__`` only notes which attributes may hold layers or
+variables (``note_attribute``), and those are read when asked for, so a list
+filled after the assignment (``self.blocks.append(...)``) is seen too. Order is
+the order in which the attributes were first assigned, then list and dict order.
 """
 
 from ..autograd import Variable
 
 # attributes that point at layers a layer does not own (the graph around it), or at its own bookkeeping
-UNTRACKED = frozenset({"_inbound_nodes", "_weights", "_fixed", "_regularized", "_losses", "_probe_cache"})
+UNTRACKED = frozenset({"_weights_cache", "_layers_cache", "_walk_cache", "_inbound_nodes", "_weights", "_fixed",
+                       "_regularized", "_losses", "_tracked_names",
+                       "_graph", "_built_input_shape", "_built_output_shape", "_input_shape", "compiled_metrics"})
+Layer = None  # set by base.py once the class exists (base.py imports this module first)
+
+# Weights and sub-layer lists are cached per layer and recomputed when anything that could change them changed:
+# a layer created, an attribute holding layers or variables assigned or deleted, a weight added, or a list or
+# dict held in an attribute mutated (they are stored as the TrackedList / TrackedDict below, as Keras wraps them).
+version = 0
+
+
+def changed():
+    """Invalidate every layer's cached weights and sub-layers."""
+    global version
+    version += 1
+
+
+def _mutator(base, name):
+    method = getattr(base, name)
+
+    def mutate(self, *args, **kwargs):
+        changed()
+        return method(self, *args, **kwargs)
+
+    mutate.__name__ = name
+    return mutate
+
+
+class TrackedList(list):
+    """A list held by a layer: a plain list that says when it changes (``append``, ``del`` ...)."""
+
+
+class TrackedDict(dict):
+    """A dict held by a layer: a plain dict that says when it changes."""
+
+
+for _name in ("append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "__setitem__",
+              "__delitem__", "__iadd__", "__imul__"):
+    setattr(TrackedList, _name, _mutator(list, _name))
+for _name in ("__setitem__", "__delitem__", "pop", "popitem", "clear", "update", "setdefault", "__ior__"):
+    setattr(TrackedDict, _name, _mutator(dict, _name))
+
+
+def tracked_value(value):
+    """What a layer stores for ``value``: lists and dicts as their tracked kinds, anything else as is."""
+    if type(value) is list:
+        return TrackedList(value)
+    if type(value) is dict:
+        return TrackedDict(value)
+    return value
+
+
+def cached(layer, key, compute):
+    """``compute()``, remembered on ``layer`` until the next ``changed()``."""
+    entry = layer.__dict__.get(key)
+    if entry is None or entry[0] != version:
+        entry = (version, compute())
+        layer.__dict__[key] = entry
+    return entry[1]
+
+
+def note_attribute(layer, name, value):
+    """Remember whether attribute ``name`` may hold layers or variables (called by ``Layer.__setattr__``)."""
+    if name in UNTRACKED:
+        return
+    names = layer.__dict__.get("_tracked_names")
+    if names is None:
+        names = {}
+        object.__setattr__(layer, "_tracked_names", names)
+    if _may_hold(value):
+        names[name] = None
+        changed()
+    elif name in names:  # it held layers or variables before: no more
+        del names[name]
+        changed()
+
+
+def _may_hold(value):
+    """Whether ``value`` is, or may come to hold, a layer or variable (a tuple cannot change: look inside)."""
+    if isinstance(value, tuple):
+        return any(_may_hold(item) for item in value)
+    return isinstance(value, (Layer, Variable, list, dict))
+
+
+def forget_attribute(layer, name):
+    layer.__dict__.get("_tracked_names", {}).pop(name, None)
+    changed()
 
 
 def _walk(value, seen):
     if id(value) in seen:
         return
-    from .base import Layer  # tracking sits beside base.py, which imports it
-
     if isinstance(value, (Layer, Variable)):
         seen.add(id(value))
         yield value
@@ -35,16 +120,15 @@ def _walk(value, seen):
 def tracked(layer):
     """Every Layer and Variable found in ``layer``'s attributes (nested lists, tuples and dicts walked)."""
     seen = {id(layer)}
-    for name, value in vars(layer).items():
-        if name not in UNTRACKED:
-            yield from _walk(value, seen)
+    attributes = layer.__dict__
+    for name in list(attributes.get("_tracked_names", ())):
+        if name in attributes:  # (a property's setter stores nothing under its own name)
+            yield from _walk(attributes[name], seen)
 
 
 def sublayers(layer):
     """The layers directly held by ``layer`` (not their own sub-layers), in tracking order."""
-    from .base import Layer
-
-    return [item for item in tracked(layer) if isinstance(item, Layer)]
+    return cached(layer, "_layers_cache", lambda: [item for item in tracked(layer) if isinstance(item, Layer)])
 
 
 def attribute_variables(layer):
@@ -54,6 +138,10 @@ def attribute_variables(layer):
 
 def walk_layers(layer):
     """``layer``'s sub-layers at every depth, each once, parents before children."""
+    return cached(layer, "_walk_cache", lambda: _walk_layers(layer))
+
+
+def _walk_layers(layer):
     out, seen, stack = [], {id(layer)}, list(reversed(sublayers(layer)))
     while stack:
         current = stack.pop()
