@@ -40,7 +40,7 @@ Run: python benchmarks/torch_gradient_oracle.py [--only SUBSTRING] [--failures]
 import argparse
 import sys
 
-from oracle import cases_edges, cases_losses, cases_ops
+from oracle import cases_edges, cases_keras_ops, cases_losses, cases_ops
 from oracle.harness import CASES, LAYOUTS, TOL, run
 
 from neurona import ops
@@ -48,7 +48,10 @@ from neurona import ops
 GROUPS = [cases_ops.elementwise_cases, cases_ops.reduction_cases, cases_ops.shape_cases, cases_ops.linalg_cases,
           cases_ops.activation_cases, cases_losses.fused_loss_cases, cases_ops.conv_cases, cases_ops.pooling_cases,
           cases_ops.normalization_cases, cases_ops.cast_cases, cases_losses.loss_cases,
-          cases_edges.partial_and_edge_cases, cases_edges.convention_cases]
+          cases_edges.partial_and_edge_cases, cases_edges.convention_cases,
+          # the keras.ops names (appended last: the groups above keep their seeded inputs)
+          cases_keras_ops.keras_math_cases, cases_keras_ops.keras_reduction_cases, cases_keras_ops.keras_linalg_cases,
+          cases_keras_ops.keras_shape_cases, cases_keras_ops.keras_nn_cases]
 
 
 def covered_ops():

@@ -157,6 +157,35 @@ class Tensor:
     def __hash__(self):  # tensors are graph nodes: hash by identity, as in PyTorch
         return id(self)
 
+    # ``==`` and ``!=`` compare elementwise, as NumPy and PyTorch: a boolean Tensor outside the graph. Hashing
+    # stays by identity, so sets and dicts of tensors still work; ``t in a_list`` compares values, so code that
+    # looks for a tensor in a list must compare identities (``any(t is w for w in weights)``).
+    def __eq__(self, other):
+        return self._compare(other, "equal")
+
+    def __ne__(self, other):
+        return self._compare(other, "not_equal")
+
+    def _compare(self, other, name):
+        xp = backend.xp_of(self.data)
+        if isinstance(other, Tensor):
+            other = other.data
+        elif other is None or isinstance(other, (str, bytes)):
+            return NotImplemented  # ``t == None`` is False, as in PyTorch, not an array of Falses
+        else:
+            try:
+                other = xp.asarray(other)
+            except (TypeError, ValueError):  # ragged lists, objects
+                return NotImplemented
+            if other.dtype.kind not in NUMERIC_KINDS:
+                return NotImplemented
+        try:
+            result = getattr(xp, name)(self.data, other)
+        except ValueError:
+            raise ValueError(f"cannot compare a tensor of shape {self.shape} with one of shape {other.shape}: the "
+                             "shapes do not broadcast together") from None
+        return Tensor._wrap(xp.asarray(result), False)
+
     def detach(self):
         """A tensor sharing this data, cut from the graph (requires_grad=False)."""
         return Tensor._wrap(self.data, False)

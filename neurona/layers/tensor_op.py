@@ -6,7 +6,10 @@ arguments, so that the graph can be replayed (and saved: the op is looked up
 by name in ``neurona.ops``, nothing is pickled).
 """
 
+import math
+
 from .. import nest, ops
+from ..ops import dispatch
 from ..naming import unique_name
 from .base import Layer
 from .symbolic import SymbolicTensor
@@ -104,10 +107,35 @@ def call_op(name, args, kwargs):
     return TensorOp(name, _encode(template))(tensors)
 
 
-def symbolic_hook(fn, args, kwargs):
-    """For ``neurona.ops.dispatch``: an op called with symbolic arguments becomes a TensorOp node."""
-    from .symbolic import any_symbolic
+def _has_symbolic(values):
+    for value in values:
+        if type(value) is SymbolicTensor:
+            return True
+        if isinstance(value, (list, tuple)) and _has_symbolic(value):
+            return True
+        if isinstance(value, dict) and _has_symbolic(value.values()):
+            return True
+    return False
 
-    if not any_symbolic([list(args), kwargs]):
+
+def symbolic_hook(fn, args, kwargs):
+    """For ``neurona.ops.dispatch``: an op called with symbolic arguments becomes a TensorOp node.
+
+    Runs before every public op, so the test is a plain loop over the arguments (no structure copies).
+    """
+    if not _has_symbolic(args) and not (kwargs and _has_symbolic(kwargs.values())):
         return NotImplemented
+    if fn.__name__ in _SHAPE_FACTS and args and type(args[0]) is SymbolicTensor:
+        return _SHAPE_FACTS[fn.__name__](args[0])
     return call_op(fn.__name__, args, kwargs)
+
+
+def _size(tensor):
+    return None if any(s is None for s in tensor.shape) else int(math.prod(tensor.shape))
+
+
+# facts a symbolic tensor knows itself (ops.shape(x) is x.shape, with None where unknown): not graph nodes
+_SHAPE_FACTS = {"shape": lambda t: t.shape, "ndim": lambda t: t.ndim, "size": _size}
+
+
+dispatch.symbolic_hook = symbolic_hook  # from now on, nr.ops.<fn>(symbolic tensors) records a node

@@ -156,11 +156,16 @@ def relu(x):
     return ReLU.apply(as_tensor(x))
 
 
-def leaky_relu(x, alpha=0.2):
+def leaky_relu(x, alpha=0.2, *, negative_slope=None):
     """``x`` if ``x > 0`` else ``alpha * x``; Keras's default slope is 0.2 (PyTorch's 0.01).
 
-    ``alpha`` is a real number (Python or NumPy; a bool or string raises TypeError).
+    ``alpha`` is a real number (Python or NumPy; a bool or string raises TypeError);
+    ``negative_slope=`` is ``keras.ops.leaky_relu``'s name for it.
     """
+    if negative_slope is not None:
+        if alpha != 0.2:
+            raise TypeError("leaky_relu: give the slope once, as alpha or as Keras's negative_slope, not both")
+        alpha = negative_slope
     return LeakyReLU.apply(as_tensor(x), alpha=check_real(alpha, "leaky_relu", "alpha"))
 
 

@@ -1,9 +1,10 @@
-"""Elementwise arithmetic and math: add, sub, mul, div, neg, pow, exp, log, sqrt, abs, clip, where.
+"""Elementwise arithmetic and math: add, sub, mul, div, neg, pow, exp, log, sqrt, abs, maximum, minimum, clip, where.
 
 Each Function computes on raw arrays; gradients of broadcast operands are
 summed back by the engine (``autograd.engine.unbroadcast``), not here.
 """
 
+from .. import backend
 from ..arguments import shown
 from ..autograd import Function, Tensor
 from ..backend import xp_of
@@ -125,6 +126,22 @@ class Abs(Function):
         return g * xp_of(self.a).sign(self.a)
 
 
+class Maximum(Function):
+    """max(a, b) elementwise; at ties each operand gets half the gradient, as in PyTorch's ``maximum``."""
+
+    def forward(self, a, b):
+        xp = xp_of(a, b)
+        out = xp.maximum(a, b)
+        if out.dtype.kind == "f":  # integer operands take no gradient
+            self.share_a = xp.where(a > b, 1.0, xp.where(a == b, 0.5, 0.0)).astype(out.dtype)
+        return out
+
+    def backward(self, g):
+        da = g * self.share_a if self.needs_input_grad[0] else None
+        db = g * (1 - self.share_a) if self.needs_input_grad[1] else None
+        return da, db
+
+
 class Clip(Function):
     """Clamp to [lo, hi]; the gradient passes where lo <= a <= hi, as in PyTorch's clamp."""
 
@@ -206,8 +223,22 @@ def abs(a):
     return Abs.apply(as_tensor(a))
 
 
-def clip(a, min=None, max=None):
+def maximum(x1, x2):
+    """Elementwise ``max(x1, x2)`` with broadcasting; ties share the gradient equally."""
+    return Maximum.apply(*as_tensors(x1, x2))
+
+
+def minimum(x1, x2):
+    """Elementwise ``min(x1, x2)`` (composed: ``-maximum(-x1, -x2)``); ties share the gradient equally."""
+    a, b = as_tensors(x1, x2)
+    return neg(maximum(neg(a), neg(b)))
+
+
+def clip(a, min=None, max=None, *, x_min=None, x_max=None):
     """Clamp ``a`` to ``[min, max]`` (either bound may be None), as NumPy's ``clip`` and PyTorch's ``clamp``.
+
+    Keras's ``ops.clip(x, x_min, x_max)`` is the same call: ``x_min``/``x_max`` are
+    keyword aliases of ``min``/``max`` (give one name per bound, not both).
 
     Each bound is a real number (Python or NumPy, not a bool) or an array-like or
     Tensor of numbers that broadcasts to ``a``'s shape; bounds are constants (no
@@ -218,6 +249,10 @@ def clip(a, min=None, max=None):
         ValueError: both bounds are None, or a bound does not broadcast to ``a``.
         TypeError: a bound is neither a real number nor numeric array-like.
     """
+    if x_min is not None or x_max is not None:
+        if (x_min is not None and min is not None) or (x_max is not None and max is not None):
+            raise TypeError("clip: give each bound once, as min/max or as Keras's x_min/x_max, not both")
+        min, max = (min if x_min is None else x_min), (max if x_max is None else x_max)
     if min is None and max is None:
         raise ValueError("clip needs at least one of min and max")
     a = as_tensor(a)
@@ -244,18 +279,35 @@ def _bound(value, a, name):
     return array[()] if array.ndim == 0 else array
 
 
-def where(condition, a, b):
-    """``a`` where ``condition`` is true, else ``b`` (differentiable in ``a`` and ``b``).
+def where(condition, x1=None, x2=None):
+    """``x1`` where ``condition`` is true, else ``x2`` (differentiable in ``x1`` and ``x2``).
 
     ``condition`` is a boolean or numeric array-like or Tensor (nonzero is true);
-    the three broadcast together, as in NumPy.
+    the three broadcast together, as in NumPy. With neither ``x1`` nor ``x2``
+    (Keras's and NumPy's one-argument form) the result is the indices of the true
+    elements: a tuple of one int64 Tensor per axis, as ``numpy.nonzero``.
 
     Raises:
         TypeError: ``condition`` holds text, objects or other non-numbers.
-        ValueError: the shapes do not broadcast together.
+        ValueError: the shapes do not broadcast together, or only one of ``x1``, ``x2`` is given.
     """
-    a, b = as_tensors(a, b)
-    xp = xp_of(a.data, b.data)
+    if x1 is None and x2 is None:
+        cond = _condition(condition, condition.data if isinstance(condition, Tensor) else None)
+        return tuple(Tensor._wrap(i, False) for i in xp_of(cond).nonzero(cond))
+    if x1 is None or x2 is None:
+        raise ValueError("where: give both x1 and x2 (values where condition is true and where it is false), or "
+                         "neither (for the indices of the true elements)")
+    a, b = as_tensors(x1, x2)
+    cond = _condition(condition, a.data)
+    if broadcast_shape(cond.shape, a.shape, b.shape) is None:
+        raise ValueError(f"where: condition of shape {cond.shape} and values of shapes {a.shape} and {b.shape} do "
+                         "not broadcast together")
+    return Where.apply(a, b, cond=cond.astype(bool, copy=False))
+
+
+def _condition(condition, like):
+    """``condition`` as an array of booleans or numbers (on ``like``'s device), else a TypeError."""
+    xp = backend.get_xp() if like is None else xp_of(like)
     try:
         cond = condition.data if isinstance(condition, Tensor) else xp.asarray(condition)
     except (TypeError, ValueError):  # ragged lists, objects NumPy cannot make an array of
@@ -263,10 +315,7 @@ def where(condition, a, b):
     if cond is None or cond.dtype.kind not in "biuf":
         raise TypeError(f"where: condition must be booleans or numbers, got "
                         f"{shown(condition) if cond is None else f'an array of dtype {cond.dtype}'}")
-    if broadcast_shape(cond.shape, a.shape, b.shape) is None:
-        raise ValueError(f"where: condition of shape {cond.shape} and values of shapes {a.shape} and {b.shape} do "
-                         "not broadcast together")
-    return Where.apply(a, b, cond=cond.astype(bool, copy=False))
+    return cond
 
 
 def square(a):

@@ -1,10 +1,25 @@
-"""Matrix multiplication."""
+"""Matrix multiplication, the products built on einsum (dot, tensordot, outer) and norms.
 
-from ..autograd import Function
+``MatMul`` is the BLAS-backed primitive; ``tensordot``, ``dot`` and ``outer``
+are composed (einsum or broadcasting). Norms have two primitives of their own:
+``VectorNorm`` (the p-norm, with PyTorch's zero gradient at the zero vector
+where the formula divides 0 by 0) and ``SingularValues`` (whose gradient,
+``U diag(g) V^T``, gives the nuclear and spectral norms).
+"""
+
+import builtins
+import string
+
+from .. import backend
+from ..arguments import is_int, is_real
+from ..autograd import Function, Tensor
 from ..backend import xp_of
 from ..backend.parallel import map_chunks
-from .convert import as_tensors
-from .shape import reshape
+from . import reduction
+from .convert import as_tensor, as_tensors, normalize_axis
+from .einsum import einsum
+from .elementwise import abs, mul
+from .shape import _axis, reshape, transpose
 
 
 class MatMul(Function):
@@ -56,3 +71,156 @@ def matmul(a, b):
     if b.ndim == 1:
         return reshape(MatMul.apply(a, reshape(b, (-1, 1))), a.shape[:-1])
     return MatMul.apply(a, b)
+
+
+def tensordot(x1, x2, axes=2):
+    """Sum of products over ``axes``: the last ``axes`` axes of ``x1`` with the first of ``x2`` (an int), or
+    the axes listed in a pair ``(axes_of_x1, axes_of_x2)``, as NumPy's ``tensordot`` (composed from einsum)."""
+    a, b = as_tensors(x1, x2)
+    if is_int(axes):
+        if not 0 <= axes <= builtins.min(a.ndim, b.ndim):
+            raise ValueError(f"tensordot: axes={axes} for operands of shapes {a.shape} and {b.shape} (expected an "
+                             f"int in [0, {builtins.min(a.ndim, b.ndim)}])")
+        pairs = (list(range(a.ndim - axes, a.ndim)), list(range(axes)))
+    else:
+        try:
+            pairs = tuple([ax] if is_int(ax) else list(ax) for ax in axes)
+        except TypeError:
+            pairs = ()
+        if len(pairs) != 2 or len(pairs[0]) != len(pairs[1]):
+            raise ValueError(f"tensordot: axes must be an int or a pair of equally long axis lists, got {axes!r}")
+    left = [_axis(ax, a.ndim, "tensordot: axes of x1", a.shape) for ax in pairs[0]]
+    right = [_axis(ax, b.ndim, "tensordot: axes of x2", b.shape) for ax in pairs[1]]
+    for i, j in zip(left, right):
+        if a.shape[i] != b.shape[j]:
+            raise ValueError(f"tensordot: axis {i} of x1 {a.shape} and axis {j} of x2 {b.shape} differ in size")
+    letters = iter(string.ascii_letters)
+    sa = [next(letters) for _ in range(a.ndim)]
+    sb = [next(letters) for _ in range(b.ndim)]
+    for i, j in zip(left, right):
+        sb[j] = sa[i]
+    out = [c for i, c in enumerate(sa) if i not in left] + [c for j, c in enumerate(sb) if j not in right]
+    return einsum("".join(sa) + "," + "".join(sb) + "->" + "".join(out), a, b)
+
+
+def dot(x1, x2):
+    """NumPy's ``dot``: a product with a scalar, the inner product of vectors, the matrix product, and in
+    general the sum over the last axis of ``x1`` and the second-to-last of ``x2`` (its only one if 1-D)."""
+    a, b = as_tensors(x1, x2)
+    if a.ndim == 0 or b.ndim == 0:
+        return mul(a, b)
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise ValueError(f"dot: shapes {a.shape} and {b.shape} are not aligned (the last axis of x1 must match "
+                         f"the {'second-to-last' if b.ndim > 1 else 'only'} axis of x2)")
+    if b.ndim <= 2:
+        return matmul(a, b)
+    return tensordot(a, b, axes=([a.ndim - 1], [b.ndim - 2]))
+
+
+def outer(x1, x2):
+    """The outer product ``out[i, j] = x1[i] * x2[j]`` of the flattened operands."""
+    a, b = as_tensors(x1, x2)
+    return mul(reshape(a, (-1, 1)), reshape(b, (1, -1)))
+
+
+class VectorNorm(Function):
+    """``(sum |x|^p)^(1/p)`` over ``axis`` for a real ``p > 0``.
+
+    d/dx = sign(x) |x|^(p-1) / norm^(p-1), taken as 0 where the norm is 0 (the
+    zero vector, where the formula is 0/0), as PyTorch's ``vector_norm``.
+    """
+
+    def forward(self, x, p=2.0, axis=None, keepdims=False):
+        xp = xp_of(x)
+        self.x, self.p = x, p
+        total = (x * x).sum(axis=axis, keepdims=True) if p == 2 else (xp.abs(x) ** p).sum(axis=axis, keepdims=True)
+        self.norm = xp.sqrt(total) if p == 2 else total ** (1 / p)
+        out = self.norm
+        return out if keepdims else out.reshape(tuple(n for i, n in enumerate(x.shape) if axis is not None
+                                                      and i not in axis))
+
+    def backward(self, g):
+        xp, x, p, norm = xp_of(g), self.x, self.p, self.norm
+        g = g.reshape(norm.shape)
+        safe = xp.where(norm == 0, 1, norm)
+        if p == 2:
+            scaled = x / safe
+        else:
+            scaled = xp.sign(x) * xp.abs(x) ** (p - 1) / safe ** (p - 1)
+        return xp.where(norm == 0, 0, g * scaled)
+
+
+class SingularValues(Function):
+    """The singular values of the matrices in the last two axes, largest first; d/dA = U diag(g) V^T."""
+
+    def forward(self, a):
+        u, s, vh = xp_of(a).linalg.svd(a, full_matrices=False)
+        self.u, self.vh = u, vh
+        return s
+
+    def backward(self, g):
+        return (self.u * g[..., None, :]) @ self.vh
+
+
+def _vector_norm(x, ord, axes, keepdims):
+    if ord is None or ord == 2:
+        return VectorNorm.apply(x, p=2.0, axis=axes, keepdims=keepdims)
+    if ord == float("inf"):
+        return reduction.max(abs(x), axis=axes, keepdims=keepdims)
+    if ord == float("-inf"):
+        return reduction.min(abs(x), axis=axes, keepdims=keepdims)
+    if ord == 0:  # the number of nonzero elements: a count, no gradient
+        return Tensor._wrap((x.data != 0).sum(axis=axes, keepdims=keepdims).astype(x.dtype), False)
+    if not is_real(ord) or ord < 0:
+        raise ValueError(f"norm: ord={ord!r} is no vector norm (expected None, a real number >= 0, inf or -inf)")
+    return VectorNorm.apply(x, p=float(ord), axis=axes, keepdims=keepdims)
+
+
+def _matrix_norm(x, ord, axes, keepdims):
+    rows, cols = axes
+    if ord in (None, "fro"):
+        return VectorNorm.apply(x, p=2.0, axis=tuple(sorted(axes)), keepdims=keepdims)
+    if ord in ("nuc", 2, -2):
+        others = [i for i in range(x.ndim) if i not in axes]
+        values = SingularValues.apply(transpose(x, tuple(others) + (rows, cols)))
+        reduce = {"nuc": reduction.sum, 2: reduction.max, -2: reduction.min}[ord]
+        out = reduce(values, axis=-1)
+        return reshape(out, tuple(1 if i in axes else n for i, n in enumerate(x.shape))) if keepdims else out
+    if ord in (1, -1, float("inf"), float("-inf")):
+        summed, kept = (rows, cols) if ord in (1, -1) else (cols, rows)  # 1: column sums, inf: row sums
+        reduce = reduction.max if ord in (1, float("inf")) else reduction.min
+        out = reduce(reduction.sum(abs(x), axis=summed, keepdims=True), axis=kept, keepdims=True)
+        return out if keepdims else reshape(out, tuple(n for i, n in enumerate(x.shape) if i not in axes))
+    raise ValueError(f"norm: ord={ord!r} is no matrix norm (expected None, 'fro', 'nuc', 1, -1, 2, -2, inf or -inf)")
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    """Vector or matrix norm, as NumPy's ``linalg.norm``.
+
+    ``axis`` an int: a vector norm along it (``ord``: None or 2, any real p > 0,
+    inf, -inf, 0 for the count of nonzeros). ``axis`` a pair: a matrix norm
+    (``ord``: None or ``"fro"``, ``"nuc"``, 1, -1, 2, -2, inf, -inf). ``axis=None``:
+    the 2-norm of all elements when ``ord`` is None, otherwise the vector or
+    matrix norm of a 1-D or 2-D ``x``.
+
+    Raises:
+        ValueError: an ``ord`` that the kind of norm does not have, or bad axes.
+    """
+    x = as_tensor(x)
+    if x.dtype.kind != "f":
+        x = Tensor._wrap(x.data.astype(backend.floatx()), False)
+    if axis is None:
+        if ord is None:
+            return VectorNorm.apply(x, p=2.0, axis=None, keepdims=keepdims)
+        if x.ndim not in (1, 2):
+            raise ValueError(f"norm: ord={ord!r} with axis=None needs a 1-D or 2-D tensor, got shape {x.shape}")
+        axis = 0 if x.ndim == 1 else (0, 1)
+    if isinstance(axis, (tuple, list)) and len(axis) == 2:
+        axes = tuple(_axis(ax, x.ndim, "norm: axis", x.shape) for ax in axis)
+        if axes[0] == axes[1]:
+            raise ValueError(f"norm: axis {tuple(axis)} names one axis twice")
+        return _matrix_norm(x, ord, axes, keepdims)
+    axes = normalize_axis(axis, x.ndim)
+    if isinstance(axis, (tuple, list)) and len(axes) != 1:
+        raise ValueError(f"norm: axis must be an int or a pair of ints, got {axis!r}")
+    return _vector_norm(x, ord, axes, keepdims)

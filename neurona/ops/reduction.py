@@ -1,9 +1,9 @@
 """Reductions: sum, mean, max (and min, composed)."""
 
-from ..autograd import Function
+from ..autograd import Function, Tensor
 from ..backend import xp_of
-from .convert import as_tensor, normalize_axis
-from .elementwise import neg
+from .convert import as_tensor, check_real, normalize_axis
+from .elementwise import maximum, neg
 
 
 def _kept_shape(shape, axis):
@@ -69,14 +69,27 @@ def mean(a, axis=None, keepdims=False):
     return Mean.apply(a, axis=normalize_axis(axis, a.ndim), keepdims=keepdims)
 
 
-def max(a, axis=None, keepdims=False):
-    """Maximum over ``axis``; ties share the gradient equally."""
+def max(a, axis=None, keepdims=False, initial=None):
+    """Maximum over ``axis``; ties share the gradient equally.
+
+    ``initial`` (a real number, Keras's and NumPy's argument) takes part in every
+    maximum: the result is ``maximum(max(a), initial)``, and an empty ``a`` gives
+    ``initial`` instead of an error.
+    """
     a = as_tensor(a)
+    if initial is not None:
+        initial = check_real(initial, "max", "initial")
+        if a.size == 0:
+            return Tensor._wrap(xp_of(a.data).max(a.data, axis=normalize_axis(axis, a.ndim), keepdims=keepdims,
+                                                  initial=initial), False)
+        return maximum(max(a, axis=axis, keepdims=keepdims), initial)
     if a.size == 0:
-        raise ValueError("max of an empty tensor")
+        raise ValueError("max of an empty tensor (give initial= for a value to return)")
     return Max.apply(a, axis=normalize_axis(axis, a.ndim), keepdims=keepdims)
 
 
-def min(a, axis=None, keepdims=False):
-    """Minimum over ``axis`` (composed: ``-max(-a)``)."""
-    return neg(max(neg(a), axis=axis, keepdims=keepdims))
+def min(a, axis=None, keepdims=False, initial=None):
+    """Minimum over ``axis`` (composed: ``-max(-a)``); ``initial`` as for ``max``."""
+    if initial is not None:
+        initial = -check_real(initial, "min", "initial")
+    return neg(max(neg(a), axis=axis, keepdims=keepdims, initial=initial))

@@ -105,8 +105,14 @@ def _shape(shape):
         raise TypeError(f"reshape: the new shape must be an int or a sequence of ints, got {shape!r}") from None
 
 
-def reshape(a, shape):
-    """``a`` with a new shape (one entry may be -1)."""
+def reshape(a, shape=None, *, newshape=None):
+    """``a`` with a new shape (one entry may be -1); ``newshape=`` is Keras's name of ``shape``."""
+    if newshape is not None:
+        if shape is not None:
+            raise TypeError("reshape: give the new shape once, as shape or as Keras's newshape, not both")
+        shape = newshape
+    if shape is None:
+        raise TypeError("reshape: the new shape is missing (expected an int or a sequence of ints)")
     a = as_tensor(a)
     shape = _shape(shape)
     try:
@@ -173,17 +179,30 @@ def flatten(a, start_axis=1):
 
 
 def expand_dims(a, axis):
-    """Insert a size-1 axis at ``axis``."""
+    """Insert a size-1 axis at ``axis``, or one at each axis of a tuple (their positions in the result, as NumPy)."""
     a = as_tensor(a)
+    if isinstance(axis, (tuple, list)):
+        rank = a.ndim + len(axis)
+        axes = {_axis(ax, rank, "expand_dims: axis", a.shape) for ax in axis}
+        if len(axes) != len(axis):
+            raise ValueError(f"expand_dims: axis {tuple(axis)} names an axis twice")
+        sizes = iter(a.shape)
+        return reshape(a, tuple(1 if i in axes else next(sizes) for i in range(rank)))
     axis = _axis(axis, a.ndim + 1, "expand_dims: axis", a.shape)
     return reshape(a, a.shape[:axis] + (1,) + a.shape[axis:])
 
 
 def squeeze(a, axis=None):
-    """Drop size-1 axes (all of them, or the one at ``axis``)."""
+    """Drop size-1 axes (all of them, the one at ``axis``, or those of a tuple of axes)."""
     a = as_tensor(a)
     if axis is None:
         return reshape(a, tuple(s for s in a.shape if s != 1))
+    if isinstance(axis, (tuple, list)):
+        axes = {_axis(ax, max(a.ndim, 1), "squeeze: axis", a.shape) for ax in axis}  # 0-d: 0 and -1, as below
+        wide = sorted(ax for ax in axes if a.ndim and a.shape[ax] != 1)
+        if wide:
+            raise ValueError(f"cannot squeeze axes {wide} of sizes {[a.shape[ax] for ax in wide]} (shape {a.shape})")
+        return reshape(a, tuple(s for i, s in enumerate(a.shape) if i not in axes))
     if a.ndim == 0:  # as in PyTorch (and the reductions): a 0-d tensor takes axis 0 and -1, with nothing to drop
         _axis(axis, 1, "squeeze: axis", a.shape)
         return reshape(a, ())
