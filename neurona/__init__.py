@@ -59,6 +59,7 @@ __all__ = [
     "activations", "backend", "callbacks", "config", "datasets", "initializers", "layers", "losses", "metrics",
     "model_selection", "models", "ops", "optimizers", "random", "regularizers", "saving", "utils", "Function",
     "GradcheckError", "Tensor", "Variable",
-    "enable_grad", "gradcheck", "no_grad", "Input", "InputLayer", "Layer", "Model", "Sequential", "floatx", "get_device", "seed", "set_device", "set_floatx",
+    "enable_grad", "gradcheck", "no_grad", "Input", "InputLayer", "Layer", "Model", "Sequential", "floatx",
+    "get_device", "seed", "set_device", "set_floatx",
     "__version__",
 ]

@@ -9,8 +9,8 @@ by name in ``neurona.ops``, nothing is pickled).
 import math
 
 from .. import nest, ops
-from ..ops import dispatch
 from ..naming import unique_name
+from ..ops import dispatch
 from .base import Layer
 from .symbolic import SymbolicTensor
 
