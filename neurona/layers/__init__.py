@@ -3,8 +3,26 @@
 from ..registry import Registry
 from .base import Layer
 from .conv import Conv1D, Conv2D
-from .core import Activation, Dense, Flatten, Input, InputLayer
+from .core import Activation, Dense, Flatten, Identity, Input, InputLayer, Lambda, register_function
 from .core.reshape import Reshape
+from .merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from .normalization import BatchNormalization, GroupNormalization, InstanceNormalization, LayerNormalization
 from .pooling import (
     AveragePooling1D,
@@ -27,6 +45,8 @@ for _cls in (Conv1D, Conv2D, Reshape, Dropout, MaxPooling1D, MaxPooling2D, Avera
              GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D):
     _registry.register(_cls)
 for _cls in (BatchNormalization, LayerNormalization, GroupNormalization, InstanceNormalization, Normalization):
+    _registry.register(_cls)
+for _cls in (Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot, Identity, Lambda):
     _registry.register(_cls)
 
 
@@ -56,4 +76,6 @@ __all__ = ["Layer", "Activation", "Dense", "Flatten", "Input", "InputLayer", "re
            "deserialize", "Conv1D", "Conv2D", "Reshape", "Dropout", "MaxPooling1D", "MaxPooling2D",
            "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
            "GlobalMaxPooling1D", "GlobalMaxPooling2D", "BatchNormalization", "LayerNormalization",
-           "GroupNormalization", "InstanceNormalization", "Normalization", "TensorOp"]
+           "GroupNormalization", "InstanceNormalization", "Normalization", "TensorOp", "Add", "Subtract", "Multiply",
+           "Average", "Maximum", "Minimum", "Concatenate", "Dot", "Identity", "Lambda", "add", "subtract",
+           "multiply", "average", "maximum", "minimum", "concatenate", "dot", "register_function"]

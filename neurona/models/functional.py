@@ -9,7 +9,7 @@ nodes is shared: one set of weights, used (and differentiated) at each call, so
 its gradient is the sum over its uses.
 """
 
-from .. import nest
+from .. import nest, ops
 from ..layers.core.input import InputLayer
 from ..layers.symbolic import SymbolicTensor
 from .model import Model
@@ -148,6 +148,10 @@ class Functional(Model):
                              f"tensor(s); pass {'one array' if n == 1 else f'a list (or dict) of {n} arrays'}")
         return flat
 
+    def _cast_inputs(self, inputs):
+        """Inputs stay as they are here: ``call`` casts each float input to its ``Input``'s dtype, as Keras 3."""
+        return inputs
+
     def _check_shape(self, symbolic, value):
         expected, got = symbolic.shape, tuple(value.shape)
         if len(expected) != len(got) or any(e is not None and e != g for e, g in zip(expected[1:], got[1:])):
@@ -158,6 +162,8 @@ class Functional(Model):
         values = {}
         for symbolic, value in zip(self._flat_inputs, self._flat_values(inputs)):
             self._check_shape(symbolic, value)
+            if value.dtype.kind == "f" and value.dtype != symbolic.dtype and symbolic.dtype.startswith("float"):
+                value = ops.cast(value, symbolic.dtype)
             values[id(symbolic)] = value
         for node in self._nodes:
             node.run(values, training=training)

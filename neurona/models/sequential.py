@@ -153,6 +153,10 @@ class Sequential(Model):
     def output(self):
         return self._graph_part(1, "output")
 
+    def _cast_inputs(self, inputs):
+        """Inputs stay as they are: each layer casts what it receives to its own dtype."""
+        return inputs
+
     def call(self, inputs, training=None):
         if self._input_shape is not None and not _compatible(inputs.shape[1:], self._input_shape):
             raise ValueError(f"model {self.name!r} expects inputs of shape {(None,) + self._input_shape}, "

@@ -21,7 +21,8 @@ class LayerCase:
     Args:
         layer_class: the class under test.
         kwargs: constructor arguments (use non-default values).
-        input_shape: full input shape, batch axis first (keep it small: gradcheck perturbs every element).
+        input_shape: full input shape, batch axis first (keep it small: gradcheck perturbs every element);
+            a list of such shapes for a layer called on a list of tensors (the merge layers).
         output_shape: expected output shape for that input.
         trainable, non_trainable: expected numbers of trainable and non-trainable weight tensors.
         params: expected ``count_params()`` (scalars), computed by hand.
@@ -63,8 +64,21 @@ class LayerCase:
         return self.id or f"{self.layer_class.__name__}({', '.join(f'{k}={v!r}' for k, v in self.kwargs.items())})"
 
     @property
+    def multi_input(self):
+        """Whether the layer is called on a list of tensors (``input_shape`` is a list of shapes)."""
+        return isinstance(self.input_shape, list)
+
+    @property
     def symbolic_input(self):
+        if self.multi_input:
+            return [(None,) + tuple(s[1:]) for s in self.input_shape]
         return (None,) + tuple(self.input_shape[1:])
+
+    def with_batch(self, size):
+        """The input shape (or shapes) with batch size ``size``."""
+        if self.multi_input:
+            return [(size,) + tuple(s[1:]) for s in self.input_shape]
+        return (size,) + tuple(self.input_shape[1:])
 
     @property
     def symbolic_output(self):
@@ -83,10 +97,31 @@ def make_layer(case, dtype=None):
 
 
 def sample(case, shape=None, dtype=None, seed=DATA_SEED):
-    """The case's test input as a NumPy array."""
+    """The case's test input as a NumPy array (a list of arrays for a list of shapes)."""
     rng = np.random.default_rng(seed)
-    shape = tuple(case.input_shape if shape is None else shape)
-    return rng.standard_normal(shape).astype(dtype or case.input_dtype)
+    shape = case.input_shape if shape is None else shape
+    if isinstance(shape, list):
+        return [rng.standard_normal(tuple(s)).astype(dtype or case.input_dtype) for s in shape]
+    return rng.standard_normal(tuple(shape)).astype(dtype or case.input_dtype)
+
+
+def tensors(data, requires_grad=False):
+    """``data`` (an array, or a list of arrays) as a Tensor (a list of Tensors)."""
+    if isinstance(data, list):
+        return [nr.Tensor(d, requires_grad=requires_grad) for d in data]
+    return nr.Tensor(data, requires_grad=requires_grad)
+
+
+def leaves(x):
+    """The Tensors of an input: ``[x]``, or the list itself."""
+    return list(x) if isinstance(x, list) else [x]
+
+
+def gradcheck(fn, x):
+    """``nr.gradcheck`` of ``fn`` at ``x``, a Tensor or a list of Tensors (each checked)."""
+    if isinstance(x, list):
+        return nr.gradcheck(lambda *xs: fn(list(xs)), *x)
+    return nr.gradcheck(fn, x)
 
 
 def randomize_weights(layer, seed=DATA_SEED + 1):

@@ -25,6 +25,9 @@ always through ``Layer.__call__`` (the path a model takes):
   reproducible from their seed; non-trainable weights change only in training and only where stated;
 - ``dtypes``: float32 and float64 layers keep their dtype in weights and outputs, whatever the input's.
 
+A case whose ``input_shape`` is a list of shapes calls its layer on a list of tensors (the merge layers):
+every input gets its gradient checked, and ``save_load`` saves a functional ``Model([Input, ...], layer(...))``.
+
 Weights are set to random values before the value checks, so that a default (ones, zeros)
 cannot hide a weight that is not used, not differentiated or not saved.
 """
@@ -37,7 +40,6 @@ import tempfile
 import numpy as np
 import pytest
 
-import neurona as nr
 from neurona import backend, layers, models
 from neurona.autograd.gradcheck import RTOL  # the tolerances are stated once, in gradcheck
 from neurona.registry import snake_case
@@ -47,11 +49,14 @@ from .layer_case import (
     built_layer,
     clone,
     forward,
+    gradcheck,
+    leaves,
     make_layer,
     projection,
     randomize_weights,
     relative_error,
     sample,
+    tensors,
     weight_numerical_grad,
 )
 
@@ -74,8 +79,8 @@ def check_output_shape(case):
     assert layer.output_shape == case.symbolic_output, f"{case.label}: output_shape {layer.output_shape}"
     assert tuple(layer.compute_output_shape(case.symbolic_input)) == case.symbolic_output
     assert tuple(layer.compute_output_shape(tuple(case.input_shape))) == tuple(case.output_shape)
-    other_batch = (case.input_shape[0] + 1,) + tuple(case.input_shape[1:])
-    assert layer(sample(case, other_batch)).shape == (other_batch[0],) + tuple(case.output_shape[1:])
+    other_batch = (case.input_shape[0][0] if case.multi_input else case.input_shape[0]) + 1
+    assert layer(sample(case, case.with_batch(other_batch))).shape == (other_batch,) + tuple(case.output_shape[1:])
     # built from a shape alone, as Sequential builds its layers
     assert make_layer(case).build_for(case.symbolic_input) == case.symbolic_output
 
@@ -104,16 +109,18 @@ def check_input_gradient(case):
     layer = built_layer(case, "float64")
     for training in MODES:
         fn = forward(layer, case, training)
-        x = nr.Tensor(sample(case, dtype="float64"), requires_grad=True)
+        x = tensors(sample(case, dtype="float64"), requires_grad=True)
         out = fn(x)
         if not case.input_grad:
             assert not out.requires_grad, f"{case.label}: output unexpectedly requires a gradient"
             continue
         (out * projection(out)).sum().backward()
-        assert x.grad is not None, f"{case.label} (training={training}): no gradient reached the input"
-        assert x.grad.shape == x.shape and np.abs(backend.asnumpy(x.grad)).max() > 0, \
-            f"{case.label} (training={training}): input gradient of shape {x.grad.shape} is zero or misshapen"
-        assert nr.gradcheck(fn, x)
+        for i, leaf in enumerate(leaves(x)):
+            assert leaf.grad is not None, f"{case.label} (training={training}): no gradient reached input {i}"
+            assert leaf.grad.shape == leaf.shape and np.abs(backend.asnumpy(leaf.grad)).max() > 0, \
+                f"{case.label} (training={training}): gradient of input {i} of shape {leaf.grad.shape} is zero " \
+                "or misshapen"
+        assert gradcheck(fn, x)
 
 
 def check_input_gradient_across_dtypes(case):
@@ -127,22 +134,25 @@ def check_input_gradient_across_dtypes(case):
             fn = forward(layer, case, training)
             grads = []
             for dtype in (layer_dtype, input_dtype):
-                x = nr.Tensor(data.astype(dtype), requires_grad=True)
+                x = tensors([d.astype(dtype) for d in data] if case.multi_input else data.astype(dtype),
+                            requires_grad=True)
                 out = fn(x)
                 assert out.dtype == np.dtype(layer_dtype), f"{case.label}: {dtype} input gave a {out.dtype} output"
                 (out * projection(out)).sum().backward()
-                assert x.grad is not None, \
-                    f"{case.label}: a {dtype} input into a {layer_dtype} layer got no gradient (training={training})"
-                assert x.grad.shape == x.shape and x.grad.dtype == np.dtype(dtype), \
-                    f"{case.label}: gradient {x.grad.shape} {x.grad.dtype} for a {x.shape} {dtype} input"
-                grads.append(backend.asnumpy(x.grad).astype("float64"))
-            np.testing.assert_allclose(grads[1], grads[0], rtol=CAST_RTOL, atol=CAST_RTOL * np.abs(grads[0]).max(),
-                                       err_msg=f"{case.label}: gradient changed with the input dtype")
+                for leaf in leaves(x):
+                    assert leaf.grad is not None, f"{case.label}: a {dtype} input into a {layer_dtype} layer got " \
+                                                  f"no gradient (training={training})"
+                    assert leaf.grad.shape == leaf.shape and leaf.grad.dtype == np.dtype(dtype), \
+                        f"{case.label}: gradient {leaf.grad.shape} {leaf.grad.dtype} for a {leaf.shape} {dtype} input"
+                grads.append([backend.asnumpy(leaf.grad).astype("float64") for leaf in leaves(x)])
+            for own, cast in zip(*grads):
+                np.testing.assert_allclose(cast, own, rtol=CAST_RTOL, atol=CAST_RTOL * np.abs(own).max(),
+                                           err_msg=f"{case.label}: gradient changed with the input dtype")
 
 
 def check_weight_gradients(case):
     layer = built_layer(case, "float64")
-    x = nr.Tensor(sample(case, dtype="float64"))
+    x = tensors(sample(case, dtype="float64"))
     # a stochastic layer is re-created for every evaluation, so its weights are checked at inference only
     for training in ((False,) if case.stochastic else MODES):
         fn = forward(layer, case, training)
@@ -262,7 +272,15 @@ def check_numpy_arguments(case):
 def _model_of(layer, case):
     if isinstance(layer, layers.InputLayer):
         return models.Sequential([layer])
+    if case.multi_input:
+        inputs = [layers.Input(shape[1:]) for shape in case.input_shape]
+        return models.Model(inputs, layer(inputs))
     return models.Sequential([layers.Input(case.input_shape[1:]), layer])
+
+
+def _predict(model, x, case):
+    """``model.predict(x)``; called directly for a list of inputs (predict takes one input array)."""
+    return model(x, training=False).numpy() if case.multi_input else model.predict(x)
 
 
 def check_save_load(case):
@@ -270,12 +288,12 @@ def check_save_load(case):
     model = _model_of(layer, case)
     randomize_weights(layer)
     x = sample(case)
-    before = model.predict(x)
+    before = _predict(model, x, case)
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model")
         model.save(path)
         loaded = models.load_model(path)
-    after = loaded.predict(x)
+    after = _predict(loaded, x, case)
     assert after.dtype == before.dtype and np.array_equal(after, before), \
         f"{case.label}: predictions differ after save/load (largest difference " \
         f"{np.abs(after.astype('float64') - before).max()})"
