@@ -39,8 +39,8 @@ def round_trip(layer):
 def test_a_registered_function_round_trips_with_its_arguments():
     layer = layers.Lambda(lambda_test_shift, arguments={"offset": 2.5}, name="shifted")
     config, twin = round_trip(layer)
-    assert config["function"] == {"module": "neurona.layers.register_function", "class_name": "function", "config": "lambda_test_shift",
-                                  "registered_name": "lambda_test_shift"}
+    assert config["function"] == {"module": "neurona.layers.register_function", "class_name": "function",
+                                  "config": "lambda_test_shift", "registered_name": "lambda_test_shift"}
     assert config["arguments"] == {"offset": 2.5} and twin.get_config() == config
     x = np.arange(6.0).reshape(2, 3)
     assert twin.function is lambda_test_shift
