@@ -3,12 +3,18 @@
 A callback is told about each stage of ``fit``/``evaluate``/``predict``
 through no-op hooks a subclass overrides. ``self.model`` is the model being
 trained (set ``self.model.stop_training = True`` to stop after this batch or
-epoch) and ``self.params`` holds ``epochs``, ``steps`` and ``verbose``.
+epoch) and ``self.params`` holds ``epochs``, ``steps`` (None when unknown, for a
+generator) and ``verbose``.
 
 As in Keras, every hook is called with positional arguments: ``(logs)`` for
 the ``*_begin``/``*_end`` hooks of a whole run, ``(index, logs)`` for epoch
-and batch hooks, where ``logs`` is None when there is nothing to report. A
-hook may also be set on an instance (``cb.on_epoch_end = fn``), which is how
+and batch hooks. ``logs`` is always a dict, as in Keras 3: empty for the
+``*_begin`` hooks; the running means of the loss and metrics for
+``on_train_batch_end`` / ``on_test_batch_end``; the epoch's results (``val_``
+ones included) for ``on_epoch_end`` and ``on_train_end``; the evaluation's for
+``on_test_end``; ``{"outputs": ...}`` for ``on_predict_batch_end``. Keys are
+sorted and values are Python floats (a list of floats for per-class results).
+A hook may also be set on an instance (``cb.on_epoch_end = fn``), which is how
 ``LambdaCallback`` works.
 """
 
@@ -93,16 +99,64 @@ def _takes_index(hook):
     return hook.startswith("on_epoch_") or "_batch_" in hook
 
 
-class CallbackList:
-    """Calls every hook on each callback in order; hooks no callback overrides cost nothing per batch."""
+class CallbackList(Callback):
+    """Calls every hook on each callback in order; hooks no callback overrides cost nothing per batch.
 
-    def __init__(self, callbacks, model, params):
-        self.callbacks = list(callbacks)
+    Args:
+        callbacks: Callback instances (or another CallbackList, whose callbacks are taken).
+        model: the model the callbacks observe.
+        params: ``epochs``, ``steps``, ``verbose`` ... (keyword arguments are added to them, as in Keras).
+        add_history: append a ``History`` unless one is among ``callbacks``.
+        add_progbar: append a ``ProgbarLogger`` unless one is among ``callbacks``.
+
+    A hook called without logs passes ``{}``: a callback never receives None.
+    """
+
+    def __init__(self, callbacks=None, model=None, params=None, add_history=False, add_progbar=False, **kwargs):
+        super().__init__()
+        from .history import History  # history.py and progbar_logger.py import this module
+        from .progbar_logger import ProgbarLogger
+
+        if isinstance(callbacks, CallbackList):
+            callbacks = callbacks.callbacks
+        self.callbacks = list(callbacks or [])
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(f"callbacks must be neurona.callbacks.Callback instances, got {cb!r}")
+        self.history = next((cb for cb in self.callbacks if isinstance(cb, History)), None)
+        if self.history is None and add_history:
+            self.history = History()
+            self.callbacks.append(self.history)
+        self.progbar = next((cb for cb in self.callbacks if isinstance(cb, ProgbarLogger)), None)
+        if self.progbar is None and add_progbar:
+            self.progbar = ProgbarLogger()
+            self.callbacks.append(self.progbar)
+        self.model, self.params = model, {**(params or {}), **kwargs}
+        for cb in self.callbacks:
             cb.set_model(model)
+            cb.set_params(self.params)
+        self._bind()
+
+    def set_model(self, model):
+        self.model = model
+        for cb in self.callbacks:
+            cb.set_model(model)
+
+    def set_params(self, params):
+        self.params = params
+        for cb in self.callbacks:
             cb.set_params(params)
+
+    def append(self, callback):
+        """Add a callback at the end (it gets this list's model and params)."""
+        if not isinstance(callback, Callback):
+            raise TypeError(f"callbacks must be neurona.callbacks.Callback instances, got {callback!r}")
+        callback.set_model(self.model)
+        callback.set_params(self.params)
+        self.callbacks.append(callback)
+        self._bind()
+
+    def _bind(self):
         for hook in _HOOKS:
             # keep only the overridden hooks, so empty per-batch hooks are not called 469 times an epoch
             bound = [getattr(cb, hook) for cb in self.callbacks if _overrides(cb, hook)]
@@ -115,10 +169,12 @@ class CallbackList:
             return lambda *args, **kwargs: None
         if indexed:
             def call_all(index, logs=None):
+                logs = {} if logs is None else logs
                 for fn in bound:
                     fn(index, logs)
         else:
             def call_all(logs=None):
+                logs = {} if logs is None else logs
                 for fn in bound:
                     fn(logs)
         return call_all

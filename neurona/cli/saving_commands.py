@@ -100,6 +100,8 @@ def cmd_info(args):
     training = document.get("training")
     if training:
         logs = {k: v[-1] for k, v in training.get("history", {}).get("history", {}).items() if v}
+        # the losses first, then the metrics (the logs themselves are sorted by name, as Keras 3 keeps them)
+        logs = dict(sorted(logs.items(), key=lambda item: (not item[0].endswith("loss"), item[0].startswith("val_"))))
         last = " - ".join(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}" for k, v in logs.items())
         print(f"Checkpoint: {training['epoch']} epochs completed" + (f"; last epoch {last}" if last else ""))
 

@@ -11,24 +11,31 @@ The epoch and batch loops of ``fit``/``evaluate``/``predict`` live in
 ``training.py``; the table of ``summary()`` in ``summary.py``.
 """
 
+import functools
+import inspect
 import math
+import warnings
 
-from .. import losses, optimizers
 from .. import metrics as metrics_lib
-from ..arguments import check_bool, check_path, is_int
+from .. import nest, optimizers
+from ..arguments import check_bool, check_int, check_path, is_int
 from ..autograd import no_grad
 from ..backend import blas
-from ..layers import Layer
-from .. import nest
-from ..layers import probe
+from ..layers import Layer, probe
 from ..layers.base import _as_shape_structure, _default_build, _map_shapes
 from ..layers.symbolic import SymbolicTensor
+from . import compile_utils, data_adapter, on_batch, training
 from . import summary as summary_lib
-from . import training
 
 
 class TrainingError(FloatingPointError):
     """Training stopped because the loss stopped being a finite number."""
+
+
+@functools.lru_cache(maxsize=None)
+def _takes_training(compute_loss):
+    """Whether a ``compute_loss`` (an override may predate Keras 3.3) takes ``training``."""
+    return "training" in inspect.signature(compute_loss).parameters
 
 
 class Model(Layer):
@@ -56,7 +63,6 @@ class Model(Layer):
                             "functional model call nr.Model(inputs, outputs) itself")
         super().__init__(name=name, trainable=trainable, dtype=dtype, **kwargs)
         self.optimizer = self.loss = None
-        self.compiled_metrics = []
         self.stop_training = False
         self.history = None
         self.preprocessing = None  # input preprocessing steps saved with the model (neurona.saving.preprocessing)
@@ -127,89 +133,241 @@ class Model(Layer):
         print_fn(summary_lib.summary_text(self, expand_nested=bool(kwargs.get("expand_nested", False))))
 
     # ---- compile and steps ------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
-        """Choose the optimizer, loss and metrics for ``fit`` and ``evaluate`` (Keras defaults).
+    # the compiled state (compile() sets it; Keras's attribute names)
+    _compile_loss = _compile_metrics = _loss_tracker = _compile_config = None
+    compiled = False
+
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
+        """Choose the optimizer, loss(es) and metrics of ``fit`` and ``evaluate`` (Keras 3's arguments).
 
         Args:
             optimizer: a name (``"adam"``) or an optimizer object.
-            loss: a name (``"categorical_crossentropy"``), a loss object, or a function
-                ``(y_true, y_pred) -> per-sample losses``.
-            metrics: list of names (``["accuracy"]``) or metric objects.
+            loss: a name, a ``Loss`` object or a function ``(y_true, y_pred) -> per-sample losses``; for a
+                model with several outputs, one of those (for every output), a list (one per output, None
+                for none) or a dict keyed by output name. None: no compiled loss (the model's
+                ``add_loss`` terms, or a custom ``train_step``, give the objective).
+            loss_weights: scalars the outputs' losses are multiplied by before summing: a number, a list
+                or a dict keyed by output name.
+            metrics: a list of metrics (names such as ``"accuracy"``, Metric objects, functions); for
+                several outputs a list with one entry (a metric or a list) per output, or a dict keyed by
+                output name. Evaluated without sample weights.
+            weighted_metrics: the same, evaluated with the sample (or class) weights.
+            run_eagerly, steps_per_execution, jit_compile, auto_scale_loss: accepted for Keras programs and
+                ignored: Neurona always runs eagerly, one step at a time, in the model's dtype.
+
+        The log names follow Keras 3 (``neurona/models/compile_utils.py``): ``loss``; with several
+        losses ``<output>_loss``; ``<output>_<metric>`` with several outputs.
         """
-        if loss is None:
-            raise ValueError("compile() needs a loss, e.g. loss='categorical_crossentropy'")
-        self.optimizer = optimizers.get(optimizer)
-        loss_object = losses.get(loss)
-        # a plain function (y_true, y_pred) -> per-sample losses is averaged over the batch, as in Keras
-        self.loss = loss_object if isinstance(loss_object, losses.Loss) else losses.LossFunctionWrapper(loss_object)
-        output_shape = self.layers[-1].output_shape if self.layers and self.layers[-1].built else None
-        self.compiled_metrics = [metrics_lib.resolve(m, loss=loss, output_shape=output_shape) for m in (metrics or [])]
+        check_bool(run_eagerly, "compile", "run_eagerly")
+        check_int(steps_per_execution, "compile", "steps_per_execution", low=1)
+        if not (isinstance(jit_compile, str) and jit_compile == "auto"):
+            check_bool(jit_compile, "compile", "jit_compile (or 'auto')")
+        check_bool(auto_scale_loss, "compile", "auto_scale_loss")
+        optimizer = optimizers.get(optimizer)
+        layout = compile_utils.layout_of(self)
+        resolved = compile_utils.resolve_losses(loss)
+        compile_loss = None if resolved is None else compile_utils.CompileLoss(resolved, loss_weights, layout)
+        compile_metrics = None
+        if metrics is not None or weighted_metrics is not None:
+            compile_metrics = compile_utils.CompileMetrics(metrics, weighted_metrics, layout, compile_loss)
+        self.optimizer = optimizer
+        object.__setattr__(self, "loss", resolved)  # the Loss objects, for saving (not tracked as layer state)
+        self._compile_loss, self._compile_metrics = compile_loss, compile_metrics
+        self._loss_tracker = compile_utils.LossTracker(name="loss")
+        object.__setattr__(self, "_compile_config", {
+            "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights, "metrics": metrics,
+            "weighted_metrics": weighted_metrics, "run_eagerly": run_eagerly,
+            "steps_per_execution": steps_per_execution, "jit_compile": jit_compile})
+        self.compiled = True
         self.stop_training = False
 
     def _require_compiled(self, what):
-        if self.optimizer is None or self.loss is None:
+        if not self.compiled or self.optimizer is None:
             raise RuntimeError(f"model {self.name!r} must be compiled before {what}(): call model.compile("
                                "optimizer=..., loss=..., metrics=...)")
 
-    def compute_loss(self, y_true, y_pred):
-        """The training objective: the compiled loss plus every weight and activity penalty."""
-        loss = self.loss(y_true, y_pred)
+    @property
+    def metrics(self):
+        """The metrics ``fit`` reports: the loss tracker (``Mean`` named ``loss``), the compiled metrics, the
+        per-output loss trackers, then ``Metric`` objects assigned to the model's attributes (Keras 3's order)."""
+        found = []
+        if self.compiled:
+            found = [self._loss_tracker] + ([self._compile_metrics] if self._compile_metrics is not None else [])
+            found += self._compile_loss.metrics if self._compile_loss is not None else []
+        own = [m for m in vars(self).values() if isinstance(m, metrics_lib.Metric)]
+        return found + [m for m in own if not any(m is known for known in found)] if own else found
+
+    @property
+    def metrics_names(self):
+        """The names of ``model.metrics`` (``["loss", "compile_metrics"]`` after compile(metrics=...), as Keras)."""
+        return [m.name for m in self.metrics]
+
+    @property
+    def compiled_metrics(self):
+        """The compiled metric objects themselves, in the order of their logs (an empty list before any)."""
+        return [] if self._compile_metrics is None else self._compile_metrics.metrics
+
+    def reset_metrics(self):
+        """Reset every metric of ``model.metrics`` (``fit`` does it at each epoch)."""
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The training objective: the compiled loss(es) plus every weight and activity penalty.
+
+        Keras 3's signature; the two-argument ``compute_loss(y_true, y_pred)`` of earlier Neurona code is
+        read as such. Override it for another objective (``train_step`` and ``test_step`` call it).
+
+        Raises:
+            ValueError: there is nothing to minimize (no compiled loss and no ``add_loss`` term).
+        """
+        if y_pred is None and x is not None and y is not None:  # compute_loss(y_true, y_pred)
+            x, y, y_pred = None, x, y
+        if self._compile_loss is not None and not self._compile_loss.built:  # outputs known from the first call
+            self._compile_loss.build(compile_utils.layout_of(self) or compile_utils.layout_from_predictions(y_pred))
+        total = None if self._compile_loss is None else self._compile_loss(y, y_pred, sample_weight)
         for penalty in self.losses:  # add_loss terms of this forward pass, activity and weight penalties
-            loss = loss + penalty
-        return loss
+            total = penalty if total is None else total + penalty
+        if total is None:
+            raise ValueError(f"model {self.name!r} has no loss to compute: pass loss= to compile() (or add a term "
+                             "with add_loss() in call())")
+        return total
 
-    def train_step(self, x, y):
-        """One gradient step on a batch; returns the loss value (a float) and updates the metrics."""
+    def _compute_loss(self, x, y, y_pred, sample_weight, training):
+        if _takes_training(type(self).compute_loss):
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)  # an override without Keras 3.3's `training`
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Update the compiled metrics with a batch and return ``get_metrics_result()`` (override to add yours)."""
+        if self._compile_metrics is not None:
+            if not self._compile_metrics.built:
+                self._compile_metrics.build(compile_utils.layout_of(self)
+                                            or compile_utils.layout_from_predictions(y_pred))
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self):
+        """``{name: result}`` for ``model.metrics``; a metric whose result is a dict adds its keys."""
+        results = {}
+        for metric in self.metrics:
+            value = metric.result()
+            if isinstance(value, dict):
+                results.update(value)
+            else:
+                results[metric.name] = value
+        return results
+
+    def train_step(self, data, *args):
+        """One gradient step on a batch ``data`` = ``x``, ``(x, y)`` or ``(x, y, sample_weight)`` (Keras 3).
+
+        Returns the logs: ``get_metrics_result()`` after the update. Override it for a custom training
+        step (``fit`` calls it). ``train_step(x, y)`` (earlier Neurona) is read as ``train_step((x, y))``.
+
+        Raises:
+            TrainingError: the loss is NaN or infinite; nothing was updated.
+        """
+        x, y, sample_weight = data_adapter.unpack_x_y_sample_weight((data, *args) if args else data)
         with blas.single_threaded():  # our threads share out the products (see backend/blas.py)
-            return self._train_step(x, y)
+            y_pred = self(x, training=True)
+            loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
+            value = float(loss.data)
+            if not math.isfinite(value):
+                # looked for only on this error path: a finite-loss step may have written NaN already (training.py)
+                bad = training.nonfinite_weights(self)
+                state = (f"the weights {bad} were already non-finite: the previous update overflowed although its "
+                         "loss was finite" if bad else "training was stopped before this step changed the weights")
+                raise TrainingError(
+                    f"the training loss became {value} (at optimizer step {self.optimizer.iterations}); {state}. "
+                    "Common causes: a learning rate too high, unscaled inputs, or NaN in the data"
+                )
+            self._loss_tracker.update_state(value, sample_weight=training.batch_size_of(x))
+            weights = self.trainable_weights
+            if weights:
+                self.zero_grad()
+                loss.backward()
+                self.optimizer.apply(weights)
+            else:  # a frozen model: nothing to differentiate (Keras warns and goes on)
+                warnings.warn(f"model {self.name!r} has no trainable weights: fit() updates nothing", stacklevel=3)
+            return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def _train_step(self, x, y):
-        y_pred = self(x, training=True)
-        loss = self.compute_loss(y, y_pred)
-        value = float(loss.data)
-        if not math.isfinite(value):
-            # looked for only on this error path: a finite-loss step may have written NaN already (training.py)
-            bad = training.nonfinite_weights(self)
-            state = (f"the weights {bad} were already non-finite: the previous update overflowed although its "
-                     "loss was finite" if bad else "training was stopped before this step changed the weights")
-            raise TrainingError(
-                f"the training loss became {value} (at optimizer step {self.optimizer.iterations}); {state}. "
-                "Common causes: a learning rate too high, unscaled inputs, or NaN in the data"
-            )
-        self.zero_grad()
-        loss.backward()
-        self.optimizer.apply(self.trainable_weights)
-        self._update_metrics(y, y_pred)
-        return value
-
-    def test_step(self, x, y):
-        """Loss value (a float) on a batch without training; updates the metrics."""
+    def test_step(self, data, *args):
+        """The loss and metrics of a batch without training; returns the logs (Keras 3)."""
+        x, y, sample_weight = data_adapter.unpack_x_y_sample_weight((data, *args) if args else data)
         with no_grad(), blas.single_threaded():
             y_pred = self(x, training=False)
-            value = float(self.compute_loss(y, y_pred).data)
-        self._update_metrics(y, y_pred)
-        return value
+            loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
+            self._loss_tracker.update_state(float(loss.data), sample_weight=training.batch_size_of(x))
+            return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def _update_metrics(self, y, y_pred):
-        for metric in self.compiled_metrics:
-            metric.update_state(y, y_pred.data)
+    def predict_step(self, data):
+        """The model's outputs (Tensors) for a batch ``data`` (``x``, or a tuple whose first entry is ``x``)."""
+        x, _, _ = data_adapter.unpack_x_y_sample_weight(data)
+        return self(x, training=False)
 
     # ---- loops (training.py) ---------------------------------------------------------------------
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0):
-        """Train for ``epochs`` passes over ``(x, y)``; returns a ``History`` (see ``training.fit``)."""
-        return training.fit(self, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
-                            callbacks=callbacks, validation_split=validation_split,
-                            validation_data=validation_data, shuffle=shuffle, initial_epoch=initial_epoch)
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+        """Train for ``epochs`` epochs; returns a ``History`` (Keras 3's arguments and behaviour).
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", callbacks=None, return_dict=False):
-        """Loss and metrics on ``(x, y)``: a float, a list ``[loss, *metrics]``, or a dict."""
-        return training.evaluate(self, x, y, batch_size=batch_size, verbose=verbose, callbacks=callbacks,
-                                 return_dict=return_dict)
+        Args:
+            x: inputs: an array, a list or dict (by input name) of arrays for several inputs, a generator
+                or iterator yielding ``x``, ``(x, y)`` or ``(x, y, sample_weight)`` batches, or a
+                ``neurona.utils.PyDataset``.
+            y: targets (with arrays only): an array, or a list or dict (by output name) of arrays.
+            batch_size: samples per step with arrays (default 32).
+            epochs: the index of the last epoch (with ``initial_epoch``, the count is their difference).
+            verbose: ``"auto"`` or 1 (a progress bar), 0 (silent), 2 (one line per epoch).
+            callbacks: ``Callback`` objects (a History and a ProgbarLogger are added).
+            validation_split: the fraction of array data held out (the last samples, before shuffling).
+            validation_data: ``(x, y)``, ``(x, y, sample_weight)``, a generator or a PyDataset;
+                overrides ``validation_split``.
+            shuffle: reshuffle array samples (or a PyDataset's batch order) at each pass.
+            class_weight: ``{class: weight}``, a sample weight from each sample's class (one output).
+            sample_weight: weights of the samples' losses: an array (for every output) or one per output.
+            initial_epoch: the epoch to start at (resuming).
+            steps_per_epoch: batches per epoch; a pass over the data may then span epochs (Keras).
+            validation_steps: batches per validation (default: a whole pass).
+            validation_batch_size: the batch size of validation arrays (default ``batch_size``).
+            validation_freq: validate every that many epochs, or after the listed (1-based) epochs.
+        """
+        return training.fit(self, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
+                            validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
+                            class_weight=class_weight, sample_weight=sample_weight, initial_epoch=initial_epoch,
+                            steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
+                            validation_batch_size=validation_batch_size, validation_freq=validation_freq)
 
-    def predict(self, x, batch_size=None, verbose=0, callbacks=None):
-        """The model's outputs for ``x`` as a NumPy array, computed batch by batch without gradients."""
-        return training.predict(self, x, batch_size=batch_size, verbose=verbose, callbacks=callbacks)
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False):
+        """Loss and metrics on ``(x, y)``: one float, a list in the order of ``model.metrics``, or a dict.
+
+        ``x``, ``y`` and ``sample_weight`` as for ``fit``; ``steps`` limits the batches read.
+        """
+        return training.evaluate(self, x, y, batch_size=batch_size, verbose=verbose, sample_weight=sample_weight,
+                                 steps=steps, callbacks=callbacks, return_dict=return_dict)
+
+    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
+        """The outputs for ``x`` (arrays, a generator or a PyDataset) as NumPy arrays, without gradients.
+
+        A model with several outputs gives a list or dict of arrays, like its outputs. ``verbose`` is 0
+        by default here (Keras: ``"auto"``), so that printing predictions prints nothing else.
+        """
+        return training.predict(self, x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One gradient step on this batch; its loss and metrics (the metrics are reset first, as in Keras)."""
+        return on_batch.train_on_batch(self, x, y, sample_weight=sample_weight, class_weight=class_weight,
+                                       return_dict=return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """The loss and metrics of this batch, without training."""
+        return on_batch.test_on_batch(self, x, y, sample_weight=sample_weight, return_dict=return_dict)
+
+    def predict_on_batch(self, x):
+        """The outputs for this batch as NumPy arrays."""
+        return on_batch.predict_on_batch(self, x)
 
     # ---- saving (neurona.saving sits above models, so it is imported inside these methods) ----------------
     def save(self, filepath, overwrite=True, include_optimizer=True):

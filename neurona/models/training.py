@@ -1,114 +1,43 @@
-"""The loops behind ``fit``, ``evaluate`` and ``predict``: batching, shuffling, validation, callbacks."""
+"""The loops behind ``fit``, ``evaluate`` and ``predict`` (Keras 3's semantics).
+
+Data becomes batches in ``data_adapter.py``; each batch goes to
+``model.train_step`` / ``test_step`` / ``predict_step`` as Keras packs it:
+``x``, ``(x, y)`` or ``(x, y, sample_weight)`` (``step_logs.pack``). The steps
+return their logs (the running results of ``model.metrics``); the loops hand
+them to the callbacks as plain sorted dicts of floats (``pythonify_logs``).
+The ``*_on_batch`` calls are in ``on_batch.py``.
+"""
+
+import contextlib
+import warnings
 
 import numpy
 
-from .. import backend
-from ..arguments import NUMERIC_KINDS, check_bool, check_int, describe_kind, is_int, is_real, shown
+from .. import backend, nest
+from ..arguments import check_bool, check_int, is_int, shown
 from ..autograd import Tensor, no_grad
 from ..backend import allocator, blas
-from ..callbacks import CallbackList, History, ProgbarLogger, TerminateOnNaN
+from ..callbacks import CallbackList, TerminateOnNaN
 from ..callbacks._arguments import check_verbose
+from ..utils.py_dataset import PyDataset
+from . import data_adapter, data_arrays
+from .data_adapter import EpochIterator, make_adapter
+from .step_logs import batch_size_of, logs_in_order, pack, pythonify_logs
 
-DEFAULT_BATCH_SIZE = 32  # Keras's default
-
-
-# how to turn an array of a non-numeric dtype kind (arguments.NON_NUMERIC_KINDS says what it holds) into numbers
-_HINTS = {
-    "U": "parse or encode them as numbers",
-    "T": "parse or encode them as numbers",
-    "S": "parse or encode them as numbers",
-    "O": "make it a regular array of numbers (mixed types, ragged rows or None make object arrays), e.g. "
-         "{what}.astype('float32')",
-    "c": "pass the real and imaginary parts as separate real features",
-    "M": "convert them to numbers, e.g. seconds since a reference time",
-    "m": "convert them to numbers, e.g. {what} / numpy.timedelta64(1, 's')",
-    "V": "select its numeric fields into a float array",
-}
+# kept here for the code that imported them from this module
+check_finite = data_arrays.check_finite
+DEFAULT_BATCH_SIZE = data_adapter.DEFAULT_BATCH_SIZE
 
 
-def _as_array(data, what, caller):
-    """``data`` as an array of numbers with a non-empty batch axis, or a ValueError naming ``what``."""
-    if data is None:
-        raise ValueError(f"{caller}: {what} is required")
-    if isinstance(data, Tensor):
-        data = data.data
-    if not hasattr(data, "shape") or not hasattr(data, "dtype"):
-        try:
-            data = numpy.asarray(data)
-        except (TypeError, ValueError) as error:
-            reason = str(error).rstrip(".")
-            raise ValueError(f"{caller}: {what} ({type(data).__name__}) cannot be made into an array: {reason}; "
-                             "expected an array or nested lists of numbers of one shape") from None
-    if data.ndim == 0:
-        raise ValueError(f"{caller}: {what} must have a batch axis, got a scalar")
-    kind = data.dtype.kind
-    # the ops compute in floats: anything else fails deep inside them, or runs silently wrong
-    if kind not in NUMERIC_KINDS:
-        hint = _HINTS.get(kind, "convert it to a float array").format(what=what.split()[-1])
-        raise ValueError(f"{caller}: {what} has dtype {data.dtype}, which holds {describe_kind(kind)}; expected a "
-                         f"float, integer or bool array: {hint}")
-    if len(data) == 0:
-        raise ValueError(f"{caller}: {what} is empty (shape {tuple(data.shape)}); expected at least one sample")
-    return data
+# ---- argument checks --------------------------------------------------------------------------------------
+def _check_batch_size(batch_size, caller, name="batch_size"):
+    if batch_size is not None and (not is_int(batch_size) or batch_size <= 0):
+        raise ValueError(f"{caller}: {name} must be a positive integer, got {shown(batch_size)}")
+    return None if batch_size is None else int(batch_size)
 
 
-def _floatx(array):
-    """Cast float (and integer/bool input) arrays to the default float once, not at every batch."""
-    if array.dtype.kind in NUMERIC_KINDS and array.dtype != backend.floatx():
-        return array.astype(backend.floatx())
-    return array
-
-
-def prepare_xy(x, y, caller, prefix=""):
-    """Validated arrays: ``x`` in the default float dtype, float ``y`` likewise, same number of samples.
-
-    ``prefix`` (``"validation "``) names the arguments in errors.
-    """
-    x = _floatx(_as_array(x, f"{prefix}x", caller))
-    y = _as_array(y, f"{prefix}y", caller)
-    if y.dtype.kind == "f" and y.dtype != backend.floatx():
-        y = y.astype(backend.floatx())
-    if len(x) != len(y):
-        raise ValueError(f"{caller}: {prefix}x and {prefix}y must have the same number of samples, got {len(x)} "
-                         f"and {len(y)}")
-    return x, y
-
-
-def _check_validation_data(validation_data):
-    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-        got = f"{type(validation_data).__name__} of length {len(validation_data)}" \
-            if isinstance(validation_data, (tuple, list)) else type(validation_data).__name__
-        raise ValueError(f"fit: validation_data must be a tuple (x_val, y_val), got a {got}")
-    return prepare_xy(*validation_data, caller="fit", prefix="validation ")
-
-
-def split_validation(x, y, validation_split):
-    """Keras semantics: the last ``validation_split`` fraction (before shuffling) is held out."""
-    if not is_real(validation_split):
-        raise ValueError(f"fit: validation_split must be a number in [0, 1), got {shown(validation_split)}")
-    if not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
-    n_val = int(len(x) * validation_split)
-    if validation_split and (n_val == 0 or n_val == len(x)):
-        empty = "validation" if n_val == 0 else "training"
-        raise ValueError(f"fit: validation_split={validation_split} of {len(x)} samples leaves {n_val} validation "
-                         f"and {len(x) - n_val} training samples: the {empty} split would be empty")
-    cut = len(x) - n_val
-    return (x[:cut], y[:cut]), (x[cut:], y[cut:])
-
-
-def _batches(n, batch_size, order=None):
-    """Index arrays (or slices) of consecutive batches; the last one may be smaller."""
-    for start in range(0, n, batch_size):
-        stop = min(start + batch_size, n)
-        yield order[start:stop] if order is not None else slice(start, stop)
-
-
-def _check_batch_size(batch_size, caller):
-    batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
-    if not is_int(batch_size) or batch_size <= 0:
-        raise ValueError(f"{caller}: batch_size must be a positive integer, got {shown(batch_size)}")
-    return int(batch_size)
+def _check_steps(steps, caller, name):
+    return None if steps is None else check_int(steps, caller, name, low=1)
 
 
 def _verbosity(verbose, caller):
@@ -117,61 +46,59 @@ def _verbosity(verbose, caller):
     return 1 if verbose == "auto" else verbose
 
 
-def _all_finite(array):
-    """Whether a NumPy or CuPy float array holds no NaN or inf (computed on the array's own device)."""
-    return bool(backend.xp_of(array).isfinite(array).all())
+def _check_validation_freq(freq):
+    if is_int(freq) and freq >= 1:
+        return int(freq)
+    if isinstance(freq, (list, tuple, set, range)) and all(is_int(e) and e >= 1 for e in freq):
+        return {int(e) for e in freq}
+    raise ValueError(f"fit: validation_freq must be a positive integer (validate every that many epochs) or a "
+                     f"list of epoch numbers (1-based) to validate after, got {shown(freq)}")
 
 
-def check_finite(array, what, caller):
-    """Refuse NaN or infinite values in ``array`` (one reduction over the whole array), naming the first one.
-
-    ``fit`` needs no such check: its first non-finite loss raises ``TrainingError`` before any update. In
-    ``evaluate`` and ``predict`` NaN would pass silently into the results.
-    """
-    if array.dtype.kind != "f" or _all_finite(array):  # integers and bools are always finite
-        return
-    bad = ~numpy.isfinite(backend.asnumpy(array))  # only on the error path: where, and how many
-    first = tuple(int(i) for i in numpy.argwhere(bad)[0])
-    raise ValueError(f"{caller}: {what} holds {int(bad.sum())} non-finite value(s) (NaN or inf), the first at "
-                     f"{what}[{', '.join(map(str, first))}] = {float(array[first])}; expected finite numbers "
-                     "(replace or drop the missing values first)")
+def _should_validate(epoch, freq):
+    return (epoch + 1) % freq == 0 if isinstance(freq, int) else epoch + 1 in freq
 
 
-def _results(model, loss_total, count):
-    logs = {"loss": loss_total / max(count, 1)}
-    for metric in model.compiled_metrics:
-        logs[metric.name] = _log_value(metric.result())
-    return logs
-
-
-def _log_value(result):
-    """A metric result for the logs: a float, or a list of floats for per-class results (F1Score(average=None))."""
-    if numpy.ndim(result) == 0:
-        return float(result)
-    return [float(v) for v in backend.asnumpy(result).ravel()]
-
-
-def _train_batch(model, xb, yb, nan_guard):
-    """``model.train_step`` on one batch; with ``nan_guard`` a non-finite loss gives NaN instead of an error.
-
-    ``train_step`` raises ``TrainingError`` before a non-finite loss changes the
-    weights. With a ``TerminateOnNaN`` among the callbacks (``nan_guard``) the
-    error becomes a NaN loss in the batch logs, which that callback turns into a
-    graceful stop, keeping the weights of the last finite step (Keras's behaviour).
-    """
-    if not nan_guard:
-        return model.train_step(xb, yb)
-    from .model import TrainingError  # model.py imports this module, so its names exist only at call time
-
+def io_counts(model):
+    """``(inputs, outputs)`` of the model when known (functional, built Sequential), to read lists of arrays."""
     try:
-        return model.train_step(xb, yb)
-    except TrainingError:
-        return float("nan")
+        return len(model.inputs), len(model.outputs)
+    except (AttributeError, TypeError):
+        return None, None
+
+
+def _source(x):
+    return "PyDataset" if isinstance(x, PyDataset) else "generator"
+
+
+# ---- non-finite losses and weights ---------------------------------------------------------------------
+def _all_finite(array):
+    return bool(backend.xp_of(array).isfinite(array).all())
 
 
 def nonfinite_weights(model):
     """The names of the model's float weights that hold NaN or inf (one reduction per weight)."""
     return [w.name for w in model.weights if w.data.dtype.kind == "f" and not _all_finite(w.data)]
+
+
+def _train_batch(model, data, nan_guard):
+    """``model.train_step`` on one batch; with ``nan_guard`` a non-finite loss logs NaN instead of raising.
+
+    ``train_step`` raises ``TrainingError`` before a non-finite loss changes the
+    weights. With a ``TerminateOnNaN`` among the callbacks (``nan_guard``) the
+    error becomes a NaN in the loss's running mean, which that callback turns into
+    a graceful stop, keeping the weights of the last finite step (Keras's behaviour).
+    """
+    if not nan_guard:
+        return model.train_step(data)
+    from .model import TrainingError  # model.py imports this module, so its names exist only at call time
+
+    try:
+        return model.train_step(data)
+    except TrainingError:
+        x = data_adapter.unpack_x_y_sample_weight(data)[0]
+        model._loss_tracker.update_state(float("nan"), sample_weight=batch_size_of(x))
+        return model.get_metrics_result()
 
 
 def _check_weights(model, epoch, nan_guard):
@@ -187,7 +114,7 @@ def _check_weights(model, epoch, nan_guard):
     bad = nonfinite_weights(model)
     if not bad:
         return
-    from .model import TrainingError  # model.py imports this module, so its names exist only at call time
+    from .model import TrainingError
 
     message = (f"the weights {bad} became non-finite (NaN or inf) during epoch {epoch + 1} (by optimizer step "
                f"{model.optimizer.iterations}) although every training loss was finite: an update overflowed, "
@@ -199,26 +126,63 @@ def _check_weights(model, epoch, nan_guard):
     model.stop_training = True
 
 
-def _reset_metrics(model):
-    for metric in model.compiled_metrics:
-        metric.reset_state()
+def _metrics_or_logs(model, logs):
+    """The model's metric results, unless a custom step returned logs with other keys (then those logs)."""
+    metric_logs = pythonify_logs(model.get_metrics_result())
+    return metric_logs if set(metric_logs) == set(logs) else logs
 
 
-def fit(model, x, y, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
-        validation_data=None, shuffle=True, initial_epoch=0):
-    """Train ``model`` on ``(x, y)``.
+# ---- fit ---------------------------------------------------------------------------------------------------
+def _validation_adapter(validation_data, batch_size, counts, require_y):
+    if isinstance(validation_data, PyDataset) or data_adapter.is_iterator(validation_data):
+        return make_adapter(validation_data, caller="fit", counts=counts, prefix="validation ")
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        got = f"{type(validation_data).__name__} of length {len(validation_data)}" \
+            if isinstance(validation_data, (tuple, list)) else type(validation_data).__name__
+        raise ValueError(f"fit: validation_data must be a tuple (x_val, y_val), got a {got}; expected (x_val, "
+                         "y_val), (x_val, y_val, val_sample_weight), a generator or a PyDataset")
+    return make_adapter(*validation_data, caller="fit", batch_size=batch_size, counts=counts, require_y=require_y,
+                        prefix="validation ")
 
-    Each epoch shuffles the samples (``shuffle=True``), runs ``model.train_step``
-    on consecutive batches, and, with validation data, evaluates on it. The
-    logs passed to callbacks and stored in the returned ``History`` hold the
-    epoch's mean loss and metrics, and ``val_``-prefixed ones for validation.
+
+def _fit_data(model, x, y, sample_weight, class_weight, batch_size, steps, shuffle, validation_split,
+              validation_data, validation_batch_size):
+    """The training adapter and the validation adapter (or None) of a ``fit`` call, every array checked."""
+    counts, require_y = io_counts(model), model._compile_loss is not None
+    val_batch = validation_batch_size or batch_size
+    if isinstance(x, PyDataset) or data_adapter.is_iterator(x):
+        if validation_split and validation_data is None:
+            raise ValueError(f"fit: validation_split needs x and y as arrays, got x as a {_source(x)}; pass "
+                             "validation_data instead")
+        train = make_adapter(x, y, sample_weight, caller="fit", shuffle=shuffle, class_weight=class_weight,
+                             counts=counts)
+        val = None
+    else:
+        data = data_adapter.prepare_arrays(x, y, sample_weight, caller="fit", counts=counts, require_y=require_y)
+        val = None
+        if validation_data is None and validation_split is not None:
+            data, held_out = data_arrays.split_validation(data, validation_split)
+            if validation_split:
+                val = data_adapter.ArrayAdapter(*held_out, batch_size=val_batch)
+        x, y, sample_weight = data
+        if class_weight is not None:
+            sample_weight = data_adapter.class_weights_for(y, sample_weight, class_weight, "fit")
+        train = data_adapter.ArrayAdapter(x, y, sample_weight, batch_size=batch_size, steps=steps, shuffle=shuffle)
+    if validation_data is not None:
+        val = _validation_adapter(validation_data, val_batch, counts, require_y)
+    return train, val
+
+
+def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+        validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+        steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+    """Train ``model`` (see ``Model.fit`` for the arguments); returns the ``History``.
 
     Raises:
-        ValueError: naming the argument, before any step: empty data (no samples, in ``x``, ``y``,
-            ``validation_data`` or either side of ``validation_split``), data that is not numbers
-            (strings, objects, complex numbers, datetimes), or ``epochs``, ``initial_epoch``,
-            ``batch_size`` (Python or NumPy integers), ``validation_split`` (a number in [0, 1)),
-            ``shuffle`` (a bool) or ``verbose`` (``"auto"``, 0, 1 or 2) of the wrong type or range.
+        ValueError: naming the argument, before any step: data that is empty, not numbers, or of
+            different lengths; mistyped or out-of-range arguments; ``y``/``sample_weight`` given with a
+            generator or PyDataset; ``class_weight`` with ``sample_weight`` or several outputs; a
+            generator that yields no batch.
         TrainingError: a training loss became NaN or inf (the step is not applied), or the weights did
             at the end of an epoch; with ``TerminateOnNaN`` among the callbacks training stops instead.
     """
@@ -231,118 +195,146 @@ def fit(model, x, y, batch_size=None, epochs=1, verbose="auto", callbacks=None, 
         raise ValueError(f"fit: need initial_epoch < epochs, got initial_epoch={initial_epoch}, epochs={epochs}")
     if not isinstance(shuffle, (bool, numpy.bool_)):  # a string such as "false" would be truthy and shuffle
         raise ValueError(f"fit: shuffle must be True or False, got {shuffle!r} ({type(shuffle).__name__})")
-    x, y = prepare_xy(x, y, "fit")
-    if validation_data is not None:
-        val = _check_validation_data(validation_data)
-    elif validation_split is not None:
-        (x, y), val = split_validation(x, y, validation_split)
-        val = val if len(val[0]) else None
-    else:
-        val = None
+    steps_per_epoch = _check_steps(steps_per_epoch, "fit", "steps_per_epoch")
+    validation_steps = _check_steps(validation_steps, "fit", "validation_steps")
+    validation_batch_size = _check_batch_size(validation_batch_size, "fit", "validation_batch_size")
+    validation_freq = _check_validation_freq(validation_freq)
+    class_weight = data_arrays.check_class_weight(class_weight, "fit")
+    train, val = _fit_data(model, x, y, sample_weight, class_weight, batch_size, steps_per_epoch, bool(shuffle),
+                           validation_split, validation_data, validation_batch_size)
     # training allocates the same large arrays at every step: keep their pages mapped (backend/allocator.py;
     # process-wide, so applied here, once the arguments are known to be good, and not on import;
     # NEURONA_MALLOC_TUNING=0 turns it off)
     allocator.tune()
-    n = len(x)
-    steps = -(-n // batch_size)
-    history = History()
-    extra = [ProgbarLogger()] if verbose else []
-    # History after the user's callbacks, as in Keras, so it records what they add to the logs ("learning_rate")
-    cbs = CallbackList([*(callbacks or []), history, *extra], model,
-                       {"epochs": epochs, "steps": steps, "verbose": verbose, "batch_size": batch_size})
-    model.history = history
-    nan_guard = any(isinstance(cb, TerminateOnNaN) for cb in callbacks or ())
-    model.stop_training = False
     # The shuffling generator of this run is kept on the model so that a checkpoint saves its state; a fit resumed
     # from that checkpoint (initial_epoch > 0) takes the restored generator (set by neurona.saving) instead of
     # drawing a new one, and so replays the remaining epochs' shuffles exactly.
     rng = model.__dict__.pop("_resume_shuffle_generator", None)
     if rng is None or initial_epoch == 0:
         rng = backend.make_generator(None)
-    model._shuffle_generator = rng
-    cbs.on_train_begin()
+    model._shuffle_generator = train.rng = rng
+    train_iter = EpochIterator(train, steps_per_epoch)
+    val_iter = None if val is None else EpochIterator(val, validation_steps)
+    cbs = CallbackList(callbacks, model, add_history=True, add_progbar=bool(verbose), verbose=verbose,
+                       epochs=epochs, steps=train_iter.num_batches)
+    model.history = history = cbs.history
+    nan_guard = any(isinstance(cb, TerminateOnNaN) for cb in cbs.callbacks)
+    model.stop_training = False
+    cbs.on_train_begin({})
+    training_logs = {}
     for epoch in range(initial_epoch, epochs):
-        _reset_metrics(model)
-        cbs.on_epoch_begin(epoch)
-        loss_total, count = 0.0, 0
-        order = rng.permutation(n) if shuffle else None
-        for step, index in enumerate(_batches(n, batch_size, order)):
-            cbs.on_train_batch_begin(step)
-            xb, yb = x[index], y[index]
-            loss_total += _train_batch(model, xb, yb, nan_guard) * len(xb)
-            count += len(xb)
-            cbs.on_train_batch_end(step, _results(model, loss_total, count))
-            if model.stop_training:
-                break
+        model.reset_metrics()
+        cbs.on_epoch_begin(epoch, {})
+        logs = {}
+        with contextlib.closing(train_iter.epoch()) as batches:
+            for step, (xb, yb, wb) in batches:
+                cbs.on_train_batch_begin(step, {})
+                logs = pythonify_logs(_train_batch(model, pack(xb, yb, wb), nan_guard))
+                cbs.on_train_batch_end(step, logs)
+                if model.stop_training:
+                    break
+        if train_iter.last_count == 0:
+            if epoch == initial_epoch:
+                raise ValueError(f"fit: the {_source(x)} x yielded no batch; expected at least one")
+            warnings.warn(f"Your input ran out of data: epoch {epoch + 1} got no batch, so training stops after "
+                          f"{epoch} epoch(s); a generator can be read only once: pass steps_per_epoch with an "
+                          "endless generator, or use a PyDataset or arrays", stacklevel=3)
+            break
         _check_weights(model, epoch, nan_guard)
-        logs = _results(model, loss_total, count)
-        if val is not None:
-            val_logs = _evaluate_arrays(model, *val, batch_size, cbs)
-            logs.update({f"val_{key}": value for key, value in val_logs.items()})
-        cbs.on_epoch_end(epoch, logs)
+        epoch_logs = _metrics_or_logs(model, logs)
+        if val_iter is not None and _should_validate(epoch, validation_freq):
+            val_logs = _test_loop(model, val_iter, cbs)
+            if val_logs is None:
+                warnings.warn(f"fit: validation_data ran out of data at epoch {epoch + 1}: no validation this epoch; "
+                              "a generator can be read only once: pass validation_steps with an endless generator, "
+                              "or use a PyDataset or arrays", stacklevel=3)
+            else:
+                epoch_logs.update({f"val_{key}": value for key, value in val_logs.items()})
+        cbs.on_epoch_end(epoch, epoch_logs)
+        training_logs = epoch_logs
         if model.stop_training:
             break
-    cbs.on_train_end(logs)
+    cbs.on_train_end(training_logs)
     return history
 
 
-def _evaluate_arrays(model, x, y, batch_size, cbs):
-    _reset_metrics(model)
-    cbs.on_test_begin()
-    loss_total, count = 0.0, 0
-    for step, index in enumerate(_batches(len(x), batch_size)):
-        cbs.on_test_batch_begin(step)
-        xb, yb = x[index], y[index]
-        loss_total += model.test_step(xb, yb) * len(xb)
-        count += len(xb)
-        cbs.on_test_batch_end(step, _results(model, loss_total, count))
-    logs = _results(model, loss_total, count)
+# ---- evaluate and predict -----------------------------------------------------------------------------------
+def _test_loop(model, iterator, cbs):
+    """One pass of ``test_step`` over ``iterator``'s next epoch; the final logs, or None if it had no batch."""
+    model.reset_metrics()
+    model.stop_evaluating = False
+    cbs.on_test_begin({})
+    logs = {}
+    with contextlib.closing(iterator.epoch()) as batches:
+        for step, (xb, yb, wb) in batches:
+            cbs.on_test_batch_begin(step, {})
+            logs = pythonify_logs(model.test_step(pack(xb, yb, wb)))
+            cbs.on_test_batch_end(step, logs)
+            if model.stop_evaluating:
+                break
+    if iterator.last_count == 0:
+        return None
+    logs = _metrics_or_logs(model, logs)
     cbs.on_test_end(logs)
     return logs
 
 
-def evaluate(model, x, y, batch_size=None, verbose="auto", callbacks=None, return_dict=False):
-    """Mean loss and metrics over ``(x, y)``; prints them when ``verbose``.
+def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None, callbacks=None,
+             return_dict=False):
+    """The loss and metrics over ``(x, y)`` (see ``Model.evaluate``): a float, a list, or a dict.
 
-    Empty, non-numeric or non-finite (NaN, inf) ``x`` or ``y``, and a ``verbose`` other than ``"auto"``,
-    0, 1 or 2, raise a ValueError naming them; a ``return_dict`` that is not a bool raises a TypeError.
+    Empty, non-numeric or non-finite (NaN, inf) data, and a ``verbose`` other than ``"auto"``, 0, 1 or 2,
+    raise a ValueError naming them; a ``return_dict`` that is not a bool raises a TypeError.
     """
     model._require_compiled("evaluate")
     batch_size = _check_batch_size(batch_size, "evaluate")
     verbose = _verbosity(verbose, "evaluate")
     return_dict = check_bool(return_dict, "evaluate", "return_dict")
-    x, y = prepare_xy(x, y, "evaluate")
-    check_finite(x, "x", "evaluate")
-    check_finite(y, "y", "evaluate")
-    if not model.built:
-        model.build(x.shape)
-    cbs = CallbackList(callbacks or [], model, {"verbose": verbose, "steps": -(-len(x) // batch_size)})
-    logs = _evaluate_arrays(model, x, y, batch_size, cbs)
-    if verbose:
-        print(" - ".join(f"{key}: {value:.4f}" for key, value in logs.items()))
-    if return_dict:
-        return logs
-    values = list(logs.values())
-    return values[0] if len(values) == 1 else values
+    steps = _check_steps(steps, "evaluate", "steps")
+    adapter = make_adapter(x, y, sample_weight, caller="evaluate", batch_size=batch_size, steps=steps,
+                           counts=io_counts(model), finite=True, require_y=model._compile_loss is not None)
+    iterator = EpochIterator(adapter, steps)
+    cbs = CallbackList(callbacks, model, add_progbar=bool(verbose), verbose=verbose, epochs=1,
+                       steps=iterator.num_batches)
+    logs = _test_loop(model, iterator, cbs)
+    if logs is None:
+        raise ValueError(f"evaluate: the {_source(x)} x yielded no batch; expected at least one")
+    return logs if return_dict else logs_in_order(model, logs)
 
 
-def predict(model, x, batch_size=None, verbose=0, callbacks=None):
-    """Outputs for ``x``, concatenated over batches, as a NumPy array.
+def to_numpy(outputs):
+    """The Tensors (or arrays) of a structure of outputs as NumPy arrays, in the same structure."""
+    return nest.map_structure(lambda t: backend.asnumpy(t.data if isinstance(t, Tensor) else t), outputs)
+
+
+def predict(model, x, batch_size=None, verbose=0, steps=None, callbacks=None):
+    """The model's outputs for ``x``, batch by batch, concatenated: a NumPy array or a list/dict of them.
 
     Empty, non-numeric or non-finite (NaN, inf) ``x``, and a ``verbose`` other than ``"auto"``, 0, 1 or 2,
     raise a ValueError naming them.
     """
     batch_size = _check_batch_size(batch_size, "predict")
-    verbose = check_verbose(verbose, "predict")
-    x = _floatx(_as_array(x, "x", "predict"))
-    check_finite(x, "x", "predict")
-    cbs = CallbackList(callbacks or [], model, {"verbose": verbose, "steps": -(-len(x) // batch_size)})
-    cbs.on_predict_begin()
-    outputs = []
-    with no_grad(), blas.single_threaded():  # our threads share out the products (see backend/blas.py)
-        for step, index in enumerate(_batches(len(x), batch_size)):
-            cbs.on_predict_batch_begin(step)
-            outputs.append(backend.asnumpy(model(x[index], training=False).data))
-            cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
-    cbs.on_predict_end()
-    return numpy.concatenate(outputs, axis=0)
+    verbose = _verbosity(verbose, "predict")
+    steps = _check_steps(steps, "predict", "steps")
+    adapter = make_adapter(x, caller="predict", batch_size=batch_size, steps=steps, counts=io_counts(model),
+                           finite=True, inputs_only=True)
+    iterator = EpochIterator(adapter, steps)
+    cbs = CallbackList(callbacks, model, add_progbar=bool(verbose), verbose=verbose, epochs=1,
+                       steps=iterator.num_batches)
+    model.stop_predicting = False
+    cbs.on_predict_begin({})
+    columns, structure = None, None
+    with contextlib.closing(iterator.epoch()) as batches:
+        for step, (xb, _, _) in batches:
+            cbs.on_predict_batch_begin(step, {})
+            with no_grad(), blas.single_threaded():  # our threads share out the products (see backend/blas.py)
+                structure = to_numpy(model.predict_step(pack(xb)))
+            flat = nest.flatten(structure)
+            columns = [[a] for a in flat] if columns is None else [c + [a] for c, a in zip(columns, flat)]
+            cbs.on_predict_batch_end(step, {"outputs": structure})
+            if model.stop_predicting:
+                break
+    cbs.on_predict_end({})
+    if columns is None:
+        raise ValueError(f"predict: the {_source(x)} x yielded no batch; expected at least one")
+    return nest.pack_like(structure, [numpy.concatenate(column, axis=0) for column in columns])

@@ -20,8 +20,8 @@ class Recorder(callbacks.Callback):
 
     def _log(self, name, *args):
         *index, logs = args
-        assert logs is None or isinstance(logs, dict), (name, logs)
-        self.events.append((name, *index, None if logs is None else sorted(logs)))
+        assert isinstance(logs, dict), (name, logs)  # Keras 3: a dict at every hook, never None
+        self.events.append((name, *index, sorted(logs)))
         self.last_logs = logs
 
     def on_train_begin(self, logs): self._log("train_begin", logs)
@@ -46,15 +46,15 @@ def test_fit_calls_every_training_and_validation_hook():
     model = tiny_model()
     history = model.fit(x[:8], y[:8], epochs=2, batch_size=4, verbose=0, validation_data=(x[8:], y[8:]),
                         callbacks=[rec])
-    epoch = [("train_batch_begin", 0, None), ("train_batch_end", 0, METRIC_KEYS),
-             ("train_batch_begin", 1, None), ("train_batch_end", 1, METRIC_KEYS),
-             ("test_begin", None), ("test_batch_begin", 0, None), ("test_batch_end", 0, METRIC_KEYS),
+    epoch = [("train_batch_begin", 0, []), ("train_batch_end", 0, METRIC_KEYS),
+             ("train_batch_begin", 1, []), ("train_batch_end", 1, METRIC_KEYS),
+             ("test_begin", []), ("test_batch_begin", 0, []), ("test_batch_end", 0, METRIC_KEYS),
              ("test_end", METRIC_KEYS)]
-    assert rec.events == [("train_begin", None),
-                          ("epoch_begin", 0, None), *epoch, ("epoch_end", 0, EPOCH_KEYS),
-                          ("epoch_begin", 1, None), *epoch, ("epoch_end", 1, EPOCH_KEYS),
+    assert rec.events == [("train_begin", []),
+                          ("epoch_begin", 0, []), *epoch, ("epoch_end", 0, EPOCH_KEYS),
+                          ("epoch_begin", 1, []), *epoch, ("epoch_end", 1, EPOCH_KEYS),
                           ("train_end", EPOCH_KEYS)]
-    assert rec.model is model and rec.params == {"epochs": 2, "steps": 2, "verbose": 0, "batch_size": 4}
+    assert rec.model is model and rec.params == {"epochs": 2, "steps": 2, "verbose": 0}  # Keras 3's keys
     assert rec.last_logs == {key: values[-1] for key, values in history.history.items()}
 
 
@@ -65,8 +65,8 @@ def test_evaluate_passes_running_and_final_logs():
     rec.on_test_batch_end = lambda batch, logs: batch_logs.append(dict(logs))  # an instance hook wins
     model = tiny_model()
     result = model.evaluate(x, y, batch_size=4, verbose=0, callbacks=[rec], return_dict=True)
-    assert rec.events == [("test_begin", None), ("test_batch_begin", 0, None), ("test_batch_begin", 1, None),
-                          ("test_batch_begin", 2, None), ("test_end", METRIC_KEYS)]
+    assert rec.events == [("test_begin", []), ("test_batch_begin", 0, []), ("test_batch_begin", 1, []),
+                          ("test_batch_begin", 2, []), ("test_end", METRIC_KEYS)]
     assert rec.last_logs == result and batch_logs[-1] == result
     # the running loss after the first batch is that batch's loss
     assert batch_logs[0]["loss"] == pytest.approx(model.evaluate(x[:4], y[:4], verbose=0)[0], rel=1e-6)
@@ -78,8 +78,8 @@ def test_predict_passes_each_batch_output():
     outputs = []
     rec.on_predict_batch_end = lambda batch, logs: outputs.append(logs["outputs"])
     probs = tiny_model().predict(x, batch_size=4, callbacks=[rec])
-    assert rec.events == [("predict_begin", None), ("predict_batch_begin", 0, None), ("predict_batch_begin", 1, None),
-                          ("predict_batch_begin", 2, None), ("predict_end", None)]
+    assert rec.events == [("predict_begin", []), ("predict_batch_begin", 0, []), ("predict_batch_begin", 1, []),
+                          ("predict_batch_begin", 2, []), ("predict_end", [])]
     assert [len(o) for o in outputs] == [4, 4, 2]
     np.testing.assert_array_equal(np.concatenate(outputs), probs)
 

@@ -27,7 +27,8 @@ def test_trainable_false_on_a_sequential_freezes_every_weight(rng):
     assert model.trainable_weights == [] and len(model.non_trainable_weights) == 4
     model.compile(optimizer="sgd", loss="mse")
     before = model.get_weights()
-    model.fit(rng.standard_normal((8, 6)), rng.standard_normal((8, 2)), epochs=1, verbose=0)
+    with pytest.warns(UserWarning, match="no trainable weights"):  # as Keras warns
+        model.fit(rng.standard_normal((8, 6)), rng.standard_normal((8, 2)), epochs=1, verbose=0)
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
     model.trainable = True
     assert len(model.trainable_weights) == 4
