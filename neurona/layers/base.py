@@ -437,11 +437,16 @@ class Layer:
     def _symbolic_call(self, args, kwargs, training):
         """Called on SymbolicTensors: build for their shapes and record a ``Node``; no values are computed."""
         inputs = args[0]
+        shapes = _shape_structure(inputs)
+        reused = self.built and _map_shapes(lambda s: tuple(s)[1:], shapes) != _map_shapes(
+            lambda s: tuple(s)[1:], self._built_input_shape or ())
         if not self.built:
-            self._build_on_call(_shape_structure(inputs))
+            self._build_on_call(shapes)
         if training is not None:
             kwargs = {**kwargs, "training": training}
-        outputs = self.compute_output_spec(*args, **kwargs)
+        # a layer built for other shapes is run once on zeros of these: its own checks (a Dense's kernel size)
+        # then fail now, naming it, rather than when the model first runs
+        outputs = probe.output_spec(self, args, kwargs) if reused else self.compute_output_spec(*args, **kwargs)
         if self._built_output_shape is None:
             self._built_output_shape = _map_shapes(lambda s: (None,) + tuple(s)[1:], _shape_structure(outputs))
         symbolic.Node(self, args, kwargs, outputs)

@@ -2,6 +2,7 @@
 
 from .. import layers as _layers
 from ..arguments import check_path
+from .cloning import clone_model
 from .functional import Functional
 from .model import Model, TrainingError
 from .sequential import Sequential
@@ -25,4 +26,4 @@ def model_from_json(json_string):
     return _model_from_json(json_string)
 
 
-__all__ = ["Model", "Functional", "Sequential", "TrainingError", "load_model", "model_from_json"]
+__all__ = ["Model", "Functional", "Sequential", "TrainingError", "load_model", "model_from_json", "clone_model"]

@@ -4,6 +4,12 @@
 >>> model = neurona.models.load_model("mnist_model")  # predictions bit-identical to the saved model's
 >>> neurona.saving.export_onnx(model, "mnist.onnx")   # for onnxruntime and other ONNX tools
 
+Sequential, functional (several inputs and outputs, shared layers, ops on
+symbolic tensors) and nested models save and export; subclassed models and
+custom layers save once their class is registered (``@neurona.layers.register``
+or Keras's ``@neurona.saving.register_keras_serializable()``) and has a
+``get_config``.
+
 Every file is written atomically (a killed process leaves the previous save
 intact); saves to one folder from several processes take turns and a load
 always reads one whole save, even while another process saves (atomic.py); a
@@ -32,9 +38,11 @@ from .saved_model import (
     save_weights,
     to_json,
 )
+from .serialization import get_registered_name, get_registered_object, register_keras_serializable
 
 __all__ = [
     "save_model", "load_model", "save_weights", "load_weights", "to_json", "model_from_json", "peek",
     "save_checkpoint", "load_checkpoint", "run_history", "Checkpoint", "export_onnx", "register_converter",
     "FileFormatError", "FORMAT_VERSION", "MODEL_JSON", "MODEL_H5", "preprocessing",
+    "register_keras_serializable", "get_registered_name", "get_registered_object",
 ]

@@ -124,15 +124,58 @@ def check_training(training, source):
         _fail(source, "training.history.history", logs, "an object {metric name: list of values}")
 
 
+def _is_dims(shape):
+    return isinstance(shape, list) and all(d is None or (type(d) is int and d >= 0) for d in shape)
+
+
+def _is_shape_list(shape):
+    return isinstance(shape, list) and bool(shape) and all(isinstance(s, list) for s in shape) and all(
+        _is_dims(s) for s in shape)
+
+
+def _is_shape_dict(shape):
+    return isinstance(shape, dict) and bool(shape) and all(isinstance(k, str) and _is_dims(s)
+                                                          for k, s in shape.items())
+
+
 def input_shape(shape, where):
     """A recorded ``build_input_shape`` as a tuple (None stays None), or ``FileFormatError`` naming ``where``.
 
     Both files record it (``model.json``'s model entry, ``model.h5``'s attribute): a list of
-    dimensions, each null (any size) or an int >= 0, such as ``[null, 784]``.
+    dimensions, each null (any size) or an int >= 0, such as ``[null, 784]``; for a model built for
+    several inputs (a subclassed model called on a list or dict of arrays), a list of such shapes
+    (returned as a list of tuples) or an object of them keyed by input name (a dict of tuples).
+    A functional model records none: its graph starts with its Inputs.
     """
     if shape is None:
         return None
-    if not isinstance(shape, list) or not all(d is None or (type(d) is int and d >= 0) for d in shape):
-        raise FileFormatError(f"{where} is {str(shape)[:80]!r}; expected null or a list of dimensions, each null "
-                              "(any size) or an int >= 0, such as [null, 784]")
-    return tuple(shape)
+    if _is_dims(shape):
+        return tuple(shape)
+    if _is_shape_list(shape):
+        return [tuple(s) for s in shape]
+    if _is_shape_dict(shape):
+        return {key: tuple(s) for key, s in shape.items()}
+    raise FileFormatError(f"{where} is {str(shape)[:80]!r}; expected null, a list of dimensions, each null "
+                          "(any size) or an int >= 0, such as [null, 784], or a list (or an object keyed by input "
+                          "name) of such shapes for a model of several inputs, such as [[null, 4], [null, 3]]")
+
+
+def shape_to_json(shape):
+    """A shape, or a list/tuple/dict of shapes, as JSON lists (None stays None)."""
+    if shape is None:
+        return None
+    if isinstance(shape, dict):
+        return {key: shape_to_json(value) for key, value in shape.items()}
+    if isinstance(shape, (list, tuple)) and shape and all(isinstance(s, (list, tuple)) for s in shape):
+        return [shape_to_json(s) for s in shape]
+    return [None if d is None else int(d) for d in shape]
+
+
+def recorded_input_shape(model):
+    """The ``build_input_shape`` to record for ``model``: None for a functional model (its Inputs give the
+    shapes) or a model not built yet, else its input shape (or shapes)."""
+    from ..models import Functional  # saving sits above models
+
+    if isinstance(model, Functional) or not getattr(model, "built", False):
+        return None
+    return shape_to_json(getattr(model, "input_shape", None))

@@ -1,31 +1,38 @@
-"""The architecture and compile settings as JSON: ``model.to_json()``, ``model_from_json`` and ``model.json``.
+"""The architecture as JSON: ``model.to_json()``, ``model_from_json`` and ``model.json``'s model entry.
 
 A model's JSON is ``{"class_name", "config", "build_input_shape"}``: the model
-class (looked up among ``neurona.models``' Model classes, never imported by
-name), its ``get_config()`` (every layer's class and config: initializers,
-regularizers, activation, input shape) and the input shape it was built for.
-Rebuilding calls only registered ``from_config`` methods; nothing in a file is
-executed.
+class, its ``get_config()`` and the input shape it was built for. The class is
+``Sequential`` or ``Functional`` (looked up among ``neurona.models``' Model
+classes), or a subclassed model registered with ``@neurona.layers.register``
+(or ``neurona.saving.register_keras_serializable``), never imported by name.
+A Sequential config lists every layer's class and config (initializers,
+regularizers, activation, input shape); a functional config (Keras 3's layout)
+lists the layers with the calls that feed them, nested models' configs inside,
+so shared layers, several inputs and outputs and ops on symbolic tensors come
+back as they were. ``build_input_shape`` is null for a functional model (its
+Inputs give the shapes), a shape, or for a subclassed model called on several
+inputs a list (or dict) of shapes (document.py). Saving refuses a model that a
+load could not rebuild: an unregistered class, or a ``get_config`` that misses
+arguments the constructor requires. Rebuilding calls only registered
+``from_config`` methods; nothing in a file is executed.
 
 Reading a file never raises anything but ``FileFormatError`` for what the file
 holds: text that is not UTF-8, not JSON, nested deeper than ``MAX_DEPTH``
 (JSON's decoder would hit the recursion limit), an unknown or abstract model
-class (only the Model classes of ``neurona.models`` that define
-``from_config``), a config the classes refuse (whatever they raise is reported
-with the layer that raised it), an input shape that is not a list of
-dimensions.
+class, a config the classes refuse (whatever they raise is reported with the
+layer that raised it), an input shape that is not a shape (or shapes) or does
+not fit the model. The compile settings are compile_settings.py's.
 """
 
 import contextlib
 import inspect
 import json
-import warnings
 
 import numpy
 
-from .. import backend, losses, optimizers
-from .. import metrics as metrics_lib
-from . import document
+from .. import backend
+from ..registry import mismatched_arguments
+from . import document, layer_paths
 from .errors import FileFormatError
 
 FORMAT = "neurona.model"
@@ -46,6 +53,31 @@ def dumps(obj, **kwargs):
 
 
 # ---- architecture ----------------------------------------------------------------------------------
+REGISTER_HINT = ("decorate the class with @neurona.layers.register (or Keras's "
+                 "@neurona.saving.register_keras_serializable()) and give it a get_config() returning its "
+                 "constructor's arguments (and a from_config() when those are not plain values), as in Keras")
+
+
+def _check_rebuildable(model, config):
+    """Refuse, at save time, a model whose class a load could not find, or whose config misses what its
+    constructor requires (a subclassed model that does not override get_config)."""
+    from .. import layers, models
+
+    cls = type(model)
+    if getattr(models, cls.__name__, None) is cls:
+        return
+    registered = cls in layers._registry
+    if not registered or _registered_class(cls.__name__) is not cls:
+        raise ValueError(f"cannot save model {model.name!r}: its class {cls.__qualname__} (from module "
+                         f"{cls.__module__}) is not registered, so loading could not rebuild it; {REGISTER_HINT}")
+    missing, unexpected = mismatched_arguments(cls, config)
+    if missing or unexpected:
+        raise ValueError(f"cannot save model {model.name!r}: {cls.__name__}.get_config() returns keys "
+                         f"{sorted(config)}, but the constructor requires {missing or 'nothing more'} and does not "
+                         f"take {unexpected or 'nothing'}; override get_config() to return the constructor's "
+                         "arguments (Keras's convention)")
+
+
 def model_config(model):
     """``{"class_name", "config", "build_input_shape"}`` of a model."""
     if not hasattr(model, "get_config"):
@@ -53,30 +85,48 @@ def model_config(model):
     try:
         config = model.get_config()
     except ValueError as error:
-        raise ValueError(f"cannot save model {model.name!r}: {error}. A custom layer must be registered with "
-                         "the @neurona.layers.register decorator") from None
-    shape = model.input_shape if model.built else None
+        raise ValueError(f"cannot save model {model.name!r}: {error}. A custom layer or model class must be "
+                         "registered with the @neurona.layers.register decorator (or "
+                         "@neurona.saving.register_keras_serializable())") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"cannot save model {model.name!r}: {type(model).__name__}.get_config() returned "
+                         f"{type(config).__name__}; expected a dict of constructor arguments")
+    _check_rebuildable(model, config)
     return {"class_name": type(model).__name__, "config": config,
-            "build_input_shape": None if shape is None else list(shape)}
+            "build_input_shape": document.recorded_input_shape(model)}
 
 
 def _rebuildable(models, cls):
-    """A concrete Model class of ``neurona.models`` that rebuilds itself from a config."""
+    """A concrete Model class that rebuilds itself from a config."""
     return (isinstance(cls, type) and issubclass(cls, models.Model) and cls is not models.Model
             and not inspect.isabstract(cls) and callable(getattr(cls, "from_config", None)))
 
 
+def _registered_class(name):
+    """The class registered in the layers registry as ``name``, or None."""
+    from .. import layers
+
+    try:
+        return layers._registry.lookup(name)
+    except (ValueError, TypeError):
+        return None
+
+
 def model_class(name, source):
-    """The Model subclass called ``name`` in ``neurona.models`` that defines ``from_config`` (no other lookup,
-    no import by name); the base ``Model`` and abstract classes are refused."""
+    """The model class called ``name``: a Model subclass of ``neurona.models`` that defines ``from_config``, or
+    one registered with ``@neurona.layers.register`` (no other lookup, no import by name); the base ``Model``
+    and abstract classes are refused."""
     from .. import models
 
     public = isinstance(name, str) and not name.startswith("_")
     cls = getattr(models, name, None) if public else None
+    if cls is None and public:
+        cls = _registered_class(name)
     if not _rebuildable(models, cls):
         known = sorted(n for n in dir(models) if not n.startswith("_") and _rebuildable(models, getattr(models, n)))
         raise FileFormatError(f"{source}: 'class_name' is {str(name)[:80]!r}, which is not a model class that can "
-                              f"be rebuilt from a config; expected one of {known}")
+                              f"be rebuilt from a config; expected one of {known}, or a Model subclass registered "
+                              "with @neurona.layers.register (run the code that registers it before loading)")
     return cls
 
 
@@ -109,13 +159,36 @@ def model_from_config(entry, source="JSON"):
             raise FileFormatError(f"{source}: could not rebuild {_culprit(entry['config'])}: "
                                   f"{type(error).__name__}: {error}") from None
         _check_names(model, source)
-        if shape is not None and not model.built:
+        if shape is not None:
             try:
-                model.build(shape)
+                build_model(model, shape)
             except Exception as error:
                 raise FileFormatError(f"{source}: the model cannot be built for 'build_input_shape' "
-                                      f"{list(shape)}: {type(error).__name__}: {error}") from None
+                                      f"{document.shape_to_json(shape)}: {type(error).__name__}: {error}") from None
     return model
+
+
+def _symbolic(shape, dtype):
+    from ..layers.symbolic import SymbolicTensor
+
+    if isinstance(shape, dict):
+        return {key: _symbolic(value, dtype) for key, value in shape.items()}
+    if isinstance(shape, list):
+        return [_symbolic(value, dtype) for value in shape]
+    return SymbolicTensor(shape, dtype)
+
+
+def build_model(model, shape):
+    """Build ``model`` for ``shape``; a subclassed model whose own ``build`` leaves layers unbuilt (they are
+    built by the first call) is then run once on zeros, as its first call built them before the save."""
+    from ..layers import probe
+
+    if model.built and document.shape_to_json(model.input_shape) != document.shape_to_json(shape):
+        raise ValueError(f"the model's config gives it input shape {document.shape_to_json(model.input_shape)}")
+    if not model.built:
+        model.build(shape)
+    if any(not layer.built for _, layer in layer_paths.walk(model)):
+        probe.output_spec(model, (_symbolic(shape, model.dtype),), {})
 
 
 def _check_names(model, source):
@@ -209,39 +282,3 @@ def check_version(data, source):
     if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
         raise FileFormatError(f"{source}: format_version is {version!r}; this Neurona reads versions 1 to "
                               f"{FORMAT_VERSION} (upgrade Neurona to read newer files)")
-
-
-# ---- compile settings ------------------------------------------------------------------------------
-def _serialize_loss(loss):
-    if isinstance(loss, losses.LossFunctionWrapper) and not loss.fn_kwargs and loss.fn in losses.FUNCTIONS:
-        return losses.FUNCTIONS[loss.fn]
-    return losses.serialize(loss)
-
-
-def compile_config(model):
-    """``{"optimizer", "loss", "metrics"}`` (JSON-safe), or None when the model is not compiled or part of its
-    compile settings cannot be serialized (a warning says which; compile again after loading)."""
-    if model.optimizer is None or model.loss is None:
-        return None
-    try:
-        return {"optimizer": optimizers.serialize(model.optimizer), "loss": _serialize_loss(model.loss),
-                "metrics": [metrics_lib.serialize(m) for m in model.compiled_metrics]}
-    except (ValueError, TypeError) as error:
-        warnings.warn(f"model {model.name!r}: the compile settings (and optimizer state) are not saved: {error}; "
-                      "call compile() again after loading", stacklevel=3)
-        return None
-
-
-def compile_from_config(model, config, source):
-    """Compile ``model`` with the saved settings."""
-    if not isinstance(config, dict) or not isinstance(config.get("metrics", []), list):
-        raise FileFormatError(f"{source}: 'compile' is {str(config)[:80]!r}; expected an object with 'optimizer', "
-                              "'loss' and 'metrics' (a list) configs")
-    try:
-        optimizer = optimizers.deserialize(config["optimizer"])
-        loss = losses.deserialize(config["loss"])
-        metrics = [metrics_lib.deserialize(m) for m in config.get("metrics", [])]
-        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
-    except Exception as error:  # whatever a config makes a constructor raise is the file's fault
-        raise FileFormatError(f"{source}: the compile settings cannot be rebuilt ({type(error).__name__}: "
-                              f"{error}); expected 'optimizer', 'loss' and 'metrics' configs") from None

@@ -1,22 +1,36 @@
-"""``export_onnx``: a Sequential model as an ONNX graph, one converter function per layer class.
+"""``export_onnx``: a Sequential or functional model as an ONNX graph, one converter function per layer class.
 
-The exporter walks the layers in order; each layer class has a converter
-``fn(layer, graph, x) -> y`` that appends ONNX nodes reading the tensor named
-``x`` and returns the name of its output. Converters live in a registry keyed
-by class name (``register_converter("Conv2D")``), so a new layer needs only a
-small function, and a subclass without one uses its nearest base class's.
+The exporter replays the model's graph (a Sequential model's recorded stack, a
+functional model's nodes in run order): each call of a layer becomes the ONNX
+nodes of its class's converter ``fn(layer, graph, x) -> y``, which reads the
+tensor named ``x`` (a list of names for a layer called on a list, such as the
+merge layers and the ops on symbolic tensors, TensorOp) and returns the name of
+its output (or a list of names). A shared layer is converted at each of its
+calls; its weights become one initializer each, used by every call (identical
+constants are stored once). A nested Sequential or functional model is inlined:
+its own graph is replayed on the tensors it is called on. Converters live in a
+registry keyed by class name (``register_converter("Conv2D")``), so a new layer
+needs only a small function, and a subclass without one uses its nearest base
+class's. ``graph.spec(x)`` gives a tensor's symbolic shape and dtype.
+
 Tensors between layers keep Neurona's layout (channels_last, NHWC); converters
 of ops that ONNX defines on NCHW (Conv, MaxPool, ...) transpose around them.
 Layers run in inference mode: Dropout is the identity, normalization uses its
-moving statistics. The result passes ``onnx.checker.check_model(full_check=True)``.
+moving statistics. A model with one input and one output has graph input
+``"input"`` and output ``"output"``; with several, they are named by the input
+layers' names (or the keys of a dict of inputs) and the output layers' names
+(or the keys of a dict of outputs), in ``model.inputs`` / ``model.outputs``
+order. The result passes ``onnx.checker.check_model(full_check=True)``.
 
 ``onnx`` is an optional dependency: ``pip install "neurona[onnx]"``.
 """
 
 import numpy
 
+from .. import nest
 from ..arguments import check_bool, check_path
 from ..callbacks._arguments import check_count
+from ..layers.symbolic import SymbolicTensor
 from .atomic import atomic_file
 
 DEFAULT_OPSET = 17
@@ -55,23 +69,35 @@ def _onnx():
 class Graph:
     """Collects the nodes and constant tensors of the graph being built; names every tensor uniquely."""
 
-    def __init__(self, onnx, dtype):
+    def __init__(self, onnx, dtype, reserved=()):
         self.onnx, self.helper = onnx, onnx.helper
         self.dtype = numpy.dtype(dtype)
         self.nodes, self.initializers = [], []
+        self.specs = {}  # tensor name -> (shape, dtype name) of the symbolic tensor it computes
         self._count = 0
+        self._reserved = set(reserved)  # the graph's input and output names
+        self._constants = {}  # (dtype, shape, bytes) -> name: a weight used by several calls is stored once
 
     def name(self, hint):
-        self._count += 1
-        return f"{hint}_{self._count}"
+        while True:
+            self._count += 1
+            name = f"{hint}_{self._count}"
+            if name not in self._reserved:
+                return name
 
     def constant(self, hint, value, dtype=None):
         """A constant tensor (float arrays take the model's dtype unless ``dtype`` says otherwise)."""
-        array = numpy.asarray(value)
+        array = numpy.ascontiguousarray(numpy.asarray(value))
         array = array.astype(dtype or (self.dtype if array.dtype.kind == "f" else array.dtype))
-        name = self.name(hint)
-        self.initializers.append(self.onnx.numpy_helper.from_array(numpy.ascontiguousarray(array), name))
-        return name
+        key = (array.dtype.str, array.shape, array.tobytes())
+        if key not in self._constants:
+            name = self._constants[key] = self.name(hint)
+            self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
+        return self._constants[key]
+
+    def spec(self, name):
+        """``(shape, dtype)`` of the symbolic tensor the graph tensor ``name`` holds (batch axis first)."""
+        return self.specs.get(name, (None, self.dtype.name))
 
     def node(self, op_type, inputs, hint=None, **attrs):
         """Append a node with one output; returns the output's name."""
@@ -80,14 +106,82 @@ class Graph:
         return out
 
 
+def _graph_of(model):
+    """``(flat inputs, nodes in run order, flat outputs)`` of a Sequential or functional model."""
+    from ..models import Functional, Sequential  # saving sits above models
+
+    if isinstance(model, Functional):
+        return model.inputs, model._nodes, model.outputs
+    if isinstance(model, Sequential) and model._graph is not None:
+        inputs, outputs, nodes = model._graph
+        return [inputs], nodes, [outputs]
+    if isinstance(model, Sequential):
+        raise ValueError(f"export_onnx: model {model.name!r} is not built; build it or call it on data first")
+    raise ValueError(f"export_onnx: model {model.name!r} is a subclassed {type(model).__name__}, whose graph is "
+                     "in its Python code; only Sequential and functional models (and models nested in them) can "
+                     "be exported")
+
+
+def _emit(model, graph, input_names):
+    """Append the nodes of ``model``'s graph, reading the tensors ``input_names``; returns its output names."""
+    from ..models import Functional, Sequential
+
+    inputs, nodes, outputs = _graph_of(model)
+    names = {id(t): name for t, name in zip(inputs, input_names)}
+
+    def name_of(value):
+        return names[id(value)] if isinstance(value, SymbolicTensor) else value
+
+    for node in nodes:
+        layer, args = node.layer, nest.map_structure(name_of, list(node.args))
+        if isinstance(layer, (Functional, Sequential)):  # a nested model: its graph, inlined
+            given = args[0]
+            flat = layer._flat_values(given) if isinstance(layer, Functional) else [given]
+            results = _emit(layer, graph, flat)
+        else:
+            results = converter_for(layer)(layer, graph, args[0] if len(args) == 1 else args)
+        results = results if isinstance(results, (list, tuple)) else [results]
+        if len(results) != len(node.flat_outputs):
+            raise ValueError(f"export_onnx: the converter of layer {layer.name!r} ({type(layer).__name__}) "
+                             f"returned {len(results)} tensors, the layer returns {len(node.flat_outputs)}")
+        for symbolic, result in zip(node.flat_outputs, results):
+            names[id(symbolic)] = result
+            graph.specs.setdefault(result, (symbolic.shape, symbolic.dtype))
+    return [names[id(t)] for t in outputs]
+
+
+def _endpoint_names(structure, flat, default, label):
+    """The graph's input (or output) names: ``default`` for one, else dict keys or layer names made unique."""
+    if len(flat) == 1:
+        return [default]
+    if isinstance(structure, dict):
+        return [str(key) for key in sorted(structure)]  # nest.flatten's order
+    out = []
+    for tensor in flat:
+        name = label(tensor)
+        candidate, n = name, 1
+        while candidate in out:
+            candidate, n = f"{name}_{n}", n + 1
+        out.append(candidate)
+    return out
+
+
+def _value_info(onnx, graph, name, symbolic):
+    dtype = graph.dtype if numpy.dtype(symbolic.dtype).kind == "f" else numpy.dtype(symbolic.dtype)
+    shape = ["batch" if i == 0 else d for i, d in enumerate(symbolic.shape)]
+    return onnx.helper.make_tensor_value_info(name, onnx.helper.np_dtype_to_tensor_dtype(dtype), shape)
+
+
 def export_onnx(model, path, opset=DEFAULT_OPSET, check=True):
     """Write ``model`` (inference mode) to the ONNX file ``path`` (atomically) and return the ONNX ModelProto.
 
-    The graph has one input ``"input"`` of shape ``(batch, *model.input_shape[1:])``
-    (the batch size is symbolic) and one output ``"output"``.
+    The graph's inputs have shape ``(batch, *input_shape[1:])`` (the batch size is symbolic); a
+    model with one input and one output has them named ``"input"`` and ``"output"``, otherwise by
+    the input and output layers' names (see the module docstring).
 
     Args:
-        model: a built Sequential model whose layers all have converters.
+        model: a built Sequential or functional model (nested models allowed) whose layers all have
+            converters.
         path: the ``.onnx`` file to write.
         opset: the ONNX operator set version (17 by default, run by onnxruntime >= 1.14).
         check: run ``onnx.checker.check_model(full_check=True)`` (also infers and checks shapes).
@@ -95,7 +189,7 @@ def export_onnx(model, path, opset=DEFAULT_OPSET, check=True):
     Raises:
         TypeError: ``path`` is not a path (str or os.PathLike), or ``check`` is not a bool.
         ImportError: onnx is not installed.
-        ValueError: the model is not built, or a layer has no converter.
+        ValueError: the model is not built or is subclassed, or a layer has no converter.
     """
     path = check_path(path, "export_onnx", "path")
     check = check_bool(check, "export_onnx", "check")
@@ -103,21 +197,23 @@ def export_onnx(model, path, opset=DEFAULT_OPSET, check=True):
     onnx = _onnx()
     if not model.built or model.input_shape is None:
         raise ValueError(f"export_onnx: model {model.name!r} is not built; build it or call it on data first")
-    from . import onnx_layers  # noqa: F401 - registers the built-in converters
+    from . import onnx_layers, onnx_merging  # noqa: F401 - register the built-in converters
 
-    dtype = model.weights[0].dtype if model.weights else numpy.dtype(model.layers[0].dtype)
-    graph = Graph(onnx, dtype)
-    x = "input"
-    for layer in model.layers:
-        x = converter_for(layer)(layer, graph, x)
-    graph.nodes.append(onnx.helper.make_node("Identity", [x], ["output"], name="output_node"))
-    elem = onnx.helper.np_dtype_to_tensor_dtype(graph.dtype)
-    shape = ["batch", *model.input_shape[1:]]
-    inputs = [onnx.helper.make_tensor_value_info("input", elem, [s if s is not None else None for s in shape])]
-    out_shape = ["batch", *model.output_shape[1:]]
-    outputs = [onnx.helper.make_tensor_value_info("output", elem, out_shape)]
+    inputs, _, outputs = _graph_of(model)
+    input_names = _endpoint_names(getattr(model, "input", None), inputs, "input", lambda t: t.layer.name)
+    output_names = _endpoint_names(getattr(model, "output", None), outputs, "output", lambda t: t.layer.name)
+    dtype = model.weights[0].dtype if model.weights else numpy.dtype(model.dtype)
+    graph = Graph(onnx, dtype, reserved=input_names + output_names)
+    for name, tensor in zip(input_names, inputs):
+        graph.specs[name] = (tensor.shape, tensor.dtype)
+    results = _emit(model, graph, input_names)
+    for result, name in zip(results, output_names):
+        graph.nodes.append(onnx.helper.make_node("Identity", [result], [name], name=f"{name}_node"))
     proto = onnx.helper.make_model(
-        onnx.helper.make_graph(graph.nodes, model.name, inputs, outputs, graph.initializers),
+        onnx.helper.make_graph(graph.nodes, model.name, [_value_info(onnx, graph, n, t) for n, t in
+                                                         zip(input_names, inputs)],
+                               [_value_info(onnx, graph, n, t) for n, t in zip(output_names, outputs)],
+                               graph.initializers),
         opset_imports=[onnx.helper.make_opsetid("", opset)], producer_name="neurona")
     if check:
         onnx.checker.check_model(proto, full_check=True)

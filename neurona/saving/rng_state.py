@@ -10,13 +10,16 @@ in a file is imported or called.
 Three kinds of generators are saved:
 
 - the one of each layer: any attribute of a layer holding a Generator (dropout
-  masks, noise), keyed by layer name and attribute name;
+  masks, noise), keyed by the layer's path (``"base/dropout"`` for a Dropout
+  inside a nested model, see layer_paths.py; a top-level layer's path is its
+  name, as files written before nesting have it) and the attribute's name;
 - the shuffling generator of the last ``fit`` (``model._shuffle_generator``);
 - the library-wide generator (``neurona.backend.random``), in checkpoints only.
 """
 
 import numpy
 
+from . import layer_paths
 from .errors import FileFormatError
 
 BIT_GENERATORS = {name: getattr(numpy.random, name) for name in ("PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937")}
@@ -64,18 +67,23 @@ def set_generator_state(state, generator=None, source="file"):
     return generator
 
 
+# a model's fit shuffling generators are saved (and restored) as "shuffle", not as a layer's
+FIT_GENERATORS = frozenset({"_shuffle_generator", "_resume_shuffle_generator"})
+
+
 def layer_generators(layer):
-    """``{attribute name: Generator}`` for every generator a layer holds."""
-    return {k: v for k, v in vars(layer).items() if isinstance(v, numpy.random.Generator)}
+    """``{attribute name: Generator}`` for every generator a layer holds (a model's fit shuffling ones aside)."""
+    return {k: v for k, v in vars(layer).items() if isinstance(v, numpy.random.Generator) and k not in FIT_GENERATORS}
 
 
 def model_rng_state(model):
-    """The states of the layers' generators and of the last ``fit``'s shuffling generator."""
+    """The states of the generators of every layer inside the model (at any depth, by path) and of the last
+    ``fit``'s shuffling generator."""
     layers = {}
-    for layer in model.layers:
+    for path, layer in layer_paths.walk(model):
         generators = layer_generators(layer)
         if generators:
-            layers[layer.name] = {attr: generator_state(g) for attr, g in generators.items()}
+            layers[path] = {attr: generator_state(g) for attr, g in generators.items()}
     shuffle = getattr(model, "_shuffle_generator", None)
     return {"layers": layers, "shuffle": None if shuffle is None else generator_state(shuffle)}
 
@@ -87,13 +95,14 @@ def restore_model_rng(model, rng, source):
         return
     if not isinstance(rng, dict):
         raise FileFormatError(f"{source}: 'rng' is {rng!r:.80}; expected an object with 'layers' and 'shuffle'")
-    by_name = {layer.name: layer for layer in model.layers}
+    by_path = dict(layer_paths.walk(model))
     restored = []
     for layer_name, states in (rng.get("layers") or {}).items():
-        layer = by_name.get(layer_name)
+        layer = by_path.get(layer_name)
         if layer is None:
+            known = ", ".join(p for p in by_path if p)
             raise FileFormatError(f"{source}: random state saved for layer {layer_name!r}, which the model "
-                                  f"does not have (layers: {', '.join(by_name)})")
+                                  f"does not have (layers: {known})")
         generators = layer_generators(layer)
         for attr, state in (states.items() if isinstance(states, dict) else [(None, states)]):
             # only an attribute that holds a generator is replaced: a file never sets anything else on a layer

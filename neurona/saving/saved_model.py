@@ -1,17 +1,22 @@
 """``save_model`` / ``load_model`` (a folder: ``model.json`` + ``model.h5``) and ``save_weights`` / ``load_weights``.
 
-``model.json`` holds everything but the arrays::
+Any model saves: Sequential, functional (several inputs and outputs, shared
+layers, ops on symbolic tensors), models nested in models (a frozen base keeps
+``trainable=False``), and subclassed models and custom layers registered with
+``@neurona.layers.register`` (json_config.py). ``model.json`` holds everything
+but the arrays::
 
     {"format": "neurona.model", "format_version": 1, "neurona_version": "0.1.0",
      "model": {"class_name": "Sequential", "config": {...every layer...}, "build_input_shape": [null, 784]},
-     "compile": {"optimizer": {...}, "loss": ..., "metrics": [...]} or null,
+     "compile": {"optimizer": {...}, "loss": ..., "loss_weights": ..., "metrics": [...], ...} or null,
      "optimizer_state": {"iterations": 1407, "learning_rate": 0.002} or null,
      "preprocessing": [{"op": "rescale", ...}, {"op": "flatten"}] or null,
      "rng": {"layers": {...}, "shuffle": {...}},
      "weights": {"file": "model.h5", "sha256": "..."},
      "training": null, or a checkpoint's {"epoch", "history", "global_rng", ...} (see checkpoint.py)}
 
-``model.h5`` holds the weights and the optimizer slots (see weights_h5.py).
+``model.h5`` holds the weights and the optimizer slots, each found by its layer's path
+inside the model (weights_h5.py, layer_paths.py).
 What a save and a load guarantee:
 
 - the folder is written atomically, saves to one path from several processes
@@ -36,8 +41,8 @@ import reprlib
 
 from ..arguments import check_bool, check_path
 from ..callbacks import History
+from . import compile_settings, h5_files, json_config, weights_h5
 from . import document as document_check
-from . import h5_files, json_config, weights_h5
 from . import preprocessing as prep
 from .atomic import atomic_folder as _atomic_folder
 from .atomic import open_folder, readable_folder, write_bytes
@@ -114,9 +119,9 @@ def save_model(model, path, overwrite=True, include_optimizer=True, training=Non
     refuse_single_file_name(path, f"model {getattr(model, 'name', '?')!r}")
     document = {"format": json_config.FORMAT, "format_version": json_config.FORMAT_VERSION,
                 "neurona_version": __version__, "model": json_config.model_config(model)}
-    compile_settings = json_config.compile_config(model)
-    save_slots = include_optimizer and compile_settings is not None
-    document["compile"] = compile_settings
+    settings = compile_settings.compile_config(model)
+    save_slots = include_optimizer and settings is not None
+    document["compile"] = settings
     document["optimizer_state"] = None
     if save_slots:
         lr = model.optimizer.get_state([])["learning_rate"]
@@ -124,6 +129,7 @@ def save_model(model, path, overwrite=True, include_optimizer=True, training=Non
     document["preprocessing"] = prep.validate(getattr(model, "preprocessing", None), f"model {model.name!r}")
     document["rng"] = model_rng_state(model)
     json_config.dumps(document)  # fail on a config that is not JSON-safe before touching the disk
+    weights_h5.check_names(model)  # and on layer or weight names that cannot be HDF5 paths
 
     def fill(h5):
         weights_h5.write_weights(h5, model)
@@ -221,7 +227,7 @@ def load_saved(path, compile=True, expect=None):  # noqa: A002
             arrays = weights_h5.read_weights(h5, model, h5_path, by_name=True)
             slots = None
             if compile and document.get("compile"):
-                json_config.compile_from_config(model, document["compile"], source)
+                compile_settings.compile_from_config(model, document["compile"], source)
                 if document.get("optimizer_state"):
                     slots = weights_h5.read_optimizer_slots(h5, model, model.optimizer, h5_path)
     if arrays:
@@ -275,9 +281,12 @@ def load_weights(model, path, by_name=False):
     """Load weights saved by ``save_weights`` (an HDF5 file) or ``save_model`` (a folder) into ``model``.
 
     Args:
-        by_name: match layers by name; by default layers with weights are matched in order (as
-            Keras does), so a model built separately, whose layers got other automatic names, loads too.
-            Layer classes, weight names, shapes and dtypes must match; nothing changes unless all do.
+        by_name: match layers by their path in the model (their names, and inside a nested model
+            ``"base/dense"``; inside a subclassed model, attribute names: layer_paths.py); by default
+            layers with weights are matched in order (as Keras does), so a model built separately,
+            whose layers got other automatic names, loads too. Layer classes, weight names, shapes and
+            dtypes must match; nothing changes unless all do. An unbuilt model is first built for the
+            input shape the file records.
 
     Raises:
         TypeError: ``path`` is not a path (str or os.PathLike), or ``by_name`` is not a bool.
@@ -301,7 +310,7 @@ def _load_weights_from(model, source, h5_path, by_name):
             if shape is None:
                 raise ValueError(f"model {model.name!r} is not built and {h5_path!r} does not record an input "
                                  "shape; build the model (or call it on data) before load_weights()")
-            model.build(shape)
+            json_config.build_model(model, shape)
         arrays = weights_h5.read_weights(h5, model, h5_path, by_name=by_name)
     model.set_weights(arrays)
 

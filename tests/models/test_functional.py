@@ -169,3 +169,13 @@ def test_functional_config_round_trip_rebuilds_the_graph(rng):
     x = rng.standard_normal((2, 3)).astype(np.float32)
     np.testing.assert_array_equal(rebuilt(x).numpy(), model(x).numpy())
     assert rebuilt.name == "twice" and len(rebuilt.get_layer("shared")._inbound_nodes) == 2
+
+
+def test_a_built_layer_called_on_inputs_of_another_shape_fails_while_the_graph_is_built():
+    dense = layers.Dense(2, name="fc")
+    dense.build_for((None, 4))
+    with pytest.raises(ValueError, match=r"'fc' \(Dense\) cannot be called on inputs of shape \(None, 3\)"):
+        dense(nr.Input((3,)))
+    conv = layers.Conv2D(2, 3)
+    conv(nr.Input((8, 8, 1)))
+    assert conv(nr.Input((10, 10, 1))).shape == (None, 8, 8, 2)  # a convolution takes any image size

@@ -1,9 +1,21 @@
-"""A zoo of small models that together use every registered layer, and data to train them on."""
+"""A zoo of small models that together use every registered layer, and data to train them on.
+
+Most are Sequential stacks (a maker returns the list of layers); the functional ones (a maker returns the
+model) cover shared layers, merge layers, ops on symbolic tensors (TensorOp), and nested Sequential and
+functional models (a frozen base called with training=False); "lambda" has a Lambda of a registered function.
+"""
 
 import numpy as np
 import pytest
 
-from neurona import initializers, layers, models, regularizers
+import neurona as nr
+from neurona import initializers, layers, models, ops, regularizers
+
+
+@layers.register_function
+def zoo_soft_clip(x):
+    """A registered function for the zoo's Lambda: ``2 tanh(x / 2)``."""
+    return ops.tanh(x * 0.5) * 2.0
 
 
 def _dense():
@@ -56,12 +68,60 @@ def _reshape():
             layers.Dense(3, activation="softmax")]
 
 
-ZOO = {"dense": _dense, "conv2d": _conv2d, "conv1d": _conv1d, "norms": _norms, "reshape": _reshape}
+def _merge():
+    """Every merge layer, a shared layer (two calls, one set of weights) and ops on symbolic tensors."""
+    inputs = nr.Input((6,))
+    h = layers.Dense(8, activation="relu")(inputs)
+    shared = layers.Dense(4, activation="tanh")
+    a, b = shared(h), shared(layers.Dense(8, activation="sigmoid")(h))
+    added, subtracted, multiplied = layers.Add()([a, b]), layers.Subtract()([a, b]), layers.Multiply()([a, b])
+    averaged = layers.Average()([a, b, added])
+    joined = layers.Concatenate()([added, subtracted, multiplied, averaged, layers.Maximum()([a, b]),
+                                   layers.Minimum()([a, b])])
+    similarity = layers.Dot(axes=1, normalize=True)([a, b])  # (batch, 1)
+    x = joined[:, 2:14] * 0.5 + similarity - a[:, :1] / 4.0  # TensorOp nodes: getitem, multiply, add, ...
+    outputs = layers.Dense(3, activation="softmax")(layers.Identity()(x))
+    return models.Model(inputs, outputs, name="zoo_merge")
+
+
+def _nested():
+    """A frozen pretrained base (Sequential, with normalization and dropout) called with training=False and a
+    nested functional block."""
+    base = models.Sequential([layers.Input((5,)), layers.Dense(8, activation="relu"), layers.BatchNormalization(),
+                              layers.Dropout(0.2, seed=5)], name="zoo_base")
+    base.trainable = False
+    block_in = nr.Input((8,))
+    block = models.Model(block_in, layers.Dropout(0.3)(layers.Dense(6, activation="elu")(block_in)),
+                         name="zoo_block")
+    inputs = nr.Input((5,))
+    outputs = layers.Dense(3, activation="softmax")(block(base(inputs, training=False)))
+    return models.Model(inputs, outputs, name="zoo_nested")
+
+
+def _lambda():
+    """Lambda with a registered function (saved by name, never as code), Identity."""
+    return [layers.Input((4,)), layers.Dense(6), layers.Lambda(zoo_soft_clip), layers.Identity(),
+            layers.Dense(3, activation="softmax")]
+
+
+ZOO = {"dense": _dense, "conv2d": _conv2d, "conv1d": _conv1d, "norms": _norms, "reshape": _reshape,
+       "merge": _merge, "nested": _nested, "lambda": _lambda}
+
+
+def make(kind):
+    """The zoo's model ``kind`` (not compiled)."""
+    made = ZOO[kind]()
+    return made if isinstance(made, models.Model) else models.Sequential(made, name=f"zoo_{kind}")
+
+
+def every_layer(model):
+    """The model and every layer inside it, at any depth."""
+    return [model, *model._all_sublayers()]
 
 
 def build(kind, optimizer="adam"):
     """A compiled model of the zoo."""
-    model = models.Sequential(ZOO[kind](), name=f"zoo_{kind}")
+    model = make(kind)
     model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
     return model
 
@@ -75,12 +135,13 @@ def data(model, n=48, seed=0):
 
 @pytest.fixture
 def zoo():
-    """``zoo.build(kind)``, ``zoo.data(model)`` and ``zoo.KINDS``."""
+    """``zoo.build(kind)``, ``zoo.make(kind)``, ``zoo.data(model)``, ``zoo.every_layer(model)`` and ``zoo.KINDS``."""
 
     class Zoo:
         KINDS = sorted(ZOO)
 
     Zoo.build, Zoo.data, Zoo.ZOO = staticmethod(build), staticmethod(data), ZOO
+    Zoo.make, Zoo.every_layer = staticmethod(make), staticmethod(every_layer)
     return Zoo
 
 

@@ -87,7 +87,7 @@ def test_newer_weights_format_version(tmp_path):
     model.save_weights(path)
     with h5py.File(path, "a") as f:
         f.attrs["format_version"] = 7
-    with pytest.raises(FileFormatError, match=r"w\.h5.*weights format_version 7; this Neurona reads versions 1 to 1"):
+    with pytest.raises(FileFormatError, match=r"w\.h5.*weights format_version 7; this Neurona reads versions 1 to 2"):
         model.load_weights(path)
 
 
