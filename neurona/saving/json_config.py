@@ -85,9 +85,10 @@ def model_config(model):
     try:
         config = model.get_config()
     except ValueError as error:
-        raise ValueError(f"cannot save model {model.name!r}: {error}. A custom layer or model class must be "
-                         "registered with the @neurona.layers.register decorator (or "
-                         "@neurona.saving.register_keras_serializable())") from None
+        # the registration hint only where the error is an unregistered class (a Lambda's message says its own fix)
+        hint = (". A custom layer or model class must be registered with the @neurona.layers.register decorator "
+                "(or @neurona.saving.register_keras_serializable())") if "not a registered" in str(error) else ""
+        raise ValueError(f"cannot save model {model.name!r}: {error}{hint}") from None
     if not isinstance(config, dict):
         raise ValueError(f"cannot save model {model.name!r}: {type(model).__name__}.get_config() returned "
                          f"{type(config).__name__}; expected a dict of constructor arguments")

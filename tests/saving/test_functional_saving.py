@@ -301,3 +301,12 @@ def test_per_output_losses_weights_and_metrics_round_trip(tmp_path):
     model.train_step(x, y)
     loaded.train_step(x, y)
     assert _same_weights(loaded, model)
+
+
+def test_an_unsaveable_lambda_says_how_to_fix_it_and_only_that(tmp_path):
+    x = nr.Input((3,))
+    model = nr.Model(x, nr.layers.Lambda(lambda t: t * 2)(x))
+    with pytest.raises(ValueError, match="register_function") as caught:
+        model.save(tmp_path / "m")
+    assert "custom layer or model class" not in str(caught.value)
+    assert not (tmp_path / "m").exists()
