@@ -8,28 +8,37 @@ over the axes its input was broadcast along, accumulates leaf gradients with
 """
 
 import contextlib
+import threading
 
 import numpy
 
-_grad_enabled = True
+
+class _Mode(threading.local):
+    """The grad mode of one thread (as in PyTorch: a ``no_grad`` in one thread leaves the others recording)."""
+
+    def __init__(self):  # run once in each thread that looks
+        self.enabled = True
+        self.saved = []  # the modes to go back to, innermost last
+
+
+_mode = _Mode()
 
 
 def grad_enabled():
-    """Whether operations are being recorded for backpropagation."""
-    return _grad_enabled
+    """Whether operations are being recorded for backpropagation (in this thread)."""
+    return _mode.enabled
 
 
 class _GradMode(contextlib.ContextDecorator):
     def __init__(self, enabled):
         self.enabled = enabled
 
-    def __enter__(self):
-        global _grad_enabled
-        self.previous, _grad_enabled = _grad_enabled, self.enabled
+    def __enter__(self):  # the previous mode is kept per thread, so one decorator serves several threads
+        _mode.saved.append(_mode.enabled)
+        _mode.enabled = self.enabled
 
     def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.previous
+        _mode.enabled = _mode.saved.pop()
         return False
 
 

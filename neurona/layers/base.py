@@ -14,6 +14,8 @@ and a layer made of layers are one thing. Called on symbolic tensors
 computing (``symbolic.py``).
 """
 
+import functools
+
 from .. import arguments, backend, initializers, nest, ops, regularizers
 from ..arguments import is_int
 from ..autograd import Tensor, Variable
@@ -56,6 +58,28 @@ def check_bool(value, what):
     return arguments.check_bool(value, None, what)
 
 
+def _build_wrapper(build):
+    """A subclass's ``build``, run once: afterwards the layer is built (as Keras wraps every ``build``).
+
+    So ``layer.build(shape)`` called by hand (Keras 3 code builds sub-layers that way) and the first call do not
+    both create the weights.
+    """
+    @functools.wraps(build)
+    def wrapped(self, *args, **kwargs):
+        if self.__dict__.get("built"):
+            return None
+        result = build(self, *args, **kwargs)
+        self.built = True
+        if self._built_input_shape is None and args and args[0] is not None:
+            shape = args[0]
+            self._built_input_shape = _map_shapes(lambda s: (None,) + tuple(s)[1:], _as_shape_structure(shape)) \
+                if _is_shape(shape) or isinstance(shape, (list, tuple, dict)) else None
+        return result
+
+    wrapped.is_build_wrapper = True
+    return wrapped
+
+
 def _default_build(fn):
     """Mark a base class's ``build`` as the default one, which ``__call__`` need not run before ``call``."""
     fn.is_default_build = True
@@ -81,13 +105,13 @@ def _tensor_like(value):
 
 
 def _to_tensors(inputs):
-    """``inputs`` as a Tensor, or a list/tuple/dict of Tensors when it is a structure of arrays or Tensors.
+    """``inputs`` as a Tensor, or the same structure of Tensors when it is a (nested) structure holding arrays.
 
-    A list of numbers (``[1.0, 2.0]``) is one input; a list of arrays or Tensors is several.
+    A list of numbers (``[1.0, 2.0]``) is one input; a list of arrays or Tensors is several (``None`` entries,
+    for optional inputs, stay None).
     """
-    if isinstance(inputs, dict) or (isinstance(inputs, (list, tuple)) and inputs and all(
-            _tensor_like(item) or isinstance(item, dict) for item in inputs)):
-        return nest.map_structure(_leaf_tensor, inputs)
+    if isinstance(inputs, (list, tuple, dict)) and any(_tensor_like(leaf) for leaf in nest.flatten(inputs)):
+        return nest.map_structure(lambda leaf: None if leaf is None else _leaf_tensor(leaf), inputs)
     return _leaf_tensor(inputs)
 
 
@@ -105,6 +129,13 @@ class Layer:
             (Keras 3: not divided by the batch size) and added to the model's loss.
         autocast: accepted for Keras compatibility (float inputs are always cast to ``dtype``).
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "is_default_build", False) and \
+                not getattr(build, "is_build_wrapper", False):
+            cls.build = _build_wrapper(build)
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, batch_input_shape=None,
                  input_dim=None, activity_regularizer=None, autocast=True):
@@ -134,6 +165,9 @@ class Layer:
         value = tracking.tracked_value(value)
         object.__setattr__(self, name, value)
         tracking.note_attribute(self, name, value)
+        if isinstance(value, Variable) and not value.trainable and "_fixed" in self.__dict__ and \
+                not any(value is w for w in self._fixed):
+            self._fixed.append(value)  # held non-trainable: unfreezing the layer leaves it so
 
     def __delattr__(self, name):
         object.__delattr__(self, name)
@@ -247,11 +281,12 @@ class Layer:
 
     @property
     def trainable_weights(self):
-        return [w for w in self.weights if w.trainable]
+        """The weights training updates: none when the layer is frozen (``trainable=False``), as in Keras."""
+        return [w for w in self.weights if w.trainable] if self._trainable else []
 
     @property
     def non_trainable_weights(self):
-        return [w for w in self.weights if not w.trainable]
+        return [w for w in self.weights if not w.trainable] if self._trainable else self.weights
 
     @property
     def trainable_variables(self):
@@ -309,10 +344,8 @@ class Layer:
 
     def regularization_losses(self):
         """The weight penalties of this layer and its sub-layers (scalar Tensors), from the current weights."""
-        out = [reg(var) for var, reg in self._regularized]
-        for layer in self._sublayers():
-            out.extend(layer.regularization_losses())
-        return out
+        # each layer once, however many paths reach it (a layer held by two parents is penalized once)
+        return [reg(var) for layer in [self, *self._all_sublayers()] for var, reg in layer._regularized]
 
     @property
     def losses(self):
@@ -348,7 +381,8 @@ class Layer:
         inputs = args[0]
         shapes = self.compute_output_shape(_shape_structure(inputs))
         first = nest.flatten(inputs)[0]
-        dtype = self.dtype if backend.is_floating(first.dtype) else first.dtype
+        # float inputs and layers with (float) weights give the layer's dtype; others keep theirs (Reshape of ints)
+        dtype = self.dtype if backend.is_floating(first.dtype) or self._weights else first.dtype
         return _map_shapes(lambda shape: symbolic.SymbolicTensor(shape, dtype, name=self.name), shapes)
 
     @property
@@ -415,7 +449,8 @@ class Layer:
                 self._clear_losses()
             if not self.built:
                 self._build_on_call(_shape_structure(inputs))
-            if calling.call_signature(self).training:
+            signature = calling.call_signature(self)
+            if signature.training and (frame.training is not None or not signature.training_default):
                 kwargs["training"] = frame.training
             outputs = self.call(*args, **kwargs)
         if self._built_output_shape is None:
@@ -458,10 +493,7 @@ class Layer:
         if not nodes:
             raise AttributeError(f"layer {self.name!r} has no {what}: it has not been called on symbolic inputs "
                                  "(nr.Input) yet, and is not part of a built Sequential or functional model")
-        if len(nodes) > 1:
-            raise AttributeError(f"layer {self.name!r} has been called {len(nodes)} times (a shared layer), so it "
-                                 f"has several {what}s; use the tensors each call returned instead")
-        return nodes[0]
+        return nodes[0]  # a shared layer's first call, as in Keras
 
     @property
     def input(self):

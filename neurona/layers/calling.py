@@ -16,17 +16,20 @@ _signatures = {}
 class CallSignature:
     """Which of ``training`` and ``mask`` a ``call`` method takes (or ``**kwargs``, which takes both)."""
 
-    __slots__ = ("training", "mask", "var_keyword")
+    __slots__ = ("training", "training_default", "mask", "var_keyword")
 
     def __init__(self, fn):
         try:
-            parameters = inspect.signature(fn).parameters.values()
+            parameters = inspect.signature(fn).parameters
         except (TypeError, ValueError):  # a builtin or C callable: pass nothing extra
-            parameters = ()
-        names = {p.name for p in parameters}
-        self.var_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
-        self.training = "training" in names or self.var_keyword
-        self.mask = "mask" in names
+            parameters = {}
+        self.var_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+        self.training = "training" in parameters or self.var_keyword
+        # call(x, training=True): with no flag from outside, the signature's own default applies (as in Keras)
+        training = parameters.get("training")
+        self.training_default = training is not None and training.default is not inspect.Parameter.empty \
+            and training.default is not None
+        self.mask = "mask" in parameters
 
 
 def call_signature(layer):

@@ -1,6 +1,7 @@
 """``KernelLayer``: the arguments every layer with a kernel and a bias shares (Dense, Conv1D, Conv2D)."""
 
-from .. import activations, initializers, regularizers
+from .. import activations, initializers, ops, regularizers
+from ..autograd import Tensor
 from .base import Layer, check_bool
 
 
@@ -25,6 +26,12 @@ class KernelLayer(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel = self.bias = None
+
+    def _cast_inputs(self, inputs):
+        """Integer and bool inputs too become the layer's float dtype (a product with float weights)."""
+        if isinstance(inputs, Tensor) and inputs.dtype.kind in "biu":
+            return ops.cast(inputs, self.dtype)
+        return super()._cast_inputs(inputs)
 
     def build_kernel(self, kernel_shape, bias_units):
         """Create ``kernel`` (and ``bias`` of ``bias_units`` when used) with the layer's initializers."""

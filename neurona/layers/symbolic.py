@@ -77,6 +77,9 @@ for _dunder, _op, _reflected in [
     ("__truediv__", "divide", False), ("__rtruediv__", "divide", True), ("__pow__", "power", False),
     ("__rpow__", "power", True), ("__matmul__", "matmul", False), ("__rmatmul__", "matmul", True),
     ("__neg__", "negative", False), ("__abs__", "abs", False), ("__getitem__", "getitem", False),
+    ("__gt__", "greater", False), ("__ge__", "greater_equal", False), ("__lt__", "less", False),
+    ("__le__", "less_equal", False), ("__floordiv__", "floor_divide", False), ("__rfloordiv__", "floor_divide", True),
+    ("__mod__", "mod", False), ("__rmod__", "mod", True), ("__invert__", "logical_not", False),
 ]:
     setattr(SymbolicTensor, _dunder, _operator(_op, _reflected))
 

@@ -82,6 +82,10 @@ class TensorOp(Layer):
         super().__init__(name=name or unique_name(function), **kwargs)
         self.function, self.arguments = function, arguments
 
+    def _cast_inputs(self, inputs):
+        """No cast: an op keeps its operands' dtypes (float64 stays float64), as Keras's ops do."""
+        return inputs
+
     def call(self, inputs, training=None):
         tensors = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         args, kwargs = _decode(self.arguments, tensors)

@@ -12,14 +12,15 @@ the order in which the attributes were first assigned, then list and dict order.
 from ..autograd import Variable
 
 # attributes that point at layers a layer does not own (the graph around it), or at its own bookkeeping
-UNTRACKED = frozenset({"_weights_cache", "_layers_cache", "_walk_cache", "_inbound_nodes", "_weights", "_fixed",
+UNTRACKED = frozenset({"_uncacheable", "_weights_cache", "_layers_cache", "_walk_cache", "_inbound_nodes", "_weights", "_fixed",
                        "_regularized", "_losses", "_tracked_names",
                        "_graph", "_built_input_shape", "_built_output_shape", "_input_shape", "compiled_metrics"})
 Layer = None  # set by base.py once the class exists (base.py imports this module first)
 
 # Weights and sub-layer lists are cached per layer and recomputed when anything that could change them changed:
-# a layer created, an attribute holding layers or variables assigned or deleted, a weight added, or a list or
-# dict held in an attribute mutated (they are stored as the TrackedList / TrackedDict below, as Keras wraps them).
+# an attribute holding layers or variables assigned or deleted, a weight added, or a list or dict held in an
+# attribute mutated (they are stored, at any depth, as the TrackedList / TrackedDict below, as Keras wraps them).
+# A layer holding another kind of container (an OrderedDict, a deque) is never cached.
 version = 0
 
 
@@ -29,11 +30,13 @@ def changed():
     version += 1
 
 
-def _mutator(base, name):
+def _mutator(base, name, wraps_values):
     method = getattr(base, name)
 
     def mutate(self, *args, **kwargs):
         changed()
+        if wraps_values:  # a list or dict put inside is tracked too
+            args = tuple(tracked_value(a) if not isinstance(a, (int, slice)) else a for a in args)
         return method(self, *args, **kwargs)
 
     mutate.__name__ = name
@@ -48,24 +51,39 @@ class TrackedDict(dict):
     """A dict held by a layer: a plain dict that says when it changes."""
 
 
-for _name in ("append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "__setitem__",
-              "__delitem__", "__iadd__", "__imul__"):
-    setattr(TrackedList, _name, _mutator(list, _name))
-for _name in ("__setitem__", "__delitem__", "pop", "popitem", "clear", "update", "setdefault", "__ior__"):
-    setattr(TrackedDict, _name, _mutator(dict, _name))
+for _name in ("append", "insert", "__setitem__"):
+    setattr(TrackedList, _name, _mutator(list, _name, True))
+for _name in ("extend", "pop", "remove", "clear", "sort", "reverse", "__delitem__", "__iadd__", "__imul__"):
+    setattr(TrackedList, _name, _mutator(list, _name, False))
+for _name in ("__setitem__", "setdefault"):
+    setattr(TrackedDict, _name, _mutator(dict, _name, True))
+for _name in ("__delitem__", "pop", "popitem", "clear", "update", "__ior__"):
+    setattr(TrackedDict, _name, _mutator(dict, _name, False))
 
 
 def tracked_value(value):
-    """What a layer stores for ``value``: lists and dicts as their tracked kinds, anything else as is."""
+    """What a layer stores for ``value``: lists and dicts (at any depth) as their tracked kinds, the rest as is."""
     if type(value) is list:
-        return TrackedList(value)
+        return TrackedList(tracked_value(item) for item in value)
     if type(value) is dict:
-        return TrackedDict(value)
+        return TrackedDict((key, tracked_value(item)) for key, item in value.items())
     return value
 
 
+def _untracked_container(value):
+    """A container whose changes nothing reports (an OrderedDict, a deque, a list subclass ...)."""
+    if isinstance(value, (TrackedList, TrackedDict)):
+        return any(_untracked_container(item) for item in (value.values() if isinstance(value, dict) else value))
+    if isinstance(value, tuple):
+        return any(_untracked_container(item) for item in value)
+    return isinstance(value, (list, dict))
+
+
 def cached(layer, key, compute):
-    """``compute()``, remembered on ``layer`` until the next ``changed()``."""
+    """``compute()``, remembered on ``layer`` until the next ``changed()`` (never for a layer that holds a
+    container whose changes nothing reports)."""
+    if layer.__dict__.get("_uncacheable"):
+        return compute()
     entry = layer.__dict__.get(key)
     if entry is None or entry[0] != version:
         entry = (version, compute())
@@ -83,6 +101,8 @@ def note_attribute(layer, name, value):
         object.__setattr__(layer, "_tracked_names", names)
     if _may_hold(value):
         names[name] = None
+        if _untracked_container(value):
+            object.__setattr__(layer, "_uncacheable", True)
         changed()
     elif name in names:  # it held layers or variables before: no more
         del names[name]

@@ -33,7 +33,14 @@ from .classification import (
 from .confusion import FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives
 from .f_score import F1Score, FBetaScore
 from .probabilistic import BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy
-from .regression import MeanAbsoluteError, MeanSquaredError, mean_absolute_error, mean_squared_error
+from .regression import (
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+)
 
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
@@ -41,9 +48,9 @@ mae = MAE = mean_absolute_error
 #: Every registered metric class, in the order of the docs.
 ALL = [
     Mean, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
-    SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy,
-    SparseCategoricalCrossentropy, Precision, Recall, F1Score, FBetaScore, AUC, TruePositives, FalsePositives,
-    TrueNegatives, FalseNegatives,
+    SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, BinaryCrossentropy,
+    CategoricalCrossentropy, SparseCategoricalCrossentropy, Precision, Recall, F1Score, FBetaScore, AUC, TruePositives,
+    FalsePositives, TrueNegatives, FalseNegatives,
 ]
 
 
@@ -152,7 +159,8 @@ def resolve(identifier, loss=None, output_shape=None, target_shape=None):
 __all__ = [
     "Metric", "Mean", "MeanMetricWrapper", "registry", "register", "result_value", "weighted_sums",
     "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
-    "SparseTopKCategoricalAccuracy", "MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy",
+    "SparseTopKCategoricalAccuracy", "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
+    "mean_absolute_percentage_error", "BinaryCrossentropy",
     "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "Precision", "Recall", "F1Score", "FBetaScore", "AUC",
     "TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives",
     "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",

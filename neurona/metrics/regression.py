@@ -1,4 +1,4 @@
-"""Regression metrics: mean squared and mean absolute error, streamed over batches."""
+"""Regression metrics: mean squared, mean absolute and mean absolute percentage error, streamed over batches."""
 
 from .base import MeanMetricWrapper, match_rank, registry, to_array
 
@@ -22,6 +22,25 @@ def mean_absolute_error(y_true, y_pred):
     """Per-sample ``mean(|y_true - y_pred|)`` over the last axis, as an array (no graph)."""
     d = abs(_difference("mean_absolute_error", y_true, y_pred))
     return d.mean(axis=-1) if d.ndim > 1 else d
+
+
+EPSILON = 1e-7  # Keras's epsilon: the smallest |y_true| a percentage error divides by
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    """Per sample: ``100 * mean(|y_true - y_pred| / max(|y_true|, 1e-7))`` over the last axis (Keras's)."""
+    d = abs(_difference("mean_absolute_percentage_error", y_true, y_pred))
+    truth = abs(match_rank(to_array(y_true, like=to_array(y_pred)), to_array(y_pred)))
+    ratio = 100.0 * d / truth.clip(EPSILON, None)
+    return ratio.mean(axis=-1) if ratio.ndim > 1 else ratio
+
+
+@registry.register(aliases=("mape",))
+class MeanAbsolutePercentageError(MeanMetricWrapper):
+    """Mean of ``100 |y_true - y_pred| / max(|y_true|, 1e-7)`` over every value seen (weighted per sample)."""
+
+    def __init__(self, name="mean_absolute_percentage_error", dtype=None):
+        super().__init__(mean_absolute_percentage_error, name=name)
 
 
 @registry.register(aliases=("mse",))

@@ -80,6 +80,11 @@ class Functional(Model):
         self._flat_outputs = _check_symbolic(outputs, "outputs")
         if len({id(t) for t in self._flat_inputs}) != len(self._flat_inputs):
             raise ValueError("Model: the same input tensor is given twice in inputs")
+        for tensor in self._flat_inputs:
+            if not isinstance(tensor.layer, InputLayer):
+                raise ValueError(f"Model: inputs must be nr.Input(...) tensors; {tensor!r} is the output of layer "
+                                 f"{tensor.layer.name!r}. To run part of a model, start the new part with "
+                                 "nr.Input(shape) and call its layers on it")
         self._nodes = _graph_nodes(self._flat_inputs, self._flat_outputs)
         layers, seen = [], set()
         for layer in [t.node.layer for t in self._flat_inputs] + [node.layer for node in self._nodes]:
@@ -92,6 +97,8 @@ class Functional(Model):
             raise ValueError(f"Model: layer names must be unique within a model, {duplicates} appear more than "
                              "once; give each layer its own name=")
         self._layers = layers
+        if not self._trainable:  # Model(inputs, outputs, trainable=False) freezes every layer of the graph
+            self.trainable = False
         self.built = True
         self._built_input_shape = nest.map_structure(lambda t: t.shape, inputs)
         self._built_output_shape = nest.map_structure(lambda t: t.shape, outputs)
@@ -162,7 +169,7 @@ class Functional(Model):
         values = {}
         for symbolic, value in zip(self._flat_inputs, self._flat_values(inputs)):
             self._check_shape(symbolic, value)
-            if value.dtype.kind == "f" and value.dtype != symbolic.dtype and symbolic.dtype.startswith("float"):
+            if value.dtype != symbolic.dtype:  # each input in its Input's dtype, as Keras converts them
                 value = ops.cast(value, symbolic.dtype)
             values[id(symbolic)] = value
         for node in self._nodes:
@@ -175,7 +182,8 @@ class Functional(Model):
         given = self._flat_values(inputs)
         if all(isinstance(g, SymbolicTensor) and g.shape[1:] == s.shape[1:]
                for g, s in zip(given, self._flat_inputs)):
-            return nest.map_structure(lambda t: SymbolicTensor(t.shape, t.dtype, name=self.name),
+            batch = given[0].shape[0]  # the batch axis of what it is called on, not of its own Inputs
+            return nest.map_structure(lambda t: SymbolicTensor((batch,) + t.shape[1:], t.dtype, name=self.name),
                                       self._output_structure)
         return super().compute_output_spec(*args, **kwargs)
 
@@ -220,10 +228,11 @@ class Functional(Model):
                 "output_layers": nest.map_structure(history, self._output_structure)}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild the graph from ``get_config()``; ``custom_objects``: ``{class name: layer class}``."""
         from . import functional_config
 
-        return functional_config.rebuild(cls, config)
+        return functional_config.rebuild(cls, config, custom_objects)
 
 
 __all__ = ["Functional", "InputLayer"]

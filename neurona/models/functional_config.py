@@ -59,9 +59,12 @@ def _endpoints(structure, tensors, what):
     _fail(f"{what} is {structure!r:.80}; expected [layer name, node, tensor] or a list or dict of them")
 
 
-def rebuild(cls, config):
-    """``cls(inputs, outputs)`` from a functional config."""
+def rebuild(cls, config, custom_objects=None):
+    """``cls(inputs, outputs)`` from a functional config; ``custom_objects`` maps class names to layer classes
+    (Keras's argument), looked up before the registry."""
     from ..layers import deserialize
+
+    custom_objects = dict(custom_objects or {})
 
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         _fail(f"expected an object with a 'layers' list, got {str(config)[:80]!r}")
@@ -72,7 +75,9 @@ def rebuild(cls, config):
     for entry in config["layers"]:
         if not isinstance(entry, dict) or "class_name" not in entry or "config" not in entry:
             _fail(f"each layer must be an object with 'class_name' and 'config', got {str(entry)[:80]!r}")
-        layer = deserialize({"class_name": entry["class_name"], "config": entry["config"]})
+        custom = custom_objects.get(entry["class_name"])
+        layer = custom.from_config(entry["config"]) if custom is not None else deserialize(
+            {"class_name": entry["class_name"], "config": entry["config"]})
         if isinstance(layer, InputLayer):
             tensors[(layer.name, 0, 0)] = layer.output
         nodes = entry.get("inbound_nodes", [])

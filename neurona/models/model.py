@@ -27,6 +27,17 @@ from ..layers.symbolic import SymbolicTensor
 from . import compile_utils, data_adapter, on_batch, training
 from . import summary as summary_lib
 
+_FUNCTIONAL_SUBCLASSES = {}
+
+
+def _functional_subclass(cls, functional):
+    """``cls`` with Functional among its bases (its own methods first), made once per class."""
+    made = _FUNCTIONAL_SUBCLASSES.get(cls)
+    if made is None:
+        made = _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, functional),
+                                                  {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
+    return made
+
 
 class TrainingError(FloatingPointError):
     """Training stopped because the loss stopped being a finite number."""
@@ -51,10 +62,16 @@ class Model(Layer):
     """
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+        # Keras's test for a functional call: (inputs, outputs), positionally or by keyword
+        if len(args) == 2 or (len(args) == 1 and "outputs" in kwargs) or {"inputs", "outputs"} <= set(kwargs):
             from .functional import Functional
 
-            return super().__new__(Functional)
+            if cls is Model:
+                return super().__new__(Functional)
+            if not issubclass(cls, Functional):
+                # a subclass given inputs and outputs (Keras's "customize train_step" pattern) is functional too:
+                # Keras puts Functional into its bases; we make that class once per subclass
+                return super().__new__(_functional_subclass(cls, Functional))
         return super().__new__(cls)
 
     def __init__(self, *args, name=None, trainable=True, dtype=None, **kwargs):
@@ -69,6 +86,18 @@ class Model(Layer):
 
     def _kind(self):
         return "model"
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild from ``get_config()``: ``Model.from_config`` of a functional config gives a functional model.
+
+        ``custom_objects`` (Keras's argument) maps class names to the custom layer classes the config uses.
+        """
+        if cls is Model and isinstance(config, dict) and {"layers", "input_layers", "output_layers"} <= set(config):
+            from .functional import Functional
+
+            return Functional.from_config(config, custom_objects=custom_objects)
+        return super().from_config(config)
 
     # ---- layers ----------------------------------------------------------------------------------
     @property

@@ -66,6 +66,8 @@ class Sequential(Model):
         elif not self._layers and isinstance(layer, Model) and layer.built and _single_shape(layer.input_shape):
             self._input_shape = tuple(layer.input_shape)[1:]
         self._layers.append(layer)
+        if not self._trainable:  # a frozen model freezes what is added to it
+            layer.trainable = False
         if rebuild:
             try:
                 self._record_graph()

@@ -31,6 +31,7 @@ class LayerCase:
         input_dtype: dtype of the test input for the default-dtype layer.
         stochastic: the layer draws random numbers in training (needs ``seed`` in ``kwargs``).
         input_grad: the output is differentiable w.r.t. the input.
+        keeps_input_dtype: the output has the input's dtype, not the layer's (an op on tensors, as Keras's ops).
         updates_in_training: a training call changes non-trainable weights (moving statistics).
         training_differs: training and inference outputs differ without randomness (batch statistics).
         setup: optional ``f(layer)`` run after construction (e.g. ``adapt``).
@@ -49,6 +50,7 @@ class LayerCase:
     input_dtype: str = "float32"
     stochastic: bool = False
     input_grad: bool = True
+    keeps_input_dtype: bool = False
     updates_in_training: bool = False
     training_differs: bool = False
     setup: object = None

@@ -137,7 +137,8 @@ def check_input_gradient_across_dtypes(case):
                 x = tensors([d.astype(dtype) for d in data] if case.multi_input else data.astype(dtype),
                             requires_grad=True)
                 out = fn(x)
-                assert out.dtype == np.dtype(layer_dtype), f"{case.label}: {dtype} input gave a {out.dtype} output"
+                expected = dtype if case.keeps_input_dtype else layer_dtype
+                assert out.dtype == np.dtype(expected), f"{case.label}: {dtype} input gave a {out.dtype} output"
                 (out * projection(out)).sum().backward()
                 for leaf in leaves(x):
                     assert leaf.grad is not None, f"{case.label}: a {dtype} input into a {layer_dtype} layer got " \
@@ -347,7 +348,7 @@ def check_dtypes(case):
         for input_dtype in ("float32", "float64"):
             for training in (False, True):
                 out = layer(sample(case, dtype=input_dtype), training=training)
-                assert out.dtype == np.dtype(dtype), \
+                assert out.dtype == np.dtype(input_dtype if case.keeps_input_dtype else dtype), \
                     f"{case.label}: {dtype} layer gave {out.dtype} for a {input_dtype} input (training={training})"
         assert all(w.dtype == np.dtype(dtype) for w in layer.weights), f"{case.label}: weight dtypes"
 

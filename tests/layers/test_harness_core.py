@@ -37,9 +37,9 @@ CASES = [
     # TensorOp: what x[:, 0:2] and 2.0 * x on symbolic tensors record ({"__tensor__": 0} is the input)
     LayerCase(layers.TensorOp, dict(function="getitem", arguments=[
         [{"__tensor__": 0}, {"__tuple__": [{"__slice__": [None, None, None]}, {"__slice__": [0, 2, None]}]}], {}]),
-        (2, 5), (2, 2)),
+        (2, 5), (2, 2), keeps_input_dtype=True),
     LayerCase(layers.TensorOp, dict(function="multiply", arguments=[[2.0, {"__tensor__": 0}], {}], name="twice"),
-              (3, 4), (3, 4)),
+              (3, 4), (3, 4), keeps_input_dtype=True),
 ]
 
 

@@ -31,3 +31,17 @@ def test_labels_without_the_unit_axis():
 def test_config_round_trip():
     m = metrics.MeanSquaredError(name="val_mse")
     assert metrics.MeanSquaredError.from_config(m.get_config()).name == "val_mse"
+
+
+def test_mean_absolute_percentage_error_matches_keras():
+    y_true = np.array([[1.0, 0.5, -2.0], [0.5, 3.0, 4.0]])
+    y_pred = np.array([[1.5, 0.2, -1.0], [0.4, 2.0, 1.0]])
+    # the formula by hand: per sample 100 * mean(|t - p| / |t|)
+    per_sample = 100 * np.mean(np.abs(y_true - y_pred) / np.abs(y_true), axis=-1)
+    metric = metrics.MeanAbsolutePercentageError()
+    metric.update_state(y_true, y_pred)
+    np.testing.assert_allclose(metric.result(), per_sample.mean(), rtol=1e-12)
+    np.testing.assert_allclose(metric.result(), 48.05555725097656, rtol=1e-6)  # Keras 3.15.1, float32
+    weighted = metrics.get("mape")
+    weighted.update_state(y_true, y_pred, sample_weight=np.array([1.0, 3.0]))
+    np.testing.assert_allclose(weighted.result(), 45.41667175292969, rtol=1e-6)  # Keras 3.15.1
