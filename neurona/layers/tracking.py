@@ -12,8 +12,8 @@ the order in which the attributes were first assigned, then list and dict order.
 from ..autograd import Variable
 
 # attributes that point at layers a layer does not own (the graph around it), or at its own bookkeeping
-UNTRACKED = frozenset({"_uncacheable", "_weights_cache", "_layers_cache", "_walk_cache", "_inbound_nodes", "_weights", "_fixed",
-                       "_regularized", "_losses", "_tracked_names",
+UNTRACKED = frozenset({"_uncacheable", "_weights_cache", "_layers_cache", "_walk_cache", "_inbound_nodes",
+                       "_weights", "_fixed", "_regularized", "_losses", "_tracked_names",
                        "_graph", "_built_input_shape", "_built_output_shape", "_input_shape", "compiled_metrics"})
 Layer = None  # set by base.py once the class exists (base.py imports this module first)
 

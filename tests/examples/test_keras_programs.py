@@ -332,8 +332,8 @@ def select_sections(source, keep=None, skip=()):
     """The program running only the sections in ``keep`` (all when None), minus those in ``skip``."""
     if keep is None and not skip:
         return source  # (mnist_convnet is a plain script without sections)
-    rule = (f"SECTIONS = [s for s in SECTIONS if (s.__name__ in {sorted(keep or ())!r} if {keep is not None!r} else True) "
-            f"and s.__name__ not in {sorted(skip)!r}]\n")
+    kept = f"(s.__name__ in {sorted(keep or ())!r} if {keep is not None!r} else True)"
+    rule = f"SECTIONS = [s for s in SECTIONS if {kept} and s.__name__ not in {sorted(skip)!r}]\n"
     head, main, tail = source.partition('if __name__ == "__main__":')
     assert main, "a program ends with its if __name__ == '__main__' block"
     return head + rule + main + tail

@@ -9,7 +9,6 @@ import math
 
 import numpy as np
 from _harness.op_harness import Arg, OpCase, OpHarness
-from scipy import special
 
 from neurona import ops
 
@@ -18,6 +17,16 @@ X, POS, UNIT = Arg((3, 4)), Arg((3, 4), 0.5, 2.0), Arg((3, 4), 0.05, 0.95)
 
 def _case(op, args, reference, label=None, **fields):
     return OpCase(op, args, reference, label=label, **fields)
+
+
+# References by the textbook formulas (no shift by the max: float64 holds exp of
+# inputs up to about 700, and these cases stay within +-30), so that they do not
+# share the stabilized implementation they check.
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _logsumexp(x, axis=None, keepdims=False):
+    return np.log(np.sum(np.exp(np.asarray(x, np.float64)), axis=axis, keepdims=keepdims))
 
 
 def _softmax(x, axis=-1):
@@ -71,7 +80,7 @@ MATH = [
     _case(ops.sinh, (X,), np.sinh),
     _case(ops.cosh, (X,), np.cosh),
     _case(ops.arctan, (Arg((3, 4), -3.0, 3.0),), np.arctan),
-    _case(ops.erf, (X,), special.erf),
+    _case(ops.erf, (X,), _erf),
     # piecewise constant: gradient 0 (away from the jumps, where finite differences are 0 too)
     _case(ops.sign, (Arg((3, 4), avoid=(0.0,)),), np.sign),
     _case(ops.floor, (Arg((3, 4), avoid=(-2.0, -1.0, 0.0, 1.0, 2.0)),), np.floor),
@@ -98,10 +107,10 @@ REDUCTIONS = [
     _case(ops.amin, (Arg((3, 4), kind="distinct"),), np.min),
     _case(ops.max, (Arg((3, 4), kind="distinct"),), lambda x, axis, initial: np.max(x, axis=axis, initial=initial),
           params=dict(axis=1, initial=0.0), label="initial=0.0"),
-    _case(ops.logsumexp, (X,), lambda x, axis: special.logsumexp(x, axis=axis), params=dict(axis=-1)),
-    _case(ops.logsumexp, (Arg((2, 3, 4), -30.0, 30.0),), lambda x, axis, keepdims: special.logsumexp(
+    _case(ops.logsumexp, (X,), lambda x, axis: _logsumexp(x, axis=axis), params=dict(axis=-1)),
+    _case(ops.logsumexp, (Arg((2, 3, 4), -30.0, 30.0),), lambda x, axis, keepdims: _logsumexp(
         x, axis=axis, keepdims=keepdims), params=dict(axis=(0, 2), keepdims=True)),
-    _case(ops.logsumexp, (X,), special.logsumexp, label="axis=None"),
+    _case(ops.logsumexp, (X,), _logsumexp, label="axis=None"),
     _case(ops.cumsum, (X,), lambda x, axis: np.cumsum(x, axis=axis), params=dict(axis=1)),
     _case(ops.cumsum, (Arg((2, 3)),), np.cumsum, label="axis=None"),
     _case(ops.cumprod, (Arg((3, 4), 0.5, 1.5),), lambda x, axis: np.cumprod(x, axis=axis), params=dict(axis=1)),
