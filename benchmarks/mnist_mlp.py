@@ -56,7 +56,7 @@ class NeuronaRun:
         self.model.fit(x, y_onehot, batch_size=BATCH, epochs=1, verbose=0)
 
     def accuracy(self, x, y):
-        return float((self.model.predict(x, batch_size=1000).argmax(1) == y).mean())
+        return float((self.model.predict(x, batch_size=1000, verbose=0).argmax(1) == y).mean())
 
 
 class NumpyRun:

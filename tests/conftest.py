@@ -1,5 +1,6 @@
 """Shared fixtures: every test that takes ``device`` runs once per available backend."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -40,6 +41,19 @@ def _seeded():
 def rng():
     """A seeded NumPy generator for test data."""
     return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_keras_cache(tmp_path_factory):
+    """Keras's dataset cache (``~/.keras/datasets``, read by ``mnist.load_data``) is an empty folder in every test,
+    subprocesses included, so a developer's downloaded ``mnist.npz`` never changes what a test loads."""
+    previous = os.environ.get("KERAS_HOME")
+    os.environ["KERAS_HOME"] = str(tmp_path_factory.mktemp("keras_home"))
+    yield
+    if previous is None:
+        os.environ.pop("KERAS_HOME", None)
+    else:
+        os.environ["KERAS_HOME"] = previous
 
 
 @pytest.fixture

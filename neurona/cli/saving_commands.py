@@ -118,7 +118,7 @@ def cmd_predict(args):
         preflight.check_input_range(model.preprocessing, x, args.input, preprocessed=args.no_preprocessing)
     if model.preprocessing and not args.no_preprocessing:
         x = saving.preprocessing.apply(model.preprocessing, x)
-    y = model.predict(x, batch_size=args.batch_size)
+    y = model.predict(x, batch_size=args.batch_size, verbose=0)
     if args.output:
         from ..saving.atomic import atomic_file
 

@@ -10,9 +10,12 @@ Where the data comes from (``source="auto"``):
    the four original gzip files, each checked against its SHA-256 digest below. A file
    with a wrong digest raises :class:`~neurona.datasets.cache.ChecksumError`; it is never
    used, replaced or skipped over.
-2. missing files are downloaded into that directory (atomically, digest checked) when
+2. else Keras's own download, ``mnist.npz`` in ``$KERAS_HOME/datasets/`` (``~/.keras/datasets/``),
+   checked against the digest Keras publishes; ``path="mnist.npz"`` (Keras's argument: a file
+   name in that folder, or an absolute path) asks for that file first;
+3. missing files are downloaded into that directory (atomically, digest checked) when
    ``download=True`` and ``NEURONA_OFFLINE`` is not set;
-3. otherwise the subset embedded in the package (10,000 train / 2,000 test images drawn
+4. otherwise the subset embedded in the package (10,000 train / 2,000 test images drawn
    from the original files by :mod:`neurona.datasets.make_subset`).
 
 Every call prints one line to stderr saying which data it returned (unless
@@ -26,7 +29,7 @@ import sys
 
 import numpy as np
 
-from . import cache
+from . import cache, keras_cache
 from .idx import IdxFormatError, read_idx
 
 # The original files, in load order (train images, train labels, test images, test labels).
@@ -48,6 +51,10 @@ FULL_SHA256 = {
     "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
     "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
+# Keras's single-file copy of the same data (its `keras.datasets.mnist.load_data` file and digest)
+KERAS_NPZ = "mnist.npz"
+KERAS_NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+KERAS_NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 MIRRORS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -122,7 +129,9 @@ def load_data(path=None, source="auto", download=True, verbose=True):
 
     Args:
         path: directory holding the four original ``*-ubyte.gz`` files; default
-            ``$NEURONA_DATA_DIR/mnist`` (``~/.cache/neurona/mnist``).
+            ``$NEURONA_DATA_DIR/mnist`` (``~/.cache/neurona/mnist``). A name ending in ``.npz``
+            is Keras's meaning of the argument: that file in Keras's cache folder (or at that
+            absolute path), read when present; Keras's default ``"mnist.npz"`` is always looked for.
         source: ``"auto"`` (full set if present or downloadable, else the embedded
             subset), ``"full"`` (the full set or an error) or ``"embedded"`` (the subset).
         download: whether missing full files may be downloaded (never when the
@@ -149,8 +158,14 @@ def load_data(path=None, source="auto", download=True, verbose=True):
     for what, flag in (("download", download), ("verbose", verbose)):
         if not isinstance(flag, (bool, np.bool_)):  # "no" is a non-empty string: truthy, so it would download
             raise TypeError(f"mnist.load_data: {what} must be True or False, got {flag!r} ({type(flag).__name__})")
+    npz_name = KERAS_NPZ
+    if path is not None and os.fspath(path).endswith(".npz"):
+        npz_name, path = os.fspath(path), None
     if source == "embedded":
         arrays, info = _load_embedded(reason=None, detail=None)
+    elif (npz := _keras_npz(path, npz_name)) is not None:
+        arrays = _read_keras_npz(npz)
+        info = MnistSource("full", npz, len(arrays[0][0]), len(arrays[1][0]))
     else:
         directory = _resolve_dir(path)
         unavailable, detail = _ensure_full_files(directory, download)
@@ -166,6 +181,19 @@ def load_data(path=None, source="auto", download=True, verbose=True):
     if verbose:
         print(info.describe(), file=sys.stderr)
     return arrays
+
+
+def _keras_npz(path, name):
+    """Keras's ``mnist.npz`` when no full set of gzip files is in the directory Neurona reads first."""
+    directory = _resolve_dir(path)
+    if all(os.path.isfile(os.path.join(directory, file)) for file in FULL_FILES):
+        return None
+    return keras_cache.find(name)
+
+
+def _read_keras_npz(path):
+    x_train, y_train, x_test, y_test = keras_cache.read_npz(path, KERAS_NPZ_SHA256, KERAS_NPZ_KEYS)
+    return _checked_pair(x_train, y_train, path), _checked_pair(x_test, y_test, path)
 
 
 def _resolve_dir(path):
@@ -231,6 +259,15 @@ def _read_split_files(directory, names):
 def _read_pair(images_path, labels_path):
     images = read_idx(images_path, expected_ndim=3, expected_dtype="uint8")
     labels = read_idx(labels_path, expected_ndim=1, expected_dtype="uint8")
+    return _checked_pair(images, labels, images_path, labels_path)
+
+
+def _checked_pair(images, labels, images_path, labels_path=None):
+    """Images ``(N, 28, 28)`` uint8 and as many digit labels, or an IdxFormatError naming the file."""
+    labels_path = labels_path or images_path
+    if images.dtype != np.uint8 or labels.dtype != np.uint8 or images.ndim != 3 or labels.ndim != 1:
+        raise IdxFormatError(f"{images_path}: expected uint8 images (N, 28, 28) and uint8 labels (N,), got "
+                             f"{images.dtype} {images.shape} and {labels.dtype} {labels.shape}")
     if images.shape[1:] != IMAGE_SHAPE:
         raise IdxFormatError(f"{images_path}: expected images of shape (N, 28, 28), got {images.shape}")
     if len(images) != len(labels):

@@ -8,6 +8,9 @@ Three sources, as in Keras 3:
 - a Python generator or iterator yielding ``x``, ``(x,)``, ``(x, y)`` or
   ``(x, y, sample_weight)`` (``GeneratorAdapter``): read as it comes, it cannot
   be read twice;
+- any other object that can be iterated again and again, such as a PyTorch
+  ``DataLoader`` (``IterableAdapter``): each pass is a fresh ``iter()`` over it,
+  its batches read like a generator's (PyTorch tensors become NumPy arrays);
 - a ``neurona.utils.PyDataset`` (``PyDatasetAdapter``): batch ``i`` is
   ``dataset[i]``; with ``shuffle`` the batch order is drawn anew at each pass, and
   its ``on_epoch_begin``/``on_epoch_end`` run around every epoch.
@@ -50,6 +53,31 @@ def unpack_x_y_sample_weight(data):
 def is_iterator(value):
     """Whether ``value`` is a generator or another iterator (something ``next()`` reads batches from)."""
     return hasattr(value, "__next__") and hasattr(value, "__iter__") and not hasattr(value, "shape")
+
+
+def is_reiterable(value):
+    """Whether ``value`` is a batch source read anew at each pass (a PyTorch ``DataLoader``, any iterable).
+
+    Arrays (anything with a ``shape`` or NumPy's array protocol), Python containers of arrays (lists, tuples,
+    dicts) and strings are data, not sources of batches; iterators are read once (``is_iterator``).
+    """
+    if isinstance(value, (list, tuple, dict, str, bytes, PyDataset)) or is_iterator(value):
+        return False
+    if hasattr(value, "shape") or hasattr(value, "__array__") or hasattr(value, "__array_interface__"):
+        return False
+    return hasattr(value, "__iter__")
+
+
+def is_batch_source(value):
+    """Whether ``value`` hands out batches itself (a PyDataset, a generator or another iterable of batches)."""
+    return isinstance(value, PyDataset) or is_iterator(value) or is_reiterable(value)
+
+
+def source_kind(value):
+    """What a batch source is, for messages: ``"PyDataset"``, ``"generator"`` or its type's name."""
+    if isinstance(value, PyDataset):
+        return "PyDataset"
+    return "generator" if is_iterator(value) else type(value).__name__
 
 
 class ArrayAdapter:
@@ -134,6 +162,36 @@ class GeneratorAdapter:
         pass
 
 
+class IterableAdapter:
+    """Batches of an iterable such as a PyTorch ``DataLoader``: a fresh ``iter()`` at each pass.
+
+    ``num_batches`` is ``len()`` of the iterable when it has one (a DataLoader's number of batches), so
+    progress bars know the epoch's length; without one an epoch ends when a pass does.
+    """
+
+    batch_size = None
+
+    def __init__(self, iterable, checks):
+        self.iterable, self.checks = iterable, checks
+        try:
+            self.num_batches = len(iterable)
+        except TypeError:  # no __len__, or an IterableDataset's loader
+            self.num_batches = None
+        if self.num_batches == 0:
+            raise ValueError(f"{checks.caller}: the {type(iterable).__name__} has no batches (len() is 0); "
+                             "expected at least one")
+
+    def passes(self):
+        for index, batch in enumerate(iter(self.iterable)):
+            yield self.checks(batch, index)
+
+    def on_epoch_begin(self):
+        pass
+
+    def on_epoch_end(self):
+        pass
+
+
 class PyDatasetAdapter:
     """Batches ``dataset[i]`` of a ``PyDataset``; an endless one (``num_batches`` None) needs ``steps``."""
 
@@ -176,8 +234,8 @@ def make_adapter(x, y=None, sample_weight=None, *, caller, batch_size=None, step
         prefix: ``"validation "`` names the arguments in errors.
         inputs_only: only ``x`` is read from the batches of a generator or PyDataset (``predict``).
     """
-    if isinstance(x, PyDataset) or is_iterator(x):
-        kind = "PyDataset" if isinstance(x, PyDataset) else "generator"
+    if is_batch_source(x):
+        kind = source_kind(x)
         for name, value in (("y", y), ("sample_weight", sample_weight)):
             if value is not None:
                 raise ValueError(f"{caller}: when {prefix}x is a {kind}, {name} must not be given: the {kind} "
@@ -186,7 +244,9 @@ def make_adapter(x, y=None, sample_weight=None, *, caller, batch_size=None, step
         checks = _BatchChecks(kind, caller, class_weight, finite, counts, inputs_only)
         if kind == "PyDataset":
             return PyDatasetAdapter(x, checks, shuffle=shuffle, rng=rng)
-        return GeneratorAdapter(x, checks)
+        if kind == "generator":
+            return GeneratorAdapter(x, checks)
+        return IterableAdapter(x, checks)
     x, y, sample_weight = prepare_arrays(x, y, sample_weight, caller=caller, counts=counts, finite=finite,
                                          require_y=require_y, prefix=prefix)
     if class_weight is not None:

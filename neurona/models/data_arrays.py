@@ -37,6 +37,8 @@ def as_array(data, what, caller):
         raise ValueError(f"{caller}: {what} is required")
     if isinstance(data, Tensor):
         data = data.data
+    if not _is_native_array(data):
+        data = _foreign_to_numpy(data, what, caller)
     if not hasattr(data, "shape") or not hasattr(data, "dtype"):
         try:
             data = numpy.asarray(data)
@@ -55,6 +57,30 @@ def as_array(data, what, caller):
     if len(data) == 0:
         raise ValueError(f"{caller}: {what} is empty (shape {tuple(data.shape)}); expected at least one sample")
     return data
+
+
+def _is_native_array(data):
+    """A NumPy array, or a CuPy array when CuPy is usable: what the ops compute on without conversion."""
+    return isinstance(data, numpy.ndarray) or backend.device_of(data) == "cuda"
+
+
+def _foreign_to_numpy(data, what, caller):
+    """Another library's array (a PyTorch or JAX tensor, a pandas frame, ...) as a NumPy array.
+
+    Such arrays have ``shape`` but a ``dtype`` of their own library, and a pandas Series would be indexed by
+    its labels when batches are cut: they are read once through NumPy's array protocol (``__array__``).
+    A PyTorch tensor that requires grad refuses the protocol, so it is detached first: ``fit`` trains on
+    its values, as Keras does. Nested lists and scalars are left to ``numpy.asarray`` below.
+    """
+    if not (hasattr(data, "__array__") or hasattr(data, "__array_interface__")):
+        return data
+    if callable(getattr(data, "detach", None)) and callable(getattr(data, "cpu", None)):
+        data = data.detach().cpu()  # torch.Tensor: off the autograd graph and the GPU
+    try:
+        return numpy.asarray(data)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise ValueError(f"{caller}: {what} ({type(data).__module__}.{type(data).__name__}) cannot be read as a "
+                         f"NumPy array: {str(error).rstrip('.')}; expected an array of numbers") from None
 
 
 def to_floatx(array):

@@ -377,11 +377,11 @@ class Model(Layer):
         return training.evaluate(self, x, y, batch_size=batch_size, verbose=verbose, sample_weight=sample_weight,
                                  steps=steps, callbacks=callbacks, return_dict=return_dict)
 
-    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The outputs for ``x`` (arrays, a generator or a PyDataset) as NumPy arrays, without gradients.
 
-        A model with several outputs gives a list or dict of arrays, like its outputs. ``verbose`` is 0
-        by default here (Keras: ``"auto"``), so that printing predictions prints nothing else.
+        A model with several outputs gives a list or dict of arrays, like its outputs. ``verbose="auto"``
+        (as in Keras) shows a progress bar; ``verbose=0`` prints nothing.
         """
         return training.predict(self, x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks)
 

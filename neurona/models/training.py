@@ -19,7 +19,6 @@ from ..autograd import Tensor, no_grad
 from ..backend import allocator, blas
 from ..callbacks import CallbackList, TerminateOnNaN
 from ..callbacks._arguments import check_verbose
-from ..utils.py_dataset import PyDataset
 from . import data_adapter, data_arrays
 from .data_adapter import EpochIterator, make_adapter
 from .step_logs import batch_size_of, logs_in_order, pack, pythonify_logs
@@ -68,7 +67,7 @@ def io_counts(model):
 
 
 def _source(x):
-    return "PyDataset" if isinstance(x, PyDataset) else "generator"
+    return data_adapter.source_kind(x)
 
 
 # ---- non-finite losses and weights ---------------------------------------------------------------------
@@ -134,7 +133,7 @@ def _metrics_or_logs(model, logs):
 
 # ---- fit ---------------------------------------------------------------------------------------------------
 def _validation_adapter(validation_data, batch_size, counts, require_y):
-    if isinstance(validation_data, PyDataset) or data_adapter.is_iterator(validation_data):
+    if data_adapter.is_batch_source(validation_data):
         return make_adapter(validation_data, caller="fit", counts=counts, prefix="validation ")
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         got = f"{type(validation_data).__name__} of length {len(validation_data)}" \
@@ -150,7 +149,7 @@ def _fit_data(model, x, y, sample_weight, class_weight, batch_size, steps, shuff
     """The training adapter and the validation adapter (or None) of a ``fit`` call, every array checked."""
     counts, require_y = io_counts(model), model._compile_loss is not None
     val_batch = validation_batch_size or batch_size
-    if isinstance(x, PyDataset) or data_adapter.is_iterator(x):
+    if data_adapter.is_batch_source(x):
         if validation_split and validation_data is None:
             raise ValueError(f"fit: validation_split needs x and y as arrays, got x as a {_source(x)}; pass "
                              "validation_data instead")
@@ -307,7 +306,7 @@ def to_numpy(outputs):
     return nest.map_structure(lambda t: backend.asnumpy(t.data if isinstance(t, Tensor) else t), outputs)
 
 
-def predict(model, x, batch_size=None, verbose=0, steps=None, callbacks=None):
+def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
     """The model's outputs for ``x``, batch by batch, concatenated: a NumPy array or a list/dict of them.
 
     Empty, non-numeric or non-finite (NaN, inf) ``x``, and a ``verbose`` other than ``"auto"``, 0, 1 or 2,
