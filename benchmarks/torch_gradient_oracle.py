@@ -51,7 +51,7 @@ GROUPS = [cases_ops.elementwise_cases, cases_ops.reduction_cases, cases_ops.shap
           cases_edges.partial_and_edge_cases, cases_edges.convention_cases,
           # the keras.ops names (appended last: the groups above keep their seeded inputs)
           cases_keras_ops.keras_math_cases, cases_keras_ops.keras_reduction_cases, cases_keras_ops.keras_linalg_cases,
-          cases_keras_ops.keras_shape_cases, cases_keras_ops.keras_nn_cases]
+          cases_keras_ops.keras_shape_cases, cases_keras_ops.keras_nn_cases, cases_keras_ops.keras_conv_pool_cases]
 
 
 def covered_ops():

@@ -30,4 +30,7 @@ def test_readme_snippets_run_as_written(capsys):
     assert namespace["acc"] > 0.9
     assert all(w.grad is not None for w in namespace["model"].trainable_weights)
     assert namespace["saliency"].shape == (28, 28) and np.isfinite(namespace["saliency"]).all()
-    assert "Total params: 101,770" in capsys.readouterr().out
+    assert namespace["features_of_five"].shape == (5, 16)  # the functional model's feature extractor
+    printed = capsys.readouterr().out
+    assert "Total params: 101,770" in printed
+    assert "Connected to" in printed and re.search(r"conv2d(_\d+)?\[0\]\[0\], stem\[0\]\[0\]", printed)

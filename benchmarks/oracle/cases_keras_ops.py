@@ -204,3 +204,27 @@ def keras_nn_cases():
     case("ops.sparse_categorical_crossentropy from_logits axis=0", [R.integers(0, 3, 4), x],
          lambda a, b: ops.sparse_categorical_crossentropy(a, b, from_logits=True, axis=0),
          lambda a, b: F.cross_entropy(b.T, a, reduction="none"))
+
+
+def keras_conv_pool_cases():
+    """keras.ops.conv / max_pool / average_pool: channels_last through the NHWC references, channels_first
+    through PyTorch's own NCHW functions (no transposes on the reference side)."""
+    from .references import th_conv, th_pool
+
+    x, w = rn(2, 6, 5, 3), rn(3, 2, 3, 4)
+    case("ops.conv 2d 'same' strides=2", [x, w], lambda a, b: ops.conv(a, b, strides=2, padding="same"),
+         lambda a, b: th_conv(a, b, strides=(2, 2), padding="same"))
+    case("ops.conv 2d channels_first dilation=2", [rn(2, 3, 7, 6), w],
+         lambda a, b: ops.conv(a, b, data_format="channels_first", dilation_rate=2),
+         lambda a, b: F.conv2d(a, b.permute(3, 2, 0, 1), dilation=2))
+    case("ops.conv 1d channels_first strides=2", [rn(2, 3, 9), rn(3, 3, 4)],
+         lambda a, b: ops.conv(a, b, strides=2, data_format="channels_first"),
+         lambda a, b: F.conv1d(a, b.permute(2, 1, 0), stride=2))
+    case("ops.max_pool 2d channels_first", [rn(2, 3, 6, 6)],
+         lambda v: ops.max_pool(v, 2, data_format="channels_first"), lambda v: F.max_pool2d(v, 2))
+    case("ops.max_pool 1d 'same'", [rn(2, 7, 3)], lambda v: ops.max_pool(v, 3, strides=2, padding="same"),
+         lambda v: th_pool(v, "max", (3,), (2,), "same"))
+    case("ops.average_pool 2d channels_first", [rn(2, 3, 6, 4)],
+         lambda v: ops.average_pool(v, (2, 2), data_format="channels_first"), lambda v: F.avg_pool2d(v, 2))
+    case("ops.average_pool 2d 'same'", [rn(2, 5, 5, 2)], lambda v: ops.average_pool(v, 2, padding="same"),
+         lambda v: th_pool(v, "avg", (2, 2), (2, 2), "same"))

@@ -11,11 +11,12 @@ from .model_checkpoint import ModelCheckpoint
 from .monitor import MonitorCallback
 from .progbar_logger import ProgbarLogger
 from .reduce_lr_on_plateau import ReduceLROnPlateau
+from .tensorboard import TensorBoard
 from .terminate_on_nan import TerminateOnNaN
 
 _registry = Registry("callback")
 for _cls in (History, ProgbarLogger, EarlyStopping, ReduceLROnPlateau, LearningRateScheduler, CSVLogger,
-             TerminateOnNaN, LambdaCallback):
+             TerminateOnNaN, LambdaCallback, TensorBoard):
     _registry.register(_cls)
 _registry.register(ModelCheckpoint)
 
@@ -29,4 +30,4 @@ def get(identifier):
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "MonitorCallback", "EarlyStopping",
            "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger", "TerminateOnNaN", "LambdaCallback",
-           "register", "get", "ModelCheckpoint"]
+           "register", "get", "ModelCheckpoint", "TensorBoard"]

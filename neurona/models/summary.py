@@ -3,8 +3,12 @@
 One row per layer: name and type, output shape, parameter count, the
 initializer of its first weight, and for functional models the layers each
 call reads from (Keras's "Connected to", ``name[call][output]``).
-``expand_nested`` also lists the layers of nested models, indented.
+``expand_nested`` also lists the layers of nested models, indented;
+``show_trainable`` adds Keras's "Trainable" column: ``Y`` for a layer whose
+weights train, ``N`` for a frozen one, ``-`` for a layer without weights.
 """
+
+from ..arguments import check_bool
 
 
 def _initializer_name(layer):
@@ -40,24 +44,42 @@ def _connections(model, layer):
     return ", ".join(sources) or "-"
 
 
+def _trainable_mark(layer):
+    """``Y`` (its weights train), ``N`` (frozen) or ``-`` (no weights), as Keras's "Trainable" column."""
+    if not layer.weights:
+        return "-"
+    return "Y" if layer.trainable else "N"
+
+
 def _rows(model, expand_nested, depth=0):
     rows = []
     for layer in model.layers:
         connected = _connections(model, layer) if depth == 0 else None
         name = ("  " * depth) + f"{layer.name} ({type(layer).__name__})"
         rows.append((name, _shape_text(layer.output_shape), f"{layer.count_params():,}", _initializer_name(layer),
-                     connected))
+                     connected, _trainable_mark(layer)))
         if expand_nested and hasattr(layer, "layers") and hasattr(layer, "compile"):
             rows.extend(_rows(layer, expand_nested, depth + 1))
     return rows
 
 
-def summary_text(model, expand_nested=False):
-    """Layer, output shape, parameter count and initializer of each layer, then the totals."""
+def summary_text(model, expand_nested=False, show_trainable=False):
+    """Layer, output shape, parameter count and initializer of each layer, then the totals.
+
+    Args:
+        expand_nested: also list the layers of nested models, indented.
+        show_trainable: add a "Trainable" column (``Y``, ``N``, or ``-`` for a layer without weights).
+
+    Raises:
+        TypeError: ``show_trainable`` is not a bool.
+    """
+    show_trainable = check_bool(show_trainable, "summary", "show_trainable")
     rows = _rows(model, expand_nested)
     functional = getattr(model, "_nodes", None) is not None
-    header = ("Layer (type)", "Output Shape", "Param #", "Initializer") + (("Connected to",) if functional else ())
-    rows = [row[:4] + ((row[4] or "",) if functional else ()) for row in rows]
+    header = ("Layer (type)", "Output Shape", "Param #", "Initializer") + (("Connected to",) if functional else ()) \
+        + (("Trainable",) if show_trainable else ())
+    rows = [row[:4] + ((row[4] or "",) if functional else ()) + ((row[5],) if show_trainable else ())
+            for row in rows]
     widths = [max(len(r[i]) for r in [header, *rows]) + 2 for i in range(len(header))]
     total = sum(widths)
 

@@ -33,12 +33,13 @@ from .comparison import (
     logical_or,
     not_equal,
 )
-from .conv import conv1d, conv2d
+from .convolution import conv1d, conv2d
 from .core import array, convert_to_numpy, convert_to_tensor, copy, ndim, shape, size, stop_gradient
 from .creation import arange, eye, full, full_like, identity, linspace, ones, ones_like, zeros, zeros_like
 from .einsum import einsum
 from .elementwise import abs, add, clip, div, exp, log, maximum, minimum, mul, neg, pow, sqrt, square, sub, where
 from .indexing import diag, one_hot, take, take_along_axis, tril, triu
+from .keras_nn import average_pool, conv, max_pool
 from .linalg import dot, matmul, norm, outer, tensordot
 from .losses import sigmoid_cross_entropy, softmax_cross_entropy
 from .math_extra import (
@@ -121,7 +122,7 @@ __all__ = [
     "broadcast_to", "tile", "repeat", "flip", "pad", "swapaxes", "moveaxis", "ravel", "split", "slice",
     "take", "take_along_axis", "diag", "tril", "triu", "copy", "convert_to_tensor", "array",
     "relu6", "hard_sigmoid", "softsign", "silu", "swish", "normalize", "moments", "binary_crossentropy",
-    "categorical_crossentropy", "sparse_categorical_crossentropy",
+    "categorical_crossentropy", "sparse_categorical_crossentropy", "conv", "max_pool", "average_pool",
 ]
 
 # keras.ops names whose results carry no gradient (requires_grad=False), or that are Python values

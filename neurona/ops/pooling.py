@@ -21,8 +21,8 @@ cells in each window, as Keras does.
 from ..autograd import Function
 from ..backend import xp_of
 from ..backend.parallel import for_each_chunk
-from .conv import check_padding, conv_output_size, int_tuple, pad_spatial, resolve_padding, window_slices
 from .convert import as_tensor
+from .convolution import check_padding, conv_output_size, int_tuple, pad_spatial, resolve_padding, window_slices
 from .shape import reshape
 
 

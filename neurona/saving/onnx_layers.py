@@ -97,7 +97,7 @@ def _pads(layer, kernel, strides, dilation):
     if any(s is None for s in spatial):
         raise ValueError(f"export_onnx: layer {layer.name!r} uses 'same' padding on inputs of unknown size "
                          f"{layer.input_shape}; build the model for a fixed input size")
-    pairs = [ops.conv.same_padding(n, k, s, d) for n, k, s, d in zip(spatial, kernel, strides, dilation)]
+    pairs = [ops.convolution.same_padding(n, k, s, d) for n, k, s, d in zip(spatial, kernel, strides, dilation)]
     return [p[0] for p in pairs] + [p[1] for p in pairs]
 
 

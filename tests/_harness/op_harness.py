@@ -330,6 +330,19 @@ class OpHarness:
         check_reference_gradient(case, dtype)
 
 
+def sibling_module(here, stem):
+    """The test module ``stem`` beside the file ``here``, loaded by path (test modules are not importable by name
+    under --import-mode=importlib), for references that one harness file shares with another."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(here).with_name(f"{stem}.py")
+    spec = importlib.util.spec_from_file_location(f"_harness_sibling_{stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def all_cases(directory, skip=()):
     """Every ``OpCase`` of the ``OpHarness`` classes in ``directory``'s test_harness_*.py files but those in ``skip``
     (file names; the calling module itself, to stop it importing itself)."""

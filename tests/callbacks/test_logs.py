@@ -188,7 +188,9 @@ def test_predict_shows_progress_without_metrics(capsys):
     assert re.fullmatch(r"3/3 \[=+\] - \d+s \d+ms/step\n", capsys.readouterr().out)
     model.predict(x, batch_size=4, verbose=2)
     assert re.fullmatch(r"3/3 - \d+s - \d+ms/step\n", capsys.readouterr().out)
-    model.predict(x, batch_size=4)
+    model.predict(x, batch_size=4)  # verbose="auto": the progress bar, as in Keras
+    assert re.fullmatch(r"3/3 \[=+\] - \d+s \d+ms/step\n", capsys.readouterr().out)
+    model.predict(x, batch_size=4, verbose=0)
     assert capsys.readouterr().out == ""
 
 

@@ -61,7 +61,7 @@ def test_conv_gradients_through_the_layer(rng):
 def test_relu_layers_use_the_fused_op_with_the_same_results(monkeypatch, rng, layer_class, input_shape):
     """activation="relu" goes into the convolution op (one pass); outputs and gradients are those of
     the same layer without activation followed by a separate ReLU."""
-    from neurona.ops import conv
+    from neurona.ops import convolution as conv
 
     seen = []
     original = conv.Conv2D.forward

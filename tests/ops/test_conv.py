@@ -7,7 +7,7 @@ import pytest
 
 import neurona as nr
 from neurona import ops
-from neurona.ops.conv import same_padding
+from neurona.ops.convolution import same_padding
 
 
 def naive_conv2d(x, w, strides, pad, dilation):
@@ -146,7 +146,7 @@ def test_pieces_and_threads_give_the_whole_batch_result(monkeypatch, rng, paddin
     """Split into pieces of one image shared among threads, the op equals the one-piece product; and the
     same pieces give bit-identical results whatever the number of threads."""
     from neurona.backend import parallel
-    from neurona.ops import conv
+    from neurona.ops import convolution as conv
 
     x, w, b = rng.standard_normal((11, 7, 6, 3)), rng.standard_normal((3, 3, 3, 4)), rng.standard_normal(4)
     g = rng.standard_normal(ops.conv2d(nr.Tensor(x), nr.Tensor(w), strides, padding).shape)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import neurona as nr
 from neurona import ops
-from neurona.ops.conv import same_padding
+from neurona.ops.convolution import same_padding
 
 
 def naive_pool(x, pool, strides, padding, mode):

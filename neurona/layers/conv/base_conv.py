@@ -2,7 +2,7 @@
 
 from ... import ops
 from ...arguments import is_int
-from ...ops.conv import conv_output_size, resolve_padding
+from ...ops.convolution import conv_output_size, resolve_padding
 from ..kernel_layer import KernelLayer
 
 

@@ -1,7 +1,7 @@
 """``BasePooling`` and ``BaseGlobalPooling``: what the pooling layers share."""
 
 from ... import ops
-from ...ops.conv import conv_output_size, resolve_padding
+from ...ops.convolution import conv_output_size, resolve_padding
 from ..base import Layer, check_bool
 from ..conv.base_conv import _tuple, check_window_fits
 
