@@ -5,10 +5,22 @@ Every pluggable object is found by name, in snake_case or CamelCase
 (``"xavier_uniform"``). Lookups ignore case and underscores. An unknown name
 raises an error that lists the valid ones. This module imports nothing else
 from Neurona, so every layer of the package may use it.
+
+Custom objects (Keras's ``custom_objects``): ``CustomObjectScope(dict)`` (alias
+``custom_object_scope``) makes classes and functions findable by name while it
+is active, in this thread; ``get_custom_objects()`` is a dict consulted after
+the scopes. Every ``Registry.lookup`` looks there first, by exact name, so a
+saved config naming a custom layer, loss, metric, initializer, regularizer,
+activation or optimizer finds it. Nested scopes add up (the innermost wins on a
+name); functions taking a ``custom_objects`` argument enter it as the
+innermost scope, so the order is: that argument, the scopes, the global dict,
+the registry.
 """
 
 import inspect
 import re
+import reprlib
+import threading
 
 
 def snake_case(name):
@@ -22,6 +34,91 @@ def snake_case(name):
 
 def _key(name):
     return name.replace("_", "").lower()
+
+
+# ---- custom objects ----------------------------------------------------------------------------------
+_scopes = threading.local()  # .objects: the merged dict of the active scopes of this thread
+_GLOBAL_CUSTOM_OBJECTS = {}
+
+
+def check_custom_objects(custom_objects, owner):
+    """``custom_objects`` as a new dict (None gives ``{}``), or a TypeError naming ``owner``.
+
+    Args:
+        custom_objects: ``{name: class or function}`` (Keras's argument), or None.
+        owner: the function it was given to, for the message (``"load_model"``).
+    """
+    if custom_objects is None:
+        return {}
+    if not isinstance(custom_objects, dict):
+        raise TypeError(f"{owner}: custom_objects must be a dict mapping names to classes or functions "
+                        f"(such as {{'CustomDense': CustomDense}}) or None, got {reprlib.repr(custom_objects)} "
+                        f"({type(custom_objects).__name__})")
+    for name, obj in custom_objects.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"{owner}: custom_objects keys must be non-empty names (str), got {name!r}")
+        if obj is None:
+            raise TypeError(f"{owner}: custom_objects[{name!r}] is None; expected the class or function of "
+                            "that name")
+    return dict(custom_objects)
+
+
+class CustomObjectScope:
+    """Context manager making custom classes and functions findable by name while it is active (Keras's).
+
+    Inside ``with CustomObjectScope({"CustomDense": CustomDense}):``, loading a
+    model, ``Model.from_config`` and every deserializer find ``CustomDense`` by
+    its name, before the registries. Scopes nest (an inner one adds its names,
+    and wins on a name both give) and belong to the thread that enters them.
+
+    Args:
+        custom_objects: ``{name: class or function}``, or None.
+
+    Example:
+        >>> with nr.saving.custom_object_scope({"CustomDense": CustomDense}):
+        ...     model = nr.saving.load_model("my_model")
+    """
+
+    def __init__(self, custom_objects=None):
+        self.custom_objects = check_custom_objects(custom_objects, "CustomObjectScope")
+        self._outer = []
+
+    def __enter__(self):
+        outer = getattr(_scopes, "objects", None)
+        self._outer.append(outer)
+        _scopes.objects = {**(outer or {}), **self.custom_objects}
+        return self
+
+    def __exit__(self, *exc_info):
+        _scopes.objects = self._outer.pop()
+        return False
+
+
+custom_object_scope = CustomObjectScope
+
+
+def get_custom_objects():
+    """The global dict of custom objects (a live reference: add ``{name: class}`` to it, as in Keras).
+
+    It is consulted after the active scopes and before the registries (``register_keras_serializable``
+    puts classes in the registries, not here).
+    """
+    return _GLOBAL_CUSTOM_OBJECTS
+
+
+def custom_object(name):
+    """The custom object called exactly ``name`` in the active scopes, else in ``get_custom_objects()``,
+    else None."""
+    if not isinstance(name, str):
+        return None
+    scoped = getattr(_scopes, "objects", None)
+    if scoped and name in scoped:
+        return scoped[name]
+    return _GLOBAL_CUSTOM_OBJECTS.get(name)
+
+
+class UnknownClassError(ValueError):
+    """A config names a class found neither among the custom objects nor in the registry."""
 
 
 class Registry:
@@ -60,13 +157,21 @@ class Registry:
         return sorted(set(self._canonical.values()))
 
     def lookup(self, name):
-        """The class or function registered as ``name``."""
+        """The custom object called ``name`` (see ``custom_object``), else the class or function registered
+        as ``name``."""
         if not isinstance(name, str):
             raise TypeError(f"{self.kind} name must be a string, got {type(name).__name__}")
-        try:
-            return self._by_key[_key(name)]
-        except KeyError:
-            raise ValueError(f"unknown {self.kind} {name!r}; valid names: {', '.join(self.names())}") from None
+        custom = custom_object(name)
+        if custom is not None:
+            return custom
+        found = self.find(name)
+        if found is None:
+            raise ValueError(f"unknown {self.kind} {name!r}; valid names: {', '.join(self.names())}")
+        return found
+
+    def find(self, name):
+        """The class or function registered as ``name`` (the registry alone), or None."""
+        return self._by_key.get(_key(name)) if isinstance(name, str) else None
 
     def name_of(self, obj):
         """The canonical name of a registered class or function (or of an instance's class)."""

@@ -1,6 +1,6 @@
 """Layers (Keras names). Every layer class is registered by name for ``get``/``deserialize``."""
 
-from ..registry import Registry
+from ..registry import Registry, UnknownClassError, custom_object
 from .base import Layer
 from .conv import Conv1D, Conv2D
 from .core import Activation, Dense, Flatten, Identity, Input, InputLayer, Lambda, register_function
@@ -59,17 +59,96 @@ def get(identifier):
     """A layer class by name, or a layer from a ``{"class_name", "config"}`` dict."""
     if isinstance(identifier, str):
         return _registry.lookup(identifier)
-    return _registry.deserialize(identifier)
+    return deserialize(identifier)
+
+
+def _is_builtin_module(module):
+    return isinstance(module, str) and (module == "neurona" or module.startswith("neurona."))
+
+
+def _registered_name(cls):
+    """Keras's ``registered_name``: None for Neurona's own layers, ``"package>Name"`` for a class registered
+    with ``register_keras_serializable``, else the class's ``__name__``."""
+    canonical = _registry.name_of(cls) if cls in _registry else None
+    if canonical and ">" in canonical:
+        return canonical
+    return None if _is_builtin_module(cls.__module__) else cls.__name__
 
 
 def serialize(layer):
-    """``{"class_name": ..., "config": ...}`` of a registered layer."""
-    return _registry.serialize(layer)
+    """Keras 3's description of any layer: ``{"module", "class_name", "config", "registered_name"}``.
+
+    A custom class need not be registered: it is saved by name (its module is recorded for error messages
+    only, never imported), and loading finds it in ``custom_objects``, a ``CustomObjectScope`` or the
+    registry (``deserialize``).
+    """
+    if not isinstance(layer, Layer):
+        raise TypeError(f"layers.serialize takes a Layer, got {layer!r:.80} ({type(layer).__name__})")
+    cls = type(layer)
+    return {"module": cls.__module__, "class_name": cls.__name__, "config": layer.get_config(),
+            "registered_name": _registered_name(cls)}
+
+
+def _unknown(name, module):
+    if not isinstance(name, str) or not name:
+        return UnknownClassError(f"a layer config's 'class_name' is {name!r:.80}; expected a layer class name")
+    origin = f" (class saved from module {module!r:.120})" if isinstance(module, str) else ""
+    example = name if name.isidentifier() else "TheClass"
+    names = "" if isinstance(module, str) and not _is_builtin_module(module) else \
+        f"; registered layers: {', '.join(_registry.names())}"
+    return UnknownClassError(
+        f"unknown layer {name!r:.80}{origin}: it is neither among the custom objects nor registered. Pass the "
+        f"class when loading, as in Keras: custom_objects={{{name!r:.80}: {example}}} (an argument of "
+        "load_model, model_from_json and Model.from_config, or neurona.saving.custom_object_scope(...)), or "
+        "decorate the class with @neurona.saving.register_keras_serializable() in the code that loads (no "
+        f"module named in a file is ever imported){names}")
+
+
+def layer_class(config):
+    """The class a layer config names: by its ``registered_name``, then its ``class_name``, first among the
+    custom objects (``custom_objects`` argument, scopes), then in the registry.
+
+    A custom class saved under a built-in's name is not silently replaced by the built-in one: the config's
+    ``registered_name`` says it was custom, so the built-in is refused. ``UnknownClassError`` (a ValueError)
+    names the class, the module it was saved from and the fix.
+    """
+    name, registered, module = config.get("class_name"), config.get("registered_name"), config.get("module")
+    labels = [label for label in (registered, name) if isinstance(label, str) and label]
+    for label in labels:
+        found = custom_object(label)
+        if found is not None:
+            if not (isinstance(found, type) and issubclass(found, Layer)):
+                raise TypeError(f"custom object {label!r} is {found!r:.80}; a layer config needs a Layer (or "
+                                "Model) subclass under that name")
+            return found
+    for label in labels:
+        found = _registry.find(label)
+        if found is not None:
+            if registered is not None and _is_builtin_module(found.__module__) and not _is_builtin_module(module):
+                raise _unknown(name, module)  # a user's class named like a built-in: the built-in would be wrong
+            return found
+    raise _unknown(name, module)
 
 
 def deserialize(config):
-    """Rebuild a layer from ``serialize``'s output."""
-    return _registry.deserialize(config)
+    """Rebuild a layer from ``serialize``'s output: ``layer_class(config).from_config(config["config"])``.
+
+    A class found nowhere (``UnknownClassError``) is reported with the name the entry was saved under, so
+    that inside nested models the message gives the path to it.
+    """
+    if config is None or isinstance(config, str):
+        return _registry.deserialize(config)
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"layer config must be a name or a dict with 'class_name', got {config!r:.200}")
+    try:
+        cls = layer_class(config)
+        return cls.from_config(config.get("config", {}))
+    except UnknownClassError as error:
+        inner = config.get("config")
+        name = config.get("name", inner.get("name") if isinstance(inner, dict) else None)
+        where = f"layer {name!r:.80} ({str(config['class_name'])[:80]})" if isinstance(name, str) else \
+            f"a {str(config['class_name'])[:80]} layer"
+        raise UnknownClassError(f"{where}: {error}") from None
 
 
 __all__ = ["Layer", "Activation", "Dense", "Flatten", "Input", "InputLayer", "register", "get", "serialize",

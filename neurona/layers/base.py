@@ -432,9 +432,11 @@ class Layer:
     def __call__(self, *args, **kwargs):
         """Run ``call`` on tensors (or record a node when called on symbolic tensors, the functional API)."""
         if not args:
-            if "inputs" not in kwargs:
-                raise TypeError(f"layer {self.name!r} ({type(self).__name__}) was called without inputs")
-            args = (kwargs.pop("inputs"),)
+            first = calling.call_signature(self).first
+            if first not in kwargs:
+                raise TypeError(f"layer {self.name!r} ({type(self).__name__}) was called without inputs: expected "
+                                f"them as the first argument or as {first}=, the first argument of its call()")
+            args = (kwargs.pop(first),)
         training = kwargs.pop("training", None)
         if training is not None:  # "no" would be truthy
             training = arguments.check_bool(training, f"{self._kind()} {self.name!r} ({type(self).__name__})",

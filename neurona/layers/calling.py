@@ -16,13 +16,18 @@ _signatures = {}
 class CallSignature:
     """Which of ``training`` and ``mask`` a ``call`` method takes (or ``**kwargs``, which takes both)."""
 
-    __slots__ = ("training", "training_default", "mask", "var_keyword")
+    __slots__ = ("training", "training_default", "mask", "var_keyword", "first")
 
     def __init__(self, fn):
         try:
             parameters = inspect.signature(fn).parameters
         except (TypeError, ValueError):  # a builtin or C callable: pass nothing extra
             parameters = {}
+        # the inputs are call's first argument after self, whatever its name: layer(logits=a, targets=b) passes
+        # `logits` as the inputs (Keras reads the first argument the same way, by position or by name)
+        positional = [name for name, p in list(parameters.items())[1:]
+                      if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        self.first = positional[0] if positional else "inputs"
         self.var_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
         self.training = "training" in parameters or self.var_keyword
         # call(x, training=True): with no flag from outside, the signature's own default applies (as in Keras)

@@ -12,18 +12,20 @@ for _cls in (Sequential, Functional):
     _layers.register(_cls)
 
 
-def load_model(filepath, compile=True):  # noqa: A002 - Keras's argument name
-    """Load a model saved with ``model.save`` (see ``neurona.saving.load_model``)."""
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002 - Keras's names
+    """Load a model saved with ``model.save`` (see ``neurona.saving.load_model``); ``custom_objects`` maps the
+    names of custom classes and functions in the file to them, as in Keras."""
     from ..saving import load_model as _load_model  # saving sits above models
 
-    return _load_model(check_path(filepath, "load_model", "filepath"), compile=compile)
+    return _load_model(check_path(filepath, "load_model", "filepath"), custom_objects=custom_objects,
+                       compile=compile, safe_mode=safe_mode)
 
 
-def model_from_json(json_string):
-    """Rebuild a model (with new weights) from ``model.to_json()``'s text."""
+def model_from_json(json_string, custom_objects=None):
+    """Rebuild a model (with new weights) from ``model.to_json()``'s text (``custom_objects`` as in Keras)."""
     from ..saving import model_from_json as _model_from_json
 
-    return _model_from_json(json_string)
+    return _model_from_json(json_string, custom_objects=custom_objects)
 
 
 __all__ = ["Model", "Functional", "Sequential", "TrainingError", "load_model", "model_from_json", "clone_model"]

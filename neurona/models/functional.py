@@ -229,7 +229,8 @@ class Functional(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        """Rebuild the graph from ``get_config()``; ``custom_objects``: ``{class name: layer class}``."""
+        """Rebuild the graph from ``get_config()``; ``custom_objects``: ``{class name: class}`` for the custom
+        layers it holds (found before any ``CustomObjectScope`` and the registry)."""
         from . import functional_config
 
         return functional_config.rebuild(cls, config, custom_objects)

@@ -6,10 +6,21 @@ is a ``__keras_tensor__`` naming the layer, call and output it came from
 (``keras_history``). A call is replayed once every tensor it needs exists, so
 the order of the list does not matter; a call that can never be replayed is an
 error naming it.
+
+Tensors are keyed by the name each entry was saved under (its ``"name"``), as
+Keras does: a custom layer whose ``get_config`` returns only its own arguments
+(no ``name``) gets a new default name when rebuilt, and is renamed to the saved
+one, so that the calls find it, ``get_layer`` gives it and its weights are
+found by name. Layer classes are looked up by ``neurona.layers.deserialize``:
+custom objects first (``custom_objects``, ``CustomObjectScope``), then the
+registry.
 """
+
+import inspect
 
 from .. import nest
 from ..layers.core.input import InputLayer
+from ..registry import CustomObjectScope, check_custom_objects
 
 
 def _fail(message):
@@ -59,40 +70,72 @@ def _endpoints(structure, tensors, what):
     _fail(f"{what} is {structure!r:.80}; expected [layer name, node, tensor] or a list or dict of them")
 
 
-def rebuild(cls, config, custom_objects=None):
-    """``cls(inputs, outputs)`` from a functional config; ``custom_objects`` maps class names to layer classes
-    (Keras's argument), looked up before the registry."""
-    from ..layers import deserialize
+def revivable_as_functional(cls):
+    """Whether ``cls`` (a Model subclass) rebuilds from a functional config as ``cls(inputs, outputs)``:
+    its constructor is the inherited one, takes ``*args`` and ``**kwargs``, or starts with ``inputs, outputs``
+    (Keras's rule)."""
+    try:
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return False
+    kinds = {p.kind for p in params}
+    if inspect.Parameter.VAR_POSITIONAL in kinds and inspect.Parameter.VAR_KEYWORD in kinds:
+        return True
+    return [p.name for p in params[:2]] == ["inputs", "outputs"]
 
-    custom_objects = dict(custom_objects or {})
+
+def _saved_name(entry, layer):
+    """The name the entry was saved under (Keras keys tensors by it), else the rebuilt layer's."""
+    if "name" not in entry:
+        return layer.name
+    name = entry["name"]
+    if not isinstance(name, str) or not name or "/" in name:
+        _fail(f"a {entry['class_name']!r:.80} layer is saved under the name {name!r:.80}; expected a non-empty "
+              "string without '/'")
+    return name
+
+
+def rebuild(cls, config, custom_objects=None):
+    """``cls(inputs, outputs)`` from a functional config; ``custom_objects`` maps class names to classes
+    (Keras's argument), found before the scopes and the registry."""
+    with CustomObjectScope(check_custom_objects(custom_objects, f"{cls.__name__}.from_config")):
+        return _rebuild(cls, config)
+
+
+def _rebuild(cls, config):
+    from ..layers import deserialize
 
     if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
         _fail(f"expected an object with a 'layers' list, got {str(config)[:80]!r}")
     for key in ("input_layers", "output_layers"):
         if key not in config:
             _fail(f"'{key}' is missing")
-    tensors, pending = {}, []
+    tensors, pending, names = {}, [], set()
     for entry in config["layers"]:
         if not isinstance(entry, dict) or "class_name" not in entry or "config" not in entry:
             _fail(f"each layer must be an object with 'class_name' and 'config', got {str(entry)[:80]!r}")
-        custom = custom_objects.get(entry["class_name"])
-        layer = custom.from_config(entry["config"]) if custom is not None else deserialize(
-            {"class_name": entry["class_name"], "config": entry["config"]})
+        layer = deserialize(entry)
+        name = _saved_name(entry, layer)
+        if name in names:
+            _fail(f"two layers are saved under the name {name!r}; layer names must be unique within a model")
+        names.add(name)
+        if layer.name != name:
+            layer.name = name  # a get_config without "name": the saved name, which the calls and weights use
         if isinstance(layer, InputLayer):
-            tensors[(layer.name, 0, 0)] = layer.output
+            tensors[(name, 0, 0)] = layer.output
         nodes = entry.get("inbound_nodes", [])
         if not isinstance(nodes, list):
-            _fail(f"layer {layer.name!r}: 'inbound_nodes' must be a list, got {type(nodes).__name__}")
-        pending.append([layer, nodes, 0])
+            _fail(f"layer {name!r}: 'inbound_nodes' must be a list, got {type(nodes).__name__}")
+        pending.append([layer, nodes, 0, name])
     resolve = _resolver(tensors)
-    while any(index < len(nodes) for _, nodes, index in pending):
+    while any(index < len(nodes) for _, nodes, index, _ in pending):
         progress = False
         for item in pending:
-            layer, nodes, index = item
+            layer, nodes, index, name = item
             while index < len(nodes):
                 node = nodes[index]
                 if not isinstance(node, dict):
-                    _fail(f"layer {layer.name!r}: each inbound node must be an object with 'args' and 'kwargs'")
+                    _fail(f"layer {name!r}: each inbound node must be an object with 'args' and 'kwargs'")
                 try:
                     args = resolve(list(node.get("args", [])))
                     kwargs = resolve(dict(node.get("kwargs", {})))
@@ -100,12 +143,12 @@ def rebuild(cls, config, custom_objects=None):
                     break
                 outputs = layer(*args, **kwargs)
                 for position, tensor in enumerate(nest.flatten(outputs)):
-                    tensors[(layer.name, index, position)] = tensor
+                    tensors[(name, index, position)] = tensor
                 index += 1
                 progress = True
             item[2] = index
         if not progress:
-            stuck = [f"{layer.name!r} call {index}" for layer, nodes, index in pending if index < len(nodes)]
+            stuck = [f"{name!r} call {index}" for _, nodes, index, name in pending if index < len(nodes)]
             _fail(f"the calls {stuck} read tensors that no call produces")
     inputs = _endpoints(config["input_layers"], tensors, "input_layers")
     outputs = _endpoints(config["output_layers"], tensors, "output_layers")

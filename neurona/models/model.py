@@ -91,13 +91,22 @@ class Model(Layer):
     def from_config(cls, config, custom_objects=None):
         """Rebuild from ``get_config()``: ``Model.from_config`` of a functional config gives a functional model.
 
-        ``custom_objects`` (Keras's argument) maps class names to the custom layer classes the config uses.
+        ``custom_objects`` (Keras's argument, ``{name: class or function}``) makes the custom classes the
+        config names findable, before any ``CustomObjectScope`` and the registry. A functional config given
+        to a subclass whose constructor is the inherited one (or takes ``*args, **kwargs``, or
+        ``inputs, outputs``) rebuilds the graph as that class, as Keras does.
         """
-        if cls is Model and isinstance(config, dict) and {"layers", "input_layers", "output_layers"} <= set(config):
+        from ..registry import CustomObjectScope, check_custom_objects
+        from . import functional_config
+
+        objects = check_custom_objects(custom_objects, f"{cls.__name__}.from_config")
+        if isinstance(config, dict) and {"layers", "input_layers", "output_layers"} <= set(config) and (
+                cls is Model or functional_config.revivable_as_functional(cls)):
             from .functional import Functional
 
-            return Functional.from_config(config, custom_objects=custom_objects)
-        return super().from_config(config)
+            return functional_config.rebuild(Functional if cls is Model else cls, config, objects)
+        with CustomObjectScope(objects):
+            return super().from_config(config)
 
     # ---- layers ----------------------------------------------------------------------------------
     @property
@@ -159,7 +168,8 @@ class Model(Layer):
         unknown = set(kwargs) - {"line_length", "positions", "expand_nested", "show_trainable", "layer_range"}
         if unknown:
             raise TypeError(f"summary() got unexpected keyword arguments {sorted(unknown)}")
-        print_fn(summary_lib.summary_text(self, expand_nested=bool(kwargs.get("expand_nested", False))))
+        print_fn(summary_lib.summary_text(self, expand_nested=bool(kwargs.get("expand_nested", False)),
+                                          show_trainable=bool(kwargs.get("show_trainable", False))))
 
     # ---- compile and steps ------------------------------------------------------------------------
     # the compiled state (compile() sets it; Keras's attribute names)
@@ -219,13 +229,19 @@ class Model(Layer):
     @property
     def metrics(self):
         """The metrics ``fit`` reports: the loss tracker (``Mean`` named ``loss``), the compiled metrics, the
-        per-output loss trackers, then ``Metric`` objects assigned to the model's attributes (Keras 3's order)."""
+        per-output loss trackers, then ``Metric`` objects assigned to attributes of the model and of the layers
+        inside it at any depth (Keras 3's order: a layer that computes its own metric, such as an endpoint layer
+        with ``self.accuracy_fn = BinaryAccuracy()``, reports it in the logs)."""
         found = []
         if self.compiled:
             found = [self._loss_tracker] + ([self._compile_metrics] if self._compile_metrics is not None else [])
             found += self._compile_loss.metrics if self._compile_loss is not None else []
-        own = [m for m in vars(self).values() if isinstance(m, metrics_lib.Metric)]
-        return found + [m for m in own if not any(m is known for known in found)] if own else found
+        own = [m for holder in (self, *self._all_sublayers()) for m in vars(holder).values()
+               if isinstance(m, metrics_lib.Metric)]
+        for metric in own:
+            if not any(metric is known for known in found):
+                found.append(metric)
+        return found
 
     @property
     def metrics_names(self):

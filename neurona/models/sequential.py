@@ -176,16 +176,35 @@ class Sequential(Model):
         return super().compute_output_spec(*args, **kwargs)
 
     def get_config(self):
-        """The architecture: every layer's class and config, in order."""
-        config = {"name": self.name, "layers": [serialize_layer(layer) for layer in self._layers]}
+        """The architecture: every layer's class and config, in order (each entry also keeps the layer's
+        name, for a custom layer whose config has none)."""
+        entries = []
+        for layer in self._layers:
+            entry = serialize_layer(layer)
+            entry["name"] = layer.name
+            entries.append(entry)
+        config = {"name": self.name, "layers": entries}
         if not self._trainable:
             config["trainable"] = False
         return config
 
     @classmethod
-    def from_config(cls, config):
-        return cls([deserialize_layer(c) for c in config["layers"]], name=config.get("name"),
-                   trainable=config.get("trainable", True))
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild from ``get_config()``; ``custom_objects``: ``{class name: class}`` for the custom layers it
+        holds (found before any ``CustomObjectScope`` and the registry)."""
+        from ..registry import CustomObjectScope, check_custom_objects
+
+        if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+            raise ValueError(f"Sequential config: expected an object with a 'layers' list, got {str(config)[:80]!r}")
+        with CustomObjectScope(check_custom_objects(custom_objects, f"{cls.__name__}.from_config")):
+            layers = []
+            for entry in config["layers"]:
+                layer = deserialize_layer(entry)
+                name = entry.get("name") if isinstance(entry, dict) else None
+                if isinstance(name, str) and name and "/" not in name and layer.name != name:
+                    layer.name = name  # a get_config without "name": the saved name, which the weights use
+                layers.append(layer)
+            return cls(layers, name=config.get("name"), trainable=config.get("trainable", True))
 
 
 def _single_shape(shape):

@@ -6,9 +6,16 @@
 
 Sequential, functional (several inputs and outputs, shared layers, ops on
 symbolic tensors) and nested models save and export; subclassed models and
-custom layers save once their class is registered (``@neurona.layers.register``
-or Keras's ``@neurona.saving.register_keras_serializable()``) and has a
-``get_config``.
+custom layers save when their ``get_config`` gives their constructor's
+arguments, registered or not, as in Keras. Loading finds a custom class in
+``custom_objects`` (an argument of ``load_model``, ``model_from_json`` and
+``Model.from_config``), then in a ``custom_object_scope``, then among the
+classes registered with ``@neurona.saving.register_keras_serializable()`` (or
+``@neurona.layers.register``); a file never makes Neurona import a module::
+
+    model = neurona.saving.load_model("my_model", custom_objects={"CustomDense": CustomDense})
+    with neurona.saving.custom_object_scope({"CustomDense": CustomDense}):
+        model = neurona.saving.load_model("my_model")
 
 Every file is written atomically (a killed process leaves the previous save
 intact); saves to one folder from several processes take turns and a load
@@ -22,6 +29,7 @@ was expected. ``saving`` sits above ``models``: models only reach it from
 inside ``Model.save``/``load_weights``/``to_json``.
 """
 
+from ..registry import CustomObjectScope, custom_object_scope, get_custom_objects
 from . import preprocessing
 from .checkpoint import Checkpoint, load_checkpoint, run_history, save_checkpoint
 from .errors import FileFormatError
@@ -45,4 +53,5 @@ __all__ = [
     "save_checkpoint", "load_checkpoint", "run_history", "Checkpoint", "export_onnx", "register_converter",
     "FileFormatError", "FORMAT_VERSION", "MODEL_JSON", "MODEL_H5", "preprocessing",
     "register_keras_serializable", "get_registered_name", "get_registered_object",
+    "CustomObjectScope", "custom_object_scope", "get_custom_objects",
 ]

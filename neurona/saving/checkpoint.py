@@ -84,7 +84,7 @@ def save_checkpoint(model, path, epoch, history=None, batch=None, extra=None, ov
     save_model(model, path, overwrite=overwrite, training=training)
 
 
-def load_checkpoint(path, restore_global_rng=True):
+def load_checkpoint(path, restore_global_rng=True, custom_objects=None):
     """Load a checkpoint: the compiled model with its optimizer state and random states, and where it stopped.
 
     Continue the run with ``ckpt.model.fit(x, y, epochs=total, initial_epoch=ckpt.epoch, ...)`` on the same
@@ -93,6 +93,7 @@ def load_checkpoint(path, restore_global_rng=True):
     Args:
         restore_global_rng: also put back the library-wide generator (``neurona.seed``'s), so unseeded
             draws after the checkpoint repeat too.
+        custom_objects: ``{name: class or function}`` for unregistered custom classes (as ``load_model``).
 
     Raises:
         FileFormatError: ``path`` is a saved model without training state, or is unreadable.
@@ -106,7 +107,7 @@ def load_checkpoint(path, restore_global_rng=True):
     path = check_path(path, "load_checkpoint", "path")
     restore_global_rng = check_bool(restore_global_rng, "load_checkpoint", "restore_global_rng")
     # one read of the folder: the training state and the model come from the same save
-    model, document = load_saved(path, expect=expect_training)
+    model, document = load_saved(path, expect=expect_training, custom_objects=custom_objects)
     training = document["training"]
     if restore_global_rng and training.get("global_rng") is not None:
         _restore_global(training["global_rng"], f"model.json in {str(path)!r}")

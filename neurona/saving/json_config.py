@@ -1,25 +1,31 @@
 """The architecture as JSON: ``model.to_json()``, ``model_from_json`` and ``model.json``'s model entry.
 
 A model's JSON is ``{"class_name", "config", "build_input_shape"}``: the model
-class, its ``get_config()`` and the input shape it was built for. The class is
+class, its ``get_config()`` and the input shape it was built for, with Keras's
+``module`` and ``registered_name`` beside the class name. The class is
 ``Sequential`` or ``Functional`` (looked up among ``neurona.models``' Model
-classes), or a subclassed model registered with ``@neurona.layers.register``
-(or ``neurona.saving.register_keras_serializable``), never imported by name.
+classes), or a custom one: given in ``custom_objects`` (or a
+``CustomObjectScope``), or registered with ``@neurona.layers.register`` (or
+``neurona.saving.register_keras_serializable``), never imported by name (the
+``module`` only tells the error message where the class came from).
 A Sequential config lists every layer's class and config (initializers,
 regularizers, activation, input shape); a functional config (Keras 3's layout)
 lists the layers with the calls that feed them, nested models' configs inside,
 so shared layers, several inputs and outputs and ops on symbolic tensors come
 back as they were. ``build_input_shape`` is null for a functional model (its
 Inputs give the shapes), a shape, or for a subclassed model called on several
-inputs a list (or dict) of shapes (document.py). Saving refuses a model that a
-load could not rebuild: an unregistered class, or a ``get_config`` that misses
-arguments the constructor requires. Rebuilding calls only registered
-``from_config`` methods; nothing in a file is executed.
+inputs a list (or dict) of shapes (document.py). A custom class need not be
+registered to save, as in Keras (loading then needs it in ``custom_objects``
+or registered); saving refuses a ``get_config`` that misses arguments the
+constructor requires (of the model or of a custom layer of its graph).
+Rebuilding calls only the ``from_config`` of classes the program gave or
+registered; nothing in a file is executed.
 
 Reading a file never raises anything but ``FileFormatError`` for what the file
 holds: text that is not UTF-8, not JSON, nested deeper than ``MAX_DEPTH``
 (JSON's decoder would hit the recursion limit), an unknown or abstract model
-class, a config the classes refuse (whatever they raise is reported with the
+class, a layer class neither given nor registered (the message names it, its
+module and the ``custom_objects`` to pass), a config the classes refuse (whatever they raise is reported with the
 layer that raised it), an input shape that is not a shape (or shapes) or does
 not fit the model. The compile settings are compile_settings.py's.
 """
@@ -31,7 +37,13 @@ import json
 import numpy
 
 from .. import backend
-from ..registry import mismatched_arguments
+from ..registry import (
+    CustomObjectScope,
+    UnknownClassError,
+    check_custom_objects,
+    custom_object,
+    mismatched_arguments,
+)
 from . import document, layer_paths
 from .errors import FileFormatError
 
@@ -53,48 +65,92 @@ def dumps(obj, **kwargs):
 
 
 # ---- architecture ----------------------------------------------------------------------------------
-REGISTER_HINT = ("decorate the class with @neurona.layers.register (or Keras's "
-                 "@neurona.saving.register_keras_serializable()) and give it a get_config() returning its "
-                 "constructor's arguments (and a from_config() when those are not plain values), as in Keras")
+REGISTER_HINT = ("decorate the class with @neurona.saving.register_keras_serializable() (or "
+                 "@neurona.layers.register), or pass it when loading: custom_objects={...} or "
+                 "neurona.saving.custom_object_scope({...})")
+
+
+def _is_builtin(cls):
+    from ..layers import _is_builtin_module
+
+    return _is_builtin_module(cls.__module__)
+
+
+def _default_from_config(cls):
+    """Whether ``cls.from_config`` is Layer's or Model's, which call the constructor with the config."""
+    from ..layers import Layer
+    from ..models import Model
+
+    method = getattr(cls.from_config, "__func__", None)
+    return method in (Layer.from_config.__func__, Model.from_config.__func__)
+
+
+def _check_arguments(cls, config, what):
+    """Refuse a config that cannot call the constructor that ``from_config`` will call with it."""
+    if not _default_from_config(cls):
+        return
+    missing, unexpected = mismatched_arguments(cls, config)
+    if missing or unexpected:
+        raise ValueError(f"cannot save {what}: {cls.__name__}.get_config() returns keys {sorted(config)}, but the "
+                         f"constructor requires {missing or 'nothing more'} and does not take "
+                         f"{unexpected or 'nothing'}; override get_config() to return the constructor's arguments "
+                         "(Keras's convention), or from_config() to rebuild from what it returns")
+
+
+def _check_class(layer, config, what):
+    """Refuse a layer or model of a custom class that a load could not rebuild from ``config``."""
+    from .. import models
+    from ..models import functional_config
+
+    cls = type(layer)
+    if _is_builtin(cls) or getattr(models, cls.__name__, None) is cls:
+        return
+    if isinstance(layer, models.Functional) and functional_config.revivable_as_functional(cls):
+        return  # a Model subclass built as Model(inputs, outputs): rebuilt from its graph's config
+    _check_arguments(cls, config, what)
+
+
+def _check_graph_layers(model, owner):
+    """The custom layers of a Sequential or functional model (and of the graph models inside it) must be
+    rebuildable from their configs: a load calls ``cls.from_config(layer.get_config())``."""
+    from ..models import Functional, Sequential
+
+    for layer in model.layers:
+        if isinstance(layer, (Functional, Sequential)):
+            _check_graph_layers(layer, owner)
+        _check_class(layer, layer.get_config(), f"model {owner!r}: layer {layer.name!r}")
 
 
 def _check_rebuildable(model, config):
-    """Refuse, at save time, a model whose class a load could not find, or whose config misses what its
-    constructor requires (a subclassed model that does not override get_config)."""
-    from .. import layers, models
+    """Refuse, at save time, a model whose config misses what its constructor (or a custom layer's) requires
+    (a subclassed model that does not override get_config). An unregistered class is saved by name: loading
+    needs it in ``custom_objects`` or registered, as in Keras."""
+    from ..models import Functional, Sequential
 
-    cls = type(model)
-    if getattr(models, cls.__name__, None) is cls:
-        return
-    registered = cls in layers._registry
-    if not registered or _registered_class(cls.__name__) is not cls:
-        raise ValueError(f"cannot save model {model.name!r}: its class {cls.__qualname__} (from module "
-                         f"{cls.__module__}) is not registered, so loading could not rebuild it; {REGISTER_HINT}")
-    missing, unexpected = mismatched_arguments(cls, config)
-    if missing or unexpected:
-        raise ValueError(f"cannot save model {model.name!r}: {cls.__name__}.get_config() returns keys "
-                         f"{sorted(config)}, but the constructor requires {missing or 'nothing more'} and does not "
-                         f"take {unexpected or 'nothing'}; override get_config() to return the constructor's "
-                         "arguments (Keras's convention)")
+    if isinstance(model, (Functional, Sequential)):
+        _check_graph_layers(model, model.name)
+    _check_class(model, config, f"model {model.name!r}")
 
 
 def model_config(model):
-    """``{"class_name", "config", "build_input_shape"}`` of a model."""
+    """``{"module", "class_name", "config", "registered_name", "build_input_shape"}`` of a model."""
+    from ..layers import _registered_name
+
     if not hasattr(model, "get_config"):
         raise ValueError(f"model {model.name!r} ({type(model).__name__}) has no get_config(); it cannot be saved")
     try:
         config = model.get_config()
     except ValueError as error:
-        # the registration hint only where the error is an unregistered class (a Lambda's message says its own fix)
-        hint = (". A custom layer or model class must be registered with the @neurona.layers.register decorator "
-                "(or @neurona.saving.register_keras_serializable())") if "not a registered" in str(error) else ""
+        # the registration hint only where the error is an unregistered object (a Lambda's message says its own fix)
+        hint = (f". A custom class must be registered: {REGISTER_HINT}") if "not a registered" in str(error) else ""
         raise ValueError(f"cannot save model {model.name!r}: {error}{hint}") from None
     if not isinstance(config, dict):
         raise ValueError(f"cannot save model {model.name!r}: {type(model).__name__}.get_config() returned "
                          f"{type(config).__name__}; expected a dict of constructor arguments")
     _check_rebuildable(model, config)
-    return {"class_name": type(model).__name__, "config": config,
-            "build_input_shape": document.recorded_input_shape(model)}
+    cls = type(model)
+    return {"module": cls.__module__, "class_name": cls.__name__, "config": config,
+            "registered_name": _registered_name(cls), "build_input_shape": document.recorded_input_shape(model)}
 
 
 def _rebuildable(models, cls):
@@ -104,30 +160,41 @@ def _rebuildable(models, cls):
 
 
 def _registered_class(name):
-    """The class registered in the layers registry as ``name``, or None."""
+    """The class registered in the layers registry as ``name`` (the registry alone), or None."""
     from .. import layers
 
-    try:
-        return layers._registry.lookup(name)
-    except (ValueError, TypeError):
-        return None
+    return layers._registry.find(name)
 
 
-def model_class(name, source):
-    """The model class called ``name``: a Model subclass of ``neurona.models`` that defines ``from_config``, or
-    one registered with ``@neurona.layers.register`` (no other lookup, no import by name); the base ``Model``
-    and abstract classes are refused."""
-    from .. import models
+def model_class(entry, source):
+    """The model class a model entry names: by its ``registered_name``, then its ``class_name``, among the
+    custom objects (``custom_objects``, scopes), then the Model classes of ``neurona.models``, then the
+    registry (no other lookup, no import by name); the base ``Model``, abstract classes and a built-in class
+    where the entry says the saved one was custom are refused."""
+    from .. import layers, models
 
-    public = isinstance(name, str) and not name.startswith("_")
-    cls = getattr(models, name, None) if public else None
-    if cls is None and public:
-        cls = _registered_class(name)
+    name, registered, module = entry.get("class_name"), entry.get("registered_name"), entry.get("module")
+    labels = [label for label in (registered, name) if isinstance(label, str) and label and not label.startswith("_")]
+    cls = next((custom_object(label) for label in labels if custom_object(label) is not None), None)
+    if cls is None:
+        for label in labels:
+            cls = getattr(models, label, None) if label.isidentifier() else None
+            cls = cls if _rebuildable(models, cls) else _registered_class(label)
+            if cls is not None:
+                break
+        if cls is not None and registered is not None and _is_builtin(cls) and \
+                not layers._is_builtin_module(module):
+            cls = None  # a user's class named like a built-in: the built-in would be the wrong one
     if not _rebuildable(models, cls):
         known = sorted(n for n in dir(models) if not n.startswith("_") and _rebuildable(models, getattr(models, n)))
-        raise FileFormatError(f"{source}: 'class_name' is {str(name)[:80]!r}, which is not a model class that can "
-                              f"be rebuilt from a config; expected one of {known}, or a Model subclass registered "
-                              "with @neurona.layers.register (run the code that registers it before loading)")
+        origin = f" (class saved from module {module!r:.120})" if isinstance(module, str) else ""
+        example = name if isinstance(name, str) and name.isidentifier() else "TheClass"
+        raise FileFormatError(f"{source}: 'class_name' is {str(name)[:80]!r}{origin}, which is not a model class "
+                              f"that can be rebuilt from a config; expected one of {known}, or a Model subclass "
+                              f"given when loading (custom_objects={{{str(name)[:80]!r}: {example}}}, or "
+                              "neurona.saving.custom_object_scope(...)) or registered with "
+                              "@neurona.saving.register_keras_serializable() or @neurona.layers.register (run the "
+                              "code that registers it before loading; no module named in a file is ever imported)")
     return cls
 
 
@@ -143,29 +210,39 @@ def preserved_global_rng():
         generator.bit_generator.state = state
 
 
-def model_from_config(entry, source="JSON"):
-    """Rebuild (and build, when the input shape is known) a model from ``model_config``'s output."""
+def model_from_config(entry, source="JSON", custom_objects=None):
+    """Rebuild (and build, when the input shape is known) a model from ``model_config``'s output.
+
+    ``custom_objects`` (``{name: class or function}``) is searched first, then the active
+    ``CustomObjectScope``s, then the registries.
+    """
+    objects = check_custom_objects(custom_objects, "load")
     if not isinstance(entry, dict) or "class_name" not in entry or "config" not in entry:
         raise FileFormatError(f"{source}: expected a model entry with 'class_name' and 'config', got "
                               f"{str(entry)[:80]!r}")
-    cls = model_class(entry["class_name"], source)
-    if not isinstance(entry["config"], dict):
-        raise FileFormatError(f"{source}: the model's 'config' is {str(entry['config'])[:80]!r} "
-                              f"({type(entry['config']).__name__}); expected an object (the model's get_config())")
-    shape = document.input_shape(entry.get("build_input_shape"), f"{source}: 'build_input_shape'")
-    with preserved_global_rng():
-        try:
-            model = cls.from_config(entry["config"])
-        except Exception as error:  # whatever a config makes a constructor raise is the file's fault
-            raise FileFormatError(f"{source}: could not rebuild {_culprit(entry['config'])}: "
-                                  f"{type(error).__name__}: {error}") from None
-        _check_names(model, source)
-        if shape is not None:
+    with CustomObjectScope(objects):
+        cls = model_class(entry, source)
+        if not isinstance(entry["config"], dict):
+            raise FileFormatError(f"{source}: the model's 'config' is {str(entry['config'])[:80]!r} "
+                                  f"({type(entry['config']).__name__}); expected an object (the model's "
+                                  "get_config())")
+        shape = document.input_shape(entry.get("build_input_shape"), f"{source}: 'build_input_shape'")
+        with preserved_global_rng():
             try:
-                build_model(model, shape)
-            except Exception as error:
-                raise FileFormatError(f"{source}: the model cannot be built for 'build_input_shape' "
-                                      f"{document.shape_to_json(shape)}: {type(error).__name__}: {error}") from None
+                model = cls.from_config(entry["config"])
+            except UnknownClassError as error:  # a class neither given nor registered: what to pass says it
+                raise FileFormatError(f"{source}: {error}") from None
+            except Exception as error:  # whatever a config makes a constructor raise is the file's fault
+                raise FileFormatError(f"{source}: could not rebuild {_culprit(entry['config'])}: "
+                                      f"{type(error).__name__}: {error}") from None
+            _check_names(model, source)
+            if shape is not None:
+                try:
+                    build_model(model, shape)
+                except Exception as error:
+                    raise FileFormatError(f"{source}: the model cannot be built for 'build_input_shape' "
+                                          f"{document.shape_to_json(shape)}: {type(error).__name__}: "
+                                          f"{error}") from None
     return model
 
 
@@ -215,6 +292,7 @@ def _culprit(config):
         except Exception as error:  # any failure names this layer
             entry = layer_config if isinstance(layer_config, dict) else {}
             name = entry["config"].get("name") if isinstance(entry.get("config"), dict) else None
+            name = entry.get("name", name)
             return (f"layer {name!r} ({entry.get('class_name', '?')}) "
                     f"from config {dumps(layer_config)[:200]}; expected the arguments of that layer's "
                     f"constructor ({type(error).__name__}: {error})")
@@ -226,10 +304,10 @@ def to_json(model, **kwargs):
     return dumps({"format": FORMAT, "format_version": FORMAT_VERSION, **model_config(model)}, **kwargs)
 
 
-def from_json(text, source="JSON"):
+def from_json(text, source="JSON", custom_objects=None):
     """Rebuild a model from ``to_json`` text (a whole ``model.json`` is accepted too)."""
     data = parse(text, source)
-    return model_from_config(data.get("model", data), source)
+    return model_from_config(data.get("model", data), source, custom_objects)
 
 
 def decode(raw, source):

@@ -2,8 +2,9 @@
 
 Any model saves: Sequential, functional (several inputs and outputs, shared
 layers, ops on symbolic tensors), models nested in models (a frozen base keeps
-``trainable=False``), and subclassed models and custom layers registered with
-``@neurona.layers.register`` (json_config.py). ``model.json`` holds everything
+``trainable=False``), and subclassed models and custom layers with a
+``get_config`` (json_config.py), registered or given as ``custom_objects`` when
+loading. ``model.json`` holds everything
 but the arrays::
 
     {"format": "neurona.model", "format_version": 1, "neurona_version": "0.1.0",
@@ -32,7 +33,10 @@ What a save and a load guarantee:
   file that cannot be loaded raises ``FileFormatError`` naming the file (by the
   user's path, never a temporary or backup one) and what was expected;
 - ``model.save("m.h5")`` and ``"m.keras"`` are refused: those single-file
-  formats are not written yet.
+  formats are not written yet;
+- a custom class (layer or model) need not be registered to save; loading
+  finds it in ``custom_objects``, a ``custom_object_scope`` or the registries,
+  and names it, its module and what to pass when it is in none of them.
 """
 
 import hashlib
@@ -41,6 +45,7 @@ import reprlib
 
 from ..arguments import check_bool, check_path
 from ..callbacks import History
+from ..registry import CustomObjectScope, check_custom_objects
 from . import compile_settings, h5_files, json_config, weights_h5
 from . import document as document_check
 from . import preprocessing as prep
@@ -190,7 +195,7 @@ def _checked_h5(files, document, path):
     return files[MODEL_H5], h5_path
 
 
-def load_model(path, compile=True):  # noqa: A002 - Keras's argument name
+def load_model(path, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002 - Keras's argument name
     """Rebuild a model saved with ``save_model``: predictions are bit-identical to the saved model's.
 
     The model comes back compiled (unless ``compile=False``) with its optimizer's
@@ -200,22 +205,35 @@ def load_model(path, compile=True):  # noqa: A002 - Keras's argument name
     ``model.json`` and ``model.h5`` always come from one save, even while another
     process saves to ``path``.
 
+    Args:
+        path: the saved model's folder.
+        custom_objects: ``{name: class or function}`` for the custom classes the file names that the
+            program has not registered (Keras's argument); found before any ``custom_object_scope`` and the
+            registries.
+        compile: compile the model with the saved settings.
+        safe_mode: Keras's argument, accepted for compatibility: Neurona never runs code from a file
+            (no pickle, no bytecode), whatever its value.
+
     Raises:
-        TypeError: ``path`` is not a path (str or os.PathLike), or ``compile`` is not a bool.
+        TypeError: ``path`` is not a path (str or os.PathLike), ``compile`` or ``safe_mode`` is not a bool, or
+            ``custom_objects`` is not a dict of names.
         FileNotFoundError: nothing at ``path``.
-        FileFormatError: a missing, truncated, corrupted, newer-version or mismatched file, or a weights
-            file whose data could come from other files; the message names the file, the layer and what
-            was expected.
+        FileFormatError: a missing, truncated, corrupted, newer-version or mismatched file, a weights
+            file whose data could come from other files, or a class that is neither in ``custom_objects``
+            nor registered; the message names the file, the layer and what was expected.
     """
     path = check_path(path, "load_model", "path")
-    return load_saved(path, compile=check_bool(compile, "load_model", "compile"))[0]
+    check_bool(safe_mode, "load_model", "safe_mode")
+    return load_saved(path, compile=check_bool(compile, "load_model", "compile"),
+                      custom_objects=custom_objects)[0]
 
 
-def load_saved(path, compile=True, expect=None):  # noqa: A002
+def load_saved(path, compile=True, expect=None, custom_objects=None):  # noqa: A002
     """``(model, model.json's dict)`` from one save; ``expect(document, source)`` may refuse the document
     before anything is rebuilt (``load_checkpoint`` refuses a save without training state)."""
+    objects = check_custom_objects(custom_objects, "load_model")
     _check_folder(path)
-    with open_folder(path, (MODEL_JSON, MODEL_H5)) as files:
+    with CustomObjectScope(objects), open_folder(path, (MODEL_JSON, MODEL_H5)) as files:
         document = _document(files, path)
         source = _json_source(path)
         if expect is not None:
@@ -320,17 +338,21 @@ def to_json(model, **kwargs):
     return json_config.to_json(model, **kwargs)
 
 
-def model_from_json(text):
+def model_from_json(text, custom_objects=None):
     """Rebuild a model (fresh weights) from ``to_json`` text (``str``, or UTF-8 ``bytes``).
 
+    ``custom_objects`` (``{name: class or function}``, Keras's argument) gives the custom classes the text
+    names that the program has not registered; it is searched before any ``custom_object_scope``.
+
     Raises:
-        TypeError: ``text`` is not a str, bytes or bytearray.
-        FileFormatError: ``text`` is not a model's JSON.
+        TypeError: ``text`` is not a str, bytes or bytearray, or ``custom_objects`` is not a dict of names.
+        FileFormatError: ``text`` is not a model's JSON, or names a class neither given nor registered.
     """
     if not isinstance(text, (str, bytes, bytearray)):
         raise TypeError(f"model_from_json: expected the JSON text of model.to_json() (a str, or UTF-8 bytes), got "
                         f"{reprlib.repr(text)} ({type(text).__name__})")
-    return json_config.from_json(text)
+    objects = check_custom_objects(custom_objects, "model_from_json")
+    return json_config.from_json(text, custom_objects=objects)
 
 
 def peek(path):

@@ -20,6 +20,7 @@ give Keras's two look-ups.
 
 from .. import initializers, layers, losses, metrics, regularizers
 from ..arguments import shown
+from ..registry import custom_object
 
 
 def _kinds():
@@ -105,18 +106,22 @@ def get_registered_name(obj):
 def get_registered_object(name, custom_objects=None, module_objects=None):
     """The class or function registered as ``name`` (``"package>name"`` or its ``__name__``), else None.
 
-    ``custom_objects`` and ``module_objects`` (dicts name -> object) are looked in first, as in Keras.
+    ``custom_objects``, then the active ``custom_object_scope``s and ``get_custom_objects()``, then
+    ``module_objects`` (dicts name -> object) are looked in first, as in Keras.
     """
-    for table in (custom_objects, module_objects):
-        if table and name in table:
-            return table[name]
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    found = custom_object(name)
+    if found is not None:
+        return found
+    if module_objects and name in module_objects:
+        return module_objects[name]
     if not isinstance(name, str):
         return None
     for _, registry, _ in _kinds():
-        try:
-            return registry.lookup(name)
-        except (ValueError, TypeError):
-            continue
+        found = registry.find(name)
+        if found is not None:
+            return found
     return _functions().get(name)
 
 

@@ -5,6 +5,7 @@ pictures of a model's graph (``plot_model``, ``model_to_dot``).
 """
 
 from ..backend.session import clear_session
+from ..registry import CustomObjectScope, custom_object_scope, get_custom_objects
 from .data_utils import normalize, to_categorical
 from .dataset_utils import split_dataset
 from .model_visualization import model_to_dot, plot_model
@@ -13,6 +14,7 @@ from .rng_utils import set_random_seed
 from .sequence_utils import pad_sequences
 
 __all__ = [
-    "PyDataset", "Sequence", "clear_session", "model_to_dot", "normalize", "pad_sequences", "plot_model",
+    "CustomObjectScope", "PyDataset", "Sequence", "clear_session", "custom_object_scope", "get_custom_objects",
+    "model_to_dot", "normalize", "pad_sequences", "plot_model",
     "set_random_seed", "split_dataset", "to_categorical", "unpack_batch",
 ]

@@ -8,6 +8,7 @@ import pytest
 import neurona as nr
 from neurona import layers, models, optimizers, saving
 from neurona.layers import Layer
+from neurona.saving import FileFormatError
 
 
 def _trained(zoo, kind, optimizer="adam", epochs=2):
@@ -163,15 +164,22 @@ def test_registered_custom_layer_round_trips(tmp_path):
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
 
 
-def test_unregistered_custom_layer_fails_with_a_clear_error(tmp_path):
+def test_unregistered_custom_layer_saves_and_loading_it_needs_custom_objects(tmp_path):
     class Unregistered(Layer):
         def call(self, inputs, training=None):
-            return inputs
+            return inputs * 3.0
 
     model = models.Sequential([layers.Input((3,)), Unregistered(name="mystery")])
-    with pytest.raises(ValueError, match=r"mystery.*register"):
-        model.save(tmp_path / "m")
-    assert not (tmp_path / "m").exists()
+    model.save(tmp_path / "m")  # as Keras: saved by class name, the class is needed again at load
+    with pytest.raises(FileFormatError, match=r"layer 'mystery' \(Unregistered\): unknown layer 'Unregistered' "
+                                              r"\(class saved from module '(tests\.)?saving\.test_saved_model'\).*"
+                                              r"custom_objects=\{'Unregistered': Unregistered\}.*"
+                                              r"register_keras_serializable"):
+        models.load_model(tmp_path / "m")
+    loaded = saving.load_model(tmp_path / "m", custom_objects={"Unregistered": Unregistered})
+    assert type(loaded.layers[0]) is Unregistered and loaded.layers[0].name == "mystery"
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), x * 3.0)
 
 
 def test_to_json_and_model_from_json(zoo):

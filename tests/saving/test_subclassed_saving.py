@@ -1,5 +1,6 @@
-"""Registered subclassed models and layers made of layers save and load exactly; an unregistered one is refused
-at save with a message saying how to register it; Keras's register_keras_serializable registers."""
+"""Subclassed models and layers made of layers save and load exactly; an unregistered one saves (as in Keras) and
+loads with custom_objects, and without them the load says what to pass; Keras's register_keras_serializable
+registers."""
 
 import json
 
@@ -88,7 +89,8 @@ def test_a_registered_subclassed_model_round_trips(tmp_path):
     model, x, y = _trained()
     model.save(tmp_path / "m")
     doc = json.loads((tmp_path / "m" / "model.json").read_text())
-    assert doc["model"] == {"class_name": "Classifier", "build_input_shape": [None, 5],
+    assert doc["model"] == {"module": __name__, "class_name": "Classifier", "registered_name": "Classifier",
+                            "build_input_shape": [None, 5],
                             "config": {"name": "clf", "trainable": True, "dtype": "float32", "units": 6,
                                        "classes": 3}}
     loaded = models.load_model(tmp_path / "m")  # in this process, where the counters gave other layer names
@@ -158,7 +160,7 @@ def test_to_json_and_model_from_json_of_a_subclassed_model():
     np.testing.assert_array_equal(twin.predict(x), model.predict(x))
 
 
-def test_an_unregistered_subclassed_model_is_refused_at_save(tmp_path):
+def test_an_unregistered_subclassed_model_saves_and_loads_with_custom_objects(tmp_path):
     class Unregistered(nr.Model):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
@@ -168,14 +170,17 @@ def test_an_unregistered_subclassed_model_is_refused_at_save(tmp_path):
             return self.dense(x)
 
     model = Unregistered(name="mystery")
-    model(np.ones((2, 3), np.float32))
-    with pytest.raises(ValueError, match=r"cannot save model 'mystery': its class test_an_unregistered_subclassed_"
-                                         r"model_is_refused_at_save.<locals>.Unregistered .*is not registered.*"
-                                         r"@neurona.layers.register .*register_keras_serializable.*get_config"):
-        model.save(tmp_path / "m")
-    assert not (tmp_path / "m").exists()
-    with pytest.raises(ValueError, match="is not registered"):
-        model.to_json()
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    model(x)
+    model.save(tmp_path / "m")  # saved by class name, as Keras does
+    assert json.loads(model.to_json())["registered_name"] == "Unregistered"
+    with pytest.raises(saving.FileFormatError, match=r"'class_name' is 'Unregistered' \(class saved from module "
+                                                     rf"'{__name__}'\).*custom_objects=\{{'Unregistered': "
+                                                     r"Unregistered\}.*register_keras_serializable"):
+        models.load_model(tmp_path / "m")
+    loaded = saving.load_model(tmp_path / "m", custom_objects={"Unregistered": Unregistered})
+    assert type(loaded) is Unregistered and loaded.name == "mystery"
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
 def test_a_get_config_without_the_constructor_arguments_is_refused_at_save(tmp_path):
@@ -195,29 +200,49 @@ def test_a_get_config_without_the_constructor_arguments_is_refused_at_save(tmp_p
         model.save(tmp_path / "m")
 
 
-def test_an_unregistered_layer_inside_a_functional_model_is_refused(tmp_path):
+def test_an_unregistered_layer_inside_a_functional_model_saves_and_needs_custom_objects_to_load(tmp_path):
     class Loose(layers.Layer):
-        def call(self, x):
-            return x * 2.0
+        def __init__(self, factor=2.0, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = factor
 
+        def build(self, input_shape):
+            self.shift = self.add_weight(shape=(input_shape[-1],), initializer="random_normal", name="shift")
+
+        def call(self, x):
+            return x * self.factor + self.shift
+
+        def get_config(self):
+            return {**super().get_config(), "factor": self.factor}
+
+    nr.seed(3)
     inputs = nr.Input((3,))
-    model = models.Model(inputs, Loose(name="loose")(layers.Dense(3)(inputs)))
-    with pytest.raises(ValueError, match=r"cannot save model .*loose.*not a registered layer.*register"):
-        model.save(tmp_path / "m")
+    model = models.Model(inputs, Loose(1.5, name="loose")(layers.Dense(3)(inputs)))
+    model.save(tmp_path / "m")
+    with pytest.raises(saving.FileFormatError, match=r"layer 'loose' \(Loose\): unknown layer 'Loose' \(class "
+                                                     rf"saved from module '{__name__}'\).*custom_objects="
+                                                     r"\{'Loose': Loose\}.*register_keras_serializable"):
+        models.load_model(tmp_path / "m")
+    loaded = saving.load_model(tmp_path / "m", custom_objects={"Loose": Loose})
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    assert type(loaded.get_layer("loose")) is Loose and loaded.get_layer("loose").factor == 1.5
+    assert _same_weights(loaded, model)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
 def test_a_saved_class_that_is_not_registered_when_loading_is_a_clear_error(tmp_path):
     model, _, _ = _trained()
     model.save(tmp_path / "m")
     doc = json.loads((tmp_path / "m" / "model.json").read_text())
-    doc["model"]["class_name"] = "NotRegisteredAnywhere"
+    doc["model"]["class_name"] = doc["model"]["registered_name"] = "NotRegisteredAnywhere"
     (tmp_path / "m" / "model.json").write_text(json.dumps(doc))
     with pytest.raises(saving.FileFormatError, match=r"'class_name' is 'NotRegisteredAnywhere'.*registered with "
-                                                     r"@neurona.layers.register \(run the code that registers it"):
+                                                     r".*@neurona.layers.register \(run the code that registers it"):
         models.load_model(tmp_path / "m")
-    doc["model"]["class_name"] = "Dense"  # registered, but a layer, not a model
+    doc["model"]["class_name"], doc["model"]["registered_name"] = "Dense", None  # registered, but a layer
     (tmp_path / "m" / "model.json").write_text(json.dumps(doc))
-    with pytest.raises(saving.FileFormatError, match=r"'class_name' is 'Dense', which is not a model class"):
+    with pytest.raises(saving.FileFormatError, match=r"'class_name' is 'Dense' \(class saved from module .*\), "
+                                                     r"which is not a model class"):
         models.load_model(tmp_path / "m")
 
 

@@ -112,11 +112,23 @@ class BaseConv(KernelLayer):
         # built for unknown (None) spatial sizes, the layer meets the real ones only now
         check_window_fits(self, inputs.shape, "kernel_size", self.kernel_size, self.strides, self.dilation_rate,
                           self.padding)
+        if type(self).convolution_op is not BaseConv.convolution_op:
+            # a subclass's own convolution (Keras's hook, e.g. a standardized kernel): then bias and activation
+            out = self.convolution_op(inputs, self.kernel)
+            out = out if self.bias is None else out + self.bias
+            return self.activation(out)
         conv = ops.conv2d if self.rank == 2 else ops.conv1d
         fused = self.activation is ops.relu  # the op applies a ReLU piece by piece, in cache
         out = conv(inputs, self.kernel, strides=self.strides, padding=self.padding,
                    dilation_rate=self.dilation_rate, bias=self.bias, activation="relu" if fused else None)
         return out if fused else self.activation(out)
+
+    def convolution_op(self, inputs, kernel):
+        """The convolution of ``inputs`` with ``kernel`` under this layer's strides, padding and dilation, without
+        bias or activation (Keras's hook: override it to transform the kernel; ``call`` then adds the bias and
+        applies the activation). The built-in path fuses all three into one op instead."""
+        return ops.conv(inputs, kernel, strides=self.strides, padding=self.padding,
+                        dilation_rate=self.dilation_rate)
 
     def get_config(self):
         return {

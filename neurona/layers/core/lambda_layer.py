@@ -21,7 +21,7 @@ import numbers
 
 import numpy
 
-from ... import activations, nest, ops
+from ... import activations, nest, ops, registry
 from ...arguments import is_int, shown
 from .. import probe
 from ..base import Layer
@@ -116,6 +116,9 @@ def deserialize_function(config, owner):
         raise ValueError(f"{owner}: expected a function reference {{'module': ..., 'class_name': 'function', "
                          f"'config': name, 'registered_name': name}}, got {config!r}")
     name, module = config.get("registered_name", config.get("config")), config.get("module")
+    custom = registry.custom_object(name)  # custom_objects= of the load, or a custom_object_scope: first, as Keras
+    if callable(custom) and not isinstance(custom, type):
+        return custom
     if module == _OPS_MODULE:
         fn = getattr(ops, name, None) if name in ops.__all__ or name in ops.NON_DIFFERENTIABLE else None
     elif module == _ACTIVATIONS_MODULE:
