@@ -81,16 +81,18 @@ class CustomObjectScope:
 
     def __init__(self, custom_objects=None):
         self.custom_objects = check_custom_objects(custom_objects, "CustomObjectScope")
-        self._outer = []
 
     def __enter__(self):
+        # the scopes this one sits in are saved per thread, so one scope object entered by two threads at once
+        # restores each thread's own outer scopes on exit
+        stack = _scopes.__dict__.setdefault("outer", [])
         outer = getattr(_scopes, "objects", None)
-        self._outer.append(outer)
+        stack.append(outer)
         _scopes.objects = {**(outer or {}), **self.custom_objects}
         return self
 
     def __exit__(self, *exc_info):
-        _scopes.objects = self._outer.pop()
+        _scopes.objects = _scopes.outer.pop()
         return False
 
 

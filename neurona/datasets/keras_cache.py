@@ -2,8 +2,9 @@
 
 A machine that has run ``keras.datasets.mnist.load_data()`` holds ``mnist.npz`` there;
 Neurona reads it (checked against the SHA-256 digest Keras publishes for it) instead
-of downloading the same data again. Keras falls back to ``/tmp/.keras`` when its home
-is not writable, so that folder is looked at too.
+of downloading the same data again. Keras uses ``/tmp/.keras`` only when its home is
+not writable, and so does this module: a file any user can leave in ``/tmp`` is not
+read otherwise.
 """
 
 import os
@@ -25,11 +26,11 @@ def find(name, subdir="datasets"):
     name = os.path.expanduser(os.fspath(name))
     if os.path.isabs(name):
         return name if os.path.isfile(name) else None
-    for base in (keras_home(), os.path.join("/tmp", ".keras")):
-        candidate = os.path.join(base, subdir, name)
-        if os.path.isfile(candidate):
-            return candidate
-    return None
+    home = keras_home()
+    base = home if os.access(home if os.path.exists(home) else os.path.dirname(home) or ".", os.W_OK) \
+        else os.path.join("/tmp", ".keras")
+    candidate = os.path.join(base, subdir, name)
+    return candidate if os.path.isfile(candidate) else None
 
 
 def read_npz(path, sha256, keys):

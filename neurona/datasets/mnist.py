@@ -26,6 +26,7 @@ Every call prints one line to stderr saying which data it returned (unless
 import dataclasses
 import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -163,8 +164,8 @@ def load_data(path=None, source="auto", download=True, verbose=True):
         npz_name, path = os.fspath(path), None
     if source == "embedded":
         arrays, info = _load_embedded(reason=None, detail=None)
-    elif (npz := _keras_npz(path, npz_name)) is not None:
-        arrays = _read_keras_npz(npz)
+    elif (arrays := _from_keras_cache(path, npz_name)) is not None:
+        arrays, npz = arrays
         info = MnistSource("full", npz, len(arrays[0][0]), len(arrays[1][0]))
     else:
         directory = _resolve_dir(path)
@@ -189,6 +190,22 @@ def _keras_npz(path, name):
     if all(os.path.isfile(os.path.join(directory, file)) for file in FULL_FILES):
         return None
     return keras_cache.find(name)
+
+
+def _from_keras_cache(path, name):
+    """``(arrays, file)`` from Keras's cached ``mnist.npz``, or None when there is none or it is not Keras's file.
+
+    A file there with another digest (a partial Keras download, another dataset) is Keras's to replace, as Keras
+    does when it finds one: it is never used, and the next source is tried, with a warning that names it.
+    """
+    npz = _keras_npz(path, name)
+    if npz is None:
+        return None
+    try:
+        return _read_keras_npz(npz), npz
+    except (cache.ChecksumError, ValueError, IdxFormatError) as error:
+        warnings.warn(f"neurona.datasets.mnist: not using Keras's cached {npz}: {error}", stacklevel=3)
+        return None
 
 
 def _read_keras_npz(path):

@@ -12,7 +12,8 @@ the order in which the attributes were first assigned, then list and dict order.
 from ..autograd import Variable
 
 # attributes that point at layers a layer does not own (the graph around it), or at its own bookkeeping
-UNTRACKED = frozenset({"_uncacheable", "_weights_cache", "_layers_cache", "_walk_cache", "_inbound_nodes",
+UNTRACKED = frozenset({"_uncacheable", "_weights_cache", "_layers_cache", "_walk_cache", "_metrics_cache",
+                       "_inbound_nodes",
                        "_weights", "_fixed", "_regularized", "_losses", "_tracked_names",
                        "_graph", "_built_input_shape", "_built_output_shape", "_input_shape", "compiled_metrics"})
 Layer = None  # set by base.py once the class exists (base.py imports this module first)
@@ -110,10 +111,13 @@ def note_attribute(layer, name, value):
 
 
 def _may_hold(value):
-    """Whether ``value`` is, or may come to hold, a layer or variable (a tuple cannot change: look inside)."""
+    """Whether ``value`` is, or may come to hold, a layer or variable (a tuple cannot change: look inside), or is a
+    metric (``Model.metrics`` caches the metrics held by layers; metrics sit above layers, so they are known by
+    their methods, ``update_state`` and ``reset_state``)."""
     if isinstance(value, tuple):
         return any(_may_hold(item) for item in value)
-    return isinstance(value, (Layer, Variable, list, dict))
+    return isinstance(value, (Layer, Variable, list, dict)) or (
+        hasattr(type(value), "update_state") and hasattr(type(value), "reset_state"))
 
 
 def forget_attribute(layer, name):

@@ -236,4 +236,8 @@ class Functional(Model):
         return functional_config.rebuild(cls, config, custom_objects)
 
 
+# what tools below the models (utils.plot_model) read to draw a model as a graph, without importing models
+Functional.graph_kind = "functional"
+
+
 __all__ = ["Functional", "InputLayer"]

@@ -71,9 +71,11 @@ def _endpoints(structure, tensors, what):
 
 
 def revivable_as_functional(cls):
-    """Whether ``cls`` (a Model subclass) rebuilds from a functional config as ``cls(inputs, outputs)``:
-    its constructor is the inherited one, takes ``*args`` and ``**kwargs``, or starts with ``inputs, outputs``
-    (Keras's rule)."""
+    """Whether ``cls`` (a Model subclass) rebuilds from a functional config as ``cls(inputs, outputs, name=)``:
+    its constructor takes ``*args, **kwargs`` (the inherited one does), or takes ``inputs, outputs`` (and
+    ``name``, ``trainable``) and nothing else but ``**kwargs`` (Keras's rule is ``(inputs, outputs, name)`` exactly, or
+    ``(*args, **kwargs)``). Any other argument would come back as its default, or be missing: such a class
+    must define ``get_config``/``from_config`` itself, and saving checks that it does."""
     try:
         params = list(inspect.signature(cls.__init__).parameters.values())[1:]
     except (TypeError, ValueError):
@@ -81,7 +83,9 @@ def revivable_as_functional(cls):
     kinds = {p.kind for p in params}
     if inspect.Parameter.VAR_POSITIONAL in kinds and inspect.Parameter.VAR_KEYWORD in kinds:
         return True
-    return [p.name for p in params[:2]] == ["inputs", "outputs"]
+    named = [p.name for p in params if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
+    # name and trainable are in the config; dtype is the base Model's own keyword (None: the default policy)
+    return named[:2] == ["inputs", "outputs"] and set(named[2:]) <= {"name", "trainable", "dtype"}
 
 
 def _saved_name(entry, layer):

@@ -21,7 +21,7 @@ from .. import nest, optimizers
 from ..arguments import check_bool, check_int, check_path, is_int
 from ..autograd import no_grad
 from ..backend import blas
-from ..layers import Layer, probe
+from ..layers import Layer, probe, tracking
 from ..layers.base import _as_shape_structure, _default_build, _map_shapes
 from ..layers.symbolic import SymbolicTensor
 from . import compile_utils, data_adapter, on_batch, training
@@ -236,12 +236,17 @@ class Model(Layer):
         if self.compiled:
             found = [self._loss_tracker] + ([self._compile_metrics] if self._compile_metrics is not None else [])
             found += self._compile_loss.metrics if self._compile_loss is not None else []
-        own = [m for holder in (self, *self._all_sublayers()) for m in vars(holder).values()
-               if isinstance(m, metrics_lib.Metric)]
-        for metric in own:
+        for metric in tracking.cached(self, "_metrics_cache", self._held_metrics):
             if not any(metric is known for known in found):
                 found.append(metric)
         return found
+
+    def _held_metrics(self):
+        """The ``Metric`` objects in the attributes of this model and of the layers inside it, nested models
+        excepted (as in Keras: a pretrained model's own compiled trackers are not the outer model's), though
+        the plain layers inside those are included."""
+        holders = [self] + [layer for layer in self._all_sublayers() if not isinstance(layer, Model)]
+        return [m for holder in holders for m in vars(holder).values() if isinstance(m, metrics_lib.Metric)]
 
     @property
     def metrics_names(self):

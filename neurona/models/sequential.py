@@ -213,3 +213,7 @@ def _single_shape(shape):
 
 def _compatible(actual, expected):
     return len(actual) == len(expected) and all(e is None or a == e for a, e in zip(actual, expected))
+
+
+# what tools below the models (utils.plot_model) read to draw a model as a graph, without importing models
+Sequential.graph_kind = "sequential"

@@ -105,8 +105,17 @@ def _check_class(layer, config, what):
     cls = type(layer)
     if _is_builtin(cls) or getattr(models, cls.__name__, None) is cls:
         return
-    if isinstance(layer, models.Functional) and functional_config.revivable_as_functional(cls):
-        return  # a Model subclass built as Model(inputs, outputs): rebuilt from its graph's config
+    if isinstance(layer, models.Functional):
+        if functional_config.revivable_as_functional(cls):
+            return  # a Model subclass built as Model(inputs, outputs): rebuilt from its graph's config
+        inherited = {models.Model.from_config.__func__, models.Functional.from_config.__func__}
+        if getattr(cls.from_config, "__func__", None) in inherited:
+            raise ValueError(f"cannot save {what}: {cls.__name__}'s constructor takes arguments besides inputs, "
+                             "outputs and name, which its functional config does not hold, so a load could not "
+                             f"call it; define {cls.__name__}.get_config() returning them and from_config() "
+                             "rebuilding the model from them (as Keras requires), or take only (inputs, outputs, "
+                             "name, **kwargs)")
+        return  # its own from_config rebuilds it
     _check_arguments(cls, config, what)
 
 

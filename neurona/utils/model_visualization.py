@@ -43,14 +43,12 @@ _INSTALL_HINT = ("install Graphviz (apt-get install graphviz, brew install graph
 
 # ---- the model's structure ---------------------------------------------------------------------------
 def _kind(model):
-    """``"functional"``, ``"sequential"`` or None (a layer, or a subclassed model: drawn as one box)."""
-    # models sit above utils (they import utils.py_dataset), so they are imported when a model is drawn
-    from ..models.functional import Functional
-    from ..models.sequential import Sequential
+    """``"functional"``, ``"sequential"`` or None (a layer, or a subclassed model: drawn as one box).
 
-    if isinstance(model, Sequential):
-        return "sequential"
-    return "functional" if isinstance(model, Functional) else None
+    Models sit above utils (they import utils.py_dataset), so they are told apart by the ``graph_kind`` their
+    classes declare rather than imported here.
+    """
+    return getattr(type(model), "graph_kind", None)
 
 
 def _graph_nodes(model):
@@ -228,9 +226,8 @@ def _check_options(owner, show_shapes, show_dtype, show_layer_names, rankdir, ex
 
 
 def _check_model(owner, model):
-    from ..layers.base import Layer  # when used, as the models: utils loads early (callbacks and models import it)
-
-    if not isinstance(model, Layer):
+    if not (hasattr(model, "built") and callable(getattr(model, "get_config", None))
+            and hasattr(model, "name")):  # a Layer, known by its interface (layers sit above utils too)
         raise TypeError(f"{owner}: model must be a neurona Model (or Layer), got {shown(model)}")
     if not model.built:
         raise ValueError(f"{owner}: model {model.name!r} has not been built yet, so its graph is not known: build "

@@ -5,8 +5,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from neurona.datasets import cache, mnist
-from neurona.datasets.idx import IdxFormatError
+from neurona.datasets import cache, keras_cache, mnist
 
 
 @pytest.fixture(autouse=True)
@@ -56,22 +55,36 @@ def test_an_absolute_npz_path_is_read(tmp_path, rng, monkeypatch):
     _assert_same(mnist.load_data(path=str(npz), verbose=False), arrays)
 
 
-def test_a_keras_file_with_another_digest_is_refused_never_used(tmp_path, rng, monkeypatch):
+def test_a_keras_file_with_another_digest_is_never_used_and_the_next_source_is_tried(tmp_path, rng, monkeypatch):
     npz = tmp_path / "keras" / "datasets" / "mnist.npz"
     _write_npz(npz, rng, monkeypatch)
     monkeypatch.setattr(mnist, "KERAS_NPZ_SHA256", "0" * 64)
-    with pytest.raises(cache.ChecksumError, match="mnist.npz: SHA-256 checksum mismatch"):
-        mnist.load_data()
+    with pytest.warns(UserWarning, match=r"not using Keras's cached .*mnist.npz: .*SHA-256 checksum mismatch"):
+        (x_train, _), _ = mnist.load_data(verbose=False)
+    assert len(x_train) == 10_000 and not mnist.last_source().is_full  # the embedded subset, as offline
+    with pytest.warns(UserWarning), pytest.raises(FileNotFoundError, match="source='full' needs the full MNIST"):
+        mnist.load_data(source="full")
 
 
-def test_a_malformed_keras_file_is_named(tmp_path, rng, monkeypatch):
+def test_a_malformed_keras_file_is_named_and_skipped(tmp_path, rng, monkeypatch):
     npz = tmp_path / "keras" / "datasets" / "mnist.npz"
     _write_npz(npz, rng, monkeypatch, x_test=np.zeros((8, 27, 28), np.uint8))
-    with pytest.raises(IdxFormatError, match=r"mnist.npz: expected images of shape \(N, 28, 28\)"):
-        mnist.load_data()
+    with pytest.warns(UserWarning, match=r"mnist.npz: expected images of shape \(N, 28, 28\)"):
+        mnist.load_data(verbose=False)
     _write_npz(npz, rng, monkeypatch, y_train=np.arange(3.0))
-    with pytest.raises(IdxFormatError, match="expected uint8 images"):
-        mnist.load_data()
+    with pytest.warns(UserWarning, match="expected uint8 images"):
+        mnist.load_data(verbose=False)
+
+
+def test_tmp_keras_is_read_only_when_keras_home_is_not_writable(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(keras_cache.os, "access", lambda path, mode: calls.append(path) or False)
+    assert keras_cache.find("no-such-file.npz") is None and calls  # looked at /tmp/.keras, found nothing
+    monkeypatch.setattr(keras_cache.os, "access", lambda path, mode: True)
+    home_file = tmp_path / "keras" / "datasets" / "x.npz"
+    home_file.parent.mkdir(parents=True)
+    home_file.write_bytes(b"")
+    assert keras_cache.find("x.npz") == str(home_file)
 
 
 def test_embedded_stays_embedded_and_an_absent_npz_name_falls_back_to_the_usual_order(tmp_path, rng, monkeypatch):

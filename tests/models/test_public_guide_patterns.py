@@ -79,3 +79,25 @@ def test_conv_layers_go_through_an_overridden_convolution_op():
     plain.build(x.shape)
     plain.set_weights([w, layer.bias.numpy()])
     np.testing.assert_allclose(out.numpy(), plain(x).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_compiled_nested_model_keeps_its_trackers_out_of_the_outer_logs():
+    nr.seed(3)
+    base = nr.Sequential([nr.Input((3,)), layers.Dense(2)], name="base")
+    base.compile("sgd", "mse", metrics=["mae"])  # a pretrained model, compiled once
+    inputs = nr.Input((3,))
+    outer = nr.Model(inputs, layers.Dense(1)(base(inputs)))
+    outer.compile(nr.optimizers.SGD(0.0), "mse")
+    x, y = np.ones((4, 3), "float32"), np.full((4, 1), 3.0, "float32")
+    history = outer.fit(x, y, epochs=1, verbose=0)
+    assert [m.name for m in outer.metrics] == ["loss"] and sorted(history.history) == ["loss"]
+    np.testing.assert_allclose(history.history["loss"][0], ((outer.predict(x, verbose=0) - y) ** 2).mean(),
+                               rtol=1e-6)
+
+
+def test_a_metric_assigned_after_the_first_read_is_seen():
+    model = _endpoint_model()
+    model.compile(nr.optimizers.SGD(0.0))
+    before = [m.name for m in model.metrics]  # cached from here on
+    model.layers[-1].extra = nr.metrics.Mean(name="extra")
+    assert [m.name for m in model.metrics] == before + ["extra"]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import neurona as nr
-from neurona import layers, losses, models, ops, saving
+from neurona import layers, losses, models, ops, registry, saving
 from neurona.saving import FileFormatError
 
 
@@ -159,7 +159,8 @@ def test_scopes_nest_and_the_argument_comes_first(tmp_path):
     with saving.custom_object_scope({"CustomDense": CustomDense}):
         with saving.custom_object_scope({"CustomScale": CustomScale}):  # the inner scope adds its names to the outer's
             _check_same(saving.load_model(tmp_path / "m"), model, x)
-        with saving.custom_object_scope({"CustomDense": DoubledDense, "CustomScale": CustomScale}):  # the inner one wins
+        # the inner one wins
+        with saving.custom_object_scope({"CustomDense": DoubledDense, "CustomScale": CustomScale}):
             doubled = saving.load_model(tmp_path / "m")
             assert type(doubled.layers[1]) is DoubledDense
             np.testing.assert_allclose(_predict(doubled, x), 2.0 * _predict(model, x), rtol=1e-6)
@@ -405,3 +406,30 @@ def test_load_model_takes_keras_positional_order_and_safe_mode(tmp_path):
     _check_same(loaded, model, _x())
     with pytest.raises(TypeError, match=r"CustomObjectScope: custom_objects must be a dict"):
         saving.custom_object_scope([CustomDense])
+
+
+def test_one_scope_object_entered_by_two_threads_restores_each_threads_own_scopes():
+    shared = saving.custom_object_scope({"Shared": CustomDense})
+    entered, leave_a = threading.Event(), threading.Event()
+    seen = {}
+
+    def thread_a():
+        with saving.custom_object_scope({"OuterA": CustomScale}):
+            with shared:
+                entered.set()
+                leave_a.wait(5)
+            seen["a"] = registry.custom_object("OuterA")
+
+    def thread_b():
+        entered.wait(5)
+        with shared:
+            pass
+        leave_a.set()
+        seen["b"] = registry.custom_object("OuterA")
+
+    threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert seen == {"a": CustomScale, "b": None}

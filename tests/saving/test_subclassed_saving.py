@@ -306,3 +306,26 @@ def test_a_subclassed_model_called_on_a_dict_records_shapes_by_key(tmp_path):
     doc = json.loads((tmp_path / "m" / "model.json").read_text())
     assert doc["model"]["build_input_shape"] == {"x": [None, 3], "y": [None, 5]}
     np.testing.assert_array_equal(models.load_model(tmp_path / "m").predict(x), expected)
+
+
+@pytest.mark.parametrize("default", [None, 1.0])
+def test_a_functional_subclass_with_arguments_its_graph_config_lacks_is_refused_at_save(tmp_path, default):
+    """Keras revives (inputs, outputs, name) or (*args, **kwargs) constructors from the graph alone; another
+    argument would be missing at load, or silently come back as its default."""
+    if default is None:
+        class Extra(nr.Model):
+            def __init__(self, inputs, outputs, scale, **kwargs):
+                super().__init__(inputs, outputs, **kwargs)
+                self.scale = scale
+    else:
+        class Extra(nr.Model):
+            def __init__(self, inputs, outputs, scale=default, **kwargs):
+                super().__init__(inputs, outputs, **kwargs)
+                self.scale = scale
+
+    inputs = nr.Input((3,))
+    model = Extra(inputs, layers.Dense(2)(inputs), scale=2.0)
+    with pytest.raises(ValueError, match=r"Extra's constructor takes arguments besides inputs, outputs and name.*"
+                                         r"define Extra.get_config\(\)"):
+        model.save(tmp_path / "m")
+    assert not (tmp_path / "m").exists()
