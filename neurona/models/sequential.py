@@ -160,6 +160,12 @@ class Sequential(Model):
         return inputs
 
     def call(self, inputs, training=None):
+        if not hasattr(inputs, "shape"):  # a dict or list (a batch of named arrays): a stack takes one input
+            what = f"a dict with keys {sorted(map(str, inputs))}" if isinstance(inputs, dict) else \
+                f"a {type(inputs).__name__} of {len(inputs)}" if isinstance(inputs, (list, tuple)) else \
+                type(inputs).__name__
+            raise ValueError(f"model {self.name!r} (Sequential) takes one input array, got {what}; pass the array "
+                             "itself (a batch of (x, y) pairs gives x and y as a tuple, not a dict)")
         if self._input_shape is not None and not _compatible(inputs.shape[1:], self._input_shape):
             raise ValueError(f"model {self.name!r} expects inputs of shape {(None,) + self._input_shape}, "
                              f"got {inputs.shape}")

@@ -115,3 +115,12 @@ def test_a_torch_dataloader_and_torch_tensors():
     assert _same_weights(arrays, torched)
     grad_tensor = torch.from_numpy(x).requires_grad_(True)  # refuses __array__ until detached
     np.testing.assert_array_equal(torched.predict(grad_tensor, verbose=0), torched.predict(x, verbose=0))
+
+
+def test_a_dict_batch_into_a_sequential_model_is_named():
+    model = _model()
+    batches = [{"x": np.zeros((4, 3), "float32"), "y": np.zeros((4, 3), "float32")}]
+    with pytest.raises(ValueError, match=r"takes one input array, got a dict with keys \['x', 'y'\]"):
+        model.fit(iter(batches), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"takes one input array, got a list of 2"):
+        model([np.zeros((4, 3)), np.zeros((4, 3))])
