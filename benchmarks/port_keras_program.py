@@ -12,6 +12,10 @@ namespace, and a failing section does not stop the next ones (which may then fai
 for want of what it defined: the summary says so only through their errors).
 ``--cut`` drops the sections whose heading matches a regular expression (those
 that need TensorFlow, a download or a GPU), and the summary lists them as cut.
+``--drop-import tensorflow`` comments out the lines importing that module (a
+program that imports TensorFlow only for some sections then runs the others;
+the sections that use it fail, and are counted). ``--max-epochs N`` caps the
+``epochs`` of every ``fit`` call (the summary says so), for long training runs.
 The keras-io programs themselves are not part of this repository: fetch them
 from https://github.com/keras-team/keras-io.
 """
@@ -45,6 +49,33 @@ def port(source):
     return _FROM.sub(r"\1from neurona", _IMPORT.sub(_import, source))
 
 
+def drop_imports(source, modules):
+    """The program with the lines importing ``modules`` (top-level names) commented out."""
+    for module in modules:
+        pattern = rf"^([ \t]*)((?:import|from)[ \t]+{re.escape(module)}\b.*)$"
+        source = re.sub(pattern, r"\1pass  # dropped: \2", source, flags=re.M)
+    return source
+
+
+def cap_epochs(limit):
+    """Make every ``neurona.models.Model.fit`` call train at most ``limit`` epochs; return the call counter."""
+    from neurona.models import Model
+
+    fit, capped = Model.fit, {"calls": 0}
+
+    def fit_capped(self, *args, **kwargs):
+        if len(args) >= 4 and args[3] > limit:  # fit(x, y, batch_size, epochs, ...)
+            args = args[:3] + (limit,) + args[4:]
+            capped["calls"] += 1
+        elif kwargs.get("epochs", 1) > limit:
+            kwargs["epochs"] = limit
+            capped["calls"] += 1
+        return fit(self, *args, **kwargs)
+
+    Model.fit = fit_capped
+    return capped
+
+
 def sections(source):
     """``[(heading, first line number, text)]``: the preamble, then one entry per markdown heading."""
     lines = source.splitlines(keepends=True)
@@ -58,10 +89,10 @@ def sections(source):
     return out
 
 
-def run(path, cut=None, stream=sys.stdout):
+def run(path, cut=None, stream=sys.stdout, drop=()):
     """Run the ported program's sections; return ``[{"section", "line", "status", "error", "seconds"}]``."""
     with open(path, encoding="utf-8") as f:
-        source = port(f.read())
+        source = drop_imports(port(f.read()), drop)
     namespace, results = {"__name__": "__main__", "__file__": path}, []
     for heading, line, text in sections(source):
         if cut and re.search(cut, heading):
@@ -86,14 +117,19 @@ def main(argv=None):
     parser.add_argument("program", help="a Keras program (.py)")
     parser.add_argument("--cut", help="regular expression: skip the sections whose heading matches it")
     parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument("--drop-import", action="append", default=[], metavar="MODULE",
+                        help="comment out the imports of MODULE (repeatable), e.g. tensorflow")
+    parser.add_argument("--max-epochs", type=int, help="train at most this many epochs in each fit call")
     args = parser.parse_args(argv)
-    results = run(args.program, args.cut)
+    capped = cap_epochs(args.max_epochs) if args.max_epochs else None
+    results = run(args.program, args.cut, drop=args.drop_import)
     print("\n==== summary")
     for r in results:
         print(f"{r['status']:<5} {r['seconds']:7.1f}s  {r['section'][:60]:<60} {(r['error'] or '')[:100]}")
     counts = {s: sum(r["status"] == s for r in results) for s in ("PASS", "FAIL", "CUT")}
     print(f"{args.program}: {counts['PASS']} of {counts['PASS'] + counts['FAIL']} sections pass"
-          + (f", {counts['CUT']} cut" if counts["CUT"] else ""))
+          + (f", {counts['CUT']} cut" if counts["CUT"] else "")
+          + (f"; fit capped at {args.max_epochs} epochs {capped['calls']} time(s)" if capped else ""))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(results, f, indent=1)

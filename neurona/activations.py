@@ -28,22 +28,31 @@ sigmoid, tanh, softplus, softmax, log_softmax = ops.sigmoid, ops.tanh, ops.softp
 
 
 def get(identifier):
-    """The activation function for a name, a function, or None (linear)."""
+    """The activation function for a name, a function, a serialized entry (``serialize``'s dict), or None
+    (linear)."""
     if identifier is None:
         return linear
     if isinstance(identifier, str):
         return _registry.lookup(identifier)
+    if isinstance(identifier, dict):
+        return _registry.deserialize(identifier)
     if callable(identifier):
         return identifier
-    raise TypeError(f"activation must be a name, a callable or None, got {identifier!r}")
+    raise TypeError(f"activation must be a name, a callable, a serialized activation (dict) or None, "
+                    f"got {identifier!r}")
 
 
 def serialize(fn):
-    """The registered name of ``fn`` (JSON-safe); custom callables cannot be serialized."""
+    """JSON-safe: a built-in's name; a custom function in Keras's layout (``{"module", "class_name":
+    "function", "config": its name, "registered_name"}``), which loading finds through ``custom_objects``;
+    a callable object by its class and ``get_config()``. A lambda is refused (it has no name)."""
     name = _registry.name_of(fn) if fn in _registry else None
-    if name is None:
-        raise ValueError(f"cannot serialize activation {fn!r}: it is not a registered activation")
-    return name
+    return name if name is not None else _registry.serialize(fn)
+
+
+def deserialize(config):
+    """Inverse of ``serialize``: the function (or object) a name or an entry names."""
+    return get(config)
 
 
 def names():

@@ -15,12 +15,27 @@ activation or optimizer finds it. Nested scopes add up (the innermost wins on a
 name); functions taking a ``custom_objects`` argument enter it as the
 innermost scope, so the order is: that argument, the scopes, the global dict,
 the registry.
+
+Unregistered objects are saved by name, in Keras 3's layout: a plain ``def``
+function as ``{"module", "class_name": "function", "config": its __name__,
+"registered_name"}``, an instance of an unregistered class with ``get_config``
+as ``{"module", "class_name", "config": get_config(), "registered_name"}``.
+Loading finds them only among the custom objects (by ``registered_name``, then
+by name) or, for a function decorated with ``register_keras_serializable``,
+under its ``"package>name"``; the ``module`` is never imported (it names the
+origin in error messages, and a name saved from a user's module never resolves
+to a built-in of the same name: a user's own ``relu`` comes back only through
+``custom_objects``). A lambda has no name to be found by and is refused at save
+time. Registered objects keep their forms: a function's name, ``{"class_name",
+"config"}`` for an instance.
 """
 
+import contextlib
 import inspect
 import re
 import reprlib
 import threading
+import types
 
 
 def snake_case(name):
@@ -120,7 +135,69 @@ def custom_object(name):
 
 
 class UnknownClassError(ValueError):
-    """A config names a class found neither among the custom objects nor in the registry."""
+    """A config names a class (or function) found neither among the custom objects nor in the registry."""
+
+
+# ---- unregistered objects, saved by name (Keras 3's layout) ------------------------------------------
+FUNCTION = "function"  # the class_name of a serialized function, as in Keras
+_REGISTERED_FUNCTIONS = {}  # "package>name" -> function (register_keras_serializable)
+_FUNCTION_NAMES = {}  # function -> "package>name"
+
+
+def register_serializable_function(fn, registered_name):
+    """Make ``fn`` findable by ``registered_name`` (``"package>name"``) in every saved config naming it
+    (``neurona.saving.register_keras_serializable`` calls this for functions)."""
+    _REGISTERED_FUNCTIONS[registered_name] = fn
+    _FUNCTION_NAMES[fn] = registered_name
+    return fn
+
+
+@contextlib.contextmanager
+def in_memory_objects():
+    """Inside, the unregistered functions and classes that ``serialize`` writes by name are found again by
+    ``deserialize`` (in this thread, by module and name): for copying an object through its config in memory
+    (``clone_model``: ``from_config(get_config())``), where Keras would import the module. Meant for such
+    copies only: a file's load finds them through ``custom_objects``."""
+    outer = getattr(_scopes, "in_memory", None)
+    _scopes.in_memory = {} if outer is None else outer  # nested scopes share one table
+    try:
+        yield
+    finally:
+        _scopes.in_memory = outer
+
+
+def _remember(module, name, obj):
+    table = getattr(_scopes, "in_memory", None)
+    if table is not None:
+        table[(module, name)] = obj
+    return name
+
+
+def _remembered(config, label):
+    table = getattr(_scopes, "in_memory", None)
+    return None if not table else table.get((config.get("module"), label))
+
+
+def is_builtin_module(module):
+    """Whether ``module`` (a saved module name) is Neurona's or Keras's own."""
+    return isinstance(module, str) and any(module == root or module.startswith(root + ".")
+                                           for root in ("neurona", "keras"))
+
+
+def _hashable_in(obj, table):
+    try:
+        return obj in table
+    except TypeError:  # an unhashable callable is never registered
+        return False
+
+
+def _loading_fix(name, registrable=True):
+    example = name if name.isidentifier() else "the_object"
+    register = (" or register it in the code that loads (@neurona.saving.register_keras_serializable());"
+                if registrable else ";")
+    return (f"pass it when loading, as in Keras: custom_objects={{{name!r:.80}: {example}}} (an argument of "
+            "load_model, model_from_json and from_config, or neurona.saving.custom_object_scope(...)),"
+            f"{register} no module named in a file is ever imported")
 
 
 class Registry:
@@ -209,26 +286,125 @@ class Registry:
         )
 
     def serialize(self, obj):
-        """A JSON-safe description of ``obj``: its name for a function, else class name and config."""
+        """A JSON-safe description of ``obj``.
+
+        A registered function: its name; an instance of a registered class: ``{"class_name", "config"}``;
+        anything else in Keras 3's layout (see the module doc): a named function by its name, an object by
+        its class name and ``get_config()``. A lambda, a class, or a callable with neither a name nor
+        ``get_config`` is a ValueError that says what to give instead.
+        """
         if obj is None:
             return None
-        if not isinstance(obj, type) and obj in self._canonical:  # a registered function
+        if not isinstance(obj, type) and _hashable_in(obj, self._canonical):  # a registered function
             return self._canonical[obj]
-        name = self.name_of(obj)
-        if name is None:
-            raise ValueError(
-                f"cannot serialize {obj!r}: it is not a registered {self.kind}; register its class first"
-            )
-        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+        if self.name_of(obj) is not None and not isinstance(obj, type):
+            return {"class_name": type(obj).__name__, "config": obj.get_config()}
+        return self._serialize_custom(obj)
+
+    def _serialize_custom(self, obj):
+        """Keras's layout for an unregistered function or object (see the module doc)."""
+        shown = f"{obj!r:.100}"
+        if isinstance(obj, types.FunctionType):
+            if obj.__name__ == "<lambda>":
+                raise ValueError(f"cannot serialize {self.kind} {shown}: a lambda has no name that loading could "
+                                 "find it by; define it with def (def my_fn(...): ...), then load with "
+                                 "custom_objects={'my_fn': my_fn}")
+            registered = _FUNCTION_NAMES.get(obj, obj.__name__) if _hashable_in(obj, _FUNCTION_NAMES) else \
+                obj.__name__
+            return {"module": obj.__module__, "class_name": FUNCTION, "config": obj.__name__,
+                    "registered_name": _remember(obj.__module__, registered, obj)}
+        if isinstance(obj, type):
+            raise ValueError(f"cannot serialize {self.kind} {shown}: it is a class; pass an instance (its "
+                             "get_config() is saved)")
+        get_config = getattr(obj, "get_config", None)
+        if not callable(get_config):
+            raise ValueError(f"cannot serialize {self.kind} {shown} ({type(obj).__name__}): it is neither a "
+                             "function defined with def nor an object with get_config(); use a def function, or "
+                             "give its class get_config() returning its constructor arguments")
+        config = get_config()
+        if not isinstance(config, dict):
+            raise ValueError(f"cannot serialize {self.kind} {shown}: {type(obj).__name__}.get_config() returned "
+                             f"{type(config).__name__}; expected a dict of constructor arguments")
+        cls = type(obj)
+        return {"module": cls.__module__, "class_name": cls.__name__, "config": config,
+                "registered_name": _remember(cls.__module__, cls.__name__, cls)}
 
     def deserialize(self, config):
-        """Inverse of ``serialize``."""
+        """Inverse of ``serialize``: a name, ``{"class_name", "config"}``, or Keras's layout of a function
+        (``class_name`` ``"function"``) or of an object (with ``module`` and ``registered_name``)."""
         if config is None or isinstance(config, str):
             return self.get(config)
         if not isinstance(config, dict) or "class_name" not in config:
             raise ValueError(f"{self.kind} config must be a name or a dict with 'class_name', got {config!r}")
-        cls = self.lookup(config["class_name"])
+        if config["class_name"] == FUNCTION:
+            return self._function(config)
+        if "module" not in config and "registered_name" not in config:
+            cls = self.lookup(config["class_name"])  # a registered object's form (or a custom object's name)
+        else:
+            cls = self._custom_class(config)
+        if not callable(getattr(cls, "from_config", None)):
+            raise TypeError(f"{self.kind} config names {config['class_name']!r:.80}, which is {cls!r:.80}; "
+                            "expected a class with from_config()")
         return cls.from_config(config.get("config", {}))
+
+    def _labels(self, config):
+        labels = [config.get("registered_name"), config.get("config") if config["class_name"] == FUNCTION
+                  else config["class_name"]]
+        return list(dict.fromkeys(label for label in labels if isinstance(label, str) and label))
+
+    def _builtin_found(self, config, label):
+        """The registry's object for ``label``, unless it is a built-in and the entry was saved from a
+        user's module (a user's object named like a built-in: the built-in would be the wrong one)."""
+        found = self.find(label)
+        module = config.get("module")
+        if found is None or (module is not None and not is_builtin_module(module)
+                             and is_builtin_module(getattr(found, "__module__", None))):
+            return None
+        return found
+
+    def _function(self, config):
+        """The function a ``{"class_name": "function", "config": name}`` entry names."""
+        name, module = config.get("config"), config.get("module")
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"{self.kind} function entry {config!r:.200}: its 'config' must be the function's "
+                             "name (a non-empty string)")
+        labels = self._labels(config)
+        for label in labels:
+            found = custom_object(label)
+            if found is not None:
+                if not callable(found):
+                    raise TypeError(f"custom object {label!r} is {found!r:.80}; the {self.kind} function entry "
+                                    "needs a function under that name")
+                return found
+        for label in labels:
+            found = _REGISTERED_FUNCTIONS.get(label) or _remembered(config, label)
+            if found is not None:
+                return found
+        for label in labels:
+            found = self._builtin_found(config, label)
+            if found is not None:
+                return found() if isinstance(found, type) else found
+        origin = f" (saved from module {module!r:.120})" if isinstance(module, str) else ""
+        raise UnknownClassError(f"unknown {self.kind} function {name!r:.80}{origin}: it is neither among the "
+                                f"custom objects nor registered; {_loading_fix(name)}")
+
+    def _custom_class(self, config):
+        """The class a Keras-layout entry (with ``module``/``registered_name``) names."""
+        name, module = config["class_name"], config.get("module")
+        labels = self._labels(config)
+        for label in labels:
+            found = custom_object(label)
+            if found is not None:
+                return found
+        for label in labels:
+            found = _remembered(config, label) or self._builtin_found(config, label)
+            if found is not None:
+                return found
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"{self.kind} config's 'class_name' is {name!r:.80}; expected a class name")
+        origin = f" (saved from module {module!r:.120})" if isinstance(module, str) else ""
+        raise UnknownClassError(f"unknown {self.kind} class {name!r:.80}{origin}: it is neither among the custom "
+                                f"objects nor registered; {_loading_fix(name, self.kind != 'activation')}")
 
 
 def mismatched_arguments(cls, config):

@@ -76,3 +76,23 @@ def test_main_prints_the_count_and_writes_json(tmp_path, capsys):
     assert tool.main([str(path), "--cut", "TensorFlow|Broken", "--json", str(tmp_path / "r.json")]) == 0
     assert f"{path}: 3 of 3 sections pass, 2 cut" in capsys.readouterr().out
     assert len(json.loads((tmp_path / "r.json").read_text())) == 5
+
+
+def test_dropped_imports_and_capped_epochs(tmp_path, capsys):
+    source = "import tensorflow as tf\nfrom tensorflow import data\nimport tensorflowx\n"
+    assert tool.drop_imports(source, ["tensorflow"]) == (
+        "pass  # dropped: import tensorflow as tf\npass  # dropped: from tensorflow import data\nimport tensorflowx\n")
+    path = tmp_path / "program.py"
+    path.write_text("import numpy as np\nimport tensorflow as tf\nimport keras\n"
+                    "model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])\n"
+                    "model.compile('sgd', 'mse')\n"
+                    "history = model.fit(np.ones((4, 2)), np.ones((4, 1)), epochs=50, verbose=0)\n"
+                    "assert len(history.history['loss']) == 2\n")
+    from neurona.models import Model
+
+    fit = Model.fit
+    try:
+        assert tool.main([str(path), "--drop-import", "tensorflow", "--max-epochs", "2"]) == 0
+    finally:
+        Model.fit = fit
+    assert "1 of 1 sections pass; fit capped at 2 epochs 1 time(s)" in capsys.readouterr().out

@@ -83,7 +83,12 @@ def get(identifier):
 
 
 def serialize(initializer):
-    """``{"class_name": ..., "config": initializer.get_config()}`` (JSON-safe); ``None`` for ``None``."""
+    """``{"class_name": ..., "config": initializer.get_config()}`` (JSON-safe); ``None`` for ``None``.
+
+    A custom function ``(shape, dtype) -> array`` or an instance of an unregistered class is saved in
+    Keras's layout (``module``, ``class_name``, ``config``, ``registered_name``) and found when loading
+    through ``custom_objects`` (see ``neurona.registry``); a lambda is refused.
+    """
     return _registry.serialize(initializer)
 
 

@@ -17,6 +17,7 @@ Cross-entropy on probabilities made by a recorded softmax or sigmoid goes
 through the fused logits ops (see ``functions``'s module doc).
 """
 
+from ..registry import custom_object
 from .base import REDUCTIONS, Loss, LossFunctionWrapper, reduce_weighted_values, registry
 from .classes import (
     BinaryCrossentropy,
@@ -61,14 +62,45 @@ def get(identifier):
 
 
 def serialize(loss):
-    """A JSON-safe description: a built-in function's name, else ``{"class_name", "config"}``."""
-    if not isinstance(loss, type) and callable(loss) and loss in FUNCTIONS:
-        return FUNCTIONS[loss]
+    """A JSON-safe description: a built-in function's name; a registered loss's ``{"class_name", "config"}``;
+    a custom function or an instance of an unregistered class in Keras's layout (loading finds them through
+    ``custom_objects``); a ``LossFunctionWrapper`` with its function under ``"fn"`` (as in Keras)."""
+    if not isinstance(loss, type) and callable(loss) and _builtin_name(loss) is not None:
+        return _builtin_name(loss)
+    if type(loss) is LossFunctionWrapper:
+        return {"module": LossFunctionWrapper.__module__, "class_name": "LossFunctionWrapper",
+                "config": {**loss.get_config(), "fn": serialize(loss.fn)}, "registered_name": "LossFunctionWrapper"}
     return registry.serialize(loss)
 
 
+def _builtin_name(fn):
+    try:
+        return FUNCTIONS.get(fn)
+    except TypeError:  # an unhashable callable
+        return None
+
+
+def _wrapper(config):
+    """The ``LossFunctionWrapper`` an entry of ``serialize`` describes (its ``fn`` a built-in name or a
+    function entry)."""
+    inner = config.get("config")
+    if not isinstance(inner, dict) or "fn" not in inner:
+        raise ValueError(f"LossFunctionWrapper config must be an object with 'fn', got {str(inner)[:120]!r}")
+    inner = dict(inner)
+    fn = inner.pop("fn")
+    by_name = {name: function for function, name in FUNCTIONS.items()}
+    fn = by_name[fn] if isinstance(fn, str) and fn in by_name else deserialize(fn)
+    if not callable(fn):
+        raise ValueError(f"LossFunctionWrapper config: 'fn' names {fn!r:.80}, which is not callable")
+    return LossFunctionWrapper(fn, **inner)
+
+
 def deserialize(config):
-    """Inverse of ``serialize`` (a function's name comes back as the matching loss object)."""
+    """Inverse of ``serialize`` (a built-in function's name comes back as the matching loss object, a custom
+    function's entry as that function)."""
+    if isinstance(config, dict) and config.get("class_name") == "LossFunctionWrapper" and \
+            custom_object("LossFunctionWrapper") is None:
+        return _wrapper(config)
     return registry.deserialize(config)
 
 

@@ -77,7 +77,9 @@ def get(identifier):
 
 
 def serialize(metric):
-    """``{"class_name": ..., "config": ...}`` for a registered metric."""
+    """``{"class_name": ..., "config": ...}`` for a registered metric; a custom function or an instance of
+    an unregistered ``Metric`` subclass in Keras's layout (``module``, ``class_name``, ``config``,
+    ``registered_name``), which loading finds through ``custom_objects`` (see ``neurona.registry``)."""
     return registry.serialize(metric)
 
 

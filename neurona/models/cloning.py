@@ -18,7 +18,7 @@ A subclassed model's structure lives in its code: it is rebuilt from its config
 import warnings
 
 from .. import metrics as metrics_lib
-from .. import nest, optimizers
+from .. import nest, optimizers, registry
 from ..layers.core.input import Input, InputLayer
 from ..layers.symbolic import SymbolicTensor
 from .functional import Functional
@@ -27,7 +27,8 @@ from .sequential import Sequential
 
 
 def _default_clone(layer):
-    return type(layer).from_config(layer.get_config())
+    with registry.in_memory_objects():  # custom functions and objects written by name come back in memory
+        return type(layer).from_config(layer.get_config())
 
 
 def _check_callable(value, what, expected):
@@ -174,7 +175,8 @@ def _clone_subclassed(model, clone_function, call_function, input_tensors):
                          f"model {model.name!r} is a subclassed {type(model).__name__}, whose layers are made by its "
                          "code (it is cloned from its config)")
     try:
-        copy = type(model).from_config(model.get_config())
+        with registry.in_memory_objects():
+            copy = type(model).from_config(model.get_config())
     except Exception as error:  # whatever the user's get_config/from_config raise: say what to write
         raise ValueError(f"clone_model: subclassed model {model.name!r} ({type(model).__name__}) could not be "
                          f"rebuilt from its config ({type(error).__name__}: {error}); implement get_config() "
@@ -191,7 +193,8 @@ def _fresh(spec):
     if isinstance(spec, dict):
         return {key: _fresh(value) for key, value in spec.items()}
     if isinstance(spec, metrics_lib.Metric):
-        return metrics_lib.deserialize(metrics_lib.serialize(spec))
+        with registry.in_memory_objects():
+            return metrics_lib.deserialize(metrics_lib.serialize(spec))
     return spec
 
 

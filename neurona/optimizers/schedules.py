@@ -342,11 +342,12 @@ register = registry.register
 
 
 def serialize(schedule):
-    """``{"class_name": ..., "config": {...}}`` (JSON-safe) for a registered schedule.
+    """``{"class_name": ..., "config": {...}}`` (JSON-safe) for a registered schedule; a custom function
+    ``step -> rate`` or an instance of an unregistered ``LearningRateSchedule`` subclass in Keras's layout,
+    found when loading through ``custom_objects`` (see ``neurona.registry``).
 
     Raises:
-        ValueError: for a plain function or an unregistered class (register it with
-            ``schedules.register``, giving it ``get_config``).
+        ValueError: for a lambda (no name to find it by when loading) or an object without ``get_config``.
     """
     return registry.serialize(schedule)
 

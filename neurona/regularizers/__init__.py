@@ -24,7 +24,9 @@ def get(identifier):
 
 
 def serialize(regularizer):
-    """``{"class_name": ..., "config": {...}}`` (JSON-safe) for a regularizer."""
+    """``{"class_name": ..., "config": {...}}`` (JSON-safe) for a regularizer; a custom function
+    ``x -> Tensor`` or an instance of an unregistered class in Keras's layout, found when loading through
+    ``custom_objects`` (see ``neurona.registry``); a lambda is refused."""
     return _registry.serialize(regularizer)
 
 

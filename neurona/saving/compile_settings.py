@@ -10,21 +10,35 @@ output (a list, or a dict keyed by output name)::
      "metrics": ["accuracy", {"class_name": "AUC", "config": {...}}] | [[...], [...]] | {"<output>": ...} | null,
      "weighted_metrics": the same}
 
-A leaf is a name, a serialized object (a dict of exactly ``class_name`` and
-``config``), or null; lists and other dicts are the per-output structure.
-Files written before several outputs existed hold one loss and a list of
-metric objects, which read the same way.
+A leaf is a name, a serialized object (a dict of ``class_name`` and ``config``,
+with Keras's ``module`` and ``registered_name`` for an unregistered one), or
+null; lists and other dicts are the per-output structure. Files written before
+several outputs existed hold one loss and a list of metric objects, which read
+the same way.
+
+Custom functions and objects that are not registered (a loss function, a
+``Metric`` subclass, a schedule) are saved by name, as in Keras, and loading
+finds them through ``custom_objects`` (or a scope, or registration). A load that
+cannot find one fails with a ``FileFormatError`` naming the compile entry and
+the fix (as Keras's load fails), since a model compiled differently from the
+saved one would train differently without a word; ``load_model(...,
+compile=False)`` gives the model uncompiled. Settings that cannot be saved at
+all (a lambda as the loss) are left out at save time with a warning, and that
+model loads uncompiled.
 """
 
 import warnings
 
 from .. import losses, optimizers
 from .. import metrics as metrics_lib
+from ..registry import UnknownClassError
 from .errors import FileFormatError
+
+_ENTRY_KEYS = {"module", "class_name", "config", "registered_name"}
 
 
 def _is_object(value):
-    return isinstance(value, dict) and set(value) == {"class_name", "config"}
+    return isinstance(value, dict) and {"class_name", "config"} <= set(value) <= _ENTRY_KEYS
 
 
 def _map_leaves(fn, spec):
@@ -42,7 +56,16 @@ def _serialize_loss(loss):
     # a built-in function compile() wrapped (not a loss class, whose config may hold a reduction): its name
     if type(loss) is losses.LossFunctionWrapper and not loss.fn_kwargs and loss.fn in losses.FUNCTIONS:
         return losses.FUNCTIONS[loss.fn]
+    if _as_given(loss):  # compile(loss=my_function): saved as that function, as Keras saves it
+        return losses.serialize(loss.fn)
     return losses.serialize(loss)
+
+
+def _as_given(loss):
+    """Whether ``loss`` is the wrapper compile() put around a function (no arguments of its own)."""
+    if type(loss) is not losses.LossFunctionWrapper or loss.fn_kwargs:
+        return False
+    return loss.reduction == "sum_over_batch_size" and loss.name == getattr(loss.fn, "__name__", None)
 
 
 def _serialize_metric(metric):
@@ -94,15 +117,23 @@ def compile_from_config(model, config, source):
         raise FileFormatError(f"{source}: 'compile' is {str(config)[:80]!r}; expected an object with 'optimizer', "
                               "'loss' and 'metrics' (a list, or an object keyed by output name) configs")
     specs = {key: _structure(config, key, source) for key in ("loss", "metrics", "weighted_metrics")}
+    entry = "'optimizer'"
     try:
         kwargs = {}
         for key, read in (("loss", _deserialize_loss), ("metrics", _deserialize_metric),
                           ("weighted_metrics", _deserialize_metric)):
             if key in config:
+                entry = repr(key)
                 kwargs[key] = None if specs[key] is None else _map_leaves(read, specs[key])
         if config.get("loss_weights") is not None:
             kwargs["loss_weights"] = config["loss_weights"]
-        model.compile(optimizer=optimizers.deserialize(config["optimizer"]), **kwargs)
+        entry = "'optimizer'"
+        optimizer = optimizers.deserialize(config["optimizer"])
+        entry = "'loss'/'metrics'"
+        model.compile(optimizer=optimizer, **kwargs)
+    except UnknownClassError as error:  # a custom function or class not given: the message says what to pass
+        raise FileFormatError(f"{source}: the compile settings cannot be rebuilt: 'compile' entry {entry}: {error} "
+                              "(or load with compile=False to get the model uncompiled)") from None
     except Exception as error:  # whatever a config makes a constructor raise is the file's fault
         raise FileFormatError(f"{source}: the compile settings cannot be rebuilt ({type(error).__name__}: "
                               f"{error}); expected 'optimizer', 'loss' and 'metrics' configs") from None

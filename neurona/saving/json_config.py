@@ -7,7 +7,11 @@ class, its ``get_config()`` and the input shape it was built for, with Keras's
 classes), or a custom one: given in ``custom_objects`` (or a
 ``CustomObjectScope``), or registered with ``@neurona.layers.register`` (or
 ``neurona.saving.register_keras_serializable``), never imported by name (the
-``module`` only tells the error message where the class came from).
+``module`` only tells the error message where the class came from). Custom
+functions and objects inside layer configs (an activation function, an
+initializer or regularizer object or function) are saved the same way, by name
+(``neurona.registry``), and found through the same ``custom_objects``; only what
+has no name at all (a lambda) is refused at save time.
 A Sequential config lists every layer's class and config (initializers,
 regularizers, activation, input shape); a functional config (Keras 3's layout)
 lists the layers with the calls that feed them, nested models' configs inside,
@@ -24,8 +28,9 @@ registered; nothing in a file is executed.
 Reading a file never raises anything but ``FileFormatError`` for what the file
 holds: text that is not UTF-8, not JSON, nested deeper than ``MAX_DEPTH``
 (JSON's decoder would hit the recursion limit), an unknown or abstract model
-class, a layer class neither given nor registered (the message names it, its
-module and the ``custom_objects`` to pass), a config the classes refuse (whatever they raise is reported with the
+class, a layer class, or a function or object in a layer's config, neither given nor
+registered (the message names the layer, the name, its module and the
+``custom_objects`` to pass), a config the classes refuse (whatever they raise is reported with the
 layer that raised it), an input shape that is not a shape (or shapes) or does
 not fit the model. The compile settings are compile_settings.py's.
 """
@@ -65,9 +70,6 @@ def dumps(obj, **kwargs):
 
 
 # ---- architecture ----------------------------------------------------------------------------------
-REGISTER_HINT = ("decorate the class with @neurona.saving.register_keras_serializable() (or "
-                 "@neurona.layers.register), or pass it when loading: custom_objects={...} or "
-                 "neurona.saving.custom_object_scope({...})")
 
 
 def _is_builtin(cls):
@@ -150,9 +152,9 @@ def model_config(model):
     try:
         config = model.get_config()
     except ValueError as error:
-        # the registration hint only where the error is an unregistered object (a Lambda's message says its own fix)
-        hint = (f". A custom class must be registered: {REGISTER_HINT}") if "not a registered" in str(error) else ""
-        raise ValueError(f"cannot save model {model.name!r}: {error}{hint}") from None
+        # what cannot be saved at all (a lambda, a callable without a name or get_config, a Lambda layer's
+        # function): the message says its own fix; custom_objects at load time could not help
+        raise ValueError(f"cannot save model {model.name!r}: {error}") from None
     if not isinstance(config, dict):
         raise ValueError(f"cannot save model {model.name!r}: {type(model).__name__}.get_config() returned "
                          f"{type(config).__name__}; expected a dict of constructor arguments")

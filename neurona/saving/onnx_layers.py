@@ -43,6 +43,10 @@ def apply_activation(g, fn, x, layer):
     name = activations.serialize(fn)
     if name == "linear":
         return x
+    if not isinstance(name, str):  # a custom function or object, saved by name: Python code ONNX cannot hold
+        name = name.get("config") if name.get("class_name") == "function" else name.get("class_name")
+        raise ValueError(f"export_onnx: layer {layer.name!r} uses the custom activation {name!r}, which has no "
+                         f"ONNX converter; supported: linear, {', '.join(sorted(_ACTIVATIONS))}")
     if name not in _ACTIVATIONS:
         raise ValueError(f"export_onnx: layer {layer.name!r} uses activation {name!r}, which has no ONNX "
                          f"converter; supported: linear, {', '.join(sorted(_ACTIVATIONS))}")

@@ -186,6 +186,7 @@ def lambda_layer(layer, g, x):
             name = activations.serialize(layer.function)
         except (TypeError, ValueError):
             name = None
+        name = name if isinstance(name, str) else None  # a custom function (saved by name) is not an activation
     if name is None or not isinstance(x, str):
         raise ValueError(f"export_onnx: layer {layer.name!r} (Lambda) calls {layer.function!r}, which has no ONNX "
                          "converter (only a Lambda of a neurona.activations function is converted); use a layer "

@@ -9,7 +9,9 @@ imported by name from a file, no code is saved):
 - a ``Layer`` (or ``Model``) subclass: the layers registry (``neurona.layers.register``);
 - a ``Metric`` subclass: the metrics registry; a ``Loss`` subclass: the losses registry;
 - an ``Initializer`` subclass: the initializers registry; a ``Regularizer`` subclass: the regularizers';
-- a function: ``neurona.layers.register_function`` (so that a ``Lambda`` using it can be saved).
+- a ``LearningRateSchedule`` subclass: the schedules registry;
+- a function: ``neurona.layers.register_function`` (so that a ``Lambda`` using it can be saved), and
+  under ``"package>name"`` for every other kind (an activation, loss, metric ... function saved by name).
 
 The registered name is Keras's ``"package>name"`` (``name`` defaults to the
 class's or function's ``__name__``); configs keep naming a class by its
@@ -20,18 +22,20 @@ give Keras's two look-ups.
 
 from .. import initializers, layers, losses, metrics, regularizers
 from ..arguments import shown
-from ..registry import custom_object
+from ..registry import custom_object, register_serializable_function
 
 
 def _kinds():
     """``[(base class, registry, kind name)]`` for the classes the decorator takes."""
     from ..initializers.base import Initializer
     from ..metrics.base import Metric
+    from ..optimizers import schedules
     from ..regularizers import Regularizer
 
     return [(layers.Layer, layers._registry, "layer"), (Metric, metrics.registry, "metric"),
             (losses.Loss, losses.registry, "loss"), (Initializer, initializers._registry, "initializer"),
-            (Regularizer, regularizers._registry, "regularizer")]
+            (Regularizer, regularizers._registry, "regularizer"),
+            (schedules.LearningRateSchedule, schedules.registry, "learning-rate schedule")]
 
 
 def _registry_of(cls):
@@ -57,7 +61,7 @@ def register_keras_serializable(package="Custom", name=None):
 
     Raises:
         TypeError: ``package`` or ``name`` is not a string, or the object is neither a function nor a
-            subclass of Layer, Metric, Loss, Initializer or Regularizer.
+            subclass of Layer, Metric, Loss, Initializer, Regularizer or LearningRateSchedule.
         ValueError: ``package`` contains ``'>'``, or the name is taken by another object.
     """
     if not isinstance(package, str):
@@ -73,11 +77,13 @@ def register_keras_serializable(package="Custom", name=None):
             registry, _ = _registry_of(obj)
             if registry is None:
                 raise TypeError(f"register_keras_serializable: {obj.__name__} is not a subclass of Layer, Model, "
-                                "Metric, Loss, Initializer or Regularizer, the kinds of objects a saved model "
-                                "rebuilds from their configs")
+                                "Metric, Loss, Initializer, Regularizer or LearningRateSchedule, the kinds of "
+                                "objects a saved model rebuilds from their configs")
             return registry.register(obj, name=f"{package}>{label}")
         if callable(obj):
-            return layers.register_function(obj, name=label)
+            layers.register_function(obj, name=label)
+            # findable as an activation, loss, metric, initializer, regularizer or schedule function too
+            return register_serializable_function(obj, f"{package}>{label}")
         raise TypeError(f"register_keras_serializable decorates a class or a function, got {shown(obj)}")
 
     return decorator

@@ -197,8 +197,15 @@ def test_config_round_trip_of_a_registered_subclass():
     assert metrics.resolve("categorical_true_positives").name == "categorical_true_positives"
     with pytest.raises(ValueError, match=r"CategoricalTruePositives does not fit its constructor: unexpected"):
         metrics.deserialize({"class_name": "CategoricalTruePositives", "config": {"nam": "x"}})
-    with pytest.raises(ValueError, match="not a registered metric"):
-        metrics.serialize(Tally())
+    # an unregistered subclass is saved by name, as in Keras, and found again only through the custom objects
+    entry = json.loads(json.dumps(metrics.serialize(Tally(name="t"))))
+    assert entry == {"module": Tally.__module__, "class_name": "Tally", "config": Tally(name="t").get_config(),
+                     "registered_name": "Tally"}
+    with pytest.raises(ValueError, match=r"unknown metric class 'Tally' .*custom_objects=\{'Tally': Tally\}"):
+        metrics.deserialize(entry)
+    with nr.saving.custom_object_scope({"Tally": Tally}):
+        again = metrics.deserialize(entry)
+    assert type(again) is Tally and again.get_config() == Tally(name="t").get_config()
 
 
 @pytest.mark.parametrize("kwargs, error, message", [

@@ -101,3 +101,16 @@ def test_a_metric_assigned_after_the_first_read_is_seen():
     before = [m.name for m in model.metrics]  # cached from here on
     model.layers[-1].extra = nr.metrics.Mean(name="extra")
     assert [m.name for m in model.metrics] == before + ["extra"]
+
+
+def _doubled_relu(x):
+    return ops.relu(x) * 2.0
+
+
+def test_clone_model_keeps_an_unregistered_custom_activation():
+    model = nr.Sequential([nr.Input((3,)), layers.Dense(2, activation=_doubled_relu)])
+    clone = nr.models.clone_model(model)
+    assert clone.layers[0].activation is _doubled_relu
+    clone.set_weights(model.get_weights())
+    x = np.random.default_rng(4).standard_normal((5, 3)).astype("float32")
+    np.testing.assert_array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))

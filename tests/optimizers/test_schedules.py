@@ -126,7 +126,7 @@ def test_round_trips_alone_and_inside_an_optimizer(schedule):
 
 def test_registry_and_errors():
     assert S.get({"class_name": "cosine_decay", "config": {"initial_learning_rate": 1.0, "decay_steps": 4}})(2) == 0.5
-    with pytest.raises(ValueError, match="not a registered learning-rate schedule"):
+    with pytest.raises(ValueError, match=r"cannot serialize learning-rate schedule .*lambda has no name"):
         S.serialize(lambda step: 0.1)
     with pytest.raises(ValueError, match="unknown learning-rate schedule 'cosine'"):
         S.deserialize({"class_name": "cosine", "config": {}})
