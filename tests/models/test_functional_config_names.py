@@ -4,30 +4,12 @@ name, no **kwargs) rebuilds, keeps its saved name, and computes what the origina
 
 import numpy as np
 import pytest
+from _harness.custom_layers import CustomDense
 
 import neurona as nr
-from neurona import layers, models, ops
+from neurona import layers, models
 
-
-class BareDense(layers.Layer):
-    """The guide's CustomDense: ``get_config`` returns ``{"units": ...}`` only; the constructor takes no name."""
-
-    def __init__(self, units=32):
-        super().__init__()
-        self.units = units
-
-    def build(self, input_shape):
-        self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal", name="w")
-        self.b = self.add_weight(shape=(self.units,), initializer="random_normal", name="b")
-
-    def call(self, inputs):
-        return ops.matmul(inputs, self.w) + self.b
-
-    def get_config(self):
-        return {"units": self.units}
-
-
-CUSTOM = {"BareDense": BareDense}
+CUSTOM = {"CustomDense": CustomDense}
 
 
 def _x(n=5, d=4, seed=0):
@@ -38,24 +20,24 @@ def _graph_model():
     """A bare-config layer called twice (shared), another after a built-in layer, and a merge."""
     nr.seed(11)
     inputs = nr.Input((4,), name="features")
-    shared = BareDense(4)
+    shared = CustomDense(4)
     a = shared(inputs)
     b = shared(layers.Dense(4, name="pre")(inputs))
-    outputs = BareDense(2)(layers.add([a, b]))
+    outputs = CustomDense(2)(layers.add([a, b]))
     return models.Model(inputs, outputs, name="graph")
 
 
 def test_a_layer_config_without_a_name_rebuilds_under_its_saved_name():
     nr.seed(0)
     inputs = nr.Input((4,))
-    model = models.Model(inputs, BareDense(10)(inputs))
+    model = models.Model(inputs, CustomDense(10)(inputs))
     config = model.get_config()
     entry = config["layers"][1]
     assert entry["config"] == {"units": 10} and entry["name"] == model.layers[1].name
     assert config["output_layers"] == [model.layers[1].name, 0, 0]
     rebuilt = models.Model.from_config(config, custom_objects=CUSTOM)
     assert type(rebuilt) is models.Functional
-    assert [type(layer) for layer in rebuilt.layers] == [layers.InputLayer, BareDense]
+    assert [type(layer) for layer in rebuilt.layers] == [layers.InputLayer, CustomDense]
     # the bare config drew a new default name; the rebuilt layer carries the saved one
     assert [layer.name for layer in rebuilt.layers] == [layer.name for layer in model.layers]
     rebuilt.set_weights(model.get_weights())
@@ -133,10 +115,10 @@ def test_a_saved_name_that_is_not_a_name_is_refused(bad):
 
 def test_sequential_with_a_bare_custom_layer_round_trips_through_its_config():
     nr.seed(5)
-    model = models.Sequential([layers.Input((4,)), BareDense(3), layers.Dense(2, name="out")], name="seq")
+    model = models.Sequential([layers.Input((4,)), CustomDense(3), layers.Dense(2, name="out")], name="seq")
     config = model.get_config()
     assert [entry["name"] for entry in config["layers"]] == [layer.name for layer in model._layers]
-    with pytest.raises(ValueError, match=r"unknown layer 'BareDense' \(class saved from module"):
+    with pytest.raises(ValueError, match=r"unknown layer 'CustomDense' \(class saved from module"):
         models.Sequential.from_config(config)
     rebuilt = models.Sequential.from_config(config, custom_objects=CUSTOM)
     assert [layer.name for layer in rebuilt.layers] == [layer.name for layer in model.layers]
@@ -160,6 +142,6 @@ def test_custom_objects_that_are_not_a_dict_of_names_are_refused():
     config = _graph_model().get_config()
     with pytest.raises(TypeError, match=r"Model.from_config: custom_objects must be a dict mapping names to "
                                         r"classes or functions .* got \[<class"):
-        models.Model.from_config(config, custom_objects=[BareDense])
+        models.Model.from_config(config, custom_objects=[CustomDense])
     with pytest.raises(TypeError, match=r"Sequential.from_config: custom_objects keys must be non-empty names"):
-        models.Sequential.from_config({"layers": []}, custom_objects={BareDense: BareDense})
+        models.Sequential.from_config({"layers": []}, custom_objects={CustomDense: CustomDense})

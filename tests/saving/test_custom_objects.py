@@ -9,28 +9,11 @@ import threading
 
 import numpy as np
 import pytest
+from _harness.custom_layers import CustomDense
 
 import neurona as nr
 from neurona import layers, losses, models, ops, registry, saving
 from neurona.saving import FileFormatError
-
-
-class CustomDense(layers.Layer):
-    """The keras-io functional API guide's layer: get_config returns only its own argument, no **kwargs."""
-
-    def __init__(self, units=32):
-        super().__init__()
-        self.units = units
-
-    def build(self, input_shape):
-        self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal", name="w")
-        self.b = self.add_weight(shape=(self.units,), initializer="random_normal", name="b")
-
-    def call(self, inputs):
-        return ops.matmul(inputs, self.w) + self.b
-
-    def get_config(self):
-        return {"units": self.units}
 
 
 class DoubledDense(CustomDense):
@@ -62,7 +45,7 @@ MISSING = r"unknown layer 'CustomDense' \(class saved from module '{module}'\).*
           r"CustomDense\}}.*custom_object_scope.*register_keras_serializable"
 
 
-def _missing(module=__name__):
+def _missing(module=CustomDense.__module__):
     return MISSING.format(module=module.replace(".", r"\."))
 
 
@@ -94,7 +77,8 @@ def test_the_guide_pattern_round_trips_through_get_config_with_custom_objects():
     entry = config["layers"][1]
     # Keras 3's layout for a custom layer: module, class name, its config, registered name (its __name__)
     assert {k: entry[k] for k in ("module", "class_name", "config", "registered_name")} == {
-        "module": __name__, "class_name": "CustomDense", "config": {"units": 10}, "registered_name": "CustomDense"}
+        "module": CustomDense.__module__, "class_name": "CustomDense", "config": {"units": 10},
+        "registered_name": "CustomDense"}
     assert config["layers"][0]["registered_name"] is None  # a built-in layer (InputLayer)
     with pytest.raises(ValueError, match=r"layer 'custom_dense.*' \(CustomDense\): " + _missing()):
         models.Model.from_config(config)
