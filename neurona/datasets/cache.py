@@ -16,10 +16,10 @@ Setting ``NEURONA_OFFLINE`` to anything but ``""``, ``0``, ``false`` or ``no``
 disables downloads.
 """
 
-import contextlib
 import hashlib
 import os
-import uuid
+
+from ..files import atomic_output
 
 DATA_DIR_ENV = "NEURONA_DATA_DIR"
 OFFLINE_ENV = "NEURONA_OFFLINE"
@@ -70,26 +70,6 @@ def verify_file(path, expected_sha256):
             f"{path}: SHA-256 checksum mismatch: expected {expected_sha256}, got {actual}. "
             "The file is corrupt or not the original; it was not used. Delete or replace it."
         )
-
-
-@contextlib.contextmanager
-def atomic_output(path):
-    """Open a temporary file beside ``path`` for binary writing; move it to ``path`` only on success.
-
-    Yields:
-        A binary file object. If the ``with`` body raises, the temporary file is
-        removed and ``path`` is left exactly as it was.
-    """
-    path = os.fspath(path)
-    directory, name = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(directory, f".{name}.{uuid.uuid4().hex[:12]}.part")
-    try:
-        with open(tmp, "xb") as f:
-            yield f
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def download_file(url, path, sha256, timeout=DOWNLOAD_TIMEOUT_S):

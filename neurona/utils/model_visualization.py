@@ -17,17 +17,15 @@ other format (``png``, ``svg``, ``pdf``, ``jpg`` ...) by running Graphviz's
 ``dot`` program, which must then be on ``PATH``.
 """
 
-import contextlib
 import html
 import os
 import re
-import secrets
 import shutil
-import stat
 import subprocess
 import sys
 
 from ..arguments import check_bool, check_path, check_real, shown
+from ..files import atomic_output
 
 RANKDIRS = ("TB", "LR", "BT", "RL")
 SPLINES = ("ortho", "curved", "polyline", "spline", "line", "true", "false", "none")
@@ -311,23 +309,13 @@ def _render(dot_text, fmt):
 
 
 def _write_atomically(path, data):
-    """Write ``data`` to a new file beside ``path``, then rename it over ``path``: never a half-written plot."""
-    directory, name = os.path.split(os.path.abspath(path))
+    """Write ``data`` over ``path`` whole or not at all: never a half-written plot."""
+    directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"plot_model: cannot write to_file={path!r}: the folder {directory!r} does not "
                                 "exist")
-    tmp = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
-    try:
-        # os.open with 0o666 (less the umask), the permissions of any file written, not mkstemp's private 0o600
-        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as file:
-            file.write(data)
-        with contextlib.suppress(FileNotFoundError):  # a replaced plot keeps its permission bits
-            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
+    with atomic_output(path) as file:
+        file.write(data)
 
 
 def _notebook_image(path, fmt):
