@@ -191,7 +191,8 @@ def _hashable_in(obj, table):
         return False
 
 
-def _loading_fix(name, registrable=True):
+def loading_fix(name, registrable=True):
+    """The words of the fix for a name a config gives and nothing here knows: custom_objects, or registering."""
     example = name if name.isidentifier() else "the_object"
     register = (" or register it in the code that loads (@neurona.saving.register_keras_serializable());"
                 if registrable else ";")
@@ -386,7 +387,7 @@ class Registry:
                 return found() if isinstance(found, type) else found
         origin = f" (saved from module {module!r:.120})" if isinstance(module, str) else ""
         raise UnknownClassError(f"unknown {self.kind} function {name!r:.80}{origin}: it is neither among the "
-                                f"custom objects nor registered; {_loading_fix(name)}")
+                                f"custom objects nor registered; {loading_fix(name)}")
 
     def _custom_class(self, config):
         """The class a Keras-layout entry (with ``module``/``registered_name``) names."""
@@ -404,7 +405,7 @@ class Registry:
             raise ValueError(f"{self.kind} config's 'class_name' is {name!r:.80}; expected a class name")
         origin = f" (saved from module {module!r:.120})" if isinstance(module, str) else ""
         raise UnknownClassError(f"unknown {self.kind} class {name!r:.80}{origin}: it is neither among the custom "
-                                f"objects nor registered; {_loading_fix(name, self.kind != 'activation')}")
+                                f"objects nor registered; {loading_fix(name, self.kind != 'activation')}")
 
 
 def mismatched_arguments(cls, config):

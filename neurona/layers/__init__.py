@@ -1,6 +1,6 @@
 """Layers (Keras names). Every layer class is registered by name for ``get``/``deserialize``."""
 
-from ..registry import Registry, UnknownClassError, custom_object
+from ..registry import Registry, UnknownClassError, custom_object, is_builtin_module, loading_fix
 from .base import Layer
 from .conv import Conv1D, Conv2D
 from .core import Activation, Dense, Flatten, Identity, Input, InputLayer, Lambda, register_function
@@ -62,17 +62,13 @@ def get(identifier):
     return deserialize(identifier)
 
 
-def _is_builtin_module(module):
-    return isinstance(module, str) and (module == "neurona" or module.startswith("neurona."))
-
-
 def _registered_name(cls):
     """Keras's ``registered_name``: None for Neurona's own layers, ``"package>Name"`` for a class registered
     with ``register_keras_serializable``, else the class's ``__name__``."""
     canonical = _registry.name_of(cls) if cls in _registry else None
     if canonical and ">" in canonical:
         return canonical
-    return None if _is_builtin_module(cls.__module__) else cls.__name__
+    return None if is_builtin_module(cls.__module__) else cls.__name__
 
 
 def serialize(layer):
@@ -93,15 +89,10 @@ def _unknown(name, module):
     if not isinstance(name, str) or not name:
         return UnknownClassError(f"a layer config's 'class_name' is {name!r:.80}; expected a layer class name")
     origin = f" (class saved from module {module!r:.120})" if isinstance(module, str) else ""
-    example = name if name.isidentifier() else "TheClass"
-    names = "" if isinstance(module, str) and not _is_builtin_module(module) else \
+    names = "" if isinstance(module, str) and not is_builtin_module(module) else \
         f"; registered layers: {', '.join(_registry.names())}"
-    return UnknownClassError(
-        f"unknown layer {name!r:.80}{origin}: it is neither among the custom objects nor registered. Pass the "
-        f"class when loading, as in Keras: custom_objects={{{name!r:.80}: {example}}} (an argument of "
-        "load_model, model_from_json and Model.from_config, or neurona.saving.custom_object_scope(...)), or "
-        "decorate the class with @neurona.saving.register_keras_serializable() in the code that loads (no "
-        f"module named in a file is ever imported){names}")
+    return UnknownClassError(f"unknown layer {name!r:.80}{origin}: it is neither among the custom objects nor "
+                             f"registered; {loading_fix(name)}{names}")
 
 
 def layer_class(config):
@@ -124,7 +115,7 @@ def layer_class(config):
     for label in labels:
         found = _registry.find(label)
         if found is not None:
-            if registered is not None and _is_builtin_module(found.__module__) and not _is_builtin_module(module):
+            if registered is not None and is_builtin_module(found.__module__) and not is_builtin_module(module):
                 raise _unknown(name, module)  # a user's class named like a built-in: the built-in would be wrong
             return found
     raise _unknown(name, module)

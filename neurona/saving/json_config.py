@@ -47,6 +47,7 @@ from ..registry import (
     UnknownClassError,
     check_custom_objects,
     custom_object,
+    is_builtin_module,
     mismatched_arguments,
 )
 from . import document, layer_paths
@@ -73,9 +74,7 @@ def dumps(obj, **kwargs):
 
 
 def _is_builtin(cls):
-    from ..layers import _is_builtin_module
-
-    return _is_builtin_module(cls.__module__)
+    return is_builtin_module(cls.__module__)
 
 
 def _default_from_config(cls):
@@ -182,7 +181,7 @@ def model_class(entry, source):
     custom objects (``custom_objects``, scopes), then the Model classes of ``neurona.models``, then the
     registry (no other lookup, no import by name); the base ``Model``, abstract classes and a built-in class
     where the entry says the saved one was custom are refused."""
-    from .. import layers, models
+    from .. import models
 
     name, registered, module = entry.get("class_name"), entry.get("registered_name"), entry.get("module")
     labels = [label for label in (registered, name) if isinstance(label, str) and label and not label.startswith("_")]
@@ -194,7 +193,7 @@ def model_class(entry, source):
             if cls is not None:
                 break
         if cls is not None and registered is not None and _is_builtin(cls) and \
-                not layers._is_builtin_module(module):
+                not is_builtin_module(module):
             cls = None  # a user's class named like a built-in: the built-in would be the wrong one
     if not _rebuildable(models, cls):
         known = sorted(n for n in dir(models) if not n.startswith("_") and _rebuildable(models, getattr(models, n)))
