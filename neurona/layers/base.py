@@ -17,30 +17,11 @@ computing (``symbolic.py``).
 import functools
 
 from .. import arguments, backend, initializers, nest, ops, regularizers
-from ..arguments import is_int
 from ..autograd import Tensor, Variable
 from ..naming import unique_name
 from ..registry import construct, snake_case
 from . import calling, probe, symbolic, tracking
-
-
-def normalize_shape(shape, what="input_shape"):
-    """A shape as a tuple of ints or None (None = unknown size), with a clear error otherwise.
-
-    Entries must be Python or NumPy integers (or None): ``int()`` would silently
-    truncate ``2.5`` to 2 and parse ``"3"``, so floats, strings and bools are refused.
-    """
-    if is_int(shape):
-        shape = (shape,)
-    try:
-        entries = tuple(shape)
-    except TypeError:
-        raise ValueError(f"{what} must be a tuple of ints (or None), got {shape!r}") from None
-    if isinstance(shape, str) or not all(s is None or is_int(s) for s in entries):
-        raise ValueError(f"{what} must be a tuple of ints (or None), got {shape!r}")
-    if any(s is not None and s <= 0 for s in entries):
-        raise ValueError(f"{what} must have positive sizes, got {shape!r}")
-    return tuple(None if s is None else int(s) for s in entries)
+from .shapes import as_shape_structure, is_shape, map_shapes, normalize_shape, shape_structure, to_tensors
 
 
 def check_bool(value, what):
@@ -72,8 +53,8 @@ def _build_wrapper(build):
         self.built = True
         if self._built_input_shape is None and args and args[0] is not None:
             shape = args[0]
-            self._built_input_shape = _map_shapes(lambda s: (None,) + tuple(s)[1:], _as_shape_structure(shape)) \
-                if _is_shape(shape) or isinstance(shape, (list, tuple, dict)) else None
+            self._built_input_shape = map_shapes(lambda s: (None,) + tuple(s)[1:], as_shape_structure(shape)) \
+                if is_shape(shape) or isinstance(shape, (list, tuple, dict)) else None
         return result
 
     wrapped.is_build_wrapper = True
@@ -84,35 +65,6 @@ def _default_build(fn):
     """Mark a base class's ``build`` as the default one, which ``__call__`` need not run before ``call``."""
     fn.is_default_build = True
     return fn
-
-
-def _shape_structure(inputs):
-    """The shapes of a structure of tensors (Tensors, arrays or SymbolicTensors), batch axis first."""
-    return nest.map_structure(lambda t: tuple(t.shape), inputs)
-
-
-def _is_shape(value):
-    return isinstance(value, (tuple, list)) and all(s is None or is_int(s) for s in value)
-
-
-def _leaf_tensor(value):
-    """One input as a Tensor (arrays and nested lists of numbers are wrapped; Tensors pass)."""
-    return value if isinstance(value, Tensor) else Tensor(value)
-
-
-def _tensor_like(value):
-    return isinstance(value, Tensor) or (hasattr(value, "shape") and hasattr(value, "dtype"))
-
-
-def _to_tensors(inputs):
-    """``inputs`` as a Tensor, or the same structure of Tensors when it is a (nested) structure holding arrays.
-
-    A list of numbers (``[1.0, 2.0]``) is one input; a list of arrays or Tensors is several (``None`` entries,
-    for optional inputs, stay None).
-    """
-    if isinstance(inputs, (list, tuple, dict)) and any(_tensor_like(leaf) for leaf in nest.flatten(inputs)):
-        return nest.map_structure(lambda leaf: None if leaf is None else _leaf_tensor(leaf), inputs)
-    return _leaf_tensor(inputs)
 
 
 class Layer:
@@ -371,7 +323,7 @@ class Layer:
 
         Layers that know it say so; by default the layer is run once on zeros (``probe.py``).
         """
-        inputs = _map_shapes(lambda s: symbolic.SymbolicTensor(s, self.dtype), _as_shape_structure(input_shape))
+        inputs = map_shapes(lambda s: symbolic.SymbolicTensor(s, self.dtype), as_shape_structure(input_shape))
         return nest.map_structure(lambda t: t.shape, probe.output_spec(self, (inputs,), {}))
 
     def compute_output_spec(self, *args, **kwargs):
@@ -379,11 +331,11 @@ class Layer:
         if type(self).compute_output_shape is Layer.compute_output_shape:
             return probe.output_spec(self, args, kwargs)
         inputs = args[0]
-        shapes = self.compute_output_shape(_shape_structure(inputs))
+        shapes = self.compute_output_shape(shape_structure(inputs))
         first = nest.flatten(inputs)[0]
         # float inputs and layers with (float) weights give the layer's dtype; others keep theirs (Reshape of ints)
         dtype = self.dtype if backend.is_floating(first.dtype) or self._weights else first.dtype
-        return _map_shapes(lambda shape: symbolic.SymbolicTensor(shape, dtype, name=self.name), shapes)
+        return map_shapes(lambda shape: symbolic.SymbolicTensor(shape, dtype, name=self.name), shapes)
 
     @property
     def input_shape(self):
@@ -400,22 +352,22 @@ class Layer:
 
     def _build_on_call(self, input_shape):
         """Build before the first call: check the shape, run ``build`` if the class defines one."""
-        if _is_shape(input_shape):
+        if is_shape(input_shape):
             input_shape = tuple(input_shape)
             self.check_input_shape(input_shape)
             self._built_input_shape = (None,) + input_shape[1:]
         else:
-            self._built_input_shape = _map_shapes(lambda s: (None,) + tuple(s)[1:], input_shape)
+            self._built_input_shape = map_shapes(lambda s: (None,) + tuple(s)[1:], input_shape)
         if self._has_own_build():
             self.build(input_shape)
         self.built = True
 
     def build_for(self, input_shape):
         """Build once for ``input_shape`` (batch axis first) and return the output shape (Neurona's helper)."""
-        input_shape = tuple(input_shape) if _is_shape(input_shape) else input_shape
+        input_shape = tuple(input_shape) if is_shape(input_shape) else input_shape
         if not self.built:
             self._build_on_call(input_shape)
-            self._built_output_shape = _map_shapes(tuple, self.compute_output_shape(self._built_input_shape))
+            self._built_output_shape = map_shapes(tuple, self.compute_output_shape(self._built_input_shape))
         return self.output_shape
 
     def check_input_shape(self, input_shape):
@@ -444,19 +396,19 @@ class Layer:
         plain = len(args) == 1 and not kwargs and isinstance(args[0], Tensor)  # the common case, fast
         if not plain and symbolic.any_symbolic([args, kwargs]):
             return self._symbolic_call(args, kwargs, training)
-        inputs = self._cast_inputs(_to_tensors(args[0]))
+        inputs = self._cast_inputs(to_tensors(args[0]))
         args = (inputs, *args[1:])
         with calling.entered(training) as frame:
             if frame.outermost:
                 self._clear_losses()
             if not self.built:
-                self._build_on_call(_shape_structure(inputs))
+                self._build_on_call(shape_structure(inputs))
             signature = calling.call_signature(self)
             if signature.training and (frame.training is not None or not signature.training_default):
                 kwargs["training"] = frame.training
             outputs = self.call(*args, **kwargs)
         if self._built_output_shape is None:
-            self._built_output_shape = _map_shapes(lambda s: (None,) + tuple(s)[1:], _shape_structure(outputs))
+            self._built_output_shape = map_shapes(lambda s: (None,) + tuple(s)[1:], shape_structure(outputs))
         if self.activity_regularizer is not None:
             for output in nest.flatten(outputs):
                 self.add_loss(self.activity_regularizer(output))
@@ -474,8 +426,8 @@ class Layer:
     def _symbolic_call(self, args, kwargs, training):
         """Called on SymbolicTensors: build for their shapes and record a ``Node``; no values are computed."""
         inputs = args[0]
-        shapes = _shape_structure(inputs)
-        reused = self.built and _map_shapes(lambda s: tuple(s)[1:], shapes) != _map_shapes(
+        shapes = shape_structure(inputs)
+        reused = self.built and map_shapes(lambda s: tuple(s)[1:], shapes) != map_shapes(
             lambda s: tuple(s)[1:], self._built_input_shape or ())
         if not self.built:
             self._build_on_call(shapes)
@@ -485,7 +437,7 @@ class Layer:
         # then fail now, naming it, rather than when the model first runs
         outputs = probe.output_spec(self, args, kwargs) if reused else self.compute_output_spec(*args, **kwargs)
         if self._built_output_shape is None:
-            self._built_output_shape = _map_shapes(lambda s: (None,) + tuple(s)[1:], _shape_structure(outputs))
+            self._built_output_shape = map_shapes(lambda s: (None,) + tuple(s)[1:], shape_structure(outputs))
         symbolic.Node(self, args, kwargs, outputs)
         return outputs
 
@@ -525,20 +477,6 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
-
-
-def _as_shape_structure(shape):
-    return tuple(shape) if _is_shape(shape) else shape
-
-
-def _map_shapes(fn, shapes):
-    """``fn`` applied to each shape of a shape or a structure of shapes."""
-    if _is_shape(shapes):
-        return fn(shapes)
-    if isinstance(shapes, dict):
-        return {key: _map_shapes(fn, value) for key, value in shapes.items()}
-    return type(shapes)(_map_shapes(fn, s) for s in shapes) if isinstance(shapes, tuple) else [
-        _map_shapes(fn, s) for s in shapes]
 
 
 tracking.Layer = Layer

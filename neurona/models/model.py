@@ -22,7 +22,8 @@ from ..arguments import check_bool, check_int, check_path, is_int
 from ..autograd import no_grad
 from ..backend import blas
 from ..layers import Layer, probe, tracking
-from ..layers.base import _as_shape_structure, _default_build, _map_shapes
+from ..layers.base import _default_build
+from ..layers.shapes import as_shape_structure, map_shapes
 from ..layers.symbolic import SymbolicTensor
 from . import compile_utils, data_adapter, on_batch, training
 from . import summary as summary_lib
@@ -147,7 +148,7 @@ class Model(Layer):
         if type(self).build is not Model.build:  # a subclass's own build called super().build(): nothing more
             self.built = True
             return
-        inputs = _map_shapes(lambda s: SymbolicTensor(s, self.dtype), _as_shape_structure(input_shape))
+        inputs = map_shapes(lambda s: SymbolicTensor(s, self.dtype), as_shape_structure(input_shape))
         outputs = probe.output_spec(self, (inputs,), {})
         self._built_output_shape = nest.map_structure(lambda t: t.shape, outputs)
 
