@@ -6,15 +6,8 @@ Every pluggable object is found by name, in snake_case or CamelCase
 raises an error that lists the valid ones. This module imports nothing else
 from Neurona, so every layer of the package may use it.
 
-Custom objects (Keras's ``custom_objects``): ``CustomObjectScope(dict)`` (alias
-``custom_object_scope``) makes classes and functions findable by name while it
-is active, in this thread; ``get_custom_objects()`` is a dict consulted after
-the scopes. Every ``Registry.lookup`` looks there first, by exact name, so a
-saved config naming a custom layer, loss, metric, initializer, regularizer,
-activation or optimizer finds it. Nested scopes add up (the innermost wins on a
-name); functions taking a ``custom_objects`` argument enter it as the
-innermost scope, so the order is: that argument, the scopes, the global dict,
-the registry.
+Custom objects (Keras's ``custom_objects``, scopes, the global dict) live in
+``custom_objects.py``; their names are importable from here too.
 
 Unregistered objects are saved by name, in Keras 3's layout: a plain ``def``
 function as ``{"module", "class_name": "function", "config": its __name__,
@@ -30,12 +23,24 @@ time. Registered objects keep their forms: a function's name, ``{"class_name",
 "config"}`` for an instance.
 """
 
-import contextlib
 import inspect
 import re
-import reprlib
-import threading
 import types
+
+from .custom_objects import (  # noqa: F401 - the custom-object names, importable from here as before
+    CustomObjectScope,
+    UnknownClassError,
+    check_custom_objects,
+    custom_object,
+    custom_object_scope,
+    find_saved,
+    get_custom_objects,
+    in_memory_objects,
+    is_builtin_module,
+    loading_fix,
+    remember,
+    remembered,
+)
 
 
 def snake_case(name):
@@ -49,93 +54,6 @@ def snake_case(name):
 
 def _key(name):
     return name.replace("_", "").lower()
-
-
-# ---- custom objects ----------------------------------------------------------------------------------
-_scopes = threading.local()  # .objects: the merged dict of the active scopes of this thread
-_GLOBAL_CUSTOM_OBJECTS = {}
-
-
-def check_custom_objects(custom_objects, owner):
-    """``custom_objects`` as a new dict (None gives ``{}``), or a TypeError naming ``owner``.
-
-    Args:
-        custom_objects: ``{name: class or function}`` (Keras's argument), or None.
-        owner: the function it was given to, for the message (``"load_model"``).
-    """
-    if custom_objects is None:
-        return {}
-    if not isinstance(custom_objects, dict):
-        raise TypeError(f"{owner}: custom_objects must be a dict mapping names to classes or functions "
-                        f"(such as {{'CustomDense': CustomDense}}) or None, got {reprlib.repr(custom_objects)} "
-                        f"({type(custom_objects).__name__})")
-    for name, obj in custom_objects.items():
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"{owner}: custom_objects keys must be non-empty names (str), got {name!r}")
-        if obj is None:
-            raise TypeError(f"{owner}: custom_objects[{name!r}] is None; expected the class or function of "
-                            "that name")
-    return dict(custom_objects)
-
-
-class CustomObjectScope:
-    """Context manager making custom classes and functions findable by name while it is active (Keras's).
-
-    Inside ``with CustomObjectScope({"CustomDense": CustomDense}):``, loading a
-    model, ``Model.from_config`` and every deserializer find ``CustomDense`` by
-    its name, before the registries. Scopes nest (an inner one adds its names,
-    and wins on a name both give) and belong to the thread that enters them.
-
-    Args:
-        custom_objects: ``{name: class or function}``, or None.
-
-    Example:
-        >>> with nr.saving.custom_object_scope({"CustomDense": CustomDense}):
-        ...     model = nr.saving.load_model("my_model")
-    """
-
-    def __init__(self, custom_objects=None):
-        self.custom_objects = check_custom_objects(custom_objects, "CustomObjectScope")
-
-    def __enter__(self):
-        # the scopes this one sits in are saved per thread, so one scope object entered by two threads at once
-        # restores each thread's own outer scopes on exit
-        stack = _scopes.__dict__.setdefault("outer", [])
-        outer = getattr(_scopes, "objects", None)
-        stack.append(outer)
-        _scopes.objects = {**(outer or {}), **self.custom_objects}
-        return self
-
-    def __exit__(self, *exc_info):
-        _scopes.objects = _scopes.outer.pop()
-        return False
-
-
-custom_object_scope = CustomObjectScope
-
-
-def get_custom_objects():
-    """The global dict of custom objects (a live reference: add ``{name: class}`` to it, as in Keras).
-
-    It is consulted after the active scopes and before the registries (``register_keras_serializable``
-    puts classes in the registries, not here).
-    """
-    return _GLOBAL_CUSTOM_OBJECTS
-
-
-def custom_object(name):
-    """The custom object called exactly ``name`` in the active scopes, else in ``get_custom_objects()``,
-    else None."""
-    if not isinstance(name, str):
-        return None
-    scoped = getattr(_scopes, "objects", None)
-    if scoped and name in scoped:
-        return scoped[name]
-    return _GLOBAL_CUSTOM_OBJECTS.get(name)
-
-
-class UnknownClassError(ValueError):
-    """A config names a class (or function) found neither among the custom objects nor in the registry."""
 
 
 # ---- unregistered objects, saved by name (Keras 3's layout) ------------------------------------------
@@ -152,53 +70,11 @@ def register_serializable_function(fn, registered_name):
     return fn
 
 
-@contextlib.contextmanager
-def in_memory_objects():
-    """Inside, the unregistered functions and classes that ``serialize`` writes by name are found again by
-    ``deserialize`` (in this thread, by module and name): for copying an object through its config in memory
-    (``clone_model``: ``from_config(get_config())``), where Keras would import the module. Meant for such
-    copies only: a file's load finds them through ``custom_objects``."""
-    outer = getattr(_scopes, "in_memory", None)
-    _scopes.in_memory = {} if outer is None else outer  # nested scopes share one table
-    try:
-        yield
-    finally:
-        _scopes.in_memory = outer
-
-
-def _remember(module, name, obj):
-    table = getattr(_scopes, "in_memory", None)
-    if table is not None:
-        table[(module, name)] = obj
-    return name
-
-
-def _remembered(config, label):
-    table = getattr(_scopes, "in_memory", None)
-    return None if not table else table.get((config.get("module"), label))
-
-
-def is_builtin_module(module):
-    """Whether ``module`` (a saved module name) is Neurona's or Keras's own."""
-    return isinstance(module, str) and any(module == root or module.startswith(root + ".")
-                                           for root in ("neurona", "keras"))
-
-
 def _hashable_in(obj, table):
     try:
         return obj in table
     except TypeError:  # an unhashable callable is never registered
         return False
-
-
-def loading_fix(name, registrable=True):
-    """The words of the fix for a name a config gives and nothing here knows: custom_objects, or registering."""
-    example = name if name.isidentifier() else "the_object"
-    register = (" or register it in the code that loads (@neurona.saving.register_keras_serializable());"
-                if registrable else ";")
-    return (f"pass it when loading, as in Keras: custom_objects={{{name!r:.80}: {example}}} (an argument of "
-            "load_model, model_from_json and from_config, or neurona.saving.custom_object_scope(...)),"
-            f"{register} no module named in a file is ever imported")
 
 
 class Registry:
@@ -313,7 +189,7 @@ class Registry:
             registered = _FUNCTION_NAMES.get(obj, obj.__name__) if _hashable_in(obj, _FUNCTION_NAMES) else \
                 obj.__name__
             return {"module": obj.__module__, "class_name": FUNCTION, "config": obj.__name__,
-                    "registered_name": _remember(obj.__module__, registered, obj)}
+                    "registered_name": remember(obj.__module__, registered, obj)}
         if isinstance(obj, type):
             raise ValueError(f"cannot serialize {self.kind} {shown}: it is a class; pass an instance (its "
                              "get_config() is saved)")
@@ -328,7 +204,7 @@ class Registry:
                              f"{type(config).__name__}; expected a dict of constructor arguments")
         cls = type(obj)
         return {"module": cls.__module__, "class_name": cls.__name__, "config": config,
-                "registered_name": _remember(cls.__module__, cls.__name__, cls)}
+                "registered_name": remember(cls.__module__, cls.__name__, cls)}
 
     def deserialize(self, config):
         """Inverse of ``serialize``: a name, ``{"class_name", "config"}``, or Keras's layout of a function
@@ -378,7 +254,7 @@ class Registry:
                                     "needs a function under that name")
                 return found
         for label in labels:
-            found = _REGISTERED_FUNCTIONS.get(label) or _remembered(config, label)
+            found = _REGISTERED_FUNCTIONS.get(label) or remembered(config, label)
             if found is not None:
                 return found
         for label in labels:
@@ -392,15 +268,9 @@ class Registry:
     def _custom_class(self, config):
         """The class a Keras-layout entry (with ``module``/``registered_name``) names."""
         name, module = config["class_name"], config.get("module")
-        labels = self._labels(config)
-        for label in labels:
-            found = custom_object(label)
-            if found is not None:
-                return found
-        for label in labels:
-            found = _remembered(config, label) or self._builtin_found(config, label)
-            if found is not None:
-                return found
+        found = find_saved(config, self._labels(config), lambda label: remembered(config, label) or self.find(label))
+        if found is not None:
+            return found
         if not isinstance(name, str) or not name:
             raise ValueError(f"{self.kind} config's 'class_name' is {name!r:.80}; expected a class name")
         origin = f" (saved from module {module!r:.120})" if isinstance(module, str) else ""

@@ -1,6 +1,6 @@
 """Layers (Keras names). Every layer class is registered by name for ``get``/``deserialize``."""
 
-from ..registry import Registry, UnknownClassError, custom_object, is_builtin_module, loading_fix
+from ..registry import Registry, UnknownClassError, find_saved, is_builtin_module, loading_fix
 from .base import Layer
 from .conv import Conv1D, Conv2D
 from .core import Activation, Dense, Flatten, Identity, Input, InputLayer, Lambda, register_function
@@ -105,20 +105,13 @@ def layer_class(config):
     """
     name, registered, module = config.get("class_name"), config.get("registered_name"), config.get("module")
     labels = [label for label in (registered, name) if isinstance(label, str) and label]
-    for label in labels:
-        found = custom_object(label)
-        if found is not None:
-            if not (isinstance(found, type) and issubclass(found, Layer)):
-                raise TypeError(f"custom object {label!r} is {found!r:.80}; a layer config needs a Layer (or "
-                                "Model) subclass under that name")
-            return found
-    for label in labels:
-        found = _registry.find(label)
-        if found is not None:
-            if registered is not None and is_builtin_module(found.__module__) and not is_builtin_module(module):
-                raise _unknown(name, module)  # a user's class named like a built-in: the built-in would be wrong
-            return found
-    raise _unknown(name, module)
+    found = find_saved(config, labels, _registry.find)
+    if found is None:
+        raise _unknown(name, module)
+    if not (isinstance(found, type) and issubclass(found, Layer)):
+        raise TypeError(f"custom object {name!r} is {found!r:.80}; a layer config needs a Layer (or Model) "
+                        "subclass under that name")
+    return found
 
 
 def deserialize(config):

@@ -46,7 +46,7 @@ from ..registry import (
     CustomObjectScope,
     UnknownClassError,
     check_custom_objects,
-    custom_object,
+    find_saved,
     is_builtin_module,
     mismatched_arguments,
 )
@@ -185,16 +185,12 @@ def model_class(entry, source):
 
     name, registered, module = entry.get("class_name"), entry.get("registered_name"), entry.get("module")
     labels = [label for label in (registered, name) if isinstance(label, str) and label and not label.startswith("_")]
-    cls = next((custom_object(label) for label in labels if custom_object(label) is not None), None)
-    if cls is None:
-        for label in labels:
-            cls = getattr(models, label, None) if label.isidentifier() else None
-            cls = cls if _rebuildable(models, cls) else _registered_class(label)
-            if cls is not None:
-                break
-        if cls is not None and registered is not None and _is_builtin(cls) and \
-                not is_builtin_module(module):
-            cls = None  # a user's class named like a built-in: the built-in would be the wrong one
+
+    def find(label):
+        public = getattr(models, label, None) if label.isidentifier() else None
+        return public if _rebuildable(models, public) else _registered_class(label)
+
+    cls = find_saved(entry, labels, find)
     if not _rebuildable(models, cls):
         known = sorted(n for n in dir(models) if not n.startswith("_") and _rebuildable(models, getattr(models, n)))
         origin = f" (class saved from module {module!r:.120})" if isinstance(module, str) else ""
