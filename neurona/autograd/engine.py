@@ -116,6 +116,15 @@ def backward(root, grad=None, retain_graph=False):
         grad: d(something)/d(root), same shape as root; defaults to 1 for a scalar root.
         retain_graph: keep the graph so that backward can be called through it again.
     """
+    try:
+        _backward(root, grad, retain_graph)
+    except BaseException:
+        _finishers.pending.clear()  # a failed pass reports nothing (its layers' hooks are not called)
+        raise
+    _run_finishers()
+
+
+def _backward(root, grad, retain_graph):
     if not root.requires_grad:
         raise RuntimeError("backward() called on a tensor that does not require grad (no input requires grad)")
     xp = root._xp()
@@ -144,6 +153,8 @@ def backward(root, grad=None, retain_graph=False):
         g = grads.pop(id(node), None)
         if g is None:
             continue
+        if node._hooks:  # its gradient is complete here: every consumer of the node came before it
+            g = _hooks().run_tensor_hooks(node, g)
         fn = node._ctx
         in_grads = fn.backward(g)
         if not isinstance(in_grads, tuple):
@@ -175,7 +186,36 @@ def backward(root, grad=None, retain_graph=False):
             node._ctx = FREED
 
 
+def _hooks():
+    from . import hooks  # here: hooks.py imports this module through function.py
+
+    return hooks
+
+
+class _Finishers(threading.local):
+    def __init__(self):
+        self.pending = []
+
+
+_finishers = _Finishers()
+
+
+def queue_callback(fn):
+    """Run ``fn()`` once the current ``backward`` (in this thread) has finished, as PyTorch's ``queue_callback``.
+
+    Layer backward hooks use it to report gradients that no input of the layer receives.
+    """
+    _finishers.pending.append(fn)
+
+
+def _run_finishers():
+    while _finishers.pending:
+        _finishers.pending.pop(0)()
+
+
 def _accumulate_leaf(leaf, grad):
+    if leaf._hooks:  # PyTorch runs a leaf's hooks on its whole gradient of this pass, before accumulating
+        grad = _hooks().run_tensor_hooks(leaf, grad)
     if isinstance(grad, numpy.generic):  # NumPy's 0-d arithmetic gives scalars; a .grad is always an array
         grad = numpy.asarray(grad)
     if leaf.grad is None:

@@ -53,7 +53,7 @@ class Tensor:
         grad: the accumulated gradient (same shape as data) or None.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "_hooks", "__weakref__")
     __array_priority__ = 1000  # so ndarray (op) Tensor dispatches to Tensor's reflected operators
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
@@ -81,12 +81,13 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._ctx = None
         self.name = name
+        self._hooks = None  # gradient hooks (``register_hook``, installed by autograd/hooks.py), by handle id
 
     @classmethod
     def _wrap(cls, data, requires_grad):
         """Fast constructor for op outputs (no conversion or checks)."""
         t = cls.__new__(cls)
-        t.data, t.grad, t.requires_grad, t._ctx, t.name = data, None, requires_grad, None, None
+        t.data, t.grad, t.requires_grad, t._ctx, t.name, t._hooks = data, None, requires_grad, None, None, None
         return t
 
     # ---- array facts -------------------------------------------------------------------------

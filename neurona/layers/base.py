@@ -14,6 +14,7 @@ and a layer made of layers are one thing. Called on symbolic tensors
 computing (``symbolic.py``).
 """
 
+import contextlib
 import functools
 
 from .. import arguments, backend, initializers, nest, ops, regularizers
@@ -21,6 +22,7 @@ from ..autograd import Tensor, Variable
 from ..naming import unique_name
 from ..registry import construct, snake_case
 from . import calling, probe, symbolic, tracking
+from .hooks import HookMixin
 from .shapes import as_shape_structure, is_shape, map_shapes, normalize_shape, shape_structure, to_tensors
 
 
@@ -37,6 +39,9 @@ def check_bool(value, what):
         TypeError: ``value`` is not a bool.
     """
     return arguments.check_bool(value, None, what)
+
+
+_UNTAPPED = contextlib.nullcontext()  # a layer without pre-activation hooks calls its activation as it is
 
 
 def _build_wrapper(build):
@@ -67,7 +72,7 @@ def _default_build(fn):
     return fn
 
 
-class Layer:
+class Layer(HookMixin):
     """Base class of all layers (and of models: ``Model`` is a ``Layer``).
 
     Args:
@@ -398,7 +403,11 @@ class Layer:
             return self._symbolic_call(args, kwargs, training)
         inputs = self._cast_inputs(to_tensors(args[0]))
         args = (inputs, *args[1:])
-        with calling.entered(training) as frame:
+        hooks, backward_call = self._hook_table, None
+        if hooks:  # forward hooks, and gradients routed for backward hooks (layers/hooks.py)
+            args, backward_call = hooks.before_call(self, args)
+            inputs = args[0]
+        with calling.entered(training) as frame, (hooks.tapped(self) if hooks else _UNTAPPED):
             if frame.outermost:
                 self._clear_losses()
             if not self.built:
@@ -407,6 +416,8 @@ class Layer:
             if signature.training and (frame.training is not None or not signature.training_default):
                 kwargs["training"] = frame.training
             outputs = self.call(*args, **kwargs)
+        if hooks:
+            outputs = hooks.after_call(self, args, outputs, backward_call)
         if self._built_output_shape is None:
             self._built_output_shape = map_shapes(lambda s: (None,) + tuple(s)[1:], shape_structure(outputs))
         if self.activity_regularizer is not None:
