@@ -1,0 +1,146 @@
+"""``Recorder``: hooks on every computing layer of a model that summarize one pass as it happens.
+
+The layers watched are the leaves of the model's tree (layers holding no
+other layers, at any depth of nesting) that have weights or an activation:
+Dense, Conv, normalization, Activation layers. Shape-only layers (Flatten,
+Reshape, pooling, Dropout) are passed over. Each is named by its path in the
+tree (``"encoder/dense_1"``), and the records come in the order the layers ran.
+
+For each layer the forward hook summarizes its output (mean, std, saturated
+and dead fractions, a histogram), the pre-activation hook the argument of its
+activation, and the backward hook the gradient of the objective with respect
+to its output. Only summaries are kept (no batch-sized arrays), so the
+recorder can stay attached while a model trains (``InitMonitor``). A layer
+called more than once per pass (a shared layer) is summarized at its first call.
+"""
+
+from . import statistics as st
+
+
+def layer_paths(model):
+    """``[(path, layer)]`` for every layer inside ``model`` (itself excluded), depth first, each layer once."""
+    out, seen = [], {id(model)}
+
+    def walk(layer, prefix):
+        for sub in layer._sublayers():
+            if id(sub) in seen:
+                continue
+            seen.add(id(sub))
+            path = f"{prefix}{sub.name}"
+            out.append((path, sub))
+            walk(sub, path + "/")
+
+    walk(model, "")
+    return out
+
+
+def watched_layers(model):
+    """The leaf layers with weights or an activation, as ``[(path, layer)]`` (the model itself if it is one)."""
+    leaves = [(path, layer) for path, layer in layer_paths(model)
+              if not layer._sublayers() and (layer.weights or callable(getattr(layer, "activation", None)))]
+    if not leaves and not model._sublayers():
+        leaves = [(model.name, model)]
+    return leaves
+
+
+class Recorder:
+    """Attach with ``with Recorder(model) as rec: ...``; ``rec.records()`` are the layers that ran, in order.
+
+    Args:
+        model: any layer or model.
+        histograms: keep a histogram of each layer's activations (and pre-activations).
+        backward: also record output gradients (backward hooks route each watched layer's output through an
+            identity node; leave it off when only the forward pass matters).
+    """
+
+    def __init__(self, model, histograms=True, backward=True):
+        self.model, self.histograms, self.backward = model, histograms, backward
+        self.layers = watched_layers(model)
+        # named now: while a layer runs, its `activation` attribute is the pre-activation tap
+        self._activations = {path: st.activation_name(layer.activation) if callable(getattr(layer, "activation", None))
+                             else None for path, layer in self.layers}
+        self.enabled = True
+        self._handles = []
+        self.reset()
+
+    def reset(self):
+        """Forget what was recorded (before the next pass)."""
+        self._by_layer = {}
+        self._order = []
+
+    def __enter__(self):
+        for path, layer in self.layers:
+            self._handles.append(layer.register_forward_hook(self._forward(path)))
+            if callable(getattr(layer, "activation", None)):
+                self._handles.append(layer.register_preactivation_hook(self._preactivation(path)))
+            if self.backward:
+                self._handles.append(layer.register_backward_hook(self._backward(path)))
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def close(self):
+        """Remove every hook."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+    def _entry(self, path, layer):
+        entry = self._by_layer.get(path)
+        if entry is None:
+            entry = self._by_layer[path] = {"layer": path, "type": type(layer).__name__, "calls": 0,
+                                            "activation": self._activations[path]}
+            self._order.append(path)
+        return entry
+
+    def _preactivation(self, path):
+        def hook(layer, z):
+            if not self.enabled:
+                return
+            entry = self._entry(path, layer)
+            if "preactivation_std" in entry:
+                return
+            values = st.host(z)
+            entry["preactivation_mean"], entry["preactivation_std"] = st.moments(values)
+            entry["preactivation_second_moment"] = st.rms(values) ** 2  # what mean-field theory predicts
+            if self.histograms:
+                entry["preactivation_histogram"] = st.histogram(values)
+        return hook
+
+    def _forward(self, path):
+        def hook(layer, args, output):
+            if not self.enabled:
+                return
+            entry = self._entry(path, layer)
+            entry["calls"] += 1
+            if entry["calls"] > 1 or not hasattr(output, "data"):
+                return
+            values = st.host(output)
+            name = entry["activation"]
+            entry["output_shape"] = list(values.shape)
+            entry["activation_mean"], entry["activation_std"] = st.moments(values)
+            entry["saturated_fraction"] = st.saturated_fraction(name, values)
+            entry["dead_fraction"] = st.dead_fraction(name, values)
+            if self.histograms:
+                entry["activation_histogram"] = st.histogram(values)
+        return hook
+
+    def _backward(self, path):
+        def hook(layer, grad_input, grad_output):
+            if not self.enabled:
+                return
+            entry = self._entry(path, layer)
+            if grad_output and grad_output[0] is not None and "output_grad_std" not in entry:
+                values = st.host(grad_output[0])
+                entry["output_grad_std"] = st.moments(values)[1]
+                entry["output_grad_rms"] = st.rms(values)
+        return hook
+
+    def records(self):
+        """The summaries of the layers that ran, in the order they ran (dicts; copies)."""
+        return [dict(self._by_layer[path]) for path in self._order]
+
+    def layer_at(self, path):
+        return dict(self.layers)[path]

@@ -1,0 +1,99 @@
+"""Identical units: the symmetry random initialization exists to break.
+
+Two units of a layer with the same incoming weights (the same column of a
+Dense kernel, the same filter of a Conv kernel) and the same bias compute the
+same output for every input; if they also send it on with the same outgoing
+weights, they receive the same gradient, take the same step, and stay
+identical for ever: the layer has fewer units than it seems (the argument of
+the source articles, and of Goodfellow et al., *Deep Learning*, 8.4). Zeros
+and constant initializers create such units; a random draw almost surely does not.
+
+The check reads weights only, so it is cheap enough for the start of every
+``fit``. The units of a model's output layers are not reported: their
+gradients differ (each meets its own target), so identical incoming weights
+there are not a symmetry that persists.
+"""
+
+import numpy
+
+from ..autograd import Variable
+from .recorder import layer_paths
+
+RTOL = 1e-6  # units equal to within float rounding of the weights' scale count as identical
+
+
+def identical_unit_groups(layer):
+    """Groups (lists of >= 2 unit indices) of units with identical incoming weights and bias.
+
+    Units are the last axis of the layer's ``kernel`` (Dense columns, Conv filters).
+    """
+    kernel = getattr(layer, "kernel", None)
+    if not isinstance(kernel, Variable) or kernel.ndim < 2 or kernel.shape[-1] < 2:
+        return []
+    w = kernel.numpy().reshape(-1, kernel.shape[-1]).T.astype(numpy.float64)  # one row per unit
+    bias = getattr(layer, "bias", None)
+    if isinstance(bias, Variable) and bias.shape == (kernel.shape[-1],):
+        w = numpy.concatenate([w, bias.numpy().astype(numpy.float64)[:, None]], axis=1)
+    scale = max(float(numpy.abs(w).max()), 1e-30)
+    tol = RTOL * scale
+    # sort rows lexicographically after rounding to the tolerance, then compare neighbours exactly
+    keys = numpy.round(w / tol) if tol > 0 else w
+    order = numpy.lexsort(keys.T[::-1])
+    groups, current = [], [int(order[0])]
+    for prev, idx in zip(order[:-1], order[1:]):
+        if numpy.array_equal(keys[prev], keys[idx]):
+            current.append(int(idx))
+        else:
+            if len(current) > 1:
+                groups.append(sorted(current))
+            current = [int(idx)]
+    if len(current) > 1:
+        groups.append(sorted(current))
+    return groups
+
+
+def _output_layers(model):
+    """The layers producing a functional or Sequential model's outputs (the last layer of a subclassed one)."""
+    outputs = getattr(model, "outputs", None)
+    found = set()
+    if outputs:
+        for t in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
+            node = getattr(t, "node", None)
+            layer = getattr(node, "layer", None)
+            while layer is not None and layer._sublayers() and getattr(layer, "outputs", None):
+                found.add(id(layer))
+                inner = layer.outputs
+                inner = inner[0] if isinstance(inner, (list, tuple)) else inner
+                layer = getattr(getattr(inner, "node", None), "layer", None)
+            if layer is not None:
+                found.add(id(layer))
+    if not found:
+        with_kernels = [layer for _, layer in layer_paths(model) if isinstance(getattr(layer, "kernel", None),
+                                                                              Variable)]
+        if with_kernels:
+            found.add(id(with_kernels[-1]))
+    return found
+
+
+def symmetric_units(model):
+    """``[{"layer": path, "units": n_units, "groups": [[i, j, ...], ...]}]`` for every layer with identical
+    hidden units (output layers excluded, see the module docstring)."""
+    excluded = _output_layers(model)
+    found = []
+    for path, layer in layer_paths(model):
+        if id(layer) in excluded or layer._sublayers():
+            continue
+        groups = identical_unit_groups(layer)
+        if groups:
+            found.append({"layer": path, "units": int(layer.kernel.shape[-1]), "groups": groups})
+    return found
+
+
+def describe(entry):
+    """A plain sentence about one layer's identical units."""
+    n_identical = sum(len(g) for g in entry["groups"])
+    largest = max(len(g) for g in entry["groups"])
+    return (f"layer {entry['layer']!r}: {n_identical} of its {entry['units']} units have identical weights "
+            f"(largest group {largest}); identical units get identical gradients and stay identical, so the "
+            "layer learns as if it had fewer units. Use a random initializer (glorot_uniform, he_normal) "
+            "instead of zeros or a constant")

@@ -1,0 +1,108 @@
+"""Plain-words verdicts from the measured figures, each with the threshold that triggered it.
+
+The thresholds (module constants, so a teacher can show and change them):
+
+- vanishing / exploding gradients: the ratio of the output-gradient scale
+  (RMS) of the first layer with weights to that of the last is below
+  ``VANISHING_RATIO`` or above ``EXPLODING_RATIO`` (a healthy network keeps it
+  within about one order of magnitude; Glorot & Bengio 2010, He et al. 2015
+  chose their variances so that it stays 1). The forward signal is judged the
+  same way, from the pre-activation std of the last layer with weights against
+  the first.
+- saturated: a layer with more than ``SATURATION_LIMIT`` of its activations in
+  a saturating region (see ``statistics``).
+- dead units: a ReLU-family layer with more than ``DEAD_LIMIT`` of its units
+  at zero on the whole batch.
+- symmetric units: any hidden layer with identical units (``symmetry``).
+"""
+
+import math
+
+from .symmetry import describe
+
+VANISHING_RATIO = 1e-2
+EXPLODING_RATIO = 1e2
+SATURATION_LIMIT = 0.10
+DEAD_LIMIT = 0.10
+
+KINDS = ("vanishing", "exploding", "saturated", "dead units", "symmetric units")
+
+
+def _with_weights(records):
+    return [r for r in records if r.get("weights")]
+
+
+def _ratio(first, last):
+    if first is None or last is None or not all(map(math.isfinite, (first, last))):
+        return None
+    if last == 0:
+        return math.inf if first > 0 else None
+    return first / last
+
+
+def gradient_ratio(records):
+    """Output-gradient RMS of the first layer with weights over that of the last (None when unknown)."""
+    layers = [r for r in _with_weights(records) if r.get("output_grad_rms") is not None]
+    if len(layers) < 2:
+        return None
+    return _ratio(layers[0]["output_grad_rms"], layers[-1]["output_grad_rms"])
+
+
+def signal_ratio(records):
+    """Pre-activation std of the last layer with weights over that of the first (None when unknown)."""
+    layers = [r for r in _with_weights(records) if r.get("preactivation_std") is not None]
+    if len(layers) < 2:
+        return None
+    return _ratio(layers[-1]["preactivation_std"], layers[0]["preactivation_std"])
+
+
+def judge(records, symmetric):
+    """The list of verdicts ``{"kind", "layers", "message"}`` for a pass's records; empty when healthy."""
+    found = []
+    grads, signal = gradient_ratio(records), signal_ratio(records)
+    names = [r["layer"] for r in _with_weights(records)]
+    ends = [names[0], names[-1]] if names else []
+    if grads is not None and grads < VANISHING_RATIO:
+        found.append({"kind": "vanishing", "layers": ends, "message": (
+            f"vanishing gradients: the gradient reaching the first layer is {grads:.2g} times the one at the "
+            "last, so the early layers barely learn. Use an initializer scaled to the activation "
+            "(he_normal for ReLU, glorot for tanh/sigmoid), a non-saturating activation, or normalization")})
+    elif grads is not None and grads > EXPLODING_RATIO:
+        found.append({"kind": "exploding", "layers": ends, "message": (
+            f"exploding gradients: the gradient reaching the first layer is {grads:.3g} times the one at the "
+            "last, so early updates are huge and training diverges. Use smaller initial weights "
+            "(he_normal / glorot scale by the fan-in) or gradient clipping")})
+    if signal is not None and signal > EXPLODING_RATIO and not any(v["kind"] == "exploding" for v in found):
+        found.append({"kind": "exploding", "layers": ends, "message": (
+            f"exploding activations: the pre-activations of the last layer are {signal:.3g} times as spread as "
+            "those of the first. The weights are too large for the depth: scale them by the fan-in (he_normal, "
+            "lecun_normal)")})
+    if signal is not None and signal < VANISHING_RATIO and not any(v["kind"] == "vanishing" for v in found):
+        found.append({"kind": "vanishing", "layers": ends, "message": (
+            f"vanishing signal: the pre-activations of the last layer are {signal:.2g} times as spread as those of "
+            "the first, so deep layers see almost constant inputs. The weights are too small for the depth")})
+    saturated = [r["layer"] for r in records if (r.get("saturated_fraction") or 0) > SATURATION_LIMIT]
+    if saturated:
+        worst = max(records, key=lambda r: r.get("saturated_fraction") or 0)
+        found.append({"kind": "saturated", "layers": saturated, "message": (
+            f"saturated units in {len(saturated)} layer(s) (worst {worst['layer']!r}: "
+            f"{worst['saturated_fraction']:.0%} of activations in the flat region of {worst['activation']}), where "
+            "the derivative is almost zero and no gradient passes. The pre-activations are too large: use "
+            "glorot initialization or smaller inputs")})
+    dead = [r["layer"] for r in records if (r.get("dead_fraction") or 0) > DEAD_LIMIT]
+    if dead:
+        worst = max(records, key=lambda r: r.get("dead_fraction") or 0)
+        found.append({"kind": "dead units", "layers": dead, "message": (
+            f"dead units in {len(dead)} layer(s) (worst {worst['layer']!r}: {worst['dead_fraction']:.0%} of its "
+            "units output 0 for every example of the batch), which get no gradient and never recover. Look for "
+            "a large negative bias or weights too large; deep plain ReLU stacks also lose units with depth even "
+            "under he_normal (Lu et al. 2019), which residual connections and normalization counter")})
+    if symmetric:
+        found.append({"kind": "symmetric units", "layers": [s["layer"] for s in symmetric], "message": (
+            "symmetric units: " + "; ".join(describe(s) for s in symmetric))})
+    return found
+
+
+def summary(verdicts):
+    """One line: ``"healthy"`` or the kinds found (``"vanishing, saturated"``)."""
+    return "healthy" if not verdicts else ", ".join(dict.fromkeys(v["kind"] for v in verdicts))
