@@ -21,6 +21,7 @@ replace it as a package attribute: import classes from the package
 from ..registry import Registry
 from .base import Initializer, RandomInitializer, calculate_gain, compute_fans
 from .constant import Constant, Identity, Ones, Zeros
+from .lsuv import LSUV, LSUVReport, lsuv, resolve_pending
 from .orthogonal import Orthogonal
 from .random import TRUNCATED_NORMAL_STDDEV, RandomNormal, RandomUniform, TruncatedNormal
 from .variance_scaling import (
@@ -38,7 +39,7 @@ ALL = [
     Zeros, Ones, Constant, Identity,
     RandomUniform, RandomNormal, TruncatedNormal,
     VarianceScaling, LecunNormal, LecunUniform, GlorotNormal, GlorotUniform, HeNormal, HeUniform,
-    Orthogonal,
+    Orthogonal, LSUV,
 ]
 
 # Extra names beyond each class's own name and its snake_case form. "*_initializer"
@@ -127,4 +128,5 @@ __all__ = [
     "random_uniform", "uniform", "random_normal", "normal", "truncated_normal", "variance_scaling",
     "lecun_normal", "lecun_uniform", "glorot_normal", "glorot_uniform", "xavier_normal", "xavier_uniform",
     "he_normal", "he_uniform", "kaiming_normal", "kaiming_uniform", "orthogonal",
+    "lsuv", "LSUVReport", "resolve_pending",
 ]

@@ -19,6 +19,7 @@ from ..autograd import Tensor, no_grad
 from ..backend import allocator, blas
 from ..callbacks import CallbackList, TerminateOnNaN
 from ..callbacks._arguments import check_verbose
+from ..initializers.lsuv import resolve_pending
 from . import data_adapter, data_arrays
 from .data_adapter import EpochIterator, make_adapter
 from .step_logs import batch_size_of, logs_in_order, pack, pythonify_logs
@@ -221,12 +222,16 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     model.stop_training = False
     cbs.on_train_begin({})
     training_logs = {}
+    lsuv_unchecked = True  # LSUV kernels wait for data: the first batch rescales them (initializers/lsuv.py)
     for epoch in range(initial_epoch, epochs):
         model.reset_metrics()
         cbs.on_epoch_begin(epoch, {})
         logs = {}
         with contextlib.closing(train_iter.epoch()) as batches:
             for step, (xb, yb, wb) in batches:
+                if lsuv_unchecked:
+                    lsuv_unchecked = False
+                    resolve_pending(model, xb)
                 cbs.on_train_batch_begin(step, {})
                 logs = pythonify_logs(_train_batch(model, pack(xb, yb, wb), nan_guard))
                 cbs.on_train_batch_end(step, logs)

@@ -45,6 +45,7 @@ import reprlib
 
 from ..arguments import check_bool, check_path
 from ..callbacks import History
+from ..initializers.lsuv import mark_resolved
 from ..registry import CustomObjectScope, check_custom_objects
 from . import compile_settings, h5_files, json_config, weights_h5
 from . import document as document_check
@@ -250,6 +251,7 @@ def load_saved(path, compile=True, expect=None, custom_objects=None):  # noqa: A
                     slots = weights_h5.read_optimizer_slots(h5, model, model.optimizer, h5_path)
     if arrays:
         model.set_weights(arrays)
+        mark_resolved(model)  # LSUV kernels hold the file's values now, not a draw waiting for data
     if slots is not None:
         _restore_optimizer(model, document["optimizer_state"], slots, source)
     model.preprocessing = prep.validate(document.get("preprocessing"), source)
@@ -331,6 +333,7 @@ def _load_weights_from(model, source, h5_path, by_name):
             json_config.build_model(model, shape)
         arrays = weights_h5.read_weights(h5, model, h5_path, by_name=by_name)
     model.set_weights(arrays)
+    mark_resolved(model)  # as in load_saved
 
 
 def to_json(model, **kwargs):

@@ -12,7 +12,7 @@ CANONICAL = {
     "random_uniform": I.RandomUniform, "random_normal": I.RandomNormal, "truncated_normal": I.TruncatedNormal,
     "variance_scaling": I.VarianceScaling, "lecun_normal": I.LecunNormal, "lecun_uniform": I.LecunUniform,
     "glorot_normal": I.GlorotNormal, "glorot_uniform": I.GlorotUniform, "he_normal": I.HeNormal,
-    "he_uniform": I.HeUniform, "orthogonal": I.Orthogonal,
+    "he_uniform": I.HeUniform, "orthogonal": I.Orthogonal, "lsuv": I.LSUV,
 }
 ALIASES = {
     "zero": I.Zeros, "one": I.Ones, "uniform": I.RandomUniform, "normal": I.RandomNormal,
@@ -29,12 +29,13 @@ CONFIGURED = [
     I.VarianceScaling(0.3, "fan_avg", "untruncated_normal", seed=4),
     I.LecunNormal(seed=5), I.LecunUniform(seed=6), I.GlorotNormal(seed=7), I.GlorotUniform(seed=8),
     I.HeNormal(seed=9), I.HeUniform(seed=10), I.Orthogonal(gain=0.8, seed=11),
+    I.LSUV(target_var=2.0, tol=0.05, max_iter=3, seed=12),
 ]
 
 
 def test_all_lists_every_class_once():
     assert sorted(cls.__name__ for cls in I.ALL) == sorted(cls.__name__ for cls in CANONICAL.values())
-    assert len(set(I.ALL)) == len(I.ALL) == 15
+    assert len(set(I.ALL)) == len(I.ALL) == 16
 
 
 def test_names_are_the_snake_case_names():
