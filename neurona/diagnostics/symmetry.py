@@ -90,10 +90,17 @@ def symmetric_units(model):
 
 
 def describe(entry):
-    """A plain sentence about one layer's identical units."""
+    """A short phrase about one layer's identical units: ``'dense': 256 of its 256 units identical``."""
     n_identical = sum(len(g) for g in entry["groups"])
-    largest = max(len(g) for g in entry["groups"])
-    return (f"layer {entry['layer']!r}: {n_identical} of its {entry['units']} units have identical weights "
-            f"(largest group {largest}); identical units get identical gradients and stay identical, so the "
-            "layer learns as if it had fewer units. Use a random initializer (glorot_uniform, he_normal) "
-            "instead of zeros or a constant")
+    groups = len(entry["groups"])
+    return (f"{entry['layer']!r}: {n_identical} of its {entry['units']} units identical"
+            + (f" (in {groups} groups)" if groups > 1 else ""))
+
+
+def message(entries, limit=3):
+    """The plain-words warning for the layers in ``entries`` (the first ``limit`` named)."""
+    named = "; ".join(describe(e) for e in entries[:limit])
+    more = f"; and {len(entries) - limit} more layers" if len(entries) > limit else ""
+    return (f"symmetric units in {len(entries)} layer(s) ({named}{more}): units with identical weights get "
+            "identical gradients and stay identical, so each such layer learns as if it had one unit per group. "
+            "Use a random initializer (glorot_uniform, he_normal) instead of zeros or a constant")

@@ -18,7 +18,7 @@ The thresholds (module constants, so a teacher can show and change them):
 
 import math
 
-from .symmetry import describe
+from .symmetry import message as symmetry_message
 
 VANISHING_RATIO = 1e-2
 EXPLODING_RATIO = 1e2
@@ -98,8 +98,8 @@ def judge(records, symmetric):
             "a large negative bias or weights too large; deep plain ReLU stacks also lose units with depth even "
             "under he_normal (Lu et al. 2019), which residual connections and normalization counter")})
     if symmetric:
-        found.append({"kind": "symmetric units", "layers": [s["layer"] for s in symmetric], "message": (
-            "symmetric units: " + "; ".join(describe(s) for s in symmetric))})
+        found.append({"kind": "symmetric units", "layers": [s["layer"] for s in symmetric],
+                      "message": symmetry_message(symmetric)})
     return found
 
 
