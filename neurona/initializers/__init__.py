@@ -19,6 +19,7 @@ replace it as a package attribute: import classes from the package
 """
 
 from ..registry import Registry
+from .advice import Mismatch, Recommendation, check_initializer, expected_std, recommend
 from .base import Initializer, RandomInitializer, calculate_gain, compute_fans
 from .constant import Constant, Identity, Ones, Zeros
 from .lsuv import LSUV, LSUVReport, lsuv, resolve_pending
@@ -124,6 +125,7 @@ __all__ = [
     "Initializer", "RandomInitializer", *(cls.__name__ for cls in ALL),
     "ALL", "TRUNCATED_NORMAL_STDDEV", "compute_fans", "calculate_gain",
     "get", "serialize", "deserialize", "names", "register",
+    "recommend", "check_initializer", "Recommendation", "Mismatch", "expected_std",
     "zeros", "zero", "ones", "one", "constant", "identity",
     "random_uniform", "uniform", "random_normal", "normal", "truncated_normal", "variance_scaling",
     "lecun_normal", "lecun_uniform", "glorot_normal", "glorot_uniform", "xavier_normal", "xavier_uniform",

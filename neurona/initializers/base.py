@@ -183,6 +183,27 @@ class Initializer(Configurable):
         """The values, as a NumPy or device array of ``shape`` (cast to ``dtype`` afterwards)."""
         raise NotImplementedError(f"{type(self).__name__} must implement generate(shape, dtype)")
 
+    # The theoretical moments below are what diagnostics print beside the measured ones. They are population
+    # figures over the entries of one weight (``numpy.std`` with ``ddof=0``), computed without drawing.
+
+    def expected_mean(self, shape):
+        """The mean of the entries this initializer gives a weight of ``shape``, from its formula (no draw).
+
+        Raises:
+            NotImplementedError: the subclass does not state it (``initializers.expected_std`` then says None).
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not state the mean of its values; implement "
+                                  "expected_mean(shape) so diagnostics can show it beside the measured one")
+
+    def expected_std(self, shape):
+        """The standard deviation of the entries this initializer gives a weight of ``shape`` (no draw).
+
+        Raises:
+            NotImplementedError: the subclass does not state it (``initializers.expected_std`` then says None).
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not state the standard deviation of its values; "
+                                  "implement expected_std(shape) so diagnostics can show it beside the measured one")
+
 
 class RandomInitializer(Initializer):
     """Base of the random initializers: owns the seed.

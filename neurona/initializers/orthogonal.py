@@ -4,7 +4,7 @@ import math
 
 import numpy
 
-from .base import RandomInitializer, check_real
+from .base import RandomInitializer, check_real, normalize_shape
 
 
 class Orthogonal(RandomInitializer):
@@ -24,7 +24,16 @@ class Orthogonal(RandomInitializer):
 
     So ``W^T W = gain^2 I`` when ``rows >= cols`` (orthonormal columns) and
     ``W W^T = gain^2 I`` when ``rows < cols`` (orthonormal rows), for the
-    flattened ``W``. Saxe, McClelland & Ganguli, "Exact solutions to the
+    flattened ``W``. Each of the ``min(rows, cols)`` orthonormal vectors has
+    ``max(rows, cols)`` entries and unit norm, so the squares of all entries sum
+    to ``gain^2 min(rows, cols)`` *exactly*, on every draw: the mean square is
+    ``gain^2 / max(rows, cols)``. The mean of the entries is 0 in expectation
+    (the Haar measure is invariant under ``W -> -W``) and of order
+    ``|gain| / (max(rows, cols) sqrt(min(rows, cols)))`` on one draw, so one
+    draw's standard deviation is ``|gain| / sqrt(max(rows, cols))`` to a relative
+    ``1 / (2 rows cols)`` (``expected_std``).
+
+    Saxe, McClelland & Ganguli, "Exact solutions to the
     nonlinear dynamics of learning in deep linear neural networks", ICLR 2014.
 
     Args:
@@ -39,10 +48,18 @@ class Orthogonal(RandomInitializer):
         super().__init__(seed)
         self.gain = check_real(gain, "Orthogonal gain")
 
+    def expected_mean(self, shape):
+        """0 in expectation; one draw's mean is of order ``|gain| / (max(rows, cols) * sqrt(min(rows, cols)))``."""
+        _matrix_shape(normalize_shape(shape))
+        return 0.0
+
+    def expected_std(self, shape):
+        """``|gain| / sqrt(max(rows, cols))`` of the flattened matrix (see the class docstring); 0 when empty."""
+        rows, cols = _matrix_shape(normalize_shape(shape))
+        return abs(self.gain) / math.sqrt(max(rows, cols)) if rows and cols else 0.0
+
     def generate(self, shape, dtype):
-        if len(shape) < 2:
-            raise ValueError(f"Orthogonal initializer needs a shape with at least 2 dimensions, got {shape}")
-        rows, cols = math.prod(shape[:-1]), shape[-1]
+        rows, cols = _matrix_shape(shape)
         if rows == 0 or cols == 0:
             return numpy.zeros(shape)
         a = self.generator().standard_normal((max(rows, cols), min(rows, cols)))
@@ -55,3 +72,10 @@ class Orthogonal(RandomInitializer):
 
     def get_config(self):
         return {"gain": self.gain, **super().get_config()}
+
+
+def _matrix_shape(shape):
+    """``(rows, cols)`` of the matrix a weight of ``shape`` is viewed as: every axis but the last flattened."""
+    if len(shape) < 2:
+        raise ValueError(f"Orthogonal initializer needs a shape with at least 2 dimensions, got {shape}")
+    return math.prod(shape[:-1]), shape[-1]

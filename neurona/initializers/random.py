@@ -4,7 +4,9 @@ Their parameters do not depend on the weight shape (compare
 ``variance_scaling.py``). The sampling helpers here are shared with it.
 """
 
-from .base import RandomInitializer, check_real
+import math
+
+from .base import RandomInitializer, check_real, normalize_shape
 
 #: Standard deviation of a unit normal truncated to [-2, 2]:
 #: sqrt(1 - 4 phi(2) / (Phi(2) - Phi(-2))) with phi, Phi the normal pdf and cdf.
@@ -54,6 +56,14 @@ class RandomUniform(RandomInitializer):
     def generate(self, shape, dtype):
         return self.generator().uniform(self.minval, self.maxval, shape)
 
+    def expected_mean(self, shape):
+        normalize_shape(shape)  # the moments do not depend on the shape, but a bad one is still refused
+        return (self.minval + self.maxval) / 2.0
+
+    def expected_std(self, shape):
+        normalize_shape(shape)
+        return (self.maxval - self.minval) / math.sqrt(12.0)
+
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
 
@@ -74,6 +84,14 @@ class RandomNormal(RandomInitializer):
 
     def generate(self, shape, dtype):
         return self.mean + self.stddev * self.generator().standard_normal(shape)
+
+    def expected_mean(self, shape):
+        normalize_shape(shape)
+        return self.mean
+
+    def expected_std(self, shape):
+        normalize_shape(shape)
+        return self.stddev
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
@@ -101,6 +119,15 @@ class TruncatedNormal(RandomInitializer):
 
     def generate(self, shape, dtype):
         return self.mean + self.stddev * truncated_standard_normal(self.generator(), shape)
+
+    def expected_mean(self, shape):
+        normalize_shape(shape)
+        return self.mean  # the truncation is symmetric about the mean
+
+    def expected_std(self, shape):
+        """``stddev * 0.8796...``: the standard deviation after truncation, not the parameter ``stddev``."""
+        normalize_shape(shape)
+        return self.stddev * TRUNCATED_NORMAL_STDDEV
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}

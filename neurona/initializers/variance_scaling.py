@@ -69,6 +69,15 @@ class VarianceScaling(RandomInitializer):
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         return self.scale / max(1.0, n)
 
+    def expected_mean(self, shape):
+        """0: every distribution here is symmetric about 0."""
+        compute_fans(shape)  # refuse a bad shape, as a call would
+        return 0.0
+
+    def expected_std(self, shape):
+        """``sqrt(scale / n)`` for all three distributions (the truncated normal is corrected to have it)."""
+        return math.sqrt(self.variance(shape))
+
     def generate(self, shape, dtype):
         variance, rng = self.variance(shape), self.generator()
         if self.distribution == "uniform":

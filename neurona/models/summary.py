@@ -6,9 +6,16 @@ call reads from (Keras's "Connected to", ``name[call][output]``).
 ``expand_nested`` also lists the layers of nested models, indented;
 ``show_trainable`` adds Keras's "Trainable" column: ``Y`` for a layer whose
 weights train, ``N`` for a frozen one, ``-`` for a layer without weights.
+
+Below the table, an "Initialization advice:" block lists each layer whose
+kernel initializer mismatches its activation (``initializers.advice``), e.g.
+``dense_3: relu with GlorotUniform -> suggest he_normal: <reason>``, nested
+models' layers included (named ``inner/dense_1``); nothing when none does.
 """
 
 from ..arguments import check_bool
+from ..initializers.advice import activation_name, check_initializer
+from ..layers import Activation
 
 
 def _initializer_name(layer):
@@ -58,13 +65,44 @@ def _rows(model, expand_nested, depth=0):
         name = ("  " * depth) + f"{layer.name} ({type(layer).__name__})"
         rows.append((name, _shape_text(layer.output_shape), f"{layer.count_params():,}", _initializer_name(layer),
                      connected, _trainable_mark(layer)))
-        if expand_nested and hasattr(layer, "layers") and hasattr(layer, "compile"):
+        if expand_nested and _is_model(layer):
             rows.extend(_rows(layer, expand_nested, depth + 1))
     return rows
 
 
+def _is_model(layer):
+    return hasattr(layer, "layers") and hasattr(layer, "compile")
+
+
+def _feeding_activation(layer, following):
+    """The activation a kernel layer feeds: its own, or, when that is linear and the next layer (in
+    ``model.layers`` order) is an ``Activation`` layer, that layer's (Keras's ``Dense`` + ``Activation`` style)."""
+    own = layer.activation
+    if isinstance(following, Activation) and activation_name(own) == "linear":
+        return following.activation
+    return own
+
+
+def advice_lines(model, prefix=""):
+    """``"  name: relu with GlorotUniform -> suggest he_normal: <reason>"`` for each mismatched layer of
+    ``model`` and of the models nested in it."""
+    lines, layers = [], list(model.layers)
+    for layer, following in zip(layers, layers[1:] + [None]):
+        if _is_model(layer):
+            lines += advice_lines(layer, f"{prefix}{layer.name}/")
+        elif hasattr(layer, "kernel_initializer") and hasattr(layer, "activation"):
+            try:
+                mismatch = check_initializer(_feeding_activation(layer, following), layer.kernel_initializer)
+            except (TypeError, ValueError):  # a user layer's own attributes the rules cannot read: no advice
+                mismatch = None
+            if mismatch is not None:
+                lines.append(f"  {prefix}{layer.name}: {mismatch}")
+    return lines
+
+
 def summary_text(model, expand_nested=False, show_trainable=False):
-    """Layer, output shape, parameter count and initializer of each layer, then the totals.
+    """Layer, output shape, parameter count and initializer of each layer, the totals, then the
+    initialization advice when a layer's initializer mismatches its activation (``advice_lines``).
 
     Args:
         expand_nested: also list the layers of nested models, indented.
@@ -95,4 +133,7 @@ def summary_text(model, expand_nested=False, show_trainable=False):
         out.append("(not built yet: output shapes and weights appear once the input shape is known)")
     out += [f"Total params: {everything:,}", f"Trainable params: {trainable:,}",
             f"Non-trainable params: {everything - trainable:,}", "=" * total]
+    advice = advice_lines(model)
+    if advice:
+        out += ["Initialization advice:", *advice]
     return "\n".join(out)
