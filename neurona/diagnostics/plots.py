@@ -278,7 +278,10 @@ def plot_comparison(reports, labels, path=None):
     _depth_axis(backward, axis_names, "gradient std (log)", "Backward pass: output gradient std by layer",
                 backward_skips)
     forward.tick_params(labelbottom=False)  # shared x axis: the names once, under the bottom panel
-    fig.suptitle("Initialization compared: " + ", ".join(labels), fontsize=11)
+    # the legend names every curve; the title names them only while they fit on one line
+    joined = ", ".join(labels)
+    fig.suptitle(f"Initialization compared: {joined}" if len(joined) <= 80 else
+                 f"Initialization compared: {len(labels)} networks", fontsize=11)
     if path is not None:
         _save(fig, path)
     return fig
