@@ -5,6 +5,7 @@ from .callback import Callback, CallbackList
 from .csv_logger import CSVLogger
 from .early_stopping import EarlyStopping
 from .history import History
+from .init_monitor import InitMonitor
 from .lambda_callback import LambdaCallback
 from .learning_rate_scheduler import LearningRateScheduler
 from .model_checkpoint import ModelCheckpoint
@@ -16,7 +17,7 @@ from .terminate_on_nan import TerminateOnNaN
 
 _registry = Registry("callback")
 for _cls in (History, ProgbarLogger, EarlyStopping, ReduceLROnPlateau, LearningRateScheduler, CSVLogger,
-             TerminateOnNaN, LambdaCallback, TensorBoard):
+             TerminateOnNaN, LambdaCallback, TensorBoard, InitMonitor):
     _registry.register(_cls)
 _registry.register(ModelCheckpoint)
 
@@ -30,4 +31,4 @@ def get(identifier):
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "MonitorCallback", "EarlyStopping",
            "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger", "TerminateOnNaN", "LambdaCallback",
-           "register", "get", "ModelCheckpoint", "TensorBoard"]
+           "register", "get", "ModelCheckpoint", "TensorBoard", "InitMonitor"]

@@ -14,6 +14,7 @@ Modules: ``recorder`` (the hooks), ``statistics`` (saturation, dead units),
 from .inspect import inspect
 from .jacobian import JacobianTooLarge, jacobian_singular_values
 from .mean_field import NotADenseStack, chi, expected_square, predict_preactivation_variances
+from .monitor import InitWarning, warn_identical_units
 from .plots import plot_comparison, plot_report
 from .recorder import Recorder
 from .report import InitReport
@@ -21,4 +22,4 @@ from .symmetry import symmetric_units
 
 __all__ = ["inspect", "InitReport", "Recorder", "symmetric_units", "predict_preactivation_variances",
            "expected_square", "chi", "NotADenseStack", "jacobian_singular_values", "JacobianTooLarge",
-           "plot_report", "plot_comparison"]
+           "plot_report", "plot_comparison", "InitWarning", "warn_identical_units"]

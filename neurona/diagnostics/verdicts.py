@@ -51,7 +51,7 @@ def gradient_ratio(records):
 def signal_ratio(records):
     """Pre-activation std of the last layer with weights over that of the first (None when unknown)."""
     layers = [r for r in _with_weights(records) if r.get("preactivation_std") is not None]
-    if len(layers) < 2:
+    if len(layers) < 2 or layers[0]["preactivation_std"] == 0:  # a zero first layer: no signal to compare with
         return None
     return _ratio(layers[-1]["preactivation_std"], layers[0]["preactivation_std"])
 

@@ -133,6 +133,18 @@ def _metrics_or_logs(model, logs):
 
 
 # ---- fit ---------------------------------------------------------------------------------------------------
+def _warn_identical_units(model):
+    """After the first step: an ``InitWarning`` per hidden layer whose units are identical (zeros or constant init).
+
+    The first step has built every model, and units identical before it are identical after it (they took
+    the same step), so checking here misses nothing; it reads the weights only (diagnostics/symmetry.py).
+    """
+    # diagnostics sits above models in the package layers (DESIGN.md): imported at the moment of use
+    from ..diagnostics.monitor import warn_identical_units
+
+    warn_identical_units(model)
+
+
 def _validation_adapter(validation_data, batch_size, counts, require_y):
     if data_adapter.is_batch_source(validation_data):
         return make_adapter(validation_data, caller="fit", counts=counts, prefix="validation ")
@@ -223,6 +235,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     cbs.on_train_begin({})
     training_logs = {}
     lsuv_unchecked = True  # LSUV kernels wait for data: the first batch rescales them (initializers/lsuv.py)
+    symmetry_unchecked = True  # identical units are looked for once the first step has built the model
     for epoch in range(initial_epoch, epochs):
         model.reset_metrics()
         cbs.on_epoch_begin(epoch, {})
@@ -234,6 +247,9 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
                     resolve_pending(model, xb)
                 cbs.on_train_batch_begin(step, {})
                 logs = pythonify_logs(_train_batch(model, pack(xb, yb, wb), nan_guard))
+                if symmetry_unchecked:
+                    symmetry_unchecked = False
+                    _warn_identical_units(model)
                 cbs.on_train_batch_end(step, logs)
                 if model.stop_training:
                     break
