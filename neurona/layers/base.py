@@ -122,8 +122,10 @@ class Layer(HookMixin):
         value = tracking.tracked_value(value)
         object.__setattr__(self, name, value)
         tracking.note_attribute(self, name, value)
+        # a frozen layer's add_weight weights are non-trainable too, and add_weight records those it made fixed:
+        # only a Variable made by hand is judged here
         if isinstance(value, Variable) and not value.trainable and "_fixed" in self.__dict__ and \
-                not any(value is w for w in self._fixed):
+                not any(value is w for w in self._weights) and not any(value is w for w in self._fixed):
             self._fixed.append(value)  # held non-trainable: unfreezing the layer leaves it so
 
     def __delattr__(self, name):

@@ -25,7 +25,7 @@ from ..layers import Layer, probe, tracking
 from ..layers.base import _default_build
 from ..layers.shapes import as_shape_structure, map_shapes
 from ..layers.symbolic import SymbolicTensor
-from . import compile_utils, data_adapter, on_batch, training
+from . import compile_utils, data_adapter, on_batch, reinitialize, training
 from . import summary as summary_lib
 
 _FUNCTIONAL_SUBCLASSES = {}
@@ -129,6 +129,11 @@ class Model(Layer):
                 return layer
         raise ValueError(f"get_layer: model {self.name!r} has no layer named {name!r}; its layers are "
                          f"{[layer.name for layer in layers]}")
+
+    def reinitialize(self, layers=None, initializer=None, seed=None):
+        """Re-draw the weights of ``layers`` (default all) in place, the others kept bit for bit; returns their
+        names. ``initializer`` re-draws kernels, ``seed`` makes it repeatable (``models/reinitialize.py``)."""
+        return reinitialize.reinitialize(self, layers=layers, initializer=initializer, seed=seed)
 
     def zero_grad(self):
         """Forget every weight's gradient (before the next backward)."""
