@@ -81,26 +81,28 @@ def judge(records, symmetric):
         found.append({"kind": "vanishing", "layers": ends, "message": (
             f"vanishing signal: the pre-activations of the last layer are {signal:.2g} times as spread as those of "
             "the first, so deep layers see almost constant inputs. The weights are too small for the depth")})
-    saturated = [r["layer"] for r in records if (r.get("saturated_fraction") or 0) > SATURATION_LIMIT]
-    if saturated:
-        worst = max(records, key=lambda r: r.get("saturated_fraction") or 0)
-        found.append({"kind": "saturated", "layers": saturated, "message": (
-            f"saturated units in {len(saturated)} layer(s) (worst {worst['layer']!r}: "
-            f"{worst['saturated_fraction']:.0%} of activations in the flat region of {worst['activation']}), where "
-            "the derivative is almost zero and no gradient passes. The pre-activations are too large: use "
-            "glorot initialization or smaller inputs")})
-    dead = [r["layer"] for r in records if (r.get("dead_fraction") or 0) > DEAD_LIMIT]
-    if dead:
-        worst = max(records, key=lambda r: r.get("dead_fraction") or 0)
-        found.append({"kind": "dead units", "layers": dead, "message": (
-            f"dead units in {len(dead)} layer(s) (worst {worst['layer']!r}: {worst['dead_fraction']:.0%} of its "
-            "units output 0 for every example of the batch), which get no gradient and never recover. Look for "
-            "a large negative bias or weights too large; deep plain ReLU stacks also lose units with depth even "
-            "under he_normal (Lu et al. 2019), which residual connections and normalization counter")})
+    found += _fraction_verdict(records, "saturated_fraction", SATURATION_LIMIT, "saturated", lambda n, worst: (
+        f"saturated units in {n} layer(s) (worst {worst['layer']!r}: {worst['saturated_fraction']:.0%} of "
+        f"activations in the flat region of {worst['activation']}), where the derivative is almost zero and no "
+        "gradient passes. The pre-activations are too large: use glorot initialization or smaller inputs"))
+    found += _fraction_verdict(records, "dead_fraction", DEAD_LIMIT, "dead units", lambda n, worst: (
+        f"dead units in {n} layer(s) (worst {worst['layer']!r}: {worst['dead_fraction']:.0%} of its units output "
+        "0 for every example of the batch), which get no gradient and never recover. Look for a large negative "
+        "bias or weights too large; deep plain ReLU stacks also lose units with depth even under he_normal "
+        "(Lu et al. 2019), which residual connections and normalization counter"))
     if symmetric:
         found.append({"kind": "symmetric units", "layers": [s["layer"] for s in symmetric],
                       "message": symmetry_message(symmetric)})
     return found
+
+
+def _fraction_verdict(records, key, limit, kind, text):
+    """``[verdict]`` when some layer's ``key`` fraction exceeds ``limit`` (``text(n_layers, worst_record)``)."""
+    flagged = [r["layer"] for r in records if (r.get(key) or 0) > limit]
+    if not flagged:
+        return []
+    worst = max(records, key=lambda r: r.get(key) or 0)
+    return [{"kind": kind, "layers": flagged, "message": text(len(flagged), worst)}]
 
 
 def summary(verdicts):
