@@ -116,12 +116,16 @@ def backward(root, grad=None, retain_graph=False):
         grad: d(something)/d(root), same shape as root; defaults to 1 for a scalar root.
         retain_graph: keep the graph so that backward can be called through it again.
     """
+    # each pass has its own callbacks and token: a backward run inside a hook neither runs nor drops the outer
+    # pass's callbacks, and a pass that fails (in _backward or in a callback) leaves none behind for the next
+    saved = _finishers.pending, _finishers.token
+    _finishers.pending, _finishers.token = [], object()
     try:
         _backward(root, grad, retain_graph)
-    except BaseException:
-        _finishers.pending.clear()  # a failed pass reports nothing (its layers' hooks are not called)
-        raise
-    _run_finishers()
+        while _finishers.pending:
+            _finishers.pending.pop(0)()
+    finally:
+        _finishers.pending, _finishers.token = saved
 
 
 def _backward(root, grad, retain_graph):
@@ -195,6 +199,7 @@ def _hooks():
 class _Finishers(threading.local):
     def __init__(self):
         self.pending = []
+        self.token = None  # identifies the backward pass running in this thread; None outside backward
 
 
 _finishers = _Finishers()
@@ -205,12 +210,14 @@ def queue_callback(fn):
 
     Layer backward hooks use it to report gradients that no input of the layer receives.
     """
+    if _finishers.token is None:
+        raise RuntimeError("queue_callback can only be called during backward (from a gradient hook)")
     _finishers.pending.append(fn)
 
 
-def _run_finishers():
-    while _finishers.pending:
-        _finishers.pending.pop(0)()
+def current_pass():
+    """An object identifying the backward pass running in this thread (None outside backward)."""
+    return _finishers.token
 
 
 def _accumulate_leaf(leaf, grad):

@@ -33,6 +33,7 @@ gradients; the copy gets this layer's part only), as PyTorch does.
 """
 
 import contextlib
+import threading
 
 from .. import nest
 from ..autograd import Tensor, engine
@@ -44,6 +45,9 @@ class HookTable:
 
     def __init__(self):
         self.forward_pre, self.forward, self.backward, self.preactivation = {}, {}, {}, {}
+        self._lock = threading.Lock()
+        self._depth = 0  # calls of the layer inside `tapped` now (threads, re-entrant calls)
+        self._original = None
 
     def __bool__(self):
         return bool(self.forward_pre or self.forward or self.backward or self.preactivation)
@@ -54,18 +58,25 @@ class HookTable:
         if not self.preactivation:
             yield
             return
-        original = layer.activation
+        with self._lock:  # the first call in swaps the tap in, the last one out puts the original back
+            if self._depth == 0:
+                original = self._original = layer.activation
 
-        def tap(z, *args, **kwargs):
-            for fn in list(self.preactivation.values()):
-                fn(layer, z)
-            return original(z, *args, **kwargs)
+                def tap(z, *args, **kwargs):
+                    for fn in list(self.preactivation.values()):
+                        fn(layer, z)
+                    return original(z, *args, **kwargs)
 
-        object.__setattr__(layer, "activation", tap)  # not tracked: it is put back below, whatever happens
+                object.__setattr__(layer, "activation", tap)  # not tracked: put back below, whatever happens
+            self._depth += 1
         try:
             yield
         finally:
-            object.__setattr__(layer, "activation", original)
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0:
+                    object.__setattr__(layer, "activation", self._original)
+                    self._original = None
 
     def before_call(self, layer, args):
         """``(args, call)``: the positional arguments ``call`` gets, after the pre-hooks and with the inputs
@@ -103,8 +114,19 @@ class _BackwardCall:
     def __init__(self, layer, table):
         self.layer, self.table = layer, table
         self.grad_input, self.grad_output = [], []
-        self.waiting = 0  # routed inputs whose gradient has not arrived
+        self.routed = 0  # routed inputs (requiring grad)
+        self.waiting = 0  # routed inputs whose gradient has not arrived in this pass
         self.queued = self.reported = False
+        self.pass_token = None  # the backward pass the state above belongs to
+
+    def _begin_pass(self):
+        """Start afresh when a new backward runs through this call (a retained graph, a retried pass)."""
+        token = engine.current_pass()
+        if token is not self.pass_token:
+            self.pass_token = token
+            self.grad_input = [None] * len(self.grad_input)
+            self.grad_output = [None] * len(self.grad_output)
+            self.waiting, self.queued, self.reported = self.routed, False, False
 
     def route_inputs(self, inputs):
         flat = nest.flatten(inputs)
@@ -114,7 +136,7 @@ class _BackwardCall:
             if isinstance(t, Tensor) and t.requires_grad:
                 t = HookIdentity.apply(t)
                 t.register_hook(self._input_arrived(i))
-                self.waiting += 1
+                self.routed += 1
             routed.append(t)
         return nest.pack_like(inputs, routed)
 
@@ -131,6 +153,7 @@ class _BackwardCall:
 
     def _output_arrived(self, i):
         def hook(grad):
+            self._begin_pass()
             self.grad_output[i] = grad
             if not self.queued:  # whatever happens to the inputs, report once the pass is over
                 self.queued = True
@@ -139,6 +162,7 @@ class _BackwardCall:
 
     def _input_arrived(self, i):
         def hook(grad):
+            self._begin_pass()
             self.grad_input[i] = grad
             self.waiting -= 1
             if self.waiting == 0:

@@ -95,8 +95,29 @@ def test_a_failed_backward_leaves_no_pending_callbacks():
 
     x = _leaf()
     y = x * 1.0
-    engine.queue_callback(lambda: pytest.fail("a callback of a failed pass ran"))
+    h = y * 1.0
+    h.register_hook(lambda g: engine.queue_callback(lambda: pytest.fail("a callback of a failed pass ran")))
     y.register_hook(lambda g: np.ones((7,)))
     with pytest.raises(ValueError):
-        y.sum().backward()
+        h.sum().backward()
     (x * 1.0).sum().backward()  # the next pass runs nothing left over
+    with pytest.raises(RuntimeError, match="during backward"):
+        engine.queue_callback(lambda: None)
+
+
+def test_a_backward_inside_a_hook_keeps_the_outer_passes_callbacks():
+    from neurona.autograd import engine
+
+    x = _leaf()
+    order = []
+
+    def hook(g):
+        engine.queue_callback(lambda: order.append("outer"))
+        inner = _leaf(seed=3)
+        (inner * 2.0).sum().backward()  # a nested pass runs only its own callbacks
+        order.append("inner done")
+
+    y = x * 1.0
+    y.register_hook(hook)
+    y.sum().backward()
+    assert order == ["inner done", "outer"]

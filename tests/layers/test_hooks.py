@@ -185,3 +185,38 @@ def test_hooks_run_during_fit_and_not_when_a_functional_model_is_defined():
 def test_register_refuses_a_non_callable():
     with pytest.raises(TypeError, match="callable"):
         layers.Dense(2).register_forward_hook(None)
+
+
+def test_backward_hook_fires_on_every_pass_through_a_retained_graph():
+    dense = layers.Dense(3)
+    xt = nr.Tensor(_data(), requires_grad=True)
+    got = []
+    dense.register_backward_hook(lambda layer, gi, go: got.append(gi[0].numpy()))
+    loss = dense(xt).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    assert len(got) == 2  # as torch's full backward hooks
+    np.testing.assert_allclose(got[0], got[1])
+
+
+def test_preactivation_tap_survives_threads_calling_one_layer():
+    import threading
+
+    dense = layers.Dense(8, activation="tanh")
+    x = _data(n=64)
+    dense(x)
+    original, calls = dense.activation, []
+    barrier = threading.Barrier(4)
+
+    def work():
+        barrier.wait()
+        for _ in range(20):
+            dense(x)
+
+    with dense.register_preactivation_hook(lambda layer, z: calls.append(1)):
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert dense.activation is original and len(calls) == 80
