@@ -1,17 +1,19 @@
 """``inspect(model, x, y=None, loss=None)``: one forward and one backward pass, measured layer by layer.
 
 It leaves the model as it found it: the weights, the moving statistics of
-normalization layers (restored when ``training=True`` changed them) and any
-gradients the weights held before.
+normalization layers (restored when ``training=True`` changed them), the
+random generators of dropout layers and any gradients the weights held before.
 """
+
+import copy
 
 import numpy
 
-from .. import backend, losses
+from .. import backend, losses, optimizers
 from ..autograd import Tensor
 from . import jacobian as jacobian_lib
 from . import mean_field, symmetry, weights
-from .recorder import Recorder
+from .recorder import Recorder, layer_paths
 from .report import InitReport
 
 JACOBIAN_AUTO_SIZE = 250_000  # "auto" computes the Jacobian when out_dim * in_dim is at most this
@@ -61,7 +63,7 @@ def _objective(model, y_pred, y, loss, seed):
 def _mean_field(model, x, records):
     try:
         predicted = mean_field.predict_preactivation_variances(model, x=x)
-    except mean_field.NotADenseStack:
+    except (mean_field.NotADenseStack, TypeError):  # TypeError: a bare layer, not a model
         return False
     by_name = {p["layer"]: p for p in predicted}
     for record in records:
@@ -128,6 +130,9 @@ def inspect(model, x, y=None, loss=None, optimizer=None, training=False, jacobia
     all_weights = model.weights
     saved_grads = [w.grad for w in all_weights]
     saved_fixed = [(w, w.data.copy()) for w in all_weights if not w.trainable] if training else []
+    # dropout layers draw their masks from a generator of their own: a later fit draws the same masks as without
+    saved_rngs = [(layer._rng, copy.deepcopy(layer._rng.bit_generator.state)) for _, layer in layer_paths(model)
+                  if hasattr(getattr(layer, "_rng", None), "bit_generator")]
     try:
         for w in all_weights:
             w.grad = None
@@ -141,6 +146,8 @@ def inspect(model, x, y=None, loss=None, optimizer=None, training=False, jacobia
                 objective.backward()
         records = recorder.records()
         opt = optimizer if optimizer is not None else getattr(model, "optimizer", None)
+        if isinstance(opt, (str, dict)):  # a name or config, as compile() takes them
+            opt = optimizers.get(opt)
         ratios = weights.update_ratios(all_weights, opt)
         layer_of = dict(recorder.layers)
         for record in records:
@@ -155,6 +162,8 @@ def inspect(model, x, y=None, loss=None, optimizer=None, training=False, jacobia
             w.grad = g
         for w, data in saved_fixed:
             w.data[...] = data
+        for rng, state in saved_rngs:
+            rng.bit_generator.state = state
     network = {"examples": int(inputs.shape[0]), "objective": objective_name, "loss": loss_value,
                "optimizer": type(opt).__name__ if opt is not None else "SGD(learning_rate=0.01)",
                "mean_field": with_mean_field, "jacobian": jac}

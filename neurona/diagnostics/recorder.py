@@ -7,9 +7,9 @@ Reshape, pooling, Dropout) are passed over. Each is named by its path in the
 tree (``"encoder/dense_1"``), and the records come in the order the layers ran.
 
 For each layer the forward hook summarizes its output (mean, std, saturated
-and dead fractions, a histogram), the pre-activation hook the argument of its
-activation, and the backward hook the gradient of the objective with respect
-to its output. Only summaries are kept (no batch-sized arrays), so the
+and dead fractions, a histogram) and the pre-activation hook the argument of
+its activation; gradient hooks on those two tensors keep the scale of the
+gradient of the objective with respect to each. Only summaries are kept (no batch-sized arrays), so the
 recorder can stay attached while a model trains (``InitMonitor``). A layer
 called more than once per pass (a shared layer) is summarized at its first call.
 """
@@ -49,8 +49,8 @@ class Recorder:
     Args:
         model: any layer or model.
         histograms: keep a histogram of each layer's activations (and pre-activations).
-        backward: also record output gradients (backward hooks route each watched layer's output through an
-            identity node; leave it off when only the forward pass matters).
+        backward: also record the gradients reaching each layer's output and pre-activation (tensor hooks on
+            the first call's tensors, so the figures of a shared layer all come from one call).
     """
 
     def __init__(self, model, histograms=True, backward=True):
@@ -73,8 +73,6 @@ class Recorder:
             self._handles.append(layer.register_forward_hook(self._forward(path)))
             if callable(getattr(layer, "activation", None)):
                 self._handles.append(layer.register_preactivation_hook(self._preactivation(path)))
-            if self.backward:
-                self._handles.append(layer.register_backward_hook(self._backward(path)))
         return self
 
     def __exit__(self, *exc):
@@ -107,6 +105,18 @@ class Recorder:
             entry["preactivation_second_moment"] = st.rms(values) ** 2  # what mean-field theory predicts
             if self.histograms:
                 entry["preactivation_histogram"] = st.histogram(values)
+            if self.backward and getattr(z, "requires_grad", False):
+                z.register_hook(self._gradient(entry, "preactivation"))
+        return hook
+
+    def _gradient(self, entry, what):
+        """A tensor hook keeping the scale of the gradient reaching this first call's ``what`` tensor."""
+        def hook(grad):
+            if self.enabled and f"{what}_grad_std" not in entry:
+                values = st.host(grad)
+                entry[f"{what}_grad_std"] = st.moments(values)[1]
+                entry[f"{what}_grad_rms"] = st.rms(values)
+                entry[f"{what}_grad_norm"] = st.example_norm(values)
         return hook
 
     def _forward(self, path):
@@ -125,17 +135,9 @@ class Recorder:
             entry["dead_fraction"] = st.dead_fraction(name, values)
             if self.histograms:
                 entry["activation_histogram"] = st.histogram(values)
-        return hook
-
-    def _backward(self, path):
-        def hook(layer, grad_input, grad_output):
-            if not self.enabled:
-                return
-            entry = self._entry(path, layer)
-            if grad_output and grad_output[0] is not None and "output_grad_std" not in entry:
-                values = st.host(grad_output[0])
-                entry["output_grad_std"] = st.moments(values)[1]
-                entry["output_grad_rms"] = st.rms(values)
+            if self.backward and getattr(output, "requires_grad", False):
+                # the total gradient of the objective with respect to this call's output (every consumer summed)
+                output.register_hook(self._gradient(entry, "output"))
         return hook
 
     def records(self):

@@ -76,6 +76,18 @@ def rms(a):
     return float(numpy.sqrt(numpy.mean(a * a))) if a.size else math.nan
 
 
+def example_norm(a):
+    """RMS over examples (first axis) of each example's gradient norm: ``sqrt(mean_n sum_features a_n^2)``.
+
+    The quantity an isometric layer preserves whatever its width (Pennington et al. 2017), so layers of
+    different sizes (a 26x26x32 feature map, 10 logits) compare fairly, unlike per-entry scales.
+    """
+    a = numpy.asarray(a, dtype=numpy.float64)
+    if a.size == 0 or a.ndim == 0:
+        return math.nan
+    return float(numpy.sqrt(numpy.mean(numpy.sum(a.reshape(a.shape[0], -1) ** 2, axis=1))))
+
+
 def histogram(a, bins=HISTOGRAM_BINS):
     """``{"counts": [...], "edges": [...]}`` of the finite entries of ``a`` (for plots)."""
     a = numpy.asarray(a, dtype=numpy.float64).ravel()

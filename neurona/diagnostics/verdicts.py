@@ -2,8 +2,9 @@
 
 The thresholds (module constants, so a teacher can show and change them):
 
-- vanishing / exploding gradients: the ratio of the output-gradient scale
-  (RMS) of the first layer with weights to that of the last is below
+- vanishing / exploding gradients: the ratio of the gradient scale (per-example
+  norm at the pre-activation, ``gradient_ratio``) of the first layer with weights
+  to that of the last is below
   ``VANISHING_RATIO`` or above ``EXPLODING_RATIO`` (a healthy network keeps it
   within about one order of magnitude; Glorot & Bengio 2010, He et al. 2015
   chose their variances so that it stays 1). The forward signal is judged the
@@ -12,7 +13,7 @@ The thresholds (module constants, so a teacher can show and change them):
 - saturated: a layer with more than ``SATURATION_LIMIT`` of its activations in
   a saturating region (see ``statistics``).
 - dead units: a ReLU-family layer with more than ``DEAD_LIMIT`` of its units
-  at zero on the whole batch.
+  at zero on the whole batch (judged on batches of ``DEAD_MIN_EXAMPLES`` or more).
 - symmetric units: any hidden layer with identical units (``symmetry``).
 """
 
@@ -24,6 +25,7 @@ VANISHING_RATIO = 1e-2
 EXPLODING_RATIO = 1e2
 SATURATION_LIMIT = 0.10
 DEAD_LIMIT = 0.10
+DEAD_MIN_EXAMPLES = 16  # a unit off on every one of fewer examples than this is not evidence it is dead
 
 KINDS = ("vanishing", "exploding", "saturated", "dead units", "symmetric units")
 
@@ -41,11 +43,20 @@ def _ratio(first, last):
 
 
 def gradient_ratio(records):
-    """Output-gradient RMS of the first layer with weights over that of the last (None when unknown)."""
-    layers = [r for r in _with_weights(records) if r.get("output_grad_rms") is not None]
+    """Gradient scale at the first layer with weights over that at the last (None when unknown).
+
+    The scale is the per-example norm of the gradient with respect to the layer's pre-activation (its
+    output for layers without an activation): taken before the activation, a softmax output does not
+    inflate the last layer's figure, and as a norm it compares layers of different widths.
+    """
+    def scale(r):
+        value = r.get("preactivation_grad_norm")
+        return r.get("output_grad_norm") if value is None else value
+
+    layers = [r for r in _with_weights(records) if scale(r) is not None]
     if len(layers) < 2:
         return None
-    return _ratio(layers[0]["output_grad_rms"], layers[-1]["output_grad_rms"])
+    return _ratio(scale(layers[0]), scale(layers[-1]))
 
 
 def signal_ratio(records):
@@ -85,7 +96,9 @@ def judge(records, symmetric):
         f"saturated units in {n} layer(s) (worst {worst['layer']!r}: {worst['saturated_fraction']:.0%} of "
         f"activations in the flat region of {worst['activation']}), where the derivative is almost zero and no "
         "gradient passes. The pre-activations are too large: use glorot initialization or smaller inputs"))
-    found += _fraction_verdict(records, "dead_fraction", DEAD_LIMIT, "dead units", lambda n, worst: (
+    examples = min((r["output_shape"][0] for r in records if r.get("output_shape")), default=0)
+    dead_records = records if examples >= DEAD_MIN_EXAMPLES else []  # on a few examples any unit may be off
+    found += _fraction_verdict(dead_records, "dead_fraction", DEAD_LIMIT, "dead units", lambda n, worst: (
         f"dead units in {n} layer(s) (worst {worst['layer']!r}: {worst['dead_fraction']:.0%} of its units output "
         "0 for every example of the batch), which get no gradient and never recover. Look for a large negative "
         "bias or weights too large; deep plain ReLU stacks also lose units with depth even under he_normal "

@@ -80,6 +80,8 @@ def update_ratios(variables, optimizer=None):
     variables = [v for v in variables if v.grad is not None and v.trainable]
     if not variables:
         return {}
+    if isinstance(optimizer, (str, dict)):  # a name or config, as compile() takes them
+        optimizer = optimizers.get(optimizer)
     fresh = optimizers.get(optimizers.serialize(optimizer)) if optimizer is not None else \
         optimizers.SGD(learning_rate=0.01)
     copies = []

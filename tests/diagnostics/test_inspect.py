@@ -195,3 +195,56 @@ def test_bad_input_is_refused_with_a_clear_error():
         inspect(model, _x(4, 4), loss="mse")
     with pytest.raises(ValueError, match="jacobian"):
         inspect(model, _x(4, 4), jacobian="sometimes")
+
+
+def test_the_keras_mnist_convnet_with_default_init_and_a_softmax_output_is_healthy():
+    (x, y), _ = nr.datasets.mnist.load_data(source="embedded", verbose=False)
+    x = x[:128, :, :, None].astype("float32") / 255.0
+    model = nr.Sequential([nr.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
+                           layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
+                           layers.Dropout(0.5), layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    report = inspect(model, x, y[:128])
+    assert report.healthy, report.verdicts
+    # taken before the softmax, the last layer's gradient is d loss / d logits = (p - onehot) / n
+    p = model(x).numpy()
+    expected = np.sqrt(np.mean(np.sum(((p - np.eye(10)[y[:128]]) / 128) ** 2, axis=1)))
+    assert report.layers[-1]["preactivation_grad_norm"] == pytest.approx(expected, rel=1e-3)
+
+
+def test_a_bare_layer_and_an_optimizer_name():
+    dense = layers.Dense(4, activation="tanh")
+    report = inspect(dense, _x(32, 8), optimizer="adam")
+    assert report.network["optimizer"] == "Adam" and report.network["mean_field"] is False
+    # Adam's first step moves each weight by the learning rate (m / sqrt(v) = sign(g)): ||step|| = 1e-3 sqrt(32)
+    expected = 1e-3 * np.sqrt(32) / np.linalg.norm(dense.kernel.numpy())
+    assert report.layers[0]["kernel"]["update_ratio"] == pytest.approx(expected, rel=1e-3)
+
+
+def test_dropout_masks_after_inspect_are_the_ones_without_it():
+    def masks(with_inspect):
+        model = nr.Sequential([nr.Input((8,)), layers.Dense(16), layers.Dropout(0.5, seed=3)])
+        model(_x(4, 8))
+        if with_inspect:
+            inspect(model, _x(32, 8), training=True)
+        return model(np.ones((4, 8), "float32"), training=True).numpy() == 0
+    np.testing.assert_array_equal(masks(True), masks(False))
+
+
+def test_dead_units_are_not_judged_on_a_handful_of_examples():
+    model = _stack(3, "relu", "he_normal", width=64)
+    assert "dead units" not in inspect(model, _x(4)).kinds()
+
+
+def test_a_shared_layer_is_measured_at_its_first_call():
+    shared = layers.Dense(8, activation="tanh", name="shared")
+    inp = nr.Input((8,))
+    model = nr.Model(inp, layers.Dense(2, name="head")(shared(shared(inp))))
+    x = _x(16, 8)
+    report = inspect(model, x)
+    first = np.tanh(x @ shared.kernel.numpy() + shared.bias.numpy())
+    record = report["shared"]
+    assert record["calls"] == 2
+    assert record["activation_std"] == pytest.approx(first.std(), rel=1e-5)
+    # its output gradient: the second call's input gradient, W^T (d/dz2)
+    assert record["output_grad_std"] > 0
