@@ -41,7 +41,7 @@ __version__ = "0.1.0"
 
 # Subpackages that sit above the model layer (DESIGN.md) and bring heavier imports of their own: loaded on first use
 # of ``nr.<name>``, so ``import neurona as nr; nr.saving.load_model(...)`` works without slowing every import.
-_LAZY_SUBPACKAGES = ("saving", "diagnostics")
+_LAZY_SUBPACKAGES = ("saving", "diagnostics", "serving")
 
 
 def __getattr__(name):
@@ -57,7 +57,8 @@ def __dir__():
 
 __all__ = [
     "activations", "backend", "callbacks", "config", "datasets", "initializers", "layers", "losses", "metrics",
-    "model_selection", "models", "ops", "optimizers", "random", "regularizers", "saving", "diagnostics", "utils",
+    "model_selection", "models", "ops", "optimizers", "random", "regularizers", "saving", "diagnostics", "serving",
+    "utils",
     "Function",
     "GradcheckError", "Tensor", "Variable",
     "enable_grad", "gradcheck", "no_grad", "Input", "InputLayer", "Layer", "Model", "Sequential", "floatx",
