@@ -21,12 +21,13 @@ from .. import nest, optimizers
 from ..arguments import check_bool, check_int, check_path, is_int
 from ..autograd import no_grad
 from ..backend import blas
-from ..layers import Layer, probe, tracking
+from ..layers import Layer, probe
 from ..layers.base import _default_build
 from ..layers.shapes import as_shape_structure, map_shapes
 from ..layers.symbolic import SymbolicTensor
 from . import compile_utils, data_adapter, on_batch, reinitialize, training
 from . import summary as summary_lib
+from .metrics_api import MetricsMixin
 
 _FUNCTIONAL_SUBCLASSES = {}
 
@@ -50,7 +51,7 @@ def _takes_training(compute_loss):
     return "training" in inspect.signature(compute_loss).parameters
 
 
-class Model(Layer):
+class Model(MetricsMixin, Layer):
     """Base class of models; ``Model(inputs, outputs)`` makes a functional model.
 
     Args (subclassing): ``name``, ``trainable``, ``dtype`` as for any layer.
@@ -232,42 +233,12 @@ class Model(Layer):
             raise RuntimeError(f"model {self.name!r} must be compiled before {what}(): call model.compile("
                                "optimizer=..., loss=..., metrics=...)")
 
-    @property
-    def metrics(self):
-        """The metrics ``fit`` reports: the loss tracker (``Mean`` named ``loss``), the compiled metrics, the
-        per-output loss trackers, then ``Metric`` objects assigned to attributes of the model and of the layers
-        inside it at any depth (Keras 3's order: a layer that computes its own metric, such as an endpoint layer
-        with ``self.accuracy_fn = BinaryAccuracy()``, reports it in the logs)."""
-        found = []
-        if self.compiled:
-            found = [self._loss_tracker] + ([self._compile_metrics] if self._compile_metrics is not None else [])
-            found += self._compile_loss.metrics if self._compile_loss is not None else []
-        for metric in tracking.cached(self, "_metrics_cache", self._held_metrics):
-            if not any(metric is known for known in found):
-                found.append(metric)
-        return found
-
     def _held_metrics(self):
         """The ``Metric`` objects in the attributes of this model and of the layers inside it, nested models
         excepted (as in Keras: a pretrained model's own compiled trackers are not the outer model's), though
         the plain layers inside those are included."""
         holders = [self] + [layer for layer in self._all_sublayers() if not isinstance(layer, Model)]
         return [m for holder in holders for m in vars(holder).values() if isinstance(m, metrics_lib.Metric)]
-
-    @property
-    def metrics_names(self):
-        """The names of ``model.metrics`` (``["loss", "compile_metrics"]`` after compile(metrics=...), as Keras)."""
-        return [m.name for m in self.metrics]
-
-    @property
-    def compiled_metrics(self):
-        """The compiled metric objects themselves, in the order of their logs (an empty list before any)."""
-        return [] if self._compile_metrics is None else self._compile_metrics.metrics
-
-    def reset_metrics(self):
-        """Reset every metric of ``model.metrics`` (``fit`` does it at each epoch)."""
-        for metric in self.metrics:
-            metric.reset_state()
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The training objective: the compiled loss(es) plus every weight and activity penalty.
@@ -294,26 +265,6 @@ class Model(Layer):
         if _takes_training(type(self).compute_loss):
             return self.compute_loss(x, y, y_pred, sample_weight, training=training)
         return self.compute_loss(x, y, y_pred, sample_weight)  # an override without Keras 3.3's `training`
-
-    def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        """Update the compiled metrics with a batch and return ``get_metrics_result()`` (override to add yours)."""
-        if self._compile_metrics is not None:
-            if not self._compile_metrics.built:
-                self._compile_metrics.build(compile_utils.layout_of(self)
-                                            or compile_utils.layout_from_predictions(y_pred))
-            self._compile_metrics.update_state(y, y_pred, sample_weight)
-        return self.get_metrics_result()
-
-    def get_metrics_result(self):
-        """``{name: result}`` for ``model.metrics``; a metric whose result is a dict adds its keys."""
-        results = {}
-        for metric in self.metrics:
-            value = metric.result()
-            if isinstance(value, dict):
-                results.update(value)
-            else:
-                results[metric.name] = value
-        return results
 
     def train_step(self, data, *args):
         """One gradient step on a batch ``data`` = ``x``, ``(x, y)`` or ``(x, y, sample_weight)`` (Keras 3).
