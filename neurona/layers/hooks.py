@@ -129,27 +129,12 @@ class _BackwardCall:
             self.waiting, self.queued, self.reported = self.routed, False, False
 
     def route_inputs(self, inputs):
-        flat = nest.flatten(inputs)
-        self.grad_input = [None] * len(flat)
-        routed = []
-        for i, t in enumerate(flat):
-            if isinstance(t, Tensor) and t.requires_grad:
-                t = HookIdentity.apply(t)
-                t.register_hook(self._input_arrived(i))
-                self.routed += 1
-            routed.append(t)
-        return nest.pack_like(inputs, routed)
+        self.grad_input, routed, self.routed = _route(inputs, self._input_arrived)
+        return routed
 
     def route_outputs(self, outputs):
-        flat = nest.flatten(outputs)
-        self.grad_output = [None] * len(flat)
-        routed = []
-        for i, t in enumerate(flat):
-            if isinstance(t, Tensor) and t.requires_grad:
-                t = HookIdentity.apply(t)
-                t.register_hook(self._output_arrived(i))
-            routed.append(t)
-        return nest.pack_like(outputs, routed)
+        self.grad_output, routed, _ = _route(outputs, self._output_arrived)
+        return routed
 
     def _output_arrived(self, i):
         def hook(grad):
@@ -195,6 +180,20 @@ class _BackwardCall:
                 replacement = result[replaceable]
                 self.grad_input[replaceable] = replacement
         return replacement
+
+
+def _route(structure, hook_for):
+    """``(slots, routed, count)``: one gradient slot per leaf of ``structure``, the structure with each tensor
+    that requires grad passed through a ``HookIdentity`` whose gradient goes to ``hook_for(i)``, and how many."""
+    flat = nest.flatten(structure)
+    routed, count = [], 0
+    for i, t in enumerate(flat):
+        if isinstance(t, Tensor) and t.requires_grad:
+            t = HookIdentity.apply(t)
+            t.register_hook(hook_for(i))
+            count += 1
+        routed.append(t)
+    return [None] * len(flat), nest.pack_like(structure, routed), count
 
 
 class HookMixin:
