@@ -40,6 +40,23 @@ from ..autograd import Tensor, engine
 from ..autograd.hooks import HookIdentity, add_hook
 
 
+_silence = threading.local()  # per thread: a pass Neurona makes for itself is not one the hooks should see
+
+
+@contextlib.contextmanager
+def silenced():
+    """No hook of any layer runs in this thread inside the block (other threads are unaffected).
+
+    For the passes Neurona makes on its own account, such as ``fit`` summarizing its data for drift checks at
+    its end (models/reference.py): a forward hook counting calls, or InitMonitor, sees only the user's calls.
+    """
+    _silence.depth = getattr(_silence, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _silence.depth -= 1
+
+
 class HookTable:
     """The hooks of one layer, each kind a dict in registration order (handle id -> function)."""
 
@@ -50,6 +67,8 @@ class HookTable:
         self._original = None
 
     def __bool__(self):
+        if getattr(_silence, "depth", 0):
+            return False
         return bool(self.forward_pre or self.forward or self.backward or self.preactivation)
 
     @contextlib.contextmanager

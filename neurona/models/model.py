@@ -25,7 +25,7 @@ from ..layers import Layer, probe
 from ..layers.base import _default_build
 from ..layers.shapes import as_shape_structure, map_shapes
 from ..layers.symbolic import SymbolicTensor
-from . import compile_utils, data_adapter, on_batch, reinitialize, training
+from . import compile_utils, data_adapter, on_batch, reference, reinitialize, training
 from . import summary as summary_lib
 from .metrics_api import MetricsMixin
 
@@ -61,6 +61,7 @@ class Model(MetricsMixin, Layer):
         optimizer, loss, metrics: set by ``compile``.
         stop_training: set it to True (e.g. from a callback) to end ``fit`` early.
         history: the History of the last ``fit``.
+        reference_statistics: a summary of inputs and outputs for drift checks (``fit`` records it), or None.
     """
 
     def __new__(cls, *args, **kwargs):
@@ -85,6 +86,7 @@ class Model(MetricsMixin, Layer):
         self.stop_training = False
         self.history = None
         self.preprocessing = None  # input preprocessing steps saved with the model (neurona.saving.preprocessing)
+        self.reference_statistics = None  # what fit's inputs and outputs looked like, for drift checks (reference.py)
 
     def _kind(self):
         return "model"
@@ -316,7 +318,8 @@ class Model(MetricsMixin, Layer):
     # ---- loops (training.py) ---------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
-            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1,
+            reference_statistics=True):
         """Train for ``epochs`` epochs; returns a ``History`` (Keras 3's arguments and behaviour).
 
         Args:
@@ -339,12 +342,31 @@ class Model(MetricsMixin, Layer):
             validation_steps: batches per validation (default: a whole pass).
             validation_batch_size: the batch size of validation arrays (default ``batch_size``).
             validation_freq: validate every that many epochs, or after the listed (1-based) epochs.
+            reference_statistics: at the end, for a classifier (one input, one probability output) trained on
+                arrays, ``compute_reference_statistics`` on the validation arrays, else the training arrays (saved
+                with the model for the server's drift check); other models and data are skipped silently. False
+                leaves ``model.reference_statistics`` as it is.
         """
         return training.fit(self, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
                             validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
                             class_weight=class_weight, sample_weight=sample_weight, initial_epoch=initial_epoch,
                             steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
-                            validation_batch_size=validation_batch_size, validation_freq=validation_freq)
+                            validation_batch_size=validation_batch_size, validation_freq=validation_freq,
+                            reference_statistics=reference_statistics)
+
+    def compute_reference_statistics(self, x, batch_size=None, components=reference.COMPONENTS,
+                                     max_samples=reference.MAX_SAMPLES, seed=0):
+        """Set and return ``self.reference_statistics``: ``ReferenceStatistics.from_arrays`` (serving/drift.py) of
+        at most ``2 * max_samples`` rows of ``x`` (preprocessed, as ``fit`` sees them; held out, since a model is
+        more confident on its training examples) and of this classifier's probabilities there (models/reference.py).
+
+        Raises:
+            ValueError: not one input and one output, outputs that are not probability rows (n, classes >= 2), or
+                ``x`` not an array of at least 4 finite, non-constant rows.
+        """
+        self.reference_statistics = reference.compute(self, x, batch_size=batch_size, components=components,
+                                                      max_samples=max_samples, seed=seed)
+        return self.reference_statistics
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):

@@ -20,7 +20,7 @@ from ..backend import allocator, blas
 from ..callbacks import CallbackList, TerminateOnNaN
 from ..callbacks._arguments import check_verbose
 from ..initializers.lsuv import resolve_pending
-from . import data_adapter, data_arrays
+from . import data_adapter, data_arrays, reference
 from .data_adapter import EpochIterator, make_adapter
 from .step_logs import batch_size_of, logs_in_order, pack, pythonify_logs
 
@@ -187,7 +187,8 @@ def _fit_data(model, x, y, sample_weight, class_weight, batch_size, steps, shuff
 
 def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
         validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
-        steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
+        steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1,
+        reference_statistics=True):
     """Train ``model`` (see ``Model.fit`` for the arguments); returns the ``History``.
 
     Raises:
@@ -211,6 +212,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     validation_steps = _check_steps(validation_steps, "fit", "validation_steps")
     validation_batch_size = _check_batch_size(validation_batch_size, "fit", "validation_batch_size")
     validation_freq = _check_validation_freq(validation_freq)
+    reference_statistics = reference.check_fit_flag(reference_statistics)
     class_weight = data_arrays.check_class_weight(class_weight, "fit")
     train, val = _fit_data(model, x, y, sample_weight, class_weight, batch_size, steps_per_epoch, bool(shuffle),
                            validation_split, validation_data, validation_batch_size)
@@ -275,6 +277,8 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
         if model.stop_training:
             break
     cbs.on_train_end(training_logs)
+    # after on_train_end, so that weights restored there (EarlyStopping's best) are the ones summarized
+    reference.record_after_fit(model, train, val, reference_statistics)
     return history
 
 

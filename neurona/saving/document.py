@@ -62,6 +62,7 @@ def check(document, weights_file, source):
     preprocessing = document.get("preprocessing")
     if preprocessing is not None and not isinstance(preprocessing, list):
         _fail(source, "preprocessing", preprocessing, "a list of steps or null")
+    check_reference_statistics(_optional_dict(document, "reference_statistics", source), source)
 
 
 def _check_weights(entry, weights_file, source):
@@ -122,6 +123,30 @@ def check_training(training, source):
     logs = history.get("history", {})
     if not isinstance(logs, dict) or not all(isinstance(v, list) for v in logs.values()):
         _fail(source, "training.history.history", logs, "an object {metric name: list of values}")
+
+
+REFERENCE_FORMAT = "neurona.drift.reference"  # serving/drift.py's ReferenceStatistics.metadata() (version 1)
+
+
+def check_reference_statistics(entry, source):
+    """``reference_statistics``'s small fields (reference_h5.py checks its arrays in model.h5 against them)."""
+    if entry is None:
+        return
+    where = "reference_statistics"
+    if entry.get("format") != REFERENCE_FORMAT:
+        _fail(source, f"{where}.format", entry.get("format"), repr(REFERENCE_FORMAT))
+    if entry.get("version") != 1 or type(entry.get("version")) is not int:
+        _fail(source, f"{where}.version", entry.get("version"), "1 (upgrade Neurona to read newer versions)")
+    shape = entry.get("input_shape")
+    if not isinstance(shape, list) or not shape or not all(type(d) is int and d >= 1 for d in shape):
+        _fail(source, f"{where}.input_shape", shape, "the shape of one input, a non-empty list of ints >= 1")
+    classes = entry.get("n_classes")
+    if type(classes) is not int or classes < 2:
+        _fail(source, f"{where}.n_classes", classes, "the number of output probabilities, an int >= 2")
+    components = entry.get("n_components")
+    if type(components) is not int or not 1 <= components <= math.prod(shape):
+        _fail(source, f"{where}.n_components", components, f"an int in [1, {math.prod(shape)}] (at most one "
+              "component per input value)")
 
 
 def _is_dims(shape):

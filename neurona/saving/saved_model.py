@@ -12,12 +12,14 @@ but the arrays::
      "compile": {"optimizer": {...}, "loss": ..., "loss_weights": ..., "metrics": [...], ...} or null,
      "optimizer_state": {"iterations": 1407, "learning_rate": 0.002} or null,
      "preprocessing": [{"op": "rescale", ...}, {"op": "flatten"}] or null,
+     "reference_statistics": {"format": "neurona.drift.reference", "input_shape": [784], ...} or null,
      "rng": {"layers": {...}, "shuffle": {...}},
      "weights": {"file": "model.h5", "sha256": "..."},
      "training": null, or a checkpoint's {"epoch", "history", "global_rng", ...} (see checkpoint.py)}
 
 ``model.h5`` holds the weights and the optimizer slots, each found by its layer's path
-inside the model (weights_h5.py, layer_paths.py).
+inside the model (weights_h5.py, layer_paths.py), and the arrays of the model's
+reference statistics for drift checks (reference_h5.py).
 What a save and a load guarantee:
 
 - the folder is written atomically, saves to one path from several processes
@@ -47,7 +49,7 @@ from ..arguments import check_bool, check_path
 from ..callbacks import History
 from ..initializers.lsuv import mark_resolved
 from ..registry import CustomObjectScope, check_custom_objects
-from . import compile_settings, h5_files, json_config, weights_h5
+from . import compile_settings, h5_files, json_config, reference_h5, weights_h5
 from . import document as document_check
 from . import preprocessing as prep
 from .atomic import atomic_folder as _atomic_folder
@@ -97,7 +99,8 @@ def refuse_single_file_name(path, owner):
 
 
 def save_model(model, path, overwrite=True, include_optimizer=True, training=None):
-    """Save architecture, weights, compile settings, optimizer state and preprocessing to the folder ``path``.
+    """Save architecture, weights, compile settings, optimizer state, preprocessing and reference statistics
+    (``model.reference_statistics``, for drift checks) to the folder ``path``.
 
     Args:
         model: a Model (built or not; an unbuilt model saves no weights).
@@ -110,7 +113,10 @@ def save_model(model, path, overwrite=True, include_optimizer=True, training=Non
 
     Raises:
         TypeError: ``path`` is not a path (str or os.PathLike), or ``overwrite`` / ``include_optimizer`` is not
-            a bool (a string such as ``"no"`` would be truthy); nothing is written.
+            a bool (a string such as ``"no"`` would be truthy), or ``model.reference_statistics`` is neither None
+            nor a ReferenceStatistics; nothing is written.
+        ValueError: the reference statistics' arrays do not fit their shapes or hold NaN or inf; nothing is
+            written.
         FileExistsError: ``path`` is a file, exists with ``overwrite=False``, or is a folder holding files other
             than an earlier save's ``model.json`` and ``model.h5`` (it is left untouched: a save replaces
             the whole folder, and would otherwise delete them).
@@ -134,6 +140,7 @@ def save_model(model, path, overwrite=True, include_optimizer=True, training=Non
         document["optimizer_state"] = {"iterations": model.optimizer.iterations, "learning_rate": lr}
     document["preprocessing"] = prep.validate(getattr(model, "preprocessing", None), f"model {model.name!r}")
     document["rng"] = model_rng_state(model)
+    document[reference_h5.KEY] = reference_h5.metadata(model)  # checked: a save never writes what cannot load
     json_config.dumps(document)  # fail on a config that is not JSON-safe before touching the disk
     weights_h5.check_names(model)  # and on layer or weight names that cannot be HDF5 paths
 
@@ -141,6 +148,8 @@ def save_model(model, path, overwrite=True, include_optimizer=True, training=Non
         weights_h5.write_weights(h5, model)
         if save_slots:
             weights_h5.write_optimizer_slots(h5, model, model.optimizer)
+        if document[reference_h5.KEY] is not None:
+            reference_h5.write(h5, model)
 
     with _atomic_folder(path, overwrite=overwrite, replaces=(MODEL_JSON, MODEL_H5)) as tmp:
         image = h5_files.image(fill)
@@ -200,7 +209,8 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):  # noqa
     """Rebuild a model saved with ``save_model``: predictions are bit-identical to the saved model's.
 
     The model comes back compiled (unless ``compile=False``) with its optimizer's
-    step count and slots, its preprocessing steps (``model.preprocessing``), the
+    step count and slots, its preprocessing steps (``model.preprocessing``), its
+    reference statistics (``model.reference_statistics``, None if none were saved), the
     random states of its layers, and, for a checkpoint, its training history
     (``model.history``). The library-wide random generator is left as it was.
     ``model.json`` and ``model.h5`` always come from one save, even while another
@@ -249,12 +259,14 @@ def load_saved(path, compile=True, expect=None, custom_objects=None):  # noqa: A
                 compile_settings.compile_from_config(model, document["compile"], source)
                 if document.get("optimizer_state"):
                     slots = weights_h5.read_optimizer_slots(h5, model, model.optimizer, h5_path)
+            reference = reference_h5.read(h5, document.get(reference_h5.KEY), h5_path, source)
     if arrays:
         model.set_weights(arrays)
         mark_resolved(model)  # LSUV kernels hold the file's values now, not a draw waiting for data
     if slots is not None:
         _restore_optimizer(model, document["optimizer_state"], slots, source)
     model.preprocessing = prep.validate(document.get("preprocessing"), source)
+    model.reference_statistics = reference
     restore_model_rng(model, document.get("rng"), source)
     _restore_history(model, document.get("training"))
     return model, document

@@ -219,6 +219,20 @@ class ReferenceStatistics:
                 "n_classes": self.n_classes, "mean": self.mean.tolist(), "components": self.components.tolist(),
                 "projections": self.projections.tolist(), "entropies": self.entropies.tolist()}
 
+    def to_arrays(self):
+        """The four arrays by name (``mean``, ``components``, ``projections``, ``entropies``; float32, not copies),
+        for binary storage (``neurona.saving`` writes them to ``model.h5``); :meth:`metadata` holds the rest."""
+        return {"mean": self.mean, "components": self.components, "projections": self.projections,
+                "entropies": self.entropies}
+
+    def metadata(self):
+        """The JSON-safe small fields: format, version, input_shape, n_classes and n_components.
+
+        ``from_dict({**metadata(), **to_arrays()})`` rebuilds an equal object (the arrays bit for bit).
+        """
+        return {"format": _FORMAT, "version": _VERSION, "input_shape": list(self.input_shape),
+                "n_classes": self.n_classes, "n_components": self.n_components}
+
     @classmethod
     def from_dict(cls, config):
         """Rebuild from :meth:`to_dict`'s output."""

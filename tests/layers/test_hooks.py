@@ -220,3 +220,32 @@ def test_preactivation_tap_survives_threads_calling_one_layer():
         for t in threads:
             t.join()
     assert dense.activation is original and len(calls) == 80
+
+
+def test_silenced_hides_the_calls_of_this_thread_only():
+    import threading
+
+    from neurona.layers.hooks import silenced
+
+    seen = []
+    dense = layers.Dense(2)
+    dense.register_forward_hook(lambda layer, a, o: seen.append(threading.current_thread().name))
+    x = nr.Tensor(_data(n=2))
+    with silenced():
+        dense(x)
+        worker = threading.Thread(target=dense, args=(x,), name="other")
+        worker.start()
+        worker.join()
+    dense(x)
+    assert seen == ["other", threading.current_thread().name]
+
+
+def test_fits_own_summary_pass_of_a_classifier_is_not_seen_by_hooks():
+    calls = []
+    inp = nr.Input((3,))
+    dense = layers.Dense(2, activation="softmax")
+    model = nr.Model(inp, dense(inp))
+    dense.register_forward_hook(lambda layer, a, o: calls.append(a[0].shape[0]))
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    model.fit(_data(n=8), np.eye(2, dtype="float32")[[0, 1] * 4], batch_size=4, epochs=1, verbose=0)
+    assert model.reference_statistics is not None and calls == [4, 4]
