@@ -19,7 +19,7 @@ import os
 import sys
 import time
 
-from . import preflight, saving_commands
+from . import preflight, saving_commands, serve_command
 from .saving_commands import bounded_int
 
 ARCHITECTURES = ("mlp",)
@@ -175,7 +175,7 @@ def make_parser():
 
     parser = argparse.ArgumentParser(prog="neurona", description="Neurona: deep learning from first principles")
     parser.add_argument("--version", action="version", version=f"neurona {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{demo,train,info,predict}")
+    sub = parser.add_subparsers(dest="command", metavar="{demo,train,info,predict,serve}")
 
     demo = sub.add_parser("demo", help="train a dense network on MNIST and print the test accuracy")
     demo.add_argument("--epochs", type=bounded_int(MAX_EPOCHS), default=5, help=f"at most {MAX_EPOCHS}")
@@ -204,6 +204,7 @@ def make_parser():
     saving_commands.add_train_options(train)
     train.set_defaults(func=cmd_train)
     saving_commands.add_parsers(sub)
+    serve_command.add_parser(sub)
     return parser
 
 

@@ -14,6 +14,8 @@ import os
 
 import numpy
 
+from ..saving.preprocessing import raw_range
+
 
 class UsageError(ValueError):
     """The command line asks for something that cannot work; nothing has been done yet."""
@@ -93,20 +95,6 @@ def show_value(value):
     if value is None:
         return "none"
     return " ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
-
-
-def raw_range(steps):
-    """``(low, high)`` of the raw inputs that ``steps`` expect, where the steps make that known, else None.
-
-    Known for rescale (by a divisor > 1) and flatten steps only, as ``neurona train`` saves them: raw values
-    in ``[0, divisor]`` (e.g. pixels 0-255) become ``[0, 1]``. Standardization has no bounded range.
-    """
-    ops = [step.get("op") for step in steps or ()]
-    rescales = [step for step in steps or () if step.get("op") == "rescale"]
-    if len(rescales) != 1 or any(op not in ("rescale", "flatten") for op in ops):
-        return None
-    divisor = float(rescales[0]["divisor"])
-    return (0.0, divisor) if divisor > 1 else None
 
 
 def check_finite_input(x, name):

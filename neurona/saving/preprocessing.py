@@ -100,6 +100,20 @@ def apply(steps, x):
     return x
 
 
+def raw_range(steps):
+    """``(low, high)`` of the raw inputs that ``steps`` expect, where the steps make that known, else None.
+
+    Known for rescale (by a divisor > 1) and flatten steps only, as ``neurona train`` saves them: raw values
+    in ``[0, divisor]`` (e.g. pixels 0-255) become ``[0, 1]``. Standardization has no bounded range.
+    """
+    ops = [step.get("op") for step in steps or ()]
+    rescales = [step for step in steps or () if step.get("op") == "rescale"]
+    if len(rescales) != 1 or any(op not in ("rescale", "flatten") for op in ops):
+        return None
+    divisor = float(rescales[0]["divisor"])
+    return (0.0, divisor) if divisor > 1 else None
+
+
 def describe(steps):
     """``"rescale(/255.0) -> flatten"``, or ``"none"``."""
     names = []
