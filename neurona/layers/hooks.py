@@ -39,7 +39,6 @@ from .. import nest
 from ..autograd import Tensor, engine
 from ..autograd.hooks import HookIdentity, add_hook
 
-
 _silence = threading.local()  # per thread: a pass Neurona makes for itself is not one the hooks should see
 
 

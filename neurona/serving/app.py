@@ -248,7 +248,8 @@ def _read_instances(request, spec):
     """``(raw, x)`` from a predict request: JSON, a PNG body, or a multipart PNG upload."""
     kind = request.mimetype
     if kind == "application/json":
-        return spec.from_json(inputs.parse_json(request.get_data(cache=False)))
+        body = request.get_data(cache=False)
+        return spec.from_json(inputs.parse_json(body), booleans=b"true" in body or b"false" in body)
     if kind == "image/png":
         return spec.from_png(request.get_data(cache=False))
     if kind == "multipart/form-data":

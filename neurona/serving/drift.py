@@ -87,7 +87,11 @@ def ks_2samp(a, b):
     Returns:
         ``(D, p_value)`` as floats.
     """
-    a, b = _sample(a, "a"), _sample(b, "b")
+    return _ks_sorted(_sample(a, "a"), _sample(b, "b"))
+
+
+def _ks_sorted(a, b):
+    """:func:`ks_2samp` of two samples already sorted and checked (the detector sorts its reference once)."""
     n, m = a.size, b.size
     points = np.concatenate([a, b])
     cdf_a = np.searchsorted(a, points, side="right") / n
@@ -303,6 +307,7 @@ class DriftDetector:
         self._entropies = collections.deque(maxlen=self.window)
         self._lock = threading.Lock()
         self._drifting = False
+        self._sorted_reference = None
 
     def __len__(self):
         with self._lock:
@@ -346,9 +351,14 @@ class DriftDetector:
 
     def _test(self, window, entropies):
         reference = self.reference
-        p_values = [ks_2samp(reference.projections[:, i], window[:, i])[1] for i in range(reference.n_components)]
+        if self._sorted_reference is None:  # sorted once: the reference never changes, the window always does
+            self._sorted_reference = (np.sort(reference.projections.astype(np.float64), axis=0).T.copy(),
+                                      np.sort(reference.entropies.astype(np.float64)))
+        columns, sorted_entropies = self._sorted_reference
+        window = np.sort(window.astype(np.float64), axis=0).T  # finite: projections of checked inputs
+        p_values = [_ks_sorted(columns[i], window[i])[1] for i in range(reference.n_components)]
         feature_p = min(1.0, min(p_values) * len(p_values))
-        entropy_p = ks_2samp(reference.entropies, entropies)[1]
+        entropy_p = _ks_sorted(sorted_entropies, np.sort(entropies.astype(np.float64)))[1]
         p_value = min(1.0, 2.0 * min(feature_p, entropy_p))
         drift = p_value < self.alpha
         if drift:
@@ -357,7 +367,7 @@ class DriftDetector:
         else:
             reason = "no significant difference from the reference"
         return DriftResult(drift, p_value, -math.log10(max(p_value, _MIN_P)), feature_p, entropy_p, p_values,
-                           window.shape[0], self.alpha, reason)
+                           window.shape[1], self.alpha, reason)
 
     @staticmethod
     def _log(result):

@@ -110,8 +110,11 @@ class InputSpec:
                 "max_instances": self.max_instances}
 
     # ---- JSON ---------------------------------------------------------------------------------------
-    def from_json(self, document):
-        """``(raw, x)`` for a parsed ``{"instances": [...]}`` or ``{"instance": ...}`` document."""
+    def from_json(self, document, booleans=True):
+        """``(raw, x)`` for a parsed ``{"instances": [...]}`` or ``{"instance": ...}`` document.
+
+        ``booleans=False`` says the document holds no JSON ``true``/``false`` (the fast conversion is then exact).
+        """
         if not isinstance(document, dict):
             raise RequestError(400, "bad_request", f"the JSON body is {_json_type(document)}; expected an object "
                                                    '{"instances": [...]}')
@@ -131,9 +134,28 @@ class InputSpec:
             raise RequestError(400, "bad_request", f"'instances' is {_json_type(instances)}; expected a list of "
                                                    "instances")
         self._check_count(len(instances))
-        rows = [self._instance(item, f"instances[{i}]") for i, item in enumerate(instances)]
-        raw = numpy.stack(rows)
+        raw = self._fast_batch(instances, booleans) if not booleans else None
+        if raw is None:  # mixed shapes, or something to refuse: instance by instance, to name the culprit
+            raw = numpy.stack([self._instance(item, f"instances[{i}]") for i, item in enumerate(instances)])
         return raw, self._preprocess(raw, input_format or self._infer_format(raw))
+
+    def _fast_batch(self, instances, booleans):
+        """The batch in one NumPy conversion when every instance has the same accepted shape, else None.
+
+        ``numpy.array`` of nested lists is ~20x faster than checking every value in Python; what it cannot tell
+        apart is a boolean among numbers (``[True, 2]`` converts to ``[1, 2]``), so the caller passes
+        ``booleans=False`` only when the body holds no ``true``/``false`` token at all.
+        """
+        try:
+            array = numpy.array(instances)
+        except (ValueError, OverflowError):  # ragged, or a number too large for any dtype
+            return None
+        if array.dtype.kind not in "iuf" or array.shape[1:] not in self.shapes:
+            return None
+        array = array.astype(numpy.float64, copy=False)
+        if not numpy.isfinite(array).all():
+            return None
+        return array.reshape((array.shape[0],) + self.raw_shape)
 
     def _check_count(self, count):
         if count == 0:
@@ -146,6 +168,9 @@ class InputSpec:
         _check_numbers(item, where)
         try:
             array = numpy.asarray(item, dtype=numpy.float64)
+        except OverflowError:  # an integer beyond float64, such as 10**400
+            raise RequestError(400, "not_finite", f"{where} holds an integer too large for a float; expected "
+                                                  "finite numbers") from None
         except ValueError:  # ragged lists
             raise RequestError(400, "bad_shape", f"{where} is a ragged list (rows of different lengths); expected "
                                                  f"{self._shapes_text()}") from None
