@@ -214,6 +214,9 @@ BAD_JSON = [
     (json.dumps({"instances": [[["a"] * 28] * 28]}).encode(), "bad_type"),
     (json.dumps({"instances": [[[True] * 28] * 28]}).encode(), "bad_type"),
     (json.dumps({"instances": [[[None] * 28] * 28]}).encode(), "bad_type"),
+    (json.dumps({"instances": [[1, True] + [0] * 782]}).encode(), "bad_type"),  # numpy would read True as 1
+    (json.dumps({"instances": [[10**400] + [0] * 783]}).encode(), "not_finite"),  # beyond float64
+    (json.dumps({"instances": [[2**70] + [0] * 783]}).encode(), "out_of_range"),  # beyond int64, not float64
     (json.dumps({"instances": [[[{"a": 1}] * 28] * 28]}).encode(), "bad_type"),
     (json.dumps({"instances": [[[0] * 27 + [1e999]] * 28]}).encode(), "not_finite"),  # json.dumps writes Infinity
     (b"{\"instances\": [[" + b",".join([b"NaN"] * 784) + b"]]}", "not_finite"),
