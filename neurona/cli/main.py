@@ -79,11 +79,14 @@ def run_training(args):
     save = getattr(args, "save", None)  # train --save DIR: a checkpoint after every epoch
     if save:
         saving_commands.mark_preprocessing(model)
+    saver = saving_commands.save_callback(args, save) if save else None
     start = time.perf_counter()
     history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
                         validation_split=args.validation_split, verbose=args.verbose,
-                        callbacks=[saving_commands.save_callback(args, save)] if save else None)
+                        callbacks=[saver] if saver else None)
     seconds = time.perf_counter() - start
+    if saver:
+        saver.save_reference_statistics()
     loss, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
     return history, loss, accuracy, seconds
 

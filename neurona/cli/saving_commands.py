@@ -152,9 +152,19 @@ def save_callback(args, path):
     extra = {"cli_args": {k: getattr(args, k) for k in (*RESUMED_ARGS, "epochs")}}
 
     class SaveEveryEpoch(callbacks.Callback):
+        last = None
+
         def on_epoch_end(self, epoch, logs=None):
             history = saving.run_history(self.model, epoch, logs)
             saving.save_checkpoint(self.model, path, epoch=epoch + 1, history=history, extra=extra)
+            self.last = (epoch + 1, history)
+
+        def save_reference_statistics(self):
+            """After ``fit``: the last checkpoint again, now with the reference statistics ``fit`` records at its
+            very end (after every callback), so that ``neurona serve`` can watch for drift. Same weights and
+            random states: nothing runs between the last epoch's save and this one."""
+            if self.last is not None and self.model.reference_statistics is not None:
+                saving.save_checkpoint(self.model, path, epoch=self.last[0], history=self.last[1], extra=extra)
 
     return SaveEveryEpoch()
 
@@ -192,9 +202,10 @@ def resume_training(args, load_mnist):
     if ckpt.epoch < args.epochs:
         kept = ", ".join(f"{key.replace('_', '-')} {preflight.show_value(saved[key])}" for key in RESUMED_ARGS)
         print(f"resuming {args.resume} at epoch {ckpt.epoch + 1}/{args.epochs} with its settings: {kept}")
+        saver = save_callback(args, args.save or args.resume)
         model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, initial_epoch=ckpt.epoch,
-                  validation_split=args.validation_split, verbose=args.verbose,
-                  callbacks=[save_callback(args, args.save or args.resume)])
+                  validation_split=args.validation_split, verbose=args.verbose, callbacks=[saver])
+        saver.save_reference_statistics()
     else:
         print(f"{args.resume} has already completed {ckpt.epoch} epochs (--epochs {args.epochs}): nothing to train")
     seconds = time.perf_counter() - start

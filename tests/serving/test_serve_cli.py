@@ -124,3 +124,14 @@ def test_end_to_end_over_http(model_dir):
             raise
     assert process.returncode == 0, err
     assert "Traceback" not in err
+
+
+def test_train_save_keeps_the_reference_statistics_for_serve(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEURONA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NEURONA_OFFLINE", "1")
+    run = tmp_path / "run"
+    assert main(["train", "--data", "embedded", "--epochs", "1", "--hidden", "16", "--seed", "0", "--verbose", "0",
+                 "--validation-split", "0.1", "--save", str(run)]) == 0
+    model = models.load_model(run, compile=False)
+    assert model.reference_statistics is not None and model.reference_statistics.n_classes == 10
+    assert nr.saving.load_checkpoint(run).epoch == 1  # still the resumable checkpoint of the run
