@@ -36,6 +36,10 @@ DEFAULTS = {"max_body_bytes": 16 * 1024 * 1024, "max_instances": 1024, "drift_wi
             "accuracy_window": 500, "prediction_memory": 100_000}
 
 
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+
+
 def _flask():
     try:
         import flask
@@ -173,6 +177,8 @@ def _routes(app, flask, served, monitor, settings):
             monitor.observe_request(route, response.status_code, timer.seconds, getattr(flask.g, "error", None))
         response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        # the page loads nothing from elsewhere (no CDN), so the browser may refuse anything that tries to
+        response.headers.setdefault("Content-Security-Policy", CSP)
         return response
 
     @app.errorhandler(RequestError)

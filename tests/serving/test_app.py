@@ -103,6 +103,8 @@ def test_index_page_and_its_assets_are_local(client):
         text = served.get_data(as_text=True)
         assert "http://" not in text and "https://" not in text, f"{asset} refers to a remote URL"
     assert "https://" not in html and "http://" not in html.replace("http://www.w3.org", "")
+    policy = page.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy  # nothing from elsewhere runs
 
 
 def test_unknown_route_and_wrong_method_answer_json(client):
