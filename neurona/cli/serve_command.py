@@ -42,11 +42,26 @@ def add_parser(sub):
                        help="most instances in one predict request (default 1024)")
     serve.add_argument("--drift-window", type=positive_int, default=200,
                        help="recent instances compared with the reference by the drift test (default 200)")
+    serve.add_argument("--drift-alpha", type=fraction_open, default=0.001,
+                       help="significance level of the drift test, in (0, 1) (default 0.001: see docs/drift.md)")
     serve.set_defaults(func=cmd_serve)
+
+
+def fraction_open(text):
+    """A number in (0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
+    return value
 
 
 def cmd_serve(args):
     from ..serving.server import serve
 
     serve(args.path, host=args.host, port=args.port, threads=args.threads, max_body_bytes=args.max_body_bytes,
-          max_instances=args.max_instances, drift_window=args.drift_window)
+          max_instances=args.max_instances, drift_window=args.drift_window, drift_alpha=args.drift_alpha)

@@ -13,6 +13,7 @@ says what was expected; nothing here touches the model.
 import io
 import json
 import math
+import zlib
 
 import numpy
 
@@ -188,24 +189,42 @@ class InputSpec:
     def _infer_format(self, raw):
         """``"raw"`` or ``"preprocessed"``, read strictly from the values when the request does not say.
 
-        Known only when the saved preprocessing is a rescale (pixels / 255): values in [0, 1] with fractions are
-        already scaled; whole numbers in [0, 255] with one above 1 are raw; only zeros and ones could be either,
-        and are refused. With other preprocessing (or none) an unmarked instance is raw, as saved models expect.
+        Known only when the saved preprocessing is a rescale (pixels / 255). Each instance is read alone: values
+        in [0, 1] with fractions are already scaled; whole numbers in [0, 255] with one above 1 are raw; only zeros
+        and ones could be either. A batch whose instances disagree, or that holds only instances that could be
+        either, is refused. With other preprocessing (or none) an unmarked instance is raw, as saved models expect.
         """
         if self.raw_range is None:
             return "raw"
-        high = float(raw.max())
-        whole = bool(numpy.all(raw == numpy.round(raw)))
-        if whole and high > 1:
-            return "raw"
-        if not whole and high <= 1 and float(raw.min()) >= 0:
-            return "preprocessed"
-        if whole and high <= 1 and float(raw.min()) >= 0 and high > 0:
+        formats = [self._infer_one(row) for row in raw]
+        known = sorted(set(formats) - {None, "either"})
+        if len(known) > 1:
+            looks = {f: [i for i, g in enumerate(formats) if g == f][:5] for f in known}
+            raise RequestError(400, "ambiguous_input_format", f"instances {looks['raw']} look raw (0-"
+                                                              f"{self.raw_range[1]:g}) and instances "
+                                                              f"{looks['preprocessed']} look preprocessed (0-1); say "
+                                                              'which with "input_format": "raw" or "preprocessed"')
+        if known:
+            return known[0]
+        if "either" in formats:
             raise RequestError(400, "ambiguous_input_format", "the instances hold only 0s and 1s, which could be "
                                                               f"raw values in [0, {self.raw_range[1]:g}] or "
                                                               "values already scaled to [0, 1]; say which with "
                                                               '"input_format": "raw" or "preprocessed"')
-        return "raw"  # an all-zero batch reads the same either way; out-of-range values are refused next
+        return "raw"  # all zeros read the same either way; out-of-range values are refused next
+
+    @staticmethod
+    def _infer_one(raw):
+        """What one instance looks like: "raw", "preprocessed", "either" (only 0s and 1s) or None (all zeros)."""
+        high, low = float(raw.max()), float(raw.min())
+        whole = bool(numpy.all(raw == numpy.round(raw)))
+        if whole and high > 1:
+            return "raw"
+        if not whole and high <= 1 and low >= 0:
+            return "preprocessed"
+        if whole and high <= 1 and low >= 0:
+            return "either" if high > 0 else None
+        return "raw"  # negative or fractional values above 1: refused as out of range or read as raw, as before
 
     def _preprocess(self, raw, input_format):
         if input_format == "raw" and self.raw_range is not None:
@@ -222,7 +241,14 @@ class InputSpec:
             x = prep.apply(self.steps, raw)
         else:
             x = raw
-        x = numpy.asarray(x, dtype=self.dtype)
+        with numpy.errstate(over="ignore"):  # an overflow is refused just below, with a reason
+            x = numpy.asarray(x, dtype=self.dtype)
+        if not numpy.isfinite(x).all():  # finite in float64 (1e39, 1e300), but not in the model's dtype
+            bad = sorted({int(i) for i in numpy.nonzero(~numpy.isfinite(x.reshape(len(x), -1)))[0]})
+            raise RequestError(400, "not_finite", f"instances {bad[:10]} hold values beyond the range of the model's "
+                                                  f"{self.dtype} (|x| <= {numpy.finfo(self.dtype).max:.3g} after "
+                                                  f"the saved preprocessing {prep.describe(self.steps)}); expected "
+                                                  "finite numbers")
         return x.reshape((x.shape[0],) + self.input_shape)
 
     # ---- PNG ----------------------------------------------------------------------------------------
@@ -272,12 +298,53 @@ def decode_png(data, height, width, channels):
             if image.size != (width, height):
                 raise RequestError(400, "bad_image_size", f"the PNG is {image.size[0]}x{image.size[1]} pixels; "
                                                           f"this model takes {width}x{height}")
+            _check_image_data(data, width, height)
             image.load()
-            converted = image.convert("L" if channels == 1 else "RGB")
+            if image.mode.startswith("I"):  # 16-bit gray (I;16*) or I: scale 0-65535 to 0-255, Pillow would clip
+                wide = numpy.asarray(image, dtype=numpy.uint32)
+                converted = ((numpy.minimum(wide, 65535) + 128) // 257).astype(numpy.uint8)
+                converted = converted if channels == 1 else numpy.repeat(converted[..., None], 3, axis=-1)
+            else:
+                converted = image.convert("L" if channels == 1 else "RGB")
     except RequestError:
         raise
+    except Image.DecompressionBombError:  # the header declares a picture of hundreds of millions of pixels
+        raise RequestError(400, "bad_image_size", f"the PNG declares a huge picture; this model takes "
+                                                  f"{width}x{height}") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:  # what Pillow raises on bad files
         raise RequestError(400, "bad_image", f"the upload is not a readable PNG ({type(error).__name__}: "
                                              f"{str(error)[:120]})") from None
     pixels = numpy.asarray(converted, dtype=numpy.uint8)
     return pixels.reshape(height, width, channels)
+
+
+_SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # samples per pixel of each PNG colour type
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+
+def _check_image_data(data, width, height):
+    """Refuse a PNG whose compressed image data (IDAT) holds fewer bytes than its header declares.
+
+    Pillow decodes such a file without complaint and leaves the missing rows black (PNG spec 11.2.4: the
+    decompressed IDAT stream holds exactly one filter byte and the packed samples of every row of every pass).
+    """
+    depth, color, interlace = data[24], data[25], data[28]
+    bits = depth * _SAMPLES.get(color, 1)
+    passes = _ADAM7 if interlace else ((0, 0, 1, 1),)
+    expected = 0
+    for x0, y0, dx, dy in passes:
+        columns, rows = (width - x0 + dx - 1) // dx, (height - y0 + dy - 1) // dy
+        if columns > 0 and rows > 0:
+            expected += rows * (1 + (columns * bits + 7) // 8)
+    idat, offset = [], 8
+    while offset + 8 <= len(data):
+        length = int.from_bytes(data[offset:offset + 4], "big")
+        if data[offset + 4:offset + 8] == b"IDAT":
+            idat.append(data[offset + 8:offset + 8 + length])
+        offset += 12 + length
+    try:
+        got = len(zlib.decompressobj().decompress(b"".join(idat), expected + 1))
+    except zlib.error as error:
+        raise OSError(f"the image data is corrupted ({error})") from None
+    if got < expected:
+        raise OSError(f"the image data ends early: {got} of the {expected} bytes the header declares")

@@ -50,6 +50,7 @@ class Monitor:
         prometheus = _prometheus()
         self.registry = prometheus.CollectorRegistry(auto_describe=True)
         self._lock = threading.Lock()
+        self._drift_lock = threading.Lock()  # one drift test and its store at a time: the newest verdict stays
         self._latencies = collections.deque(maxlen=2000)
         self._predictions = collections.OrderedDict()  # id -> (class, labelled?)
         self._memory = int(memory)
@@ -182,18 +183,19 @@ class Monitor:
             return {"status": "unavailable", "score": None, "p_value": None, "window_size": 0, "window": None,
                     "reason": "the saved model has no reference statistics (fit records them; or call "
                               "model.compute_reference_statistics(x) before saving)"}
-        with self._lock:
-            fresh = self._unchecked > 0 or self._last_drift is None
-            self._unchecked = 0
-        if fresh:
-            with blas.single_threaded():
-                result = self.detector.check()
-            self._last_drift = result
-            if result.p_value is not None:
-                self.drift_score.set(result.score)
-                self.drift_p_value.set(result.p_value)
-            self.drift_flag.set(1.0 if result.drift else 0.0)
-        result = self._last_drift
+        with self._drift_lock:
+            with self._lock:
+                fresh = self._unchecked > 0 or self._last_drift is None
+                self._unchecked = 0
+            if fresh:
+                with blas.single_threaded():
+                    result = self.detector.check()
+                self._last_drift = result
+                if result.p_value is not None:
+                    self.drift_score.set(result.score)
+                    self.drift_p_value.set(result.p_value)
+                self.drift_flag.set(1.0 if result.drift else 0.0)
+            result = self._last_drift
         status = "warming_up" if result.p_value is None else ("drift" if result.drift else "ok")
         return {"status": status, "score": result.score, "p_value": result.p_value,
                 "window_size": result.window_size, "window": self.detector.window, "reason": result.reason,

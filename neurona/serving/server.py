@@ -6,6 +6,7 @@ listening, so a script or a test can wait for it; port 0 picks a free port and t
 the server as Ctrl-C does.
 """
 
+import json
 import logging
 import signal
 import sys
@@ -32,13 +33,37 @@ def make_server(model_dir, host=DEFAULT_HOST, port=DEFAULT_PORT, threads=4, **op
         raise ValueError(f"serve: threads must be an int in [1, 256], got {threads!r}")
     app = app_module.create_app(model_dir, **options)
     limit = app.extensions["neurona"]["settings"]["max_body_bytes"]
-    # waitress buffers a whole body before the app sees it. The app answers a body over ``limit`` with a JSON 413
-    # (from Content-Length, before parsing); waitress's own, larger cap bounds what it buffers at all: past it
-    # waitress answers a plain 413 and closes the connection mid-upload.
-    buffered = max(2 * limit, limit + (1 << 20))
-    server = waitress.create_server(app, host=host, port=port, threads=threads, max_request_body_size=buffered,
+    # waitress refuses a declared or chunked body over ``limit`` itself, from the headers, before buffering it
+    # (its test is ``length >= max_request_body_size``), and answers it, like every framing fault, in JSON
+    server = waitress.create_server(app, host=host, port=port, threads=threads, max_request_body_size=limit + 1,
                                     channel_timeout=30, ident="neurona")
+    server.channel_class = _json_channel(limit)
     return server, app
+
+
+def _json_channel(limit):
+    """waitress's HTTP channel whose own refusals (bad framing, a body over ``limit``) are the app's JSON errors."""
+    from waitress.channel import HTTPChannel
+    from waitress.task import ErrorTask
+
+    codes = {400: "bad_request", 413: "body_too_large", 431: "headers_too_large", 501: "not_implemented"}
+
+    class JSONErrorTask(ErrorTask):
+        def execute(self):
+            error = self.request.error
+            message = (f"the body is larger than the server's limit of {limit} bytes" if error.code == 413
+                       else f"{error.reason}: {error.body}")
+            body = json.dumps({"error": {"code": codes.get(error.code, "http_error"), "message": message}}).encode()
+            self.status = f"{error.code} {error.reason}"
+            self.response_headers.append(("Content-Type", "application/json"))
+            self.set_close_on_finish()
+            self.content_length = len(body)
+            self.write(body)
+
+    class JSONChannel(HTTPChannel):
+        error_task_class = JSONErrorTask
+
+    return JSONChannel
 
 
 def serve(model_dir, host=DEFAULT_HOST, port=DEFAULT_PORT, threads=4, **options):

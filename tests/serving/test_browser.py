@@ -13,6 +13,7 @@ when Playwright or a browser is missing. ``NEURONA_SCREENSHOT=1`` also writes th
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,20 @@ REPO = Path(__file__).resolve().parents[2]
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
+
+
+def _wait_until(page, expression, timeout=15.0):
+    """Poll ``expression`` with ``page.evaluate`` until it is true.
+
+    Not ``page.wait_for_function``: that one builds its predicate with ``eval`` inside the page, which the
+    server's Content-Security-Policy (script-src 'self') rightly forbids; ``evaluate`` runs from the debugger
+    protocol, outside the page's policy.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the page never satisfied {expression!r} within {timeout} s")
+        time.sleep(0.05)
 
 def _browser_executable():
     """The path of a Chromium-family browser, or None."""
@@ -149,7 +164,7 @@ def _preview(page):
 
 
 def test_page_draws_predicts_and_counts(page, model_dir, tmp_path):
-    page.wait_for_function("!document.querySelector('#predict').disabled")  # /info has answered
+    _wait_until(page, "!document.querySelector('#predict').disabled")  # /info has answered
     assert page.locator("#model-name").inner_text() == "mnist_cnn"
     assert "Conv2D" in page.locator("#summary").inner_text()
     assert page.locator("#canvas").is_visible() and page.locator("#upload").is_visible()
@@ -165,7 +180,7 @@ def test_page_draws_predicts_and_counts(page, model_dir, tmp_path):
     with page.expect_response(lambda r: r.url.endswith("/predict")) as caught:
         page.set_input_files("#upload", str(small))
     assert caught.value.status == 400
-    page.wait_for_function("!document.querySelector('#error').hidden")
+    _wait_until(page, "!document.querySelector('#error').hidden")
     message = page.locator("#error").inner_text()
     assert "28" in message and "10" in message, message
     _, (x_test, _) = nr.datasets.mnist.load_data(source="embedded")
@@ -208,8 +223,8 @@ def test_page_draws_predicts_and_counts(page, model_dir, tmp_path):
     with page.expect_response(lambda r: r.url.endswith("/feedback")) as caught:
         page.click("#send-feedback")
     assert caught.value.status == 200, caught.value.text()
-    page.wait_for_function("Number(document.querySelector('#stat-requests').textContent) >= 2")
-    page.wait_for_function("document.querySelector('#stat-accuracy').textContent.startsWith('100.0%')")
+    _wait_until(page, "Number(document.querySelector('#stat-requests').textContent) >= 2")
+    _wait_until(page, "document.querySelector('#stat-accuracy').textContent.startsWith('100.0%')")
     assert int(page.locator("#stat-predictions").inner_text()) >= 1
     assert page.locator("#stat-latency").inner_text().endswith("ms")
     assert page.locator("#drift-status").inner_text() in ("ok", "drift", "warming up", "unavailable")
