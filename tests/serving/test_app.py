@@ -15,7 +15,7 @@ Image = pytest.importorskip("PIL.Image")
 import neurona as nr  # noqa: E402
 from neurona import layers, models  # noqa: E402
 from neurona.saving import preprocessing as prep  # noqa: E402
-from neurona.serving.app import create_app  # noqa: E402
+from neurona.serving import create_app  # noqa: E402
 from neurona.serving.drift import ReferenceStatistics  # noqa: E402
 
 
@@ -472,3 +472,15 @@ def test_a_missing_extra_is_named(cnn_dir, monkeypatch, module, name):
     with pytest.raises(ImportError, match=r"neurona\[serve\]") as error:
         create_app(cnn_dir)
     assert name in str(error.value)
+
+
+def test_importing_neurona_serving_loads_no_flask():
+    """``neurona.serving.create_app`` is the factory, and importing the package leaves Flask unloaded."""
+    import subprocess
+    import sys
+
+    code = ("import sys, neurona.serving as s; from neurona.serving.app import create_app; "
+            "assert s.create_app is create_app; "
+            "loaded = [m for m in ('flask', 'waitress', 'prometheus_client') if m in sys.modules]; "
+            "assert not loaded, loaded")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -28,7 +28,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not 
 import neurona as nr  # noqa: E402
 from neurona import layers, models  # noqa: E402
 from neurona.saving import preprocessing as prep  # noqa: E402
-from neurona.serving.app import create_app  # noqa: E402
+from neurona.serving import create_app  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")

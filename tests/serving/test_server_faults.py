@@ -39,8 +39,7 @@ import neurona as nr  # noqa: E402
 from neurona import layers, models  # noqa: E402
 from neurona.cli.main import main  # noqa: E402
 from neurona.saving import preprocessing as prep  # noqa: E402
-from neurona.serving import monitoring  # noqa: E402
-from neurona.serving.app import create_app  # noqa: E402
+from neurona.serving import create_app, monitoring  # noqa: E402
 from neurona.serving.drift import ReferenceStatistics  # noqa: E402
 
 LIMIT = 200_000  # --max-body-bytes of the servers under test
