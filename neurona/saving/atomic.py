@@ -360,15 +360,27 @@ def _identity(path):
     parent, name = os.path.split(real)
     candidates = (real, os.path.join(parent, f".{name}{BACKUP_SUFFIX}")) if name else (real,)
     for _ in range(READ_ATTEMPTS):
-        for candidate in candidates:
-            try:
-                info = os.stat(candidate)
-            except OSError:
-                continue
-            return info.st_dev, info.st_ino
+        found = _first_present(candidates)
+        if found is not None:
+            return found
         if not _writer_active(parent, name):
-            return None
+            # the swap seen half-done may have finished (and its lock gone) between that look and the lock
+            # check: look once more now that no writer holds the name
+            found = _first_present(candidates)
+            if found is not None or not _writer_active(parent, name):
+                return found
         time.sleep(0.0005)
+    return None
+
+
+def _first_present(candidates):
+    """``(device, inode)`` of the first of ``candidates`` that exists, or None."""
+    for candidate in candidates:
+        try:
+            info = os.stat(candidate)
+        except OSError:
+            continue
+        return info.st_dev, info.st_ino
     return None
 
 
