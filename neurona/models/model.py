@@ -400,7 +400,8 @@ class Model(MetricsMixin, Layer):
 
     # ---- saving (neurona.saving sits above models, so it is imported inside these methods) ----------------
     def save(self, filepath, overwrite=True, include_optimizer=True):
-        """Save to the folder ``filepath``: ``model.json`` (architecture, compile settings) + ``model.h5``."""
+        """Save to the folder ``filepath``: ``model.json`` (architecture, compile settings) + ``model.h5``; a name
+        ending in ``.keras`` writes Keras 3's archive, one ending in ``.h5`` Keras's legacy HDF5 file."""
         from ..saving import save_model
 
         filepath = check_path(filepath, "Model.save", "filepath")
@@ -408,12 +409,13 @@ class Model(MetricsMixin, Layer):
         include_optimizer = check_bool(include_optimizer, "Model.save", "include_optimizer")
         save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
-    def save_weights(self, filepath, overwrite=True):
-        """Write the weights to the HDF5 file ``filepath``."""
+    def save_weights(self, filepath, overwrite=True, format="neurona"):  # noqa: A002 - Keras-style argument
+        """Write the weights to the HDF5 file ``filepath``; ``format="keras"`` writes a file Keras loads."""
         from ..saving import save_weights
 
         filepath = check_path(filepath, "Model.save_weights", "filepath")
-        save_weights(self, filepath, overwrite=check_bool(overwrite, "Model.save_weights", "overwrite"))
+        save_weights(self, filepath, overwrite=check_bool(overwrite, "Model.save_weights", "overwrite"),
+                     format=format)
 
     def load_weights(self, filepath, by_name=False):
         """Load weights from an HDF5 file or a saved model folder (layers matched in order, or by name)."""
@@ -423,7 +425,8 @@ class Model(MetricsMixin, Layer):
         load_weights(self, filepath, by_name=check_bool(by_name, "Model.load_weights", "by_name"))
 
     def to_json(self, **kwargs):
-        """The architecture as JSON text; ``models.model_from_json`` rebuilds the model (with new weights)."""
+        """The architecture as JSON text; ``models.model_from_json`` rebuilds the model (with new weights).
+        ``to_json(format="keras")`` writes Keras 3's JSON, which ``keras.models.model_from_json`` reads."""
         from ..saving import to_json
 
         return to_json(self, **kwargs)

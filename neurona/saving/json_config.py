@@ -340,8 +340,9 @@ def depth(value):
     return deepest
 
 
-def parse(text, source):
-    """Decode JSON text (or UTF-8 bytes) and check its nesting, its format tag and its version."""
+def parse(text, source, versioned=True):
+    """Decode JSON text (or UTF-8 bytes) and check its nesting, its format tag and its version (not the last
+    two with ``versioned=False``, for a text that may be Keras's own JSON: saving/keras reads those)."""
     if isinstance(text, (bytes, bytearray)):
         text = decode(bytes(text), source)
     try:
@@ -356,7 +357,8 @@ def parse(text, source):
                               "less (corrupted or not a model.json?)")
     if not isinstance(data, dict):
         raise FileFormatError(f"{source}: expected a JSON object, got {type(data).__name__}")
-    check_version(data, source)
+    if versioned:
+        check_version(data, source)
     return data
 
 

@@ -62,7 +62,7 @@ def _by_name(layer, path):
     return out
 
 
-def _by_class(items, prefix):
+def by_class(items, prefix):
     """``[(segment, layer)]`` for layers in a container: snake_case class name with a counter (Keras's rule)."""
     counts, out = {}, []
     for layer in items:
@@ -104,7 +104,7 @@ def _by_attribute(layer):
             seen.add(id(value))
             out.append((attr, value))
         elif isinstance(value, (list, tuple, dict)):
-            out.extend(_by_class(_container_layers(value, seen), f"{attr}/"))
+            out.extend(by_class(_container_layers(value, seen), f"{attr}/"))
         elif isinstance(value, Variable):
             seen.add(id(value))
     return out
@@ -117,7 +117,7 @@ def children(layer, path="", named=True):
         named: whether ``layer`` was rebuilt from a config (so a graph model's layers keep their names).
     """
     if _is_graph(layer):
-        return _by_name(layer, path) if named else _by_class(layer._sublayers(), "")
+        return _by_name(layer, path) if named else by_class(layer._sublayers(), "")
     return _by_attribute(layer)
 
 

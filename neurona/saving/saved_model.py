@@ -34,8 +34,8 @@ What a save and a load guarantee:
 - every entry of ``model.json`` is checked (document.py, json_config.py): a
   file that cannot be loaded raises ``FileFormatError`` naming the file (by the
   user's path, never a temporary or backup one) and what was expected;
-- ``model.save("m.h5")`` and ``"m.keras"`` are refused: those single-file
-  formats are not written yet;
+- ``model.save("m.keras")`` and ``"m.h5"`` write Keras's own single-file
+  forms (saving/keras/), which Keras and ``load_model`` both open;
 - a custom class (layer or model) need not be registered to save; loading
   finds it in ``custom_objects``, a ``custom_object_scope`` or the registries,
   and names it, its module and what to pass when it is in none of them.
@@ -55,6 +55,7 @@ from . import preprocessing as prep
 from .atomic import atomic_folder as _atomic_folder
 from .atomic import open_folder, readable_folder, write_bytes
 from .errors import FileFormatError
+from .keras import files as keras_files
 from .rng_state import model_rng_state, restore_model_rng
 
 MODEL_JSON = "model.json"
@@ -106,7 +107,9 @@ def save_model(model, path, overwrite=True, include_optimizer=True, training=Non
         model: a Model (built or not; an unbuilt model saves no weights).
         path: the folder to write; it is replaced atomically (a killed save leaves the previous one). A
             symbolic link is followed: its target is replaced and the link keeps pointing at the new save.
-            Names ending in ``.h5``, ``.hdf5`` or ``.keras`` are refused (``ValueError``, nothing written).
+            A name ending in ``.keras`` writes Keras 3's archive instead, and one ending in ``.h5`` or ``.hdf5``
+            Keras's legacy HDF5 model file (architecture, weights, compile settings; no optimizer state,
+            preprocessing or reference statistics): files ``keras.models.load_model`` opens.
         overwrite: if False, an existing ``path`` raises ``FileExistsError``.
         include_optimizer: also save the optimizer's step count and slots (Adam's moments, ...).
         training: a checkpoint's training state (``checkpoint.save_checkpoint`` passes it).
@@ -128,6 +131,9 @@ def save_model(model, path, overwrite=True, include_optimizer=True, training=Non
     path = check_path(path, "save_model", "path")
     overwrite = check_bool(overwrite, "save_model", "overwrite")
     include_optimizer = check_bool(include_optimizer, "save_model", "include_optimizer")
+    if keras_files.keras_form(path) is not None and training is None:
+        _save_keras_file(model, path, overwrite)
+        return
     refuse_single_file_name(path, f"model {getattr(model, 'name', '?')!r}")
     document = {"format": json_config.FORMAT, "format_version": json_config.FORMAT_VERSION,
                 "neurona_version": __version__, "model": json_config.model_config(model)}
@@ -159,6 +165,27 @@ def save_model(model, path, overwrite=True, include_optimizer=True, training=Non
         for name, data in ((MODEL_H5, image), (MODEL_JSON, text)):
             with open(os.path.join(tmp, name), "wb") as f:
                 f.write(data)
+
+
+def _save_keras_file(model, path, overwrite):
+    """``model.save("m.keras")`` / ``"m.h5"``: Keras's single-file forms (saving/keras/files.py)."""
+    text = os.fspath(path)
+    if (text.decode() if isinstance(text, bytes) else text).endswith(("/", os.sep)):
+        raise ValueError(f"cannot save to {text!r}: a trailing separator names a folder, and a "
+                         f"{os.path.splitext(text.rstrip('/' + os.sep))[1]!r} save is one file (drop the separator, "
+                         "or give a folder name without the suffix for Neurona's model.json + model.h5)")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"cannot write {str(path)!r}: it is a folder (a {os.path.splitext(path)[1]!r} save is "
+                                "one file)")
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{str(path)!r} exists and overwrite=False")
+    try:
+        if keras_files.keras_form(path) == "archive":
+            keras_files.save_archive(model, path)
+        else:
+            keras_files.save_h5(model, path)
+    except ValueError as error:  # what Keras's format cannot describe: raised before anything is written
+        raise ValueError(f"cannot write {str(path)!r}: {error}") from None
 
 
 def _check_folder(path):
@@ -235,8 +262,15 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):  # noqa
     """
     path = check_path(path, "load_model", "path")
     check_bool(safe_mode, "load_model", "safe_mode")
-    return load_saved(path, compile=check_bool(compile, "load_model", "compile"),
-                      custom_objects=custom_objects)[0]
+    compile = check_bool(compile, "load_model", "compile")  # noqa: A001
+    form = keras_files.keras_form(path)
+    if form is not None and os.path.isfile(path):
+        objects = check_custom_objects(custom_objects, "load_model")
+        with CustomObjectScope(objects):
+            if form == "archive":
+                return keras_files.load_archive(path, compile=compile)
+            return keras_files.load_h5(path, compile=compile)
+    return load_saved(path, compile=compile, custom_objects=custom_objects)[0]
 
 
 def load_saved(path, compile=True, expect=None, custom_objects=None):  # noqa: A002
@@ -245,6 +279,9 @@ def load_saved(path, compile=True, expect=None, custom_objects=None):  # noqa: A
     objects = check_custom_objects(custom_objects, "load_model")
     _check_folder(path)
     with CustomObjectScope(objects), open_folder(path, (MODEL_JSON, MODEL_H5)) as files:
+        keras_model = _keras_folder(files, path, compile, expect)
+        if keras_model is not None:
+            return keras_model, None
         document = _document(files, path)
         source = _json_source(path)
         if expect is not None:
@@ -272,6 +309,26 @@ def load_saved(path, compile=True, expect=None, custom_objects=None):  # noqa: A
     return model, document
 
 
+def _keras_folder(files, path, compile, expect):  # noqa: A002
+    """The model of a folder whose ``model.json`` is Keras's ``model.to_json()`` (the deployment article's
+    ``model.json`` + ``model.h5``), or None for a Neurona save."""
+    if files[MODEL_JSON] is None:
+        return None
+    source = _json_source(path)
+    data = json_config.parse(files[MODEL_JSON].read(), source, versioned=False)
+    files[MODEL_JSON].seek(0)
+    if not keras_files.config.is_keras_config(data):
+        return None
+    if expect is not None:
+        raise FileFormatError(f"{source} is Keras's model.to_json(), not a Neurona checkpoint (it holds no "
+                              "training state)")
+    if files[MODEL_H5] is None:
+        raise FileFormatError(f"{str(path)!r}: {MODEL_H5} is missing (Keras's model.json names no weights file; "
+                              f"Neurona reads the weights from {MODEL_H5} beside it)")
+    return keras_files.load_folder(data, files[MODEL_H5], os.path.join(str(path), MODEL_H5), source,
+                                   compile=compile)
+
+
 def _restore_optimizer(model, state, slots, source):
     state = {"iterations": state["iterations"], "learning_rate": state.get("learning_rate"), "slots": slots}
     try:
@@ -291,8 +348,11 @@ def _restore_history(model, training):
         model.history = model._restored_history_object = history
 
 
-def save_weights(model, path, overwrite=True):
+def save_weights(model, path, overwrite=True, format="neurona"):  # noqa: A002 - the issue's argument name
     """Write the model's weights to the HDF5 file ``path`` (atomically; built in memory, then written).
+
+    ``format="keras"`` writes a file Keras's ``load_weights`` reads: Keras 3's layout for a name ending in
+    ``.weights.h5``, the legacy (Keras 2) layout for another ``.h5`` name.
 
     Raises:
         TypeError: ``path`` is not a path (str or os.PathLike), or ``overwrite`` is not a bool.
@@ -304,8 +364,13 @@ def save_weights(model, path, overwrite=True):
     if os.path.isdir(path):
         raise IsADirectoryError(f"cannot write weights to {str(path)!r}: it is a folder (use save() for a model "
                                 "folder, or give a file name such as 'model.weights.h5')")
+    if format not in ("neurona", "keras"):
+        raise ValueError(f"save_weights: format must be 'neurona' or 'keras', got {format!r}")
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{str(path)!r} exists and overwrite=False")
+    if format == "keras":
+        write_bytes(path, keras_files.weights_image(model, path))
+        return
     write_bytes(path, h5_files.image(lambda h5: weights_h5.write_weights(h5, model)))
 
 
@@ -334,8 +399,27 @@ def load_weights(model, path, by_name=False):
         _load_weights_from(model, files[MODEL_H5], os.path.join(path, MODEL_H5), by_name)
 
 
+def _refuse_by_name_for_keras(by_name, path):
+    if by_name:
+        raise ValueError(f"load_weights({str(path)!r}, by_name=True): a Keras weights file's layers are matched "
+                         "by name when all names agree, else in Keras's order of the layers; by_name=True (load "
+                         "only the layers whose names match) is not offered for Keras's files")
+
+
 def _load_weights_from(model, source, h5_path, by_name):
+    if isinstance(source, (str, os.PathLike)) and keras_files.keras_form(source) == "archive":
+        _refuse_by_name_for_keras(by_name, source)
+        keras_files.load_archive_weights(model, source)
+        return
     with h5_files.open_h5(source, h5_path) as h5:
+        if h5.attrs.get("format") is None and keras_files.is_keras_weights(h5):
+            _refuse_by_name_for_keras(by_name, h5_path)
+            if not model.built:
+                raise ValueError(f"model {model.name!r} is not built; build it (or call it on data) before "
+                                 f"loading Keras's weights file {str(h5_path)!r}")
+            keras_files.read_weights_into(model, h5, str(h5_path))
+            mark_resolved(model)
+            return
         weights_h5.check_header(h5, h5_path)
         if not model.built:
             shape = weights_h5.stored_input_shape(h5, h5_path)
@@ -348,8 +432,16 @@ def _load_weights_from(model, source, h5_path, by_name):
     mark_resolved(model)  # as in load_saved
 
 
-def to_json(model, **kwargs):
-    """The architecture as JSON text (``models.model_from_json`` rebuilds it, without weights)."""
+def to_json(model, format="neurona", **kwargs):  # noqa: A002 - the issue's argument name
+    """The architecture as JSON text (``models.model_from_json`` rebuilds it, without weights).
+
+    ``format="keras"`` writes the JSON Keras 3's ``model.to_json()`` writes, which
+    ``keras.models.model_from_json`` reads; ``kwargs`` go to ``json.dumps``.
+    """
+    if format == "keras":
+        return keras_files.to_json(model, **kwargs)
+    if format != "neurona":
+        raise ValueError(f"to_json: format must be 'neurona' or 'keras', got {format!r}")
     return json_config.to_json(model, **kwargs)
 
 
@@ -367,7 +459,12 @@ def model_from_json(text, custom_objects=None):
         raise TypeError(f"model_from_json: expected the JSON text of model.to_json() (a str, or UTF-8 bytes), got "
                         f"{reprlib.repr(text)} ({type(text).__name__})")
     objects = check_custom_objects(custom_objects, "model_from_json")
-    return json_config.from_json(text, custom_objects=objects)
+    data = json_config.parse(text, "JSON", versioned=False)
+    if keras_files.config.is_keras_config(data):
+        with CustomObjectScope(objects):
+            return keras_files.model_from_config(data, "Keras JSON")
+    json_config.check_version(data, "JSON")
+    return json_config.model_from_config(data.get("model", data), "JSON", objects)
 
 
 def peek(path):

@@ -80,21 +80,26 @@ def test_saved_files_and_folders_follow_the_umask(tmp_path, umask):
     assert _mode(tmp_path / "w.h5") == 0o666 & ~umask
 
 
-# ---- item 12: single-file names are refused ------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["m.h5", "m.keras", "M.HDF5", "m.keras/"])
-def test_single_file_model_names_are_refused_and_nothing_is_written(tmp_path, name):
-    target = os.path.join(str(tmp_path), name)
-    with pytest.raises(ValueError, match=r"single-file format that Neurona does not write yet.*saves a model as a "
-                                         r"folder holding model\.json .* and model\.h5 \(weights\)"):
-        _model().save(target)
+# ---- item 12: single-file names write Keras's single-file forms (issue 14) ------------------------------------
+@pytest.mark.parametrize("name", ["m.h5", "m.keras", "M.HDF5"])
+def test_single_file_model_names_write_one_file_that_loads_back(tmp_path, name):
+    model = _model()
+    model.save(os.path.join(str(tmp_path), name))
+    assert os.listdir(tmp_path) == [name] and (tmp_path / name).is_file()
+    x = np.linspace(-1, 1, 12, dtype="float32").reshape(4, 3)
+    np.testing.assert_array_equal(models.load_model(tmp_path / name).predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_a_single_file_name_with_a_trailing_separator_is_refused_and_nothing_is_written(tmp_path):
+    with pytest.raises(ValueError, match=r"trailing separator names a folder.*one file"):
+        _model().save(os.path.join(str(tmp_path), "m.keras") + "/")
     assert os.listdir(tmp_path) == []
 
 
-def test_the_refusal_suggests_save_weights_for_h5_names(tmp_path):
-    with pytest.raises(ValueError, match=r"such as 'm'.*save_weights\("):
-        _model().save(tmp_path / "m.h5")
+def test_an_h5_weights_file_is_not_a_model(tmp_path):
     _model().save_weights(tmp_path / "m.h5")  # the weights alone are an HDF5 file, as before
-    assert (tmp_path / "m.h5").is_file()
+    with pytest.raises(saving.FileFormatError, match=r"no 'model_config' attribute: it is a weights file"):
+        models.load_model(tmp_path / "m.h5")
 
 
 # ---- item 13: messages name the user's path, never a temporary or backup one ---------------------------------
