@@ -20,8 +20,10 @@ class ModelCheckpoint(MonitorCallback):
     count, the random states and the history; see ``neurona.saving.checkpoint``):
     ``neurona.saving.load_checkpoint(path)`` resumes from it, and a run resumed
     from an end-of-epoch checkpoint ends with the same weights as an uninterrupted
-    one. With ``save_weights_only=True`` it is an HDF5 weights file for
-    ``model.load_weights``. Every write is atomic: a run killed while saving
+    one. A ``filepath`` ending in ``.keras`` (what Keras 3 requires), ``.h5`` or ``.hdf5`` is written with
+    ``model.save`` in Keras's own single-file form instead (a model ``keras.models.load_model`` and
+    ``neurona.models.load_model`` open, without the training state). With ``save_weights_only=True`` it is an
+    HDF5 weights file for ``model.load_weights``. Every write is atomic: a run killed while saving
     leaves the previous file whole.
 
     Args:
@@ -37,9 +39,10 @@ class ModelCheckpoint(MonitorCallback):
 
     Raises:
         TypeError: at construction, ``filepath`` is not a path (str or os.PathLike), or a flag is not a bool.
-        ValueError: at construction, an empty ``filepath``, a full-model ``filepath`` ending in ``.h5``,
-            ``.hdf5`` or ``.keras`` (a checkpoint is a folder), a ``verbose`` other than 0 or 1, or a ``mode``,
-            ``save_freq`` or ``initial_value_threshold`` of the wrong type or value.
+        ValueError: at construction, an empty ``filepath``, a ``verbose`` other than 0 or 1, or a ``mode``,
+            ``save_freq`` or ``initial_value_threshold`` of the wrong type or value; when training begins, a
+            ``.keras``/``.h5`` filepath for a model that Keras's format cannot describe (the layer and option
+            named).
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
@@ -55,17 +58,24 @@ class ModelCheckpoint(MonitorCallback):
         self.verbose = check_verbose(verbose, "ModelCheckpoint", CALLBACK_VERBOSITY)
         self.save_best_only = check_bool(save_best_only, "ModelCheckpoint", "save_best_only")
         self.save_weights_only = check_bool(save_weights_only, "ModelCheckpoint", "save_weights_only")
-        if not self.save_weights_only:
-            # refused now, not at the end of the first epoch; saving sits above callbacks, hence imported here
-            from ..saving.saved_model import refuse_single_file_name
+        # a full-model filepath ending in .keras / .h5 / .hdf5 is Keras's single-file form (Keras 3's
+        # ModelCheckpoint requires .keras): written with model.save, a file Keras opens, not a resumable
+        # checkpoint; saving sits above callbacks, hence imported here
+        from ..saving.keras.files import keras_form
 
-            refuse_single_file_name(self.filepath, "a ModelCheckpoint checkpoint")
+        self._keras_file = not self.save_weights_only and keras_form(self.filepath) is not None
         self.save_freq = save_freq if named_freq else int(save_freq)
         self.initial_value_threshold = check_number(initial_value_threshold, "ModelCheckpoint",
                                                     "initial_value_threshold", optional=True)
         self.best = self.initial_value_threshold
         self._current_epoch = 0
         self._batches_since_save = 0
+
+    def on_train_begin(self, logs=None):
+        if self._keras_file:  # a model Keras's format cannot hold fails now, not after the first epoch
+            from ..saving.keras.files import keras_config
+
+            keras_config(self.model)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch
@@ -113,6 +123,9 @@ class ModelCheckpoint(MonitorCallback):
     def _write(self, path, epoch, batch, logs):
         if self.save_weights_only:
             self.model.save_weights(path)
+            return
+        if self._keras_file:
+            self.model.save(path)
             return
         # saving sits above callbacks in the package layers, so it is imported at the moment of use
         from ..saving import checkpoint

@@ -1,6 +1,7 @@
 """ModelCheckpoint: Keras's arguments and semantics; what it writes loads back."""
 
 import json
+import os
 import re
 
 import numpy as np
@@ -74,7 +75,7 @@ def test_save_weights_only_writes_a_weights_file(tmp_path):
     twin = _model()
     twin.load_weights(tmp_path / "w1.weights.h5")
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), twin.get_weights()))
-    with pytest.raises(saving.FileFormatError, match="is a file"):
+    with pytest.raises(saving.FileFormatError, match="is a weights file, not a whole model"):
         models.load_model(tmp_path / "w1.weights.h5")
 
 
@@ -131,9 +132,26 @@ def test_paths_and_numpy_values_are_accepted(tmp_path):
     json.dumps(cb.get_config())  # plain Python values only
 
 
-@pytest.mark.parametrize("name", ["best.keras", "ckpt-{epoch:02d}.h5", "m.HDF5"])
-def test_a_single_file_checkpoint_name_is_refused_at_construction(tmp_path, name):
-    # used to fail only when the first epoch ended, after its training
-    with pytest.raises(ValueError, match="single-file format"):
-        callbacks.ModelCheckpoint(str(tmp_path / name))
+@pytest.mark.parametrize("name, written", [("best.keras", "best.keras"), ("ckpt-{epoch:02d}.h5", "ckpt-01.h5"),
+                                           ("m.HDF5", "m.HDF5")])
+def test_a_single_file_checkpoint_name_saves_keras_files(tmp_path, name, written):
+    """Keras 3's ModelCheckpoint takes .keras names: each save is one file both libraries open."""
+    model = _model()
+    cb = _attached(model, filepath=str(tmp_path / name))
+    cb.on_train_begin()
+    cb.on_epoch_end(0, {"val_loss": 1.0})
+    assert os.listdir(tmp_path) == [written]
+    loaded = models.load_model(tmp_path / written)
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), loaded.get_weights()))
+    assert type(loaded.optimizer).__name__ == "SGD"  # compiled as saved
     assert callbacks.ModelCheckpoint(str(tmp_path / name), save_weights_only=True).save_weights_only
+
+
+def test_a_keras_file_checkpoint_of_a_model_keras_cannot_describe_fails_before_training(tmp_path):
+    model = models.Sequential([layers.Input((4, 4, 2)), layers.InstanceNormalization(), layers.Flatten(),
+                               layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    cb = _attached(model, filepath=str(tmp_path / "best.keras"))
+    with pytest.raises(ValueError, match="InstanceNormalization"):
+        cb.on_train_begin()
+    assert os.listdir(tmp_path) == []

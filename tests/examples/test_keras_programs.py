@@ -311,13 +311,7 @@ UNCOMPARED = {
 
 # Sections that stop at a feature Neurona does not have yet, and which one. They are left out of the runs above
 # and run alone below, where they must still fail for that reason: when one passes, its entry goes.
-KNOWN_GAPS = {
-    "functional_api": {"first_model": "model.save('my_model.keras'): Keras's single-file format (issue 14)"},
-    "training_evaluation": {
-        "callbacks_early_stopping_and_checkpoint": "ModelCheckpoint('mymodel_{epoch}.keras'): Keras's single-file "
-                                                   "format (issue 14)",
-    },
-}
+KNOWN_GAPS = {}  # none left: the two that wrote .keras files (issue 14) port now
 
 
 def section_checks(name, section):
