@@ -84,11 +84,17 @@ def add_train_options(train):
 
 def cmd_info(args):
     from .. import saving
+    from ..saving.keras import files as keras_files
 
-    document = saving.peek(args.path)
+    keras_save = keras_files.describe_save(args.path)
+    document = saving.peek(args.path) if keras_save is None else {}
     model = saving.load_model(args.path)
     model.summary()
-    print(f"Saved by Neurona {document.get('neurona_version', '?')} (format version {document['format_version']})")
+    if keras_save is not None:
+        print(f"Saved by Keras ({keras_save}; read by Neurona's Keras reader)")
+    else:
+        print(f"Saved by Neurona {document.get('neurona_version', '?')} (format version "
+              f"{document['format_version']})")
     if model.optimizer is not None:
         opt = model.optimizer
         metrics = ", ".join(m.name for m in model.compiled_metrics) or "none"

@@ -30,7 +30,8 @@ def add_parser(sub):
                     "(JSON instances or a PNG), POST /feedback (true labels, for accuracy), GET /stats, GET /metrics "
                     "(Prometheus), GET /health and GET /ready. Binds to 127.0.0.1 (this machine only) unless "
                     "--host says otherwise. Needs: pip install 'neurona[serve]'.")
-    serve.add_argument("path", help="a saved model folder (model.save(), train --save)")
+    serve.add_argument("path", help="a saved model: a folder (model.save(), train --save, or Keras's model.json + "
+                       "model.h5), a .keras archive or a Keras .h5 file")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to bind (default 127.0.0.1; 0.0.0.0 makes the server reachable from the network)")
     serve.add_argument("--port", type=port_number, default=8000, help="TCP port (default 8000; 0 picks a free one)")
@@ -44,7 +45,26 @@ def add_parser(sub):
                        help="recent instances compared with the reference by the drift test (default 200)")
     serve.add_argument("--drift-alpha", type=fraction_open, default=0.001,
                        help="significance level of the drift test, in (0, 1) (default 0.001: see docs/drift.md)")
+    serve.add_argument("--rescale", type=positive_float, default=None, metavar="DIVISOR",
+                       help="divide raw inputs by DIVISOR before the model (e.g. 255 for a Keras model trained on "
+                            "pixels in [0, 1]: Keras saves no preprocessing); replaces the model's saved "
+                            "preprocessing")
     serve.set_defaults(func=cmd_serve)
+
+
+def positive_float(text):
+    """A finite number above 0."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and value > 0):
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
 
 
 def fraction_open(text):
@@ -63,5 +83,10 @@ def fraction_open(text):
 def cmd_serve(args):
     from ..serving.server import serve
 
+    options = {}
+    if args.rescale is not None:
+        from ..saving import preprocessing as prep
+
+        options["preprocessing"] = [prep.rescale(args.rescale)]
     serve(args.path, host=args.host, port=args.port, threads=args.threads, max_body_bytes=args.max_body_bytes,
-          max_instances=args.max_instances, drift_window=args.drift_window, drift_alpha=args.drift_alpha)
+          max_instances=args.max_instances, drift_window=args.drift_window, drift_alpha=args.drift_alpha, **options)

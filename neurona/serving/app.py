@@ -125,6 +125,9 @@ def create_app(model_dir, **options):
         accuracy_window: how many of the latest labelled predictions the windowed accuracy covers. Default 500.
         prediction_memory: how many of the latest predictions keep their id for feedback. Default 100,000.
         reference_statistics: a ``drift.ReferenceStatistics`` to use instead of the one saved with the model.
+        preprocessing: steps (``neurona.saving.preprocessing``, e.g. ``[rescale(255)]``) to use instead of the
+            ones saved with the model: for a model saved by Keras, which saves none (the deployment article
+            divides the pixels by 255 before ``predict``).
 
     Raises:
         ImportError: Flask or prometheus-client is missing (``pip install 'neurona[serve]'``).
@@ -136,12 +139,19 @@ def create_app(model_dir, **options):
     from ..saving import load_model
 
     reference = options.pop("reference_statistics", None)
+    steps = options.pop("preprocessing", None)
+    if steps is not None:
+        from ..saving import preprocessing as prep
+
+        steps = prep.validate(steps, "create_app: preprocessing")
     unknown = sorted(set(options) - set(DEFAULTS))
     if unknown:
-        raise TypeError(f"create_app: unknown option(s) {unknown}; expected some of {sorted(DEFAULTS)} or "
-                        "reference_statistics")
+        raise TypeError(f"create_app: unknown option(s) {unknown}; expected some of {sorted(DEFAULTS)}, "
+                        "reference_statistics or preprocessing")
     settings = {name: _check_option(name, options.get(name, default)) for name, default in DEFAULTS.items()}
     model = load_model(model_dir, compile=False)
+    if steps is not None:
+        model.preprocessing = steps
     served = ServedModel(model, settings["max_instances"])
     if reference is None:
         reference = getattr(model, "reference_statistics", None)
