@@ -7,8 +7,9 @@ a zip of three members, stored uncompressed:
 ``metadata.json``    ``{"keras_version": "3.15.1", "date_saved": "2026-12-03@07:40:02"}``
 ``config.json``      the model's serialized config, as ``model.to_json()`` writes it, plus ``build_config`` and
                      ``compile_config``
-``model.weights.h5`` the weights in Keras 3's HDF5 layout (``layers/<name>/vars/0``, ...; weights.py), and
-                     the optimizer's variables under ``optimizer/vars``
+``model.weights.h5`` the weights in Keras 3's HDF5 layout (``layers/<name>/vars/0``, ...; weights.py), and in
+                     Keras's own archives the optimizer's variables under ``optimizer/vars`` (not read, and
+                     not written by Neurona: a loaded model's optimizer starts afresh)
 ===================  ==========================================================================================
 
 plus, for layers with assets (text vocabularies), an ``assets/`` folder. Keras can also write the weights as
