@@ -41,7 +41,7 @@ __version__ = "0.1.0"
 
 # Subpackages that sit above the model layer (DESIGN.md) and bring heavier imports of their own: loaded on first use
 # of ``nr.<name>``, so ``import neurona as nr; nr.saving.load_model(...)`` works without slowing every import.
-_LAZY_SUBPACKAGES = ("saving", "diagnostics", "serving")
+_LAZY_SUBPACKAGES = ("saving", "diagnostics", "serving", "lab")
 
 
 def __getattr__(name):
@@ -58,6 +58,7 @@ def __dir__():
 __all__ = [
     "activations", "backend", "callbacks", "config", "datasets", "initializers", "layers", "losses", "metrics",
     "model_selection", "models", "ops", "optimizers", "random", "regularizers", "saving", "diagnostics", "serving",
+    "lab",
     "utils",
     "Function",
     "GradcheckError", "Tensor", "Variable",

@@ -6,6 +6,8 @@ Subcommands:
              (--save DIR checkpoints every epoch, --resume DIR continues a checkpointed run)
     info     print the summary of a saved model
     predict  run a saved model on a .npy file of inputs
+    serve    serve a saved model (Neurona's or Keras's files) over HTTP
+    lab      compare initializers on real data (lab compare) and reproduce published results (lab reproduce)
 
 Errors the user can act on are printed as one line ``neurona: error: ...`` on
 stderr, with exit status 2 for a bad command line or input (nothing was done)
@@ -19,7 +21,7 @@ import os
 import sys
 import time
 
-from . import preflight, saving_commands, serve_command
+from . import lab_command, preflight, saving_commands, serve_command
 from .saving_commands import bounded_int
 
 ARCHITECTURES = ("mlp",)
@@ -178,7 +180,7 @@ def make_parser():
 
     parser = argparse.ArgumentParser(prog="neurona", description="Neurona: deep learning from first principles")
     parser.add_argument("--version", action="version", version=f"neurona {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{demo,train,info,predict,serve}")
+    sub = parser.add_subparsers(dest="command", metavar="{demo,train,info,predict,serve,lab}")
 
     demo = sub.add_parser("demo", help="train a dense network on MNIST and print the test accuracy")
     demo.add_argument("--epochs", type=bounded_int(MAX_EPOCHS), default=5, help=f"at most {MAX_EPOCHS}")
@@ -208,6 +210,7 @@ def make_parser():
     train.set_defaults(func=cmd_train)
     saving_commands.add_parsers(sub)
     serve_command.add_parser(sub)
+    lab_command.add_parser(sub)
     return parser
 
 
