@@ -29,7 +29,7 @@ briefly (SGD, minibatches of 10 as in the paper) and the same quantities are mea
 How it differs from the paper: MNIST instead of Shapeset-3x2 (the paper says the other datasets gave
 qualitatively similar figures); the default size trains only one epoch on 10,000 images with one fixed learning
 rate for both networks (the paper tuned it per network and trained to convergence), so its test error is not
-Table 1's; its Figs. 2-4 use 300 fixed test examples and Figs. 6-8 do not say how many, ours use the first
+Table 1's; its Figs. 2 and 4 use 300 fixed test examples and Figs. 6-8 do not say how many, ours use the first
 ``--examples`` training images.
 
 Commands (the figure and table of docs/lab/glorot2010.md come from the second)::

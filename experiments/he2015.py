@@ -3,22 +3,22 @@
 Paper: K. He, X. Zhang, S. Ren and J. Sun, "Delving Deep into Rectifiers: Surpassing Human-Level Performance on
 ImageNet Classification", ICCV 2015, section 2.2 and Figs. 2-3. Their initialization draws each weight from a
 zero-mean Gaussian of std sqrt(2/n) (n = fan-in), so that the variance of the responses stays constant through
-ReLU layers: their Eq. (10), ``Var[y_L] = Var[y_1] * prod_{l=2..L} (1/2 * n_l * Var[w_l])``, has every factor
-equal to 1. Under "Xavier" (Glorot and Bengio 2010: a scaled uniform of variance 1/n for equal widths) each
-factor is 1/2, so the signal shrinks by 2^(-1/2) per layer. The paper reports (ImageNet, top-1 error vs epochs):
-a 22-layer model converges under both, theirs starting to reduce the error earlier (Fig. 2); a 30-layer model
-(27 conv + 3 fc) converges under theirs and "completely stalls" under Xavier, whose gradients are all
-diminishing (Fig. 3).
+ReLU layers: their Eq. (9), ``Var[y_L] = Var[y_1] * prod_{l=2..L} (1/2 * n_l * Var[w_l])``, has every factor equal
+to 1 (their Eq. (10)). Under "Xavier" (Glorot and Bengio 2010: a scaled uniform of variance 1/n for equal widths)
+each factor is 1/2, so the signal shrinks by 2^(-1/2) per layer. The paper reports (ImageNet, top-1 error vs
+epochs): a 22-layer model converges under both, theirs starting to reduce the error earlier (Fig. 2); a 30-layer
+model converges under theirs and "completely stalls" under Xavier, whose gradients are all diminishing (Fig. 3).
 
 What this script measures: a plain ReLU MLP (no batch norm, no residuals, biases zero-initialized) on MNIST, of
 depth 22 and 30 (hidden Dense+ReLU layers, then a linear 10-way output; every kernel initialized by the same
 scheme), trained from the same seed under ``he_normal`` and ``glorot_uniform`` (``--xavier normal`` for
-``glorot_normal``) with SGD + momentum 0.9, learning rate 0.01, weight decay 5e-4 and batch size 128 as in the
-paper. It prints and writes, per run: the training loss (window means every ``--log-every`` steps and per
-epoch), the test top-1 error per epoch, the step at which the loss first falls below 90% of ln 10 (the loss of
-a uniform guess; "never" = stalled), and at initialization (``neurona.diagnostics.inspect`` on one batch) the
-activation std and the kernel-gradient std of every layer, with the decay Eq. (10) predicts beside the measured
-one. An ablation trains the 30-layer Xavier network once more without biases (``--no-ablation`` skips it).
+``glorot_normal``) with SGD + momentum 0.9, learning rate 0.01, weight decay 5e-4 and batch size 128 (our reading
+of the paper's ImageNet settings, not checked against its text here). It prints and writes, per run: the training
+loss (window means every ``--log-every`` steps and per epoch), the test top-1 error per epoch, the step at which
+the loss first falls below 90% of ln 10 (the loss of a uniform guess; "never" = stalled), and at initialization
+(``neurona.diagnostics.inspect`` on one batch) the activation std and the kernel-gradient std of every layer, with
+the decay Eq. (9) predicts beside the measured one. An ablation trains the 30-layer Xavier network once more
+without biases (``--no-ablation`` skips it).
 
 How it differs from the paper: an MLP of width 128 on MNIST (28x28 grey digits, 10 classes) instead of a conv
 net on ImageNet (1000 classes), a few epochs on CPU instead of many on GPUs, no data augmentation, the error
@@ -121,7 +121,7 @@ def _load(choice, train_size, test_size, seed):
     xt, yt = xt[:test_size], yt[:test_size]
     x = x.reshape(len(x), -1).astype("float32") / 255.0
     xt = xt.reshape(len(xt), -1).astype("float32") / 255.0
-    mean, std = x.mean(), x.std()  # the paper subtracts the mean image; one scalar suffices for MNIST
+    mean, std = x.mean(), x.std()  # ImageNet nets subtract a mean image; one scalar suffices for MNIST
     return (x - mean) / std, y.astype("int64"), (xt - mean) / std, yt.astype("int64"), choice
 
 
@@ -136,7 +136,7 @@ def _build(depth, width, init, use_bias, seed):
 
 
 def _diagnose(model, xb, yb):
-    """Per-layer statistics at initialization from ``diagnostics.inspect``, and Eq. (10)'s predicted decay.
+    """Per-layer statistics at initialization from ``diagnostics.inspect``, and Eq. (9)'s predicted decay.
 
     The prediction starts from the measured std of the first hidden layer and multiplies the variance, layer by
     layer, by ``1/2 * n_l * Var[w_l]``: ``n_l`` is the fan-in (a Dense kernel is ``(fan_in, units)``) and
@@ -244,7 +244,7 @@ def _row(run):
         "measured": _verdict(run),
         "loss ep1": last(run["epoch_loss"][:1]), "loss end": last(run["epoch_loss"]),
         "test err end": last(run["val_error"]),
-        "act std last/first": f"{act[-1] / act[0]:.2e}", "Eq.10 predicts": f"{pred[-1] / pred[0]:.2e}",
+        "act std last/first": f"{act[-1] / act[0]:.2e}", "Eq.9 predicts": f"{pred[-1] / pred[0]:.2e}",
         "median grad std": f"{np.median(grad):.2e}", "s": f"{run['seconds']:.0f}",
     }
 
@@ -290,7 +290,7 @@ def _plot(runs, depths, path):
         diag_act.semilogy(range(1, len(act) + 1), act, color=color, ls=ls, marker=".", label=label)
         diag_act.semilogy(range(1, len(act) + 1), run["init"]["predicted_activation_std"], color="k", lw=0.6, ls=":")
         diag_grad.semilogy(range(1, len(grad) + 1), grad, color=color, ls=ls, marker=".", label=label)
-    diag_act.set(title="at init: ReLU activation std per layer\n(dotted: Eq. 10 prediction)", xlabel="layer",
+    diag_act.set(title="at init: ReLU activation std per layer\n(dotted: Eq. 9 prediction)", xlabel="layer",
                  ylabel="std")
     diag_grad.set(title="at init: kernel gradient std per layer", xlabel="layer", ylabel="std")
     for ax in (diag_act, diag_grad):
@@ -314,7 +314,7 @@ def _init_sentence(depth, he, xa):
     p_xa = xa["init"]["predicted_activation_std"][-1] / xa["init"]["predicted_activation_std"][0]
     g = np.median(xa["init"]["kernel_grad_std"]) / np.median(he["init"]["kernel_grad_std"])
     return (f"- **{depth} layers, at initialization.** From the first to the last hidden layer the ReLU activation "
-            f"std changes by {r_he:.2f}x under He and by {r_xa:.2e}x under Xavier (Eq. 10 predicts 1 and "
+            f"std changes by {r_he:.2f}x under He and by {r_xa:.2e}x under Xavier (Eq. 9 predicts 1 and "
             f"{p_xa:.2e}). The kernel gradients of all layers are uniformly small under Xavier (median {g:.1e} of "
             "He's): the paper's \"gradients are all diminishing\", and why gradient descent hardly moves such a "
             "net at first.")
@@ -357,7 +357,7 @@ def _ablation_sentence(ablation, biased):
         return text + ("So here the way out of the stall goes through the biases. We think it works like this: "
                        "a bias gradient is not multiplied by the vanishing forward signal, so the top layers' "
                        "biases grow first; they switch their ReLUs on, and a layer whose units are all on passes "
-                       "a signal with gain sqrt(n Var[w]) = 1 instead of Eq. 10's 1/sqrt(2), so the net becomes "
+                       "a signal with gain sqrt(n Var[w]) = 1 instead of Eq. 8's 1/sqrt(2), so the net becomes "
                        "trainable from the top down. Without biases nothing breaks the 2^(-1/2)-per-layer decay "
                        "and the net stays at chance, as in Fig. 3.")
     if ablation["escape_step"] is None and biased["escape_step"] is None:
@@ -401,7 +401,7 @@ def _write_md(path, command, args, data_kind, n_train, n_test, table, discussion
             f"Columns: the paper's qualitative result (ImageNet conv nets); this run's verdict (\"learns\" once the "
             f"training-loss window mean is below {ESCAPE_FRACTION:.0%} of ln 10 = {CHANCE_LOSS:.3f}); mean training "
             f"loss in the first and last epoch; test top-1 error after the last epoch; at init, the ReLU activation "
-            f"std of the last hidden layer over the first (measured, and as Eq. 10 predicts) and the median "
+            f"std of the last hidden layer over the first (measured, and as Eq. 9 predicts) and the median "
             f"kernel-gradient std over layers; wall seconds of the run.\n\n## Discussion\n\n{discussion}\n")
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)

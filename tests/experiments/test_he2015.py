@@ -39,7 +39,7 @@ def test_writes_figure_and_report(result):
 
 
 def test_activation_std_decays_under_xavier_only(result):
-    """Eq. (10): about 1 per layer under He, 2^(-1/2) per layer under Xavier, measured at initialization."""
+    """Eq. (9)/(10): about 1 per layer under He, 2^(-1/2) per layer under Xavier, measured at initialization."""
     for depth in (22, 30):
         he = _run(result, depth, "he")["init"]["activation_std"]
         xavier = _run(result, depth, "xavier")["init"]["activation_std"]
