@@ -336,14 +336,16 @@ def _beyond(r, optimizer):
 def discussion(rows, critical, test_acc, size, threshold, optimizer):
     """Sentences drawn from this run's numbers: where the trainable region follows 6 xi_c and where it does not."""
     depths, sigma_w2 = size["depths"], size["sigma_w2"]
-    deep_best = sigma_w2[int(np.argmax(test_acc[-1]))]
+    trained_rows = [i for i, row in enumerate(test_acc) if row.max() >= threshold] or [0]
+    deep = trained_rows[-1]  # the deepest depth at which some sigma_w^2 trained
+    deep_best = sigma_w2[int(np.argmax(test_acc[deep]))]
     bracket = sorted(sigma_w2, key=lambda s: abs(s - critical))[:2]
     lines = [f"- Theory: chi_1 = 1 at sigma_w^2 = {critical:.3f} for this sigma_b^2, where xi_c diverges (the "
              "paper's critical line passes near 1.76 at sigma_b^2 = 0.05).",
-             f"- Trained = test accuracy >= {threshold:.2f}. At the deepest depth of the grid ({depths[-1]}) the best "
-             f"test accuracy ({test_acc[-1].max():.2f}) is at sigma_w^2 = {deep_best:.2f}: "
-             + ("the trainable region peaks at the edge of chaos, as in the paper." if deep_best in bracket else
-                "away from the edge of chaos, unlike the paper.")]
+             f"- Trained = test accuracy >= {threshold:.2f}. At the deepest depth where any network trained "
+             f"({depths[deep]}) the best test accuracy ({test_acc[deep].max():.2f}) is at sigma_w^2 = {deep_best:.2f}"
+             + (": the trainable region peaks at the edge of chaos, as in the paper." if deep_best in bracket else
+                ", away from the edge of chaos, unlike the paper.")]
     testable = [r for r in rows if r["six_xi_c"] <= depths[-1]]
     for r in (r for r in testable if r["measured_depth"] > r["six_xi_c"]):
         lines.append(f"- Differs: sigma_w^2 = {r['sigma_w2']:.2f} trained to depth {r['measured_depth']}, beyond "

@@ -89,9 +89,27 @@ def _run_here(specs, source, on_result, progress):
         progress.finished(record)
 
 
+def _exit_with_parent():
+    """End this worker as soon as its parent is gone (killed by SIGKILL or SIGTERM, a closed terminal): its
+    results would reach nobody, and a worker blocked on the full pipe to a dead parent would never exit."""
+    import multiprocessing
+    import threading
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch():
+        parent.join()  # waits on the parent's sentinel
+        os._exit(1)
+
+    threading.Thread(target=watch, name="neurona-lab-parent-watch", daemon=True).start()
+
+
 def _worker(tasks, events, source):
     """A worker process: load the data, then run specs from ``tasks`` until a None arrives."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends the workers
+    _exit_with_parent()
     try:
         data = source.load()
     except BaseException as error:  # noqa: BLE001 - reported to the parent, which raises it

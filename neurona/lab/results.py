@@ -40,8 +40,12 @@ def grid_record(specs, data):
 def _foreign(out):
     """Entries of the folder ``out`` that a comparison does not write (temporary files of our writes aside)."""
     ours = {RESULTS, *OUTPUTS}
-    return sorted(name for name in os.listdir(out)
-                  if name not in ours and not (name.startswith(".") and TMP_TAG in name))
+
+    def temporary(name):  # left by a write killed midway: saving.atomic's (.tmp-) or files.atomic_output's (.part)
+        return name.startswith(".") and (TMP_TAG in name or any(
+            name.startswith(f".{output}.") and name.endswith(".part") for output in ours))
+
+    return sorted(name for name in os.listdir(out) if name not in ours and not temporary(name))
 
 
 def read_results(out):
