@@ -10,6 +10,7 @@ import argparse
 import importlib
 import shlex
 
+from .arg_types import float_in
 from .saving_commands import bounded_int, positive_int
 
 MAX_EPOCHS = 100_000
@@ -30,24 +31,8 @@ def _importable(text, option):
     return fn
 
 
-def _target(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"expected an accuracy in (0, 1], got {text!r}")
-    return value
-
-
-def _learning_rate(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
-    return value
+_target = float_in(lambda v: 0 < v <= 1, "an accuracy in (0, 1]")
+_learning_rate = float_in(lambda v: 0 < v < float("inf"), "a finite number > 0")
 
 
 def _seed(text):

@@ -5,6 +5,7 @@ Flask, waitress and prometheus-client come with the ``serve`` extra; without the
 and names the extra.
 """
 
+from .arg_types import fraction_open, positive_float
 from .saving_commands import bounded_int, positive_int
 
 MAX_THREADS = 256
@@ -50,34 +51,6 @@ def add_parser(sub):
                             "pixels in [0, 1]: Keras saves no preprocessing); replaces the model's saved "
                             "preprocessing")
     serve.set_defaults(func=cmd_serve)
-
-
-def positive_float(text):
-    """A finite number above 0."""
-    import math
-
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not (math.isfinite(value) and value > 0):
-        import argparse
-
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def fraction_open(text):
-    """A number in (0, 1)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value < 1:
-        import argparse
-
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
-    return value
 
 
 def cmd_serve(args):

@@ -21,7 +21,6 @@ returning an uncompiled model.
 """
 
 import dataclasses
-import pickle
 
 from .. import activations, initializers
 
@@ -37,10 +36,16 @@ def callable_name(fn):
 
 
 def check_picklable(fn, what):
-    """Refuse a callable that worker processes cannot receive (a lambda, a nested function) for ``jobs > 1``."""
+    """Refuse a callable that worker processes cannot receive (a lambda, a nested function) for ``jobs > 1``.
+
+    The check is the one the pipe to the workers applies (multiprocessing's own serializer); nothing is ever
+    written to a file this way: results.json is plain JSON.
+    """
+    from multiprocessing.reduction import ForkingPickler
+
     try:
-        pickle.dumps(fn)
-    except (pickle.PicklingError, AttributeError, TypeError) as error:
+        ForkingPickler.dumps(fn)
+    except Exception as error:  # PicklingError, AttributeError, TypeError: whatever makes it unsendable
         raise ValueError(f"lab.compare: the {what} {callable_name(fn)} cannot be sent to worker processes "
                          f"({error}); with jobs > 1 use a module-level function (importable by name), or "
                          "run with jobs=1") from None

@@ -202,14 +202,24 @@ def _json_source(path):
     return f"{MODEL_JSON} at {os.path.join(str(path), MODEL_JSON)!r}"
 
 
-def _document(files, path):
-    """model.json's checked dict, read from the open ``files`` of one save."""
+def _model_json(files, path):
+    """model.json of the open ``files`` of one save, parsed once (Neurona's or Keras's, told apart after)."""
     if files[MODEL_JSON] is None:
         raise FileFormatError(f"{str(path)!r} is not a saved Neurona model: it has no {MODEL_JSON}")
+    return json_config.parse(files[MODEL_JSON].read(), _json_source(path), versioned=False)
+
+
+def _checked_document(data, path):
+    """A parsed Neurona model.json, its format, version and entries checked."""
     source = _json_source(path)
-    document = json_config.parse(files[MODEL_JSON].read(), source)
-    document_check.check(document, MODEL_H5, source)
-    return document
+    json_config.check_version(data, source)
+    document_check.check(data, MODEL_H5, source)
+    return data
+
+
+def _document(files, path):
+    """model.json's checked dict, read from the open ``files`` of one save."""
+    return _checked_document(_model_json(files, path), path)
 
 
 def read_document(path):
@@ -279,10 +289,10 @@ def load_saved(path, compile=True, expect=None, custom_objects=None):  # noqa: A
     objects = check_custom_objects(custom_objects, "load_model")
     _check_folder(path)
     with CustomObjectScope(objects), open_folder(path, (MODEL_JSON, MODEL_H5)) as files:
-        keras_model = _keras_folder(files, path, compile, expect)
-        if keras_model is not None:
-            return keras_model, None
-        document = _document(files, path)
+        data = _model_json(files, path)
+        if keras_files.config.is_keras_config(data):
+            return _keras_folder(data, files, path, compile, expect), None
+        document = _checked_document(data, path)
         source = _json_source(path)
         if expect is not None:
             expect(document, source)
@@ -309,16 +319,10 @@ def load_saved(path, compile=True, expect=None, custom_objects=None):  # noqa: A
     return model, document
 
 
-def _keras_folder(files, path, compile, expect):  # noqa: A002
-    """The model of a folder whose ``model.json`` is Keras's ``model.to_json()`` (the deployment article's
-    ``model.json`` + ``model.h5``), or None for a Neurona save."""
-    if files[MODEL_JSON] is None:
-        return None
+def _keras_folder(data, files, path, compile, expect):  # noqa: A002
+    """The model of a folder whose ``model.json`` (``data``, parsed) is Keras's ``model.to_json()`` (the
+    deployment article's ``model.json`` + ``model.h5``)."""
     source = _json_source(path)
-    data = json_config.parse(files[MODEL_JSON].read(), source, versioned=False)
-    files[MODEL_JSON].seek(0)
-    if not keras_files.config.is_keras_config(data):
-        return None
     if expect is not None:
         raise FileFormatError(f"{source} is Keras's model.to_json(), not a Neurona checkpoint (it holds no "
                               "training state)")

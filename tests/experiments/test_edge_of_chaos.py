@@ -6,34 +6,22 @@ train at every sigma_w^2, and at depth 40 the network at the edge of chaos train
 chaotic ones.
 """
 
-import importlib.util
 import math
 import pathlib
 
 import pytest
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "experiments" / "edge_of_chaos.py"
-
-
-def _load_script():
-    spec = importlib.util.spec_from_file_location("edge_of_chaos_experiment", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from ._scripts import load, run_quick
 
 
 @pytest.fixture(scope="module")
 def script():
-    return _load_script()
+    return load("edge_of_chaos")
 
 
 @pytest.fixture(scope="module")
 def result(script, tmp_path_factory):
-    out = tmp_path_factory.mktemp("edge_of_chaos")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NEURONA_DATA_DIR", str(tmp_path_factory.mktemp("no_data")))
-        mp.setenv("NEURONA_OFFLINE", "1")
-        return script.main(["--quick", "--out", out, "--data", "embedded"])
+    return run_quick(script, "edge_of_chaos", tmp_path_factory)[1]
 
 
 def test_writes_figure_and_report(result):

@@ -1,34 +1,22 @@
 """experiments/glorot2010.py end to end at --quick size on the embedded MNIST subset (a few seconds)."""
 
-import importlib.util
 import math
 import pathlib
 
 import numpy as np
 import pytest
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "experiments" / "glorot2010.py"
-
-
-def _load_script():
-    spec = importlib.util.spec_from_file_location("glorot2010_experiment", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from ._scripts import load, run_quick
 
 
 @pytest.fixture(scope="module")
 def script():
-    return _load_script()
+    return load("glorot2010")
 
 
 @pytest.fixture(scope="module")
 def result(script, tmp_path_factory):
-    out = tmp_path_factory.mktemp("glorot2010")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NEURONA_DATA_DIR", str(tmp_path_factory.mktemp("no_data")))
-        mp.setenv("NEURONA_OFFLINE", "1")
-        return script.main(["--quick", "--out", str(out), "--data", "embedded"])
+    return run_quick(script, "glorot2010", tmp_path_factory)[1]
 
 
 def test_writes_figure_and_report(result):

@@ -1,28 +1,16 @@
 """experiments/he2015.py end to end at --quick size on the embedded MNIST subset (a few seconds)."""
 
-import importlib.util
 import math
 import pathlib
 
 import pytest
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "experiments" / "he2015.py"
-
-
-def _load_script():
-    spec = importlib.util.spec_from_file_location("he2015_experiment", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from ._scripts import load, run_quick
 
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    out = tmp_path_factory.mktemp("he2015")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NEURONA_DATA_DIR", str(tmp_path_factory.mktemp("no_data")))
-        mp.setenv("NEURONA_OFFLINE", "1")
-        return _load_script().main(["--quick", "--out", str(out), "--data", "embedded"])
+    return run_quick(load("he2015"), "he2015", tmp_path_factory)[1]
 
 
 def _run(result, depth, init_key, use_bias=True):

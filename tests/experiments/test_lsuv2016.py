@@ -1,29 +1,15 @@
 """The LSUV reproduction (experiments/lsuv2016.py) end to end at its --quick size, on the embedded MNIST subset."""
 
-import importlib.util
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "lsuv2016.py"
-
-
-def _load():
-    """The script as a module, by path: experiments/ is not an installed package."""
-    spec = importlib.util.spec_from_file_location("lsuv2016_under_test", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from ._scripts import load, run_quick
 
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     """One --quick run shared by the tests (about 5 s): NEURONA_DATA_DIR empty and offline, so the embedded data."""
-    out = tmp_path_factory.mktemp("lsuv2016")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NEURONA_DATA_DIR", str(tmp_path_factory.mktemp("no_data")))
-        mp.setenv("NEURONA_OFFLINE", "1")
-        result = _load().main(["--quick", "--out", str(out), "--data", "embedded"])
+    out, result = run_quick(load("lsuv2016"), "lsuv2016", tmp_path_factory)
     return out, result, {r["variant"]: r for r in result["results"]}
 
 
@@ -71,5 +57,5 @@ def test_lsuv_learns_where_glorot_stalls(quick_run):
 
 def test_rejects_a_non_positive_size(tmp_path, capsys):
     with pytest.raises(SystemExit):
-        _load().main(["--quick", "--depth", "0", "--out", str(tmp_path), "--data", "embedded"])
+        load("lsuv2016").main(["--quick", "--depth", "0", "--out", str(tmp_path), "--data", "embedded"])
     assert "--depth must be a positive integer" in capsys.readouterr().err

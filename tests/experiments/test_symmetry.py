@@ -5,28 +5,16 @@ initializations keep one distinct unit per hidden layer at every epoch, bit for 
 units distinct and learns far beyond the prior; fit's symmetry check warns for the symmetric ones only.
 """
 
-import importlib.util
 import pathlib
 
 import pytest
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "experiments" / "symmetry.py"
-
-
-def _load_script():
-    spec = importlib.util.spec_from_file_location("symmetry_experiment", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from ._scripts import load, run_quick
 
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    out = tmp_path_factory.mktemp("symmetry")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NEURONA_DATA_DIR", str(tmp_path_factory.mktemp("no_data")))
-        mp.setenv("NEURONA_OFFLINE", "1")
-        return _load_script().main(["--quick", "--out", str(out), "--data", "embedded"])
+    return run_quick(load("symmetry"), "symmetry", tmp_path_factory)[1]
 
 
 def _run(result, init):
@@ -68,5 +56,5 @@ def test_random_units_stay_distinct_and_learn(result):
 
 def test_bad_initializer_spec_is_a_usage_error(capsys):
     with pytest.raises(SystemExit):
-        _load_script().main(["--quick", "--inits", "constant"])
+        load("symmetry").main(["--quick", "--inits", "constant"])
     assert "constant needs its value" in capsys.readouterr().err

@@ -175,7 +175,10 @@ class Archive:
 def weights_limit(model):
     """How large a model's weights file may plausibly be: its arrays four times over (Keras's archives also hold
     the optimizer's slots, two per weight for Adam) plus room for HDF5's metadata."""
-    return 4 * sum(int(w.numpy().nbytes) for w in model.weights) + 16 * 1024 * 1024
+    import numpy  # the sizes from shapes and dtypes: no array is copied
+
+    return 4 * sum(int(numpy.prod(w.shape)) * numpy.dtype(w.dtype).itemsize for w in model.weights) \
+        + 16 * 1024 * 1024
 
 
 def _json_member(archive, info, label):
