@@ -40,7 +40,7 @@ from .einsum import einsum
 from .elementwise import abs, add, clip, div, exp, log, maximum, minimum, mul, neg, pow, sqrt, square, sub, where
 from .indexing import diag, one_hot, take, take_along_axis, tril, triu
 from .keras_nn import average_pool, conv, max_pool
-from .linalg import dot, matmul, norm, outer, tensordot
+from .linalg import dense, dot, matmul, norm, outer, tensordot
 from .losses import sigmoid_cross_entropy, softmax_cross_entropy
 from .math_extra import (
     absolute,
@@ -109,7 +109,7 @@ from .shape_extra import broadcast_to, flip, moveaxis, pad, ravel, repeat, slice
 __all__ = [
     "abs", "add", "clip", "div", "exp", "log", "mul", "neg", "pow", "sqrt", "square", "sub", "where",
     "max", "mean", "min", "sum", "concatenate", "expand_dims", "flatten", "getitem", "reshape", "squeeze",
-    "stack", "transpose", "matmul", "elu", "gelu", "leaky_relu", "log_softmax", "relu", "selu", "sigmoid",
+    "stack", "transpose", "matmul", "dense", "elu", "gelu", "leaky_relu", "log_softmax", "relu", "selu", "sigmoid",
     "softmax", "softplus", "tanh", "sigmoid_cross_entropy", "softmax_cross_entropy", "conv1d", "conv2d",
     "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d", "batch_normalization", "standardize", "cast",
     "to_device",

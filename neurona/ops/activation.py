@@ -8,8 +8,7 @@ so large logits never overflow.
 import math
 
 from ..autograd import Function
-from ..backend import special, xp_of
-from ..backend.parallel import for_each_chunk
+from ..backend import kernels, special, xp_of
 from .convert import as_tensor, check_bool, check_real, normalize_axis
 
 # SELU constants from Klambauer et al., "Self-Normalizing Neural Networks" (2017), eq. 14.
@@ -18,27 +17,14 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 
 class ReLU(Function):
-    """max(x, 0); derivative 1 for x > 0, else 0 (computed on every core for large arrays)."""
+    """max(x, 0); derivative 1 for x > 0, else 0."""
 
     def forward(self, x):
-        xp = xp_of(x)
-        out = self.out = xp.empty_like(x)
-        _chunked(x, lambda s: xp.maximum(x[s], 0, out=out[s]))
-        return out
+        self.out = kernels.relu(x)
+        return self.out
 
     def backward(self, g):
-        xp, out = xp_of(g), self.out
-        grad = xp.empty_like(g)
-        _chunked(g, lambda s: xp.multiply(g[s], out[s] > 0, out=grad[s]))
-        return grad
-
-
-def _chunked(array, fn):
-    """Run ``fn(s)`` over batch slices ``s`` (the whole array at once for scalars)."""
-    if array.ndim == 0:
-        fn(Ellipsis)
-    else:
-        for_each_chunk(array.shape[0], fn, array)
+        return kernels.relu_grad(g, self.out)
 
 
 class LeakyReLU(Function):

@@ -1,52 +1,30 @@
-"""Convolution, channels_last (NHWC) like Keras: im2col plus BLAS matrix products, piece by piece.
+"""Convolution, channels_last (NHWC) like Keras, as a matrix product over receptive fields.
 
 For an input ``x`` of shape ``(N, H, W, C_in)`` and a kernel ``w`` of shape
 ``(k_h, k_w, C_in, C_out)``, the output is
 
-    y[n, i, j, o] = sum_{a, b, c} x[n, s_h i + d_h a, s_w j + d_w b, c] * w[a, b, c, o]
+    y[n, i, j, o] = sum_{a, b, c} x[n, s_h i + d_h a, s_w j + d_w b, c] * w[a, b, c, o]  (+ b[o])
 
-(with ``x`` zero-padded first). The forward pass gathers every receptive field
-into one row of a matrix ``cols`` of shape ``(H_out W_out, k_h k_w C_in)`` per
-image (a strided view copied into a buffer: "im2col") so that ``y = cols @ w``
-is a matrix product. The backward pass is
+(with ``x`` zero-padded first). Gathering every receptive field into one row of
+a matrix (``im2col``) makes it the product ``y = im2col(x) @ W`` with ``W`` the
+kernel as a ``(k_h k_w C_in, C_out)`` matrix, and the backward pass
 
-    dL/dw = sum_n cols_n^T @ dL/dy_n
-    dL/dx[fields read by tap (a, b)] += dL/dy @ w[a, b]^T     for each of the k_h k_w taps,
+    dL/dW = im2col(x)^T @ dL/dy,    dL/dx = col2im(dL/dy @ W^T)
 
-the second being ``k_h k_w`` products added onto strided slices of the input
-gradient (which also sums the contributions of overlapping fields).
-
-Both passes run over pieces of a few images (``PIECE_BYTES`` of ``cols``, so a
-piece stays near the core from the im2col copy to the product that reads it),
-one piece per core at a time with single-threaded BLAS
-(``backend.parallel.map_chunks``). Against one batch-sized ``cols`` with
-multi-threaded BLAS, the MNIST CNN's second layer (a (128, 26, 26, 32) batch,
-3x3x32x64 kernel, ReLU) went from 28.5 to 15.4 ms forward and from 52 to 38 ms
-backward (``benchmarks/conv_layer.py`` and the same op timed alone). ``cols``
-is rebuilt in the backward pass rather than kept, so memory is a few pieces,
-not a batch's ``cols`` (85 MB there). Per-piece partial sums of ``dL/dw`` are
-added in piece order, so the result does not depend on the number of threads.
-
-With a bias, ``cols`` carries an extra column of ones and the kernel matrix
-the bias as an extra row: the product adds the bias, and the same row of
-``cols^T @ dL/dy`` is the bias gradient (no separate passes for either). An
-optional ReLU (``activation="relu"``) is applied to each piece while it is in
-cache; the backward pass then masks the incoming gradient piece by piece with
-``y > 0``, the ReLU derivative.
+where ``col2im``, the transpose of im2col, adds each field's gradient back onto
+the pixels it read (so overlapping fields sum). An optional fused ReLU returns
+``max(y, 0)`` and multiplies the incoming gradient by its mask ``[y > 0]``.
+The products and the copies run in ``backend.kernels.conv`` (piece by piece
+over the batch, on every core); this module holds the op and its arguments.
 """
 
 from ..arguments import is_int, shown
 from ..autograd import Function
-from ..backend import workspace, xp_of
-from ..backend.parallel import map_chunks
+from ..backend import kernels, xp_of
+from ..backend.kernels.conv import ConvGeometry, window_slices  # noqa: F401  (window_slices: used by pooling)
 from .convert import as_tensor
 from .shape import reshape
 
-PIECE_BYTES = 1 << 22  # im2col bytes per piece: 4 MiB, a few images of the MNIST CNN's second layer
-# im2col copies each receptive field's rows of kw * C contiguous values; below this many the per-row overhead
-# dominates and copying tap by tap is faster (the MNIST CNN's first layer, C = 1: 0.56 against 1.2 ms a batch)
-TAPWISE_BELOW = 32
-MIN_PIECES = 8  # fixed, not the thread count, so that results do not depend on the number of cores
 FUSED_ACTIVATIONS = (None, "relu")
 
 
@@ -138,167 +116,40 @@ def pad_spatial(x, pad, value=0.0):
     return xp_of(x).pad(x, ((0, 0), pad[0], pad[1], (0, 0)), constant_values=value)
 
 
-def window_slices(kernel, strides, dilation, out_hw):
-    """For every kernel offset ``(a, b)``, the strided slices of the padded input it reads."""
-    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, strides, dilation, out_hw
-    for a in range(kh):
-        for b in range(kw):
-            yield a, b, (slice(None), slice(a * dh, a * dh + sh * (ho - 1) + 1, sh),
-                         slice(b * dw, b * dw + sw * (wo - 1) + 1, sw), slice(None))
-
-
 class Conv2D(Function):
     """2-D cross-correlation of NHWC input with an HWIO kernel, plus an optional bias and ReLU.
 
     ``activation`` is None or ``"relu"``: the output is then ``max(conv + b, 0)``
-    computed in place on each piece (no extra full-size arrays for the bias or
-    the activation), and its gradient is masked in the backward pass.
+    (fused: no extra full-size arrays for the bias or the activation), and its
+    gradient is masked with ``[y > 0]`` in the backward pass.
     """
 
     def forward(self, x, w, b=None, strides=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), activation=None):
-        xp = xp_of(x, w)
-        n, h, wd, c = x.shape
-        kh, kw, _, cout = w.shape
-        self.x_shape, self.pad, self.strides, self.dilation, self.w = x.shape, padding, strides, dilation, w
-        self.relu = activation == "relu"
+        self.x_shape, self.pad, self.w, self.has_bias = x.shape, padding, w, b is not None
+        out_hw = tuple(conv_output_size(n, k, s, d, p)
+                       for n, k, s, d, p in zip(x.shape[1:3], w.shape[:2], strides, dilation, padding))
+        self.geometry = ConvGeometry(w.shape[:2], strides, dilation, out_hw)
         self.xpad = pad_spatial(x, padding)
-        self.out_hw = (conv_output_size(h, kh, strides[0], dilation[0], padding[0]),
-                       conv_output_size(wd, kw, strides[1], dilation[1], padding[1]))
-        rows = self.out_hw[0] * self.out_hw[1]  # output rows per image
-        out = xp.empty((n * rows, cout), dtype=xp.result_type(x, w))
-        self.has_bias = b is not None
-        wmat = w.reshape(kh * kw * c, cout)
-        if self.has_bias:  # cols carries a column of ones, so the product adds the bias
-            wmat = xp.concatenate([wmat, b.reshape(1, cout).astype(wmat.dtype)])
-
-        def forward_pieces(pieces):
-            cols = self._take_cols(xp)
-            for piece in self._images(pieces):
-                o = out[piece.start * rows:piece.stop * rows]
-                xp.matmul(self._im2col(piece, cols), wmat, out=o)
-                if self.relu:
-                    xp.maximum(o, 0, out=o)
-            workspace.give(cols)
-
-        map_chunks(self._num_pieces(xp), forward_pieces, out, blas_work=True)
-        out = out.reshape(n, *self.out_hw, cout)
-        self.out = out if self.relu else None  # the ReLU mask of the backward pass
-        if not self.needs_input_grad[1]:  # no kernel gradient, so nothing will rebuild cols: let x go
+        self.padded_shape = self.xpad.shape
+        y = kernels.conv2d_forward(self.xpad, w, b, self.geometry, activation)  # act(im2col(x) @ W + b)
+        self.y = y if activation == "relu" else None  # the ReLU's mask [y > 0] for the backward pass
+        if not self.needs_input_grad[1]:  # no kernel gradient, so im2col(x) will not be needed: let x go
             self.xpad = None
-        return out
+        return y
 
     def backward(self, g):
-        xp = xp_of(g)
-        n, cout = self.x_shape[0], self.w.shape[-1]
-        rows = self.out_hw[0] * self.out_hw[1]
-        g2 = g.reshape(n * rows, cout)
-        y2 = self.out.reshape(n * rows, cout) if self.relu else None
         need_x, need_w, need_b = (tuple(self.needs_input_grad) + (False,))[:3]
-        dxpad = xp.empty(self.xpad_shape, dtype=g.dtype) if need_x else None
-        w_taps = xp.ascontiguousarray(self.w.transpose(0, 1, 3, 2)) if need_x else None  # (k_h, k_w, C_out, C_in)
-
-        k = self.w.shape[0] * self.w.shape[1] * self.w.shape[2]
-
-        def backward_pieces(pieces):
-            cols = self._take_cols(xp) if need_w else None
-            masked = workspace.take((self.piece_images * rows, cout), g.dtype, xp) if self.relu else None
-            tap = workspace.take((self.piece_images * rows, self.x_shape[-1]), g.dtype, xp) if need_x else None
-            partials = []
-            for piece in self._images(pieces):
-                gp = g2[piece.start * rows:piece.stop * rows]
-                if self.relu:
-                    gp = xp.multiply(gp, y2[piece.start * rows:piece.stop * rows] > 0, out=masked[:len(gp)])
-                if need_w:  # with a bias, the last row of cols^T @ gp (from the ones column) is its gradient
-                    dwb = self._im2col(piece, cols).T @ gp
-                    partials.append((dwb[:k], dwb[k] if need_b else None))
-                else:
-                    partials.append((None, gp.sum(axis=0) if need_b else None))
-                if need_x:
-                    self._scatter_input_grad(gp, w_taps, dxpad[piece], tap[:len(gp)])
-            for buffer in (cols, masked, tap):
-                if buffer is not None:
-                    workspace.give(buffer)
-            return partials
-
-        partials = [p for part in map_chunks(self._num_pieces(xp), backward_pieces, g2, blas_work=True)
-                    for p in part]
-        dw = _sum_in_order([p[0] for p in partials]).reshape(self.w.shape) if need_w else None
-        db = _sum_in_order([p[1] for p in partials]) if need_b else None
-        dx = self._unpad(dxpad) if need_x else None
-        return (dx, dw) if len(self.needs_input_grad) == 2 else (dx, dw, db)
-
-    @property
-    def xpad_shape(self):
-        n, h, w, c = self.x_shape
-        (pt, pb), (pl, pr) = self.pad
-        return (n, h + pt + pb, w + pl + pr, c)
-
-    def _num_pieces(self, xp):
-        """Sets ``piece_images``: as many images as fit ``PIECE_BYTES`` of cols (at least one); the whole
-        batch on a GPU, which runs one batch-sized product fastest. Returns the number of pieces."""
-        kh, kw, c, _ = self.w.shape
-        n = self.x_shape[0]
-        cols_bytes = self.out_hw[0] * self.out_hw[1] * kh * kw * c * self.w.dtype.itemsize
-        if xp.__name__ == "numpy":  # at least MIN_PIECES pieces, to share among the cores
-            self.piece_images = max(1, min(-(-n // MIN_PIECES), PIECE_BYTES // cols_bytes))
-        else:
-            self.piece_images = max(n, 1)
-        return -(-n // self.piece_images)
-
-    def _images(self, pieces):
-        """The image slices of the pieces in ``pieces`` (a slice of piece indices)."""
-        size, n = self.piece_images, self.x_shape[0]
-        for k in range(pieces.start, pieces.stop):
-            yield slice(k * size, min((k + 1) * size, n))
-
-    def _take_cols(self, xp):
-        """A piece's cols buffer, ``(rows, k_h k_w C_in)``, plus a last column of ones when there is a bias."""
-        kh, kw, c, _ = self.w.shape
-        rows, k = self.piece_images * self.out_hw[0] * self.out_hw[1], kh * kw * c
-        cols = workspace.take((rows, k + self.has_bias), self.xpad.dtype, xp)
-        if self.has_bias:
-            cols[:, k] = 1
-        return cols
-
-    def _im2col(self, piece, cols):
-        """Copy the receptive fields of the images in ``piece`` into ``cols``; returns the rows it filled."""
-        xp = xp_of(self.xpad)
-        x = self.xpad[piece]
-        kh, kw, c, _ = self.w.shape
-        (ho, wo), (sh, sw), (dh, dw) = self.out_hw, self.strides, self.dilation
-        sn, sh_, sw_, sc = x.strides
-        windows = xp.lib.stride_tricks.as_strided(x, shape=(len(x), ho, wo, kh, kw, c),
-                                                  strides=(sn, sh_ * sh, sw_ * sw, sh_ * dh, sw_ * dw, sc),
-                                                  writeable=False)
-        filled = cols[:len(x) * ho * wo]
-        fields = filled[:, :kh * kw * c]
-        fields.shape = windows.shape  # assigning .shape raises rather than copy: the copy must land in cols
-        if kw * c >= TAPWISE_BELOW:
-            xp.copyto(fields, windows)
-        else:  # few channels: one strided copy per tap beats copies of kw * c contiguous values per field
-            for a in range(kh):
-                for b in range(kw):
-                    fields[:, :, :, a, b, :] = windows[:, :, :, a, b, :]
-        return filled
-
-    def _scatter_input_grad(self, gp, w_taps, dx, tap):
-        """dx (one piece of the padded input gradient) = sum over taps of gp @ w[a, b]^T on the fields they read."""
-        matmul = xp_of(gp).matmul
-        dx[...] = 0
-        for a, b, region in window_slices(self.w.shape[:2], self.strides, self.dilation, self.out_hw):
-            field = dx[region]  # a view: adding into it adds into dx
-            field += matmul(gp, w_taps[a, b], out=tap).reshape(field.shape)
-
-    def _unpad(self, dxpad):
-        (pt, _), (pl, _) = self.pad
-        return dxpad[:, pt:pt + self.x_shape[1], pl:pl + self.x_shape[2], :]
+        # dL/dW = im2col(x)^T @ G, dL/db = sum of G's rows, dL/dx = col2im(G @ W^T), G = g [y > 0] with the ReLU
+        dxpad, dw, db = kernels.conv2d_backward(g, self.xpad, self.w, self.geometry, relu_output=self.y,
+                                                need_input=need_x, need_kernel=need_w, need_bias=need_b,
+                                                padded_shape=self.padded_shape)
+        dx = None if dxpad is None else _unpad(dxpad, self.pad, self.x_shape)
+        return (dx, dw) if not self.has_bias else (dx, dw, db)
 
 
-def _sum_in_order(arrays):
-    total = arrays[0].copy()
-    for array in arrays[1:]:
-        total += array
-    return total
+def _unpad(dxpad, pad, x_shape):
+    (pt, _), (pl, _) = pad
+    return dxpad[:, pt:pt + x_shape[1], pl:pl + x_shape[2], :]
 
 
 def conv2d(x, kernel, strides=1, padding="valid", dilation_rate=1, bias=None, activation=None):

@@ -1,8 +1,8 @@
 """Matrix multiplication, the products built on einsum (dot, tensordot, outer) and norms.
 
-``MatMul`` is the BLAS-backed primitive; ``tensordot``, ``dot`` and ``outer``
-are composed (einsum or broadcasting). Norms have two primitives of their own:
-``VectorNorm`` (the p-norm, with PyTorch's zero gradient at the zero vector
+``MatMul`` is the BLAS-backed primitive (``kernels.matmul`` shares large products out over the
+cores); ``tensordot``, ``dot`` and ``outer`` are composed (einsum or broadcasting). Norms have two primitives
+of their own: ``VectorNorm`` (the p-norm, with PyTorch's zero gradient at the zero vector
 where the formula divides 0 by 0) and ``SingularValues`` (whose gradient,
 ``U diag(g) V^T``, gives the nuclear and spectral norms).
 """
@@ -13,8 +13,7 @@ import string
 from .. import backend
 from ..arguments import is_int, is_real
 from ..autograd import Function, Tensor
-from ..backend import xp_of
-from ..backend.parallel import map_chunks
+from ..backend import kernels, xp_of
 from . import reduction
 from .convert import as_tensor, as_tensors, normalize_axis
 from .einsum import einsum
@@ -31,29 +30,13 @@ class MatMul(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        return _product(a, b)
+        return kernels.matmul(a, b)
 
     def backward(self, g):
         xp = xp_of(g)
-        da = _product(g, xp.swapaxes(self.b, -1, -2)) if self.needs_input_grad[0] else None
-        db = _product(xp.swapaxes(self.a, -1, -2), g) if self.needs_input_grad[1] else None
+        da = kernels.matmul(g, xp.swapaxes(self.b, -1, -2)) if self.needs_input_grad[0] else None
+        db = kernels.matmul(xp.swapaxes(self.a, -1, -2), g) if self.needs_input_grad[1] else None
         return da, db
-
-
-def _product(a, b):
-    """``a @ b``; a large 2-D NumPy product is split into row blocks, one per core (single-threaded BLAS each).
-
-    Row blocks of the output are independent products, so the result is the
-    same however many blocks there are; see ``backend.blas`` for why the
-    framework's own threads, not BLAS's, share out the cores.
-    """
-    if a.ndim != 2 or b.ndim != 2:
-        return a @ b
-    xp = xp_of(a, b)
-    out = xp.empty((a.shape[0], b.shape[1]), dtype=xp.result_type(a, b))
-    largest = max((a, b, out), key=lambda array: array.size)  # decides whether splitting pays
-    map_chunks(a.shape[0], lambda rows: xp.matmul(a[rows], b, out=out[rows]), largest, blas_work=True)
-    return out
 
 
 def matmul(a, b):
@@ -71,6 +54,52 @@ def matmul(a, b):
     if b.ndim == 1:
         return reshape(MatMul.apply(a, reshape(b, (-1, 1))), a.shape[:-1])
     return MatMul.apply(a, b)
+
+
+class Dense(Function):
+    """``y = act(x @ w + b)`` for a 2-D ``x``, with ``act`` the identity or the ReLU: one node, not three.
+
+    With ``d = g * act'(z)`` (``g`` itself for the identity, ``g * [y > 0]`` for the ReLU):
+    d/dx = d @ w^T, d/dw = x^T @ d, d/db = sum over rows of d.
+    """
+
+    def forward(self, x, w, b=None, activation=None):
+        self.x, self.w, self.relu = x, w, activation == "relu"
+        self.out = kernels.bias_act(kernels.matmul(x, w), b, activation)
+        return self.out
+
+    def backward(self, g):
+        d = kernels.relu_grad(g, self.out) if self.relu else g
+        need_x, need_w, need_b = (tuple(self.needs_input_grad) + (False,))[:3]
+        dx = kernels.matmul(d, self.w.T) if need_x else None
+        dw = kernels.matmul(self.x.T, d) if need_w else None
+        db = d.sum(axis=0) if need_b else None
+        return (dx, dw) if len(self.needs_input_grad) == 2 else (dx, dw, db)
+
+
+def dense(x, kernel, bias=None, activation=None):
+    """``activation(x @ kernel + bias)``, the fully connected layer's computation, as one fused op.
+
+    ``x`` has shape ``(..., in)`` (leading axes are flattened into rows and restored), ``kernel`` ``(in, out)``,
+    ``bias`` None or ``(out,)``; ``activation`` is None (or ``"linear"``) or ``"relu"`` (other activations are
+    applied to the result by the caller).
+    """
+    x, kernel = as_tensors(x, kernel)
+    if x.ndim < 1 or kernel.ndim != 2 or x.shape[-1] != kernel.shape[0]:
+        raise ValueError(f"dense: expected x of shape (..., in) and a kernel of shape (in, out), got {x.shape} "
+                         f"and {kernel.shape}")
+    if activation not in kernels.EPILOGUE_ACTIVATIONS:
+        raise ValueError(f"dense: activation must be one of {kernels.EPILOGUE_ACTIVATIONS} (others are applied "
+                         f"after the product), got {activation!r}")
+    rows = reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
+    if bias is None:
+        out = Dense.apply(rows, kernel, activation=activation)
+    else:
+        bias = as_tensor(bias, x)
+        if bias.shape != (kernel.shape[1],):
+            raise ValueError(f"dense: bias must have shape ({kernel.shape[1]},), got {bias.shape}")
+        out = Dense.apply(rows, kernel, bias, activation=activation)
+    return out if x.ndim == 2 else reshape(out, x.shape[:-1] + (kernel.shape[1],))
 
 
 def tensordot(x1, x2, axes=2):

@@ -50,6 +50,7 @@ def test_matmul_gradcheck_random_shapes(n, k, m, batch):
 def test_row_blocks_on_threads_equal_one_product(monkeypatch, rng, threads):
     """Large 2-D products are split into row blocks across threads: the same bits as one product."""
     from neurona.backend import parallel
+    from neurona.backend.kernels import linalg
 
     a, b = rng.standard_normal((13, 9)).astype(np.float32), rng.standard_normal((9, 5)).astype(np.float32)
     g = rng.standard_normal((13, 5)).astype(np.float32)
@@ -62,6 +63,7 @@ def test_row_blocks_on_threads_equal_one_product(monkeypatch, rng, threads):
 
     whole = run()
     monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
+    monkeypatch.setattr(linalg, "SPLIT_MACS", 1)
     monkeypatch.setenv("NEURONA_NUM_THREADS", threads)
     for got, want, ref in zip(run(), whole, (a @ b, g @ b.T, a.T @ g)):
         np.testing.assert_array_equal(got, want)

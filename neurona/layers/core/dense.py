@@ -1,5 +1,6 @@
 """``Dense``: the fully connected layer."""
 
+from ... import activations, ops
 from ...arguments import is_int
 from ..kernel_layer import KernelLayer
 
@@ -51,10 +52,12 @@ class Dense(KernelLayer):
             raise ValueError(f"layer {self.name!r} (Dense) expects inputs with last dimension "
                              f"{self.kernel.shape[0]} (shape (None, {self.kernel.shape[0]})), "
                              f"got inputs of shape {inputs.shape}")
-        out = inputs @ self.kernel
-        if self.bias is not None:
-            out = out + self.bias
-        return self.activation(out)
+        # the ReLU and the identity are fused into the product (one node); a pre-activation hook replaces
+        # self.activation with its tap, and then sees z = x @ kernel + bias through the unfused path
+        fused = "relu" if self.activation is activations.relu else "linear" if self.activation is activations.linear \
+            else None
+        out = ops.dense(inputs, self.kernel, bias=self.bias, activation=fused)
+        return out if fused else self.activation(out)
 
     def get_config(self):
         return {
