@@ -16,13 +16,12 @@ import contextlib
 import dataclasses
 import hashlib
 import math
-import os
 import time
 
 import numpy
 
 from .. import backend, callbacks, diagnostics, initializers, optimizers
-from ..backend import blas
+from ..backend import parallel
 from .grid import LSUV, build_model
 
 FLOATX = "float32"  # every run computes in float32, whatever the calling process's default (nr.set_floatx)
@@ -138,18 +137,13 @@ def mnist_data(source, max_train=None, max_val=None):
 def thread_settings(threads):
     """Run the body with ``threads`` threads for Neurona's own parallel work, BLAS on one thread, and float32
     as the default dtype; the process's settings are restored afterwards."""
-    previous, previous_floatx = os.environ.get("NEURONA_NUM_THREADS"), backend.floatx()
-    os.environ["NEURONA_NUM_THREADS"] = str(threads)
+    previous_floatx = backend.floatx()
     try:
         backend.set_floatx(FLOATX)
-        with blas.single_threaded():
+        with parallel.thread_limit(threads):
             yield
     finally:
         backend.set_floatx(previous_floatx)
-        if previous is None:
-            os.environ.pop("NEURONA_NUM_THREADS", None)
-        else:
-            os.environ["NEURONA_NUM_THREADS"] = previous
 
 
 class _StopOnNaN(callbacks.TerminateOnNaN):

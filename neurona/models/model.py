@@ -20,7 +20,6 @@ from .. import metrics as metrics_lib
 from .. import nest, optimizers
 from ..arguments import check_bool, check_int, check_path, is_int
 from ..autograd import no_grad
-from ..backend import blas
 from ..layers import Layer, probe
 from ..layers.base import _default_build
 from ..layers.shapes import as_shape_structure, map_shapes
@@ -278,33 +277,32 @@ class Model(MetricsMixin, Layer):
             TrainingError: the loss is NaN or infinite; nothing was updated.
         """
         x, y, sample_weight = data_adapter.unpack_x_y_sample_weight((data, *args) if args else data)
-        with blas.single_threaded():  # our threads share out the products (see backend/blas.py)
-            y_pred = self(x, training=True)
-            loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
-            value = float(loss.data)
-            if not math.isfinite(value):
-                # looked for only on this error path: a finite-loss step may have written NaN already (training.py)
-                bad = training.nonfinite_weights(self)
-                state = (f"the weights {bad} were already non-finite: the previous update overflowed although its "
-                         "loss was finite" if bad else "training was stopped before this step changed the weights")
-                raise TrainingError(
-                    f"the training loss became {value} (at optimizer step {self.optimizer.iterations}); {state}. "
-                    "Common causes: a learning rate too high, unscaled inputs, or NaN in the data"
-                )
-            self._loss_tracker.update_state(value, sample_weight=training.batch_size_of(x))
-            weights = self.trainable_weights
-            if weights:
-                self.zero_grad()
-                loss.backward()
-                self.optimizer.apply(weights)
-            else:  # a frozen model: nothing to differentiate (Keras warns and goes on)
-                warnings.warn(f"model {self.name!r} has no trainable weights: fit() updates nothing", stacklevel=3)
-            return self.compute_metrics(x, y, y_pred, sample_weight)
+        y_pred = self(x, training=True)
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
+        value = float(loss.data)
+        if not math.isfinite(value):
+            # looked for only on this error path: a finite-loss step may have written NaN already (training.py)
+            bad = training.nonfinite_weights(self)
+            state = (f"the weights {bad} were already non-finite: the previous update overflowed although its "
+                     "loss was finite" if bad else "training was stopped before this step changed the weights")
+            raise TrainingError(
+                f"the training loss became {value} (at optimizer step {self.optimizer.iterations}); {state}. "
+                "Common causes: a learning rate too high, unscaled inputs, or NaN in the data"
+            )
+        self._loss_tracker.update_state(value, sample_weight=training.batch_size_of(x))
+        weights = self.trainable_weights
+        if weights:
+            self.zero_grad()
+            loss.backward()
+            self.optimizer.apply(weights)
+        else:  # a frozen model: nothing to differentiate (Keras warns and goes on)
+            warnings.warn(f"model {self.name!r} has no trainable weights: fit() updates nothing", stacklevel=3)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def test_step(self, data, *args):
         """The loss and metrics of a batch without training; returns the logs (Keras 3)."""
         x, y, sample_weight = data_adapter.unpack_x_y_sample_weight((data, *args) if args else data)
-        with no_grad(), blas.single_threaded():
+        with no_grad():
             y_pred = self(x, training=False)
             loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
             self._loss_tracker.update_state(float(loss.data), sample_weight=training.batch_size_of(x))

@@ -6,7 +6,6 @@ that batch alone.
 
 from ..arguments import check_bool
 from ..autograd import no_grad
-from ..backend import blas
 from . import data_adapter, data_arrays
 from .step_logs import logs_in_order, pack, pythonify_logs
 from .training import io_counts, to_numpy
@@ -42,5 +41,5 @@ def test_on_batch(model, x, y=None, sample_weight=None, return_dict=False):
 def predict_on_batch(model, x):
     """The model's outputs for this batch as NumPy arrays (see ``Model.predict_on_batch``)."""
     x = data_arrays.prepare(x, "x", "predict_on_batch", "x", io_counts(model)[0], finite=True)
-    with no_grad(), blas.single_threaded():
+    with no_grad():
         return to_numpy(model.predict_step(pack(x)))

@@ -16,7 +16,7 @@ import numpy
 from .. import backend, nest
 from ..arguments import check_bool, check_int, is_int, shown
 from ..autograd import Tensor, no_grad
-from ..backend import allocator, blas
+from ..backend import allocator
 from ..callbacks import CallbackList, TerminateOnNaN
 from ..callbacks._arguments import check_verbose
 from ..initializers.lsuv import resolve_pending
@@ -351,7 +351,7 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     with contextlib.closing(iterator.epoch()) as batches:
         for step, (xb, _, _) in batches:
             cbs.on_predict_batch_begin(step, {})
-            with no_grad(), blas.single_threaded():  # our threads share out the products (see backend/blas.py)
+            with no_grad():
                 structure = to_numpy(model.predict_step(pack(xb)))
             flat = nest.flatten(structure)
             columns = [[a] for a in flat] if columns is None else [c + [a] for c, a in zip(columns, flat)]

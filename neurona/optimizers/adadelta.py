@@ -1,6 +1,7 @@
 """Adadelta: step sizes from running averages of squared gradients and squared updates."""
 
 from .. import backend
+from ..backend import kernels
 from .base import Optimizer, check_float
 
 
@@ -30,8 +31,6 @@ class Adadelta(Optimizer):
         **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm, name (see ``Optimizer``).
     """
 
-    elementwise = True
-
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
         owner = type(self).__name__
@@ -43,26 +42,8 @@ class Adadelta(Optimizer):
         return {"accumulated_grad": xp.zeros_like(var_array), "accumulated_delta_var": xp.zeros_like(var_array)}
 
     def update_step(self, grad, var_array, lr, slots):
-        xp = backend.xp_of(var_array)
-        rho, eps = self.rho, self.epsilon
-        eg, edx = slots["accumulated_grad"], slots["accumulated_delta_var"]
-        step, tmp = self._buffer(var_array), self._buffer(var_array, 1)
-        eg *= rho
-        xp.square(grad, out=tmp)
-        tmp *= 1.0 - rho
-        eg += tmp
-        xp.add(edx, eps, out=step)  # step = -dx = sqrt(E[dx^2] + eps) * g / sqrt(E[g^2] + eps)
-        xp.sqrt(step, out=step)
-        step *= grad
-        xp.add(eg, eps, out=tmp)
-        xp.sqrt(tmp, out=tmp)
-        step /= tmp
-        edx *= rho
-        xp.square(step, out=tmp)
-        tmp *= 1.0 - rho
-        edx += tmp
-        step *= lr
-        var_array -= step
+        kernels.adadelta_update(var_array, grad, slots["accumulated_grad"], slots["accumulated_delta_var"], lr,
+                                self.rho, self.epsilon)
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

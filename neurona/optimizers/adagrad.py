@@ -1,6 +1,7 @@
 """Adagrad: per-coordinate step sizes from the sum of all past squared gradients."""
 
 from .. import backend
+from ..backend import kernels
 from .base import Optimizer, check_float
 
 
@@ -26,8 +27,6 @@ class Adagrad(Optimizer):
         **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm, name (see ``Optimizer``).
     """
 
-    elementwise = True
-
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
         owner = type(self).__name__
@@ -40,15 +39,7 @@ class Adagrad(Optimizer):
         return {"accumulator": backend.xp_of(var_array).full_like(var_array, self.initial_accumulator_value)}
 
     def update_step(self, grad, var_array, lr, slots):
-        xp = backend.xp_of(var_array)
-        s, tmp = slots["accumulator"], self._buffer(var_array)
-        xp.square(grad, out=tmp)
-        s += tmp
-        xp.add(s, self.epsilon, out=tmp)
-        xp.sqrt(tmp, out=tmp)
-        xp.divide(grad, tmp, out=tmp)
-        tmp *= lr
-        var_array -= tmp
+        kernels.adagrad_update(var_array, grad, slots["accumulator"], lr, self.epsilon)
 
     def get_config(self):
         return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,

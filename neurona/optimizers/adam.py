@@ -3,6 +3,7 @@
 import math
 
 from .. import backend
+from ..backend import kernels
 from .base import Optimizer, check_bool, check_float
 
 
@@ -34,8 +35,6 @@ class Adam(Optimizer):
         **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm, name (see ``Optimizer``).
     """
 
-    elementwise = True
-
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
         owner = type(self).__name__
@@ -57,23 +56,8 @@ class Adam(Optimizer):
         self._alpha = lr * math.sqrt(1.0 - self.beta_2**step) / (1.0 - self.beta_1**step)
 
     def update_step(self, grad, var_array, lr, slots):
-        xp = backend.xp_of(var_array)
-        m, v = slots["momentum"], slots["velocity"]
-        tmp = self._buffer(var_array)
-        xp.subtract(grad, m, out=tmp)
-        tmp *= 1.0 - self.beta_1
-        m += tmp
-        xp.square(grad, out=tmp)
-        tmp -= v
-        tmp *= 1.0 - self.beta_2
-        v += tmp
-        if self.amsgrad:
-            v = xp.maximum(slots["velocity_hat"], v, out=slots["velocity_hat"])
-        xp.sqrt(v, out=tmp)
-        tmp += self.epsilon
-        xp.divide(m, tmp, out=tmp)
-        tmp *= self._alpha
-        var_array -= tmp
+        kernels.adam_update(var_array, grad, slots["momentum"], slots["velocity"], slots.get("velocity_hat"),
+                            self._alpha, self.beta_1, self.beta_2, self.epsilon)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,

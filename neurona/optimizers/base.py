@@ -14,18 +14,18 @@ A subclass defines only its slots (``_create_slots``) and its update rule
 
 Speed matters because ``apply`` runs every training step: updates are done in
 place on ``variable.data`` (layers keep references to those arrays, so they are
-never replaced), slots are created once per variable, per-step scalars are
+never replaced), slots are created once per variable, and per-step scalars are
 Python floats computed once per step (a NumPy float64 scalar would promote a
-float32 array), and temporaries go to scratch buffers reused across steps.
+float32 array). Each built-in rule is one call to a kernel of
+``backend.kernels`` (e.g. ``kernels.adam_update``), which fuses the arithmetic
+into one pass and splits large variables over the backend's threads.
 """
 
 import math
-import threading
 
 from .. import arguments, backend
 from ..arguments import describe_range, in_range, is_real, shown
 from ..autograd import Tensor
-from ..backend.parallel import for_each_chunk
 from ..registry import construct
 
 # Moments of weights whose gradient stays zero (e.g. those fed by MNIST's always-black border pixels) decay
@@ -104,7 +104,6 @@ class Optimizer:
         self.name = name if name is not None else owner.lower()
         self.iterations = 0
         self._records = {}  # id(variable) -> [variable, slots dict, use weight decay]; holding it keeps id stable
-        self._buffers = {}  # (shape, dtype, xp, index, thread) -> scratch array, shared by same-shaped variables
         self._exclude_ids = set()
         self._exclude_names = ()
 
@@ -135,27 +134,15 @@ class Optimizer:
     def _prepare_step(self, lr, step):
         """Compute per-step Python-float constants (e.g. bias corrections) once per step (override)."""
 
-    #: True when ``update_step`` treats every element on its own (no norms or other reductions over the
-    #: variable): large variables are then updated slice by slice on every core. Subclasses opt in.
-    elementwise = False
-
     def update_step(self, grad, var_array, lr, slots):
-        """Update ``var_array`` and ``slots`` in place from ``grad`` (same shape and dtype) (override)."""
+        """Update ``var_array`` and ``slots`` in place from ``grad`` (same shape and dtype) (override).
+
+        It always receives whole variables, so a rule may use norms or other reductions over them."""
         raise NotImplementedError(f"{type(self).__name__} must implement update_step")
 
     def _slot_names(self):
         """The slot names this configuration creates (derived from a tiny variable)."""
         return tuple(self._create_slots(backend.get_xp().zeros((1,), dtype="float32")))
-
-    def _buffer(self, like, index=0):
-        """A scratch array shaped like ``like``, reused across steps and variables (contents undefined).
-
-        Each thread has its own (updates of slices of one variable run on several threads)."""
-        key = (like.shape, like.dtype, type(like), index, threading.get_ident())
-        buf = self._buffers.get(key)
-        if buf is None:
-            buf = self._buffers[key] = backend.xp_of(like).empty_like(like)
-        return buf
 
     # ---- slots ---------------------------------------------------------------------------------
     def build(self, variables):
@@ -242,23 +229,10 @@ class Optimizer:
             data = var.data
             if decay is not None and rec[2]:
                 data *= decay
-            self._update(update, grad, data, lr, rec[1])
+            update(grad, data, lr, rec[1])
         self.iterations += 1
         if self.iterations % FLUSH_EVERY == 0:
             self._flush_tiny_slots()
-
-    def _update(self, update, grad, data, lr, slots):
-        """``update(grad, data, lr, slots)``; for an elementwise rule on large arrays, over flat slices on
-        every core (each slice is an independent update, so the result is the same)."""
-        arrays = (grad, data, *slots.values())
-        if not self.elementwise or not all(getattr(a, "flags", None) is not None and a.flags.c_contiguous
-                                           for a in arrays):
-            update(grad, data, lr, slots)
-            return
-        flat_grad, flat_data = grad.reshape(-1), data.reshape(-1)
-        flat_slots = {name: arr.reshape(-1) for name, arr in slots.items()}
-        for_each_chunk(flat_data.size, lambda s: update(flat_grad[s], flat_data[s], lr,
-                                                        {k: v[s] for k, v in flat_slots.items()}), flat_data)
 
     def _flush_tiny_slots(self):
         """Zero slot values too small to matter before they decay into slow subnormal arithmetic."""

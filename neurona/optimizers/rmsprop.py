@@ -1,6 +1,7 @@
 """RMSprop: divide the gradient by a running root mean square of recent gradients."""
 
 from .. import backend
+from ..backend import kernels
 from .base import Optimizer, check_bool, check_float
 
 
@@ -32,8 +33,6 @@ class RMSprop(Optimizer):
         **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm, name (see ``Optimizer``).
     """
 
-    elementwise = True
-
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
         owner = type(self).__name__
@@ -53,33 +52,8 @@ class RMSprop(Optimizer):
         return slots
 
     def update_step(self, grad, var_array, lr, slots):
-        xp = backend.xp_of(var_array)
-        rho, v = self.rho, slots["velocity"]
-        tmp = self._buffer(var_array)
-        v *= rho
-        xp.square(grad, out=tmp)
-        tmp *= 1.0 - rho
-        v += tmp
-        if self.centered:
-            a = slots["average_gradient"]
-            a *= rho
-            xp.multiply(grad, 1.0 - rho, out=tmp)
-            a += tmp
-            xp.square(a, out=tmp)
-            xp.subtract(v, tmp, out=tmp)
-            tmp += self.epsilon
-        else:
-            xp.add(v, self.epsilon, out=tmp)
-        xp.sqrt(tmp, out=tmp)
-        xp.divide(grad, tmp, out=tmp)
-        tmp *= lr
-        if self.momentum > 0:
-            b = slots["momentum"]
-            b *= self.momentum
-            b += tmp
-            var_array -= b
-        else:
-            var_array -= tmp
+        kernels.rmsprop_update(var_array, grad, slots["velocity"], slots.get("average_gradient"),
+                               slots.get("momentum"), lr, self.rho, self.momentum, self.epsilon)
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,

@@ -1,6 +1,7 @@
 """Stochastic gradient descent with optional (Nesterov) momentum."""
 
 from .. import backend
+from ..backend import kernels
 from .base import Optimizer, check_bool, check_float
 
 
@@ -35,8 +36,6 @@ class SGD(Optimizer):
         >>> opt = SGD(learning_rate=0.1, momentum=0.9, nesterov=True)
     """
 
-    elementwise = True
-
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
         owner = type(self).__name__
@@ -51,21 +50,7 @@ class SGD(Optimizer):
         return {"momentum": backend.xp_of(var_array).zeros_like(var_array)}
 
     def update_step(self, grad, var_array, lr, slots):
-        xp = backend.xp_of(var_array)
-        step = xp.multiply(grad, lr, out=self._buffer(var_array))  # lr * g
-        if self.momentum == 0.0:
-            var_array -= step
-            return
-        m = slots["momentum"]
-        m *= self.momentum
-        m -= step
-        if self.nesterov:
-            ahead = self._buffer(var_array, 1)
-            xp.multiply(m, self.momentum, out=ahead)
-            ahead -= step
-            var_array += ahead
-        else:
-            var_array += m
+        kernels.sgd_update(var_array, grad, slots.get("momentum"), lr, self.momentum, self.nesterov)
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

@@ -50,8 +50,8 @@ def test_updates_in_place_and_keeps_float32(device, rng, cls, kwargs):
 
 
 @pytest.mark.parametrize("cls, kwargs", CONFIGS, ids=IDS)
-def test_variables_are_independent_despite_shared_scratch(rng, cls, kwargs):
-    """Same-shaped variables share scratch buffers; one optimizer on both must equal one optimizer each."""
+def test_variables_are_independent(rng, cls, kwargs):
+    """One optimizer on two same-shaped variables must equal one optimizer each (no state shared between them)."""
     a, b = (nr.Variable(rng.standard_normal((3, 2)).astype("float32")) for _ in range(2))
     a1, b1 = nr.Variable(a.data.copy()), nr.Variable(b.data.copy())
     joint, solo_a, solo_b = cls(**kwargs), cls(**kwargs), cls(**kwargs)
@@ -321,10 +321,15 @@ def test_slots_never_decay_into_subnormal_numbers():
     assert (opt.slots(var)["momentum"] == 0).all()
 
 
+@pytest.mark.parametrize("kernels", ["numba", "numpy"])
 @pytest.mark.parametrize("cls,kwargs", CONFIGS, ids=IDS)
-def test_updates_on_threads_equal_one_update(monkeypatch, cls, kwargs):
-    """Elementwise rules update large variables in flat slices on several threads: the same bits."""
+def test_updates_on_threads_equal_one_update(monkeypatch, cls, kwargs, kernels):
+    """The update kernels split large variables in flat slices over several threads: the same bits."""
     from neurona.backend import parallel
+
+    if kernels == "numba":
+        pytest.importorskip("numba", reason="the compiled kernels need numba")
+    monkeypatch.setenv("NEURONA_KERNELS", kernels)
 
     def three_steps():
         rng = np.random.default_rng(0)
@@ -337,13 +342,12 @@ def test_updates_on_threads_equal_one_update(monkeypatch, cls, kwargs):
     serial = three_steps()
     monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
     monkeypatch.setenv("NEURONA_NUM_THREADS", "3")
-    assert cls.elementwise
     for got, want in zip(three_steps(), serial):
         np.testing.assert_array_equal(got, want)
 
 
 def test_a_rule_that_is_not_elementwise_sees_the_whole_variable(monkeypatch):
-    """A custom optimizer (elementwise not declared) may use norms: it always gets the whole array."""
+    """A custom optimizer may use norms: ``update_step`` always gets the whole array, whatever the threads."""
     from neurona.backend import parallel
 
     class UnitStep(optimizers.Optimizer):
