@@ -1,28 +1,42 @@
 """Reference statistics: a summary of the inputs a model was checked on and of its outputs there, kept with it.
 
-``Model.compute_reference_statistics(x)`` predicts a bounded sample of ``x`` (at most ``2 * max_samples`` rows,
-chosen by a private generator) and summarizes the rows and the predicted probabilities with
-``neurona.serving.drift.ReferenceStatistics.from_arrays``: a PCA of the inputs fitted on one half of the rows, the
-other half projected on it, and the entropy of the model's probabilities (Rabanser, Günnemann and Lipton, "Failing
-Loudly", NeurIPS 2019). ``fit`` calls it at its end (``reference_statistics=True``, the default) on the validation
-arrays when it has some, else on the training arrays; ``model.save`` stores the result and the server compares a
-sliding window of requests with it (``DriftDetector``).
+``Model.compute_reference_statistics(x)`` draws a bounded sample of ``x`` (at most ``2 * max_samples`` rows,
+chosen by a private generator), splits it as ``ReferenceStatistics.from_arrays`` would, predicts the rows whose
+uncertainty is summarized and passes the rest to ``neurona.serving.drift.ReferenceStatistics.from_split``: a PCA
+of the inputs fitted on one half of the rows, the other half projected on it, and the entropy of the model's
+probabilities (Rabanser, Günnemann and Lipton, "Failing Loudly", NeurIPS 2019). ``fit`` calls it at its end
+(``reference_statistics=True``, the default) on the validation arrays when it has some, else on the training
+arrays; ``model.save`` stores the result and the server compares a sliding window of requests with it
+(``DriftDetector``).
 
 What qualifies: a model with one input and one output whose outputs are rows of probabilities ``(n, classes)``,
 ``classes >= 2`` (a softmax): non-negative, summing to 1 within 1e-3. Asked for explicitly, anything else is a
 ValueError saying what was expected; inside ``fit`` such a model (several inputs or outputs, a regression, logits,
-a generator or PyDataset as data, a run stopped on NaN) is skipped without a word and ``model.reference_statistics``
-is left as it was.
+a generator or PyDataset as data, NaN in the sampled rows or the predictions) is skipped without a word and
+``model.reference_statistics`` is left as it was.
 
-The cost inside ``fit`` is bounded whatever the data size: one ``predict`` of at most 4000 rows and the SVD of at
-most 2000 rows (for 784 features on two cores, about 0.4 s for the SVD and 0.02 s for the MNIST MLP's predict).
+The cost inside ``fit`` is a few milliseconds whatever the data size (MNIST MLP, 60000 training rows: 8-10 ms,
+against 0.4 s before issue 16 and an epoch's 0.65 s). Only what depends on the weights is computed there: one
+``predict`` of the at most ``max_samples`` rows whose entropies are kept (the other rows' outputs were never
+used), and copies of the sampled rows. The PCA, the bulk of the cost (2000 x 784: 95 ms by eigh, 0.33 s by the SVD
+before), waits for the first read of the statistics' arrays (``save``, a checkpoint, ``neurona serve``,
+``project`` ...) and is never done when a later ``fit`` replaces them unread: computed at once, even by eigh, it
+would charge 15% of an epoch to every ``fit(epochs=1)`` of a program that calls fit once per epoch, as Keras
+programs often do, and only the last one is ever read. Waiting changes
+nothing that can be observed. The PCA reads its own copy of the rows (later writes to ``x`` do not reach it),
+draws no random numbers and runs on single-threaded BLAS as an immediate one does: the values are bit for bit
+the same. It waits only when it cannot fail (``ReferenceStatistics.from_split``: finite values within +-1e30, rows
+not all equal); anything else is computed at once, so errors still surface in ``fit`` (which skips) or in this
+call, and the model never holds statistics that cannot be read. Save, checkpoints and ``neurona serve`` read the
+attribute and see ordinary statistics (what they load is computed); ``clone_model`` and ``get_config`` carry
+none, as before. The copy kept meanwhile is bounded: a sample
+above ``LAZY_MAX_BYTES`` (64 MiB: 4000 rows of 4096 float32 values) is summarized at once.
 """
 
 import numpy
 
 from .. import backend, nest
 from ..arguments import check_int, shown
-from ..backend import blas
 from ..layers import hooks
 from . import data_adapter, data_arrays
 
@@ -31,18 +45,21 @@ MAX_SAMPLES = 2000
 #: Principal components kept (fewer when the inputs span fewer directions).
 COMPONENTS = 32
 #: Rows per ``predict`` step when no batch size is given: the rows are predicted once, and larger batches than
-#: ``predict``'s default of 32 cost less per row (4000 rows through the MNIST MLP: 16 ms against 40 ms).
+#: ``predict``'s default of 32 cost less per row (4000 rows through the MNIST MLP: 16 ms against 40 ms). Not more:
+#: 2000 rows through the MNIST CNN of benchmarks/mnist_cnn.py take 196 ms at 256, 209 ms at 512 and 213 at 1024.
 PREDICT_BATCH_SIZE = 256
+#: The largest sample (bytes) kept for a deferred PCA; a larger one is summarized at once.
+LAZY_MAX_BYTES = 64 * 2**20
 _SUM_TOLERANCE = 1e-3  # as drift.py's check of probabilities: float32 softmax rows sum to 1 within ~1e-6
 
 
-def _reference_statistics_class():
+def _drift():
     # serving sits above models in the package layers (DESIGN.md: the core never imports serving). drift.py is the
-    # exception that is safe to import at call time: it is pure NumPy and imports nothing of Neurona (no cycle), and
-    # neurona/serving/__init__.py imports only it (never Flask).
-    from ..serving.drift import ReferenceStatistics
+    # exception that is safe to import at call time: NumPy and neurona.backend only (no cycle), and
+    # neurona/serving/__init__.py imports nothing heavy with it (Flask only when create_app is called).
+    from ..serving import drift
 
-    return ReferenceStatistics
+    return drift
 
 
 def _single(structure, what, caller):
@@ -88,8 +105,18 @@ def _io_counts(model):
 
 
 def compute(model, x, batch_size=None, components=COMPONENTS, max_samples=MAX_SAMPLES, seed=0,
-            caller="compute_reference_statistics"):
+            caller="compute_reference_statistics", check_all_rows=True):
     """The ``ReferenceStatistics`` of ``model`` on inputs ``x`` (see ``Model.compute_reference_statistics``).
+
+    The rows and probabilities are those ``from_arrays`` would use on ``x[sample_rows(...)]`` and the model's
+    predictions there, except that only the predictions it reads are made (``split_rows``'s ``scored`` rows);
+    with at most ``max_samples`` rows that is all of them, and the result is bit for bit
+    ``from_arrays(x, model.predict(x, batch_size=256))``.
+
+    Args:
+        check_all_rows: refuse NaN and inf anywhere in ``x``. ``fit`` passes False: only the sampled rows enter the
+            statistics, and they are checked (by ``predict`` and ``from_split``); a pass over the whole training set
+            would cost more than everything else here (60000 x 784: 17 ms).
 
     Raises:
         ValueError: bad arguments; ``x`` empty, not numbers, non-finite, several arrays, fewer than 4 rows or
@@ -108,29 +135,36 @@ def compute(model, x, batch_size=None, components=COMPONENTS, max_samples=MAX_SA
     if data_adapter.is_batch_source(x):
         raise ValueError(f"{caller}: x must be an array of inputs, got a {data_adapter.source_kind(x)}; expected "
                          "an array (n, ...) of preprocessed inputs, as fit receives them")
-    x = _single(data_arrays.prepare(x, "x", caller, "x", counts[0], finite=True), "input", caller)
+    x = _single(data_arrays.prepare(x, "x", caller, "x", counts[0], finite=check_all_rows), "input", caller)
     n = len(x)
     if n < 4:
         raise ValueError(f"{caller}: x must hold at least 4 examples (two for the PCA, two for the reference), "
                          f"got {n}")
+    drift, xp = _drift(), backend.xp_of(x)
     rows = sample_rows(n, max_samples, seed)
-    if rows is not None:
-        x = x[backend.xp_of(x).asarray(rows)]
-    probabilities = _probabilities(model.predict(x, batch_size=batch_size, verbose=0), caller)
-    if len(probabilities) != len(x):
-        raise ValueError(f"{caller}: the model gave {len(probabilities)} output rows for {len(x)} inputs; "
+    pca, held, scored = drift.split_rows(n if rows is None else len(rows), max_samples, seed)
+    if rows is not None:  # positions in the sample -> rows of x (both ascending)
+        pca, held, scored = rows[pca], rows[held], rows[scored]
+    pca_rows, reference_rows = x[xp.asarray(pca)], x[xp.asarray(held)]  # copies: the statistics no longer read x
+    # the inputs whose outputs are summarized. All of x is predicted in predict(x)'s very batches (a row's output
+    # can change in its last bit with the rows batched with it); from 2 * max_samples rows on they are the PCA rows
+    if len(scored) == n:
+        inputs = x
+    elif numpy.array_equal(scored, pca):
+        inputs = pca_rows
+    else:
+        inputs = x[xp.asarray(scored)]
+    probabilities = _probabilities(model.predict(inputs, batch_size=batch_size, verbose=0), caller)
+    if len(probabilities) != len(scored):
+        raise ValueError(f"{caller}: the model gave {len(probabilities)} output rows for {len(scored)} inputs; "
                          "expected one per input")
-    # BLAS on one thread: the SVD of 2000 x 784 takes 0.4 s so, 0.3 s on two threads of an idle machine, but 2-13 s
-    # on two threads when other processes hold the cores (OpenBLAS's threads spin, waiting for each other).
-    # Inputs huge enough to overflow in the PCA are refused below, without warnings.
-    with numpy.errstate(all="ignore"), blas.single_threaded():
-        stats = _reference_statistics_class().from_arrays(backend.asnumpy(x), probabilities, components=components,
-                                                          max_samples=max_samples, seed=seed)
-    for name, array in stats.to_arrays().items():
-        if not numpy.all(numpy.isfinite(array)):
-            raise ValueError(f"{caller}: the reference {name} came out non-finite (NaN or inf): the inputs are too "
-                             "large for float32 statistics; expected inputs scaled as the model sees them")
-    return stats
+    pca_rows, reference_rows = backend.asnumpy(pca_rows), backend.asnumpy(reference_rows)
+    try:
+        return drift.ReferenceStatistics.from_split(
+            pca_rows, reference_rows, probabilities, components=components,
+            lazy=pca_rows.nbytes + reference_rows.nbytes <= LAZY_MAX_BYTES)
+    except ValueError as error:  # constant rows, or statistics that overflow float32
+        raise ValueError(f"{caller}: {error}") from None
 
 
 def record_after_fit(model, train, validation, enabled):
@@ -148,7 +182,7 @@ def record_after_fit(model, train, validation, enabled):
         return None
     try:
         with hooks.silenced():  # a pass of fit's own, not a call of the user's: hooks do not see it
-            stats = compute(model, source.data[0], caller="fit")
+            stats = compute(model, source.data[0], caller="fit", check_all_rows=False)
     except (ValueError, TypeError, FloatingPointError):  # the model or data does not qualify: nothing recorded
         return None
     model.reference_statistics = stats
@@ -164,4 +198,4 @@ def check_fit_flag(value):
 
 
 __all__ = ["compute", "record_after_fit", "check_fit_flag", "sample_rows", "MAX_SAMPLES", "COMPONENTS",
-           "PREDICT_BATCH_SIZE"]
+           "PREDICT_BATCH_SIZE", "LAZY_MAX_BYTES"]

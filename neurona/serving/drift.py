@@ -11,8 +11,8 @@ entropy of its predicted probabilities), which catches shifts the input test mis
 >>> detector.update(x_batch, model.predict(x_batch))                            # from every request
 >>> result = detector.check()                                                   # DriftResult: p-values, score, flag
 
-Pure NumPy; usable without the server. ``check`` logs a WARNING on the logger ``neurona.serving.drift`` when drift
-begins and when it ends.
+NumPy only; usable without the server. The reference statistics are in ``serving.reference_statistics``.
+``check`` logs a WARNING on the logger ``neurona.serving.drift`` when drift begins and when it ends.
 """
 
 import collections
@@ -23,10 +23,18 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+# re-exported: the reference statistics live in their own module
+from .reference_statistics import (  # noqa: F401
+    ReferenceStatistics,
+    _as_batch,
+    _as_probabilities,
+    _positive_int,
+    entropy,
+    split_rows,
+)
+
 logger = logging.getLogger(__name__)
 
-_FORMAT = "neurona.drift.reference"
-_VERSION = 1
 _MIN_P = np.finfo(np.float64).tiny  # the floor under p before -log10, so the score stays finite (<= 307.65)
 
 
@@ -100,156 +108,6 @@ def _ks_sorted(a, b):
     ne = n * m / (n + m)
     lam = (math.sqrt(ne) + 0.12 + 0.11 / math.sqrt(ne)) * d
     return d, kolmogorov_q(lam)
-
-
-def entropy(probabilities):
-    """Shannon entropy H(p) = -sum_k p_k log p_k (nats) of each row, with 0 log 0 = 0."""
-    p = np.asarray(probabilities, dtype=np.float64)
-    logs = np.log(np.where(p > 0, p, 1.0))
-    return -np.sum(p * logs, axis=1)
-
-
-def _as_batch(x, name, n_features=None):
-    try:
-        x = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}") from error
-    if x.ndim < 2:
-        raise ValueError(f"{name} must be a batch of shape (n, features...), got shape {x.shape}")
-    x = x.reshape(x.shape[0], -1)
-    if n_features is not None and x.shape[1] != n_features:
-        raise ValueError(f"{name} must have {n_features} values per example (as the reference), "
-                         f"got {x.shape[1]} (shape {x.shape})")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} must hold finite values only (no NaN or inf)")
-    return x
-
-
-def _as_probabilities(probabilities, n_rows, n_classes=None):
-    p = _as_batch(probabilities, "probabilities")
-    if p.shape[0] != n_rows:
-        raise ValueError(f"probabilities must have one row per input: {n_rows} inputs, {p.shape[0]} rows")
-    if p.shape[1] < 2 or (n_classes is not None and p.shape[1] != n_classes):
-        expected = "at least 2" if n_classes is None else str(n_classes)
-        raise ValueError(f"probabilities must have {expected} classes per row, got {p.shape[1]}")
-    sums = p.sum(axis=1)
-    if np.any(p < 0) or not np.allclose(sums, 1.0, atol=1e-3):
-        raise ValueError("probabilities must be non-negative rows summing to 1 (softmax outputs, not logits); "
-                         f"row sums range over [{sums.min():.4g}, {sums.max():.4g}], min value {p.min():.4g}")
-    return p
-
-
-def _positive_int(value, name, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-class ReferenceStatistics:
-    """A compact summary of the inputs and outputs a model was validated on: a PCA and two reference samples.
-
-    Attributes:
-        mean: (d,) float32, the PCA centre.
-        components: (k, d) float32, the top-k principal directions (rows, orthonormal).
-        projections: (n_ref, k) float32, reference inputs projected on them.
-        entropies: (n_ent,) float32, entropy of the model's probabilities on reference inputs.
-        input_shape: the shape of one input (informative; inputs are compared flattened).
-        n_classes: the number of output probabilities per example.
-    """
-
-    def __init__(self, mean, components, projections, entropies, input_shape, n_classes):
-        self.mean = np.asarray(mean, dtype=np.float32).reshape(-1)
-        self.components = np.asarray(components, dtype=np.float32).reshape(-1, self.mean.size)
-        self.projections = np.asarray(projections, dtype=np.float32).reshape(-1, self.components.shape[0])
-        self.entropies = np.asarray(entropies, dtype=np.float32).reshape(-1)
-        self.input_shape = tuple(int(s) for s in input_shape)
-        self.n_classes = int(n_classes)
-        if self.components.shape[0] == 0 or self.projections.shape[0] == 0 or self.entropies.size == 0:
-            raise ValueError("ReferenceStatistics needs at least one component, one projection and one entropy")
-        if int(np.prod(self.input_shape)) != self.mean.size:
-            raise ValueError(f"input_shape {self.input_shape} does not match the {self.mean.size} features")
-
-    @classmethod
-    def from_arrays(cls, x, probabilities, components=32, max_samples=5000, seed=0):
-        """Summarize held-out inputs ``x`` (n, ...) and the model's ``probabilities`` (n, classes) on them.
-
-        The rows are shuffled (``seed``) and split in two disjoint halves (at most ``max_samples`` rows each): the
-        PCA (mean and top right singular vectors, ``numpy.linalg.svd``) is fitted on the first, and the second is
-        projected to form the reference sample. Projecting the very rows the PCA was fitted on would inflate their
-        variance along the top directions (the Marchenko-Pastur bias of sample eigenvalues, nearly x2 for noise
-        directions at d/n = 0.16), and fresh data would then look shifted. Directions with a numerically zero
-        singular value (constant pixels) are dropped. Entropies are taken on up to ``max_samples`` rows.
-
-        Pass held-out data (a validation split), not the training data: a model is more confident on the examples
-        it was trained on, so its entropy there is not what it shows on new inputs.
-        """
-        components = _positive_int(components, "components")
-        max_samples = _positive_int(max_samples, "max_samples", minimum=2)
-        flat = _as_batch(x, "x")
-        if flat.shape[0] < 4:
-            raise ValueError(f"x must hold at least 4 examples (two for the PCA, two for the reference), "
-                             f"got {flat.shape[0]}")
-        p = _as_probabilities(probabilities, flat.shape[0])
-        order = np.random.default_rng(seed).permutation(flat.shape[0])
-        half = min(flat.shape[0] // 2, max_samples)
-        fit, held = flat[order[:half]], flat[order[half:half + max_samples]]
-        mean = fit.mean(axis=0)
-        _, singular, vt = np.linalg.svd(fit - mean, full_matrices=False)
-        tolerance = singular[0] * max(fit.shape) * np.finfo(np.float64).eps if singular.size else 0.0
-        keep = min(components, int(np.sum(singular > tolerance)))
-        if keep == 0:
-            raise ValueError("x is constant: there is no direction to compare inputs along")
-        mean32, components32 = mean.astype(np.float32), vt[:keep].astype(np.float32)
-        projections = (held - mean32) @ components32.T.astype(np.float64)
-        entropies = entropy(p[order[:max_samples]])
-        return cls(mean32, components32, projections, entropies, np.shape(x)[1:], p.shape[1])
-
-    @property
-    def n_components(self):
-        return self.components.shape[0]
-
-    def project(self, x):
-        """(n, ...) inputs -> (n, k) float32 coordinates on the reference's principal directions."""
-        flat = _as_batch(x, "x", self.mean.size)
-        return ((flat - self.mean) @ self.components.T.astype(np.float64)).astype(np.float32)
-
-    def entropy(self, probabilities, n_rows):
-        """(n, classes) probabilities -> (n,) float32 entropies, validated against the reference's classes."""
-        return entropy(_as_probabilities(probabilities, n_rows, self.n_classes)).astype(np.float32)
-
-    def to_dict(self):
-        """JSON-safe dict (lists of floats): float32 values round-trip exactly through ``json``."""
-        return {"format": _FORMAT, "version": _VERSION, "input_shape": list(self.input_shape),
-                "n_classes": self.n_classes, "mean": self.mean.tolist(), "components": self.components.tolist(),
-                "projections": self.projections.tolist(), "entropies": self.entropies.tolist()}
-
-    def to_arrays(self):
-        """The four arrays by name (``mean``, ``components``, ``projections``, ``entropies``; float32, not copies),
-        for binary storage (``neurona.saving`` writes them to ``model.h5``); :meth:`metadata` holds the rest."""
-        return {"mean": self.mean, "components": self.components, "projections": self.projections,
-                "entropies": self.entropies}
-
-    def metadata(self):
-        """The JSON-safe small fields: format, version, input_shape, n_classes and n_components.
-
-        ``from_dict({**metadata(), **to_arrays()})`` rebuilds an equal object (the arrays bit for bit).
-        """
-        return {"format": _FORMAT, "version": _VERSION, "input_shape": list(self.input_shape),
-                "n_classes": self.n_classes, "n_components": self.n_components}
-
-    @classmethod
-    def from_dict(cls, config):
-        """Rebuild from :meth:`to_dict`'s output."""
-        if not isinstance(config, dict) or config.get("format") != _FORMAT:
-            raise ValueError(f"from_dict expects a dict written by ReferenceStatistics.to_dict (format {_FORMAT!r})")
-        if config.get("version") != _VERSION:
-            raise ValueError(f"unsupported reference statistics version {config.get('version')!r}, "
-                             f"expected {_VERSION}")
-        missing = {"input_shape", "n_classes", "mean", "components", "projections", "entropies"} - set(config)
-        if missing:
-            raise ValueError(f"reference statistics dict lacks {sorted(missing)}")
-        return cls(config["mean"], config["components"], config["projections"], config["entropies"],
-                   config["input_shape"], config["n_classes"])
 
 
 @dataclass
