@@ -399,8 +399,9 @@ def _write_md(path, command, args, data_kind, n_train, n_test, table, discussion
             f"![loss curves and init statistics]({NAME}.png)\n\n## Setup\n\n{setup}\n\n"
             f"## Paper vs Neurona\n\n{table}\n\n"
             f"Columns: the paper's qualitative result (ImageNet conv nets); this run's verdict (\"learns\" once the "
-            f"training-loss window mean is below {ESCAPE_FRACTION:.0%} of ln 10 = {CHANCE_LOSS:.3f}); mean training "
-            f"loss in the first and last epoch; test top-1 error after the last epoch; at init, the ReLU activation "
+            f"training-loss window mean is below {ESCAPE_FRACTION:.0%} of ln 10 = {CHANCE_LOSS:.3f}, i.e. "
+            f"{ESCAPE_FRACTION * CHANCE_LOSS:.3f}); mean training loss in the first and last epoch; test top-1 "
+            f"error after the last epoch; at init, the ReLU activation "
             f"std of the last hidden layer over the first (measured, and as Eq. 9 predicts) and the median "
             f"kernel-gradient std over layers; wall seconds of the run.\n\n## Discussion\n\n{discussion}\n")
     with open(path, "w", encoding="utf-8") as f:

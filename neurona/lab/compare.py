@@ -96,12 +96,13 @@ def _check_sendable(specs):
                 check_picklable(fn, what)
 
 
-def _call_text(inits, seeds, kwargs):
+def _call_text(specs, kwargs):
     """A readable ``neurona.lab.compare(...)`` line for the top of report.md when no command is given."""
+    seeds = sorted({s.seed for s in specs}, key=[s.seed for s in specs].index)
     shown = {k: ("<arrays>" if k == "data" and not isinstance(v, str) else v) for k, v in kwargs.items()}
-    names = [i if isinstance(i, str) else getattr(i, "__qualname__", repr(i)) for i in inits]
+    names = [s.init_label for s in specs[::len(seeds)]]
     args = ", ".join(f"{k}={v!r}" for k, v in shown.items())
-    return f"neurona.lab.compare({names!r}, seeds={list(seeds)!r}, {args})"
+    return f"neurona.lab.compare({names!r}, seeds={seeds!r}, {args})"
 
 
 def compare(initializers=("he_normal", "glorot_uniform"), seeds=(0, 1, 2), *, model="dense", depth=3,
@@ -176,6 +177,6 @@ def compare(initializers=("he_normal", "glorot_uniform"), seeds=(0, 1, 2), *, mo
         raise
     content = results.read_results(out)
     written = plotting.plot_all(content, out) if plots else []
-    path = report.write_report(content, out, command or _call_text(initializers, seeds, kwargs), written)
+    path = report.write_report(content, out, command or _call_text(specs, kwargs), written)
     return Comparison(os.fspath(out), content, report.rank(content), path,
                       [os.path.join(os.fspath(out), p) for p in written])

@@ -23,6 +23,7 @@ returning an uncompiled model.
 import dataclasses
 
 from .. import activations, initializers
+from ..arguments import is_int
 
 MODEL_KINDS = ("dense", "conv")
 LSUV = "lsuv"  # the data-dependent initializer, applied after building (neurona.initializers.lsuv)
@@ -104,8 +105,10 @@ class RunSpec:
 
     @property
     def init_label(self):
-        """The initializer as the report names it."""
-        return self.initializer if isinstance(self.initializer, str) else callable_name(self.initializer)
+        """The initializer as the report names it: its name, or for an initializer object its class and
+        configuration (``VarianceScaling(distribution='normal', mode='fan_in', scale=2.0, seed=None)``: two
+        configurations are two runs), or for a function its ``module:qualname``."""
+        return initializer_label(self.initializer)
 
     @property
     def run_id(self):
@@ -119,6 +122,17 @@ class RunSpec:
         return {"initializer": self.init_label, "seed": self.seed, "model": model, "epochs": self.epochs,
                 "batch_size": self.batch_size, "optimizer": self.optimizer, "learning_rate": self.learning_rate,
                 "target": self.target, "data": self.data, "threads": self.threads, "probe_size": self.probe_size}
+
+
+def initializer_label(init):
+    """See ``RunSpec.init_label``."""
+    if isinstance(init, str):
+        return init
+    get_config = getattr(init, "get_config", None)
+    if isinstance(init, initializers.Initializer) and callable(get_config):
+        entries = ", ".join(f"{key}={value!r}" for key, value in sorted(get_config().items()))
+        return f"{type(init).__name__}({entries})"
+    return callable_name(init)
 
 
 def check_initializer(init):
@@ -143,13 +157,18 @@ def make_grid(inits, seeds, model, **settings):
     Raises:
         ValueError: no initializer or seed, a duplicate, a negative or non-integer seed, or an unknown name.
     """
+    if isinstance(inits, str) or callable(inits):  # one initializer, not a sequence of them (nor its characters)
+        inits = [inits]
+    if is_int(seeds):
+        seeds = [seeds]
     inits = [check_initializer(i) for i in inits]
     seeds = list(seeds)
     if not inits or not seeds:
         raise ValueError("lab.compare: expected at least one initializer and one seed")
     for seed in seeds:
-        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        if not is_int(seed) or seed < 0:
             raise ValueError(f"lab.compare: seeds must be non-negative integers, got {seed!r}")
+    seeds = [int(seed) for seed in seeds]  # NumPy integers too; the record keeps plain ints
     specs = [RunSpec(initializer=i, seed=s, model=model, **settings) for i in inits for s in seeds]
     ids = [s.run_id for s in specs]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})

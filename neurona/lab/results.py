@@ -118,10 +118,12 @@ def prepare_folder(out, grid, resume):
                          "expected a new or empty folder, or an earlier comparison's")
     if not os.path.exists(os.path.join(out, RESULTS)):
         return {}
+    content = read_results(out)
+    if not content["runs"] and not resume:  # an earlier comparison that finished no run: nothing to keep
+        return {}
     if not resume:
         raise ValueError(f"lab.compare: out {out!r} holds an earlier comparison (results.json); pass --resume "
                          "(resume=True) to continue it, or choose another folder")
-    content = read_results(out)
     difference = _grid_difference(content["grid"], grid)
     if difference:
         raise ValueError(f"lab.compare: cannot resume {out!r}: its grid differs from this command's: {difference}; "

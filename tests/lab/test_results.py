@@ -53,7 +53,9 @@ def test_folder_rules(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(ValueError, match="is a file"):
         results.prepare_folder(tmp_path / "file", GRID, resume=False)
-    results.write_results(tmp_path / "new", GRID, {})
+    results.write_results(tmp_path / "new", GRID, {})  # a comparison whose first run failed: nothing to keep,
+    assert results.prepare_folder(tmp_path / "new", GRID, resume=False) == {}  # so a plain rerun may start over
+    results.write_results(tmp_path / "new", GRID, {"zeros/seed0": _record("zeros/seed0")})
     with pytest.raises(ValueError, match="holds an earlier comparison"):
         results.prepare_folder(tmp_path / "new", GRID, resume=False)
     other = json.loads(json.dumps(GRID))
@@ -63,3 +65,20 @@ def test_folder_rules(tmp_path):
     other["data"]["train"] = 11
     with pytest.raises(ValueError, match="the data differ"):
         results.prepare_folder(tmp_path / "new", other, resume=True)
+
+
+def test_grid_ids_name_initializer_configurations_and_accept_one_name_and_numpy_seeds():
+    import numpy as np
+
+    from neurona import initializers
+    from neurona.lab.grid import ModelConfig, make_grid
+
+    settings = dict(epochs=1, batch_size=8, optimizer="adam", learning_rate=None, target=0.9, data="embedded")
+    one = make_grid("he_normal", np.int64(3), ModelConfig(), **settings)  # a bare name is one initializer
+    assert [s.run_id for s in one] == ["he_normal/seed3"] and type(one[0].seed) is int
+    wide, narrow = initializers.VarianceScaling(scale=2.0), initializers.VarianceScaling(scale=1e-4)
+    specs = make_grid([wide, narrow], [0], ModelConfig(), **settings)
+    assert specs[0].run_id != specs[1].run_id  # two configurations are two runs, not a collision
+    assert "scale=2.0" in specs[0].run_id and "scale=0.0001" in specs[1].run_id
+    with pytest.raises(ValueError, match="seeds must be non-negative integers, got 1.5"):
+        make_grid("he_normal", [1.5], ModelConfig(), **settings)
