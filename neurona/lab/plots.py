@@ -3,10 +3,11 @@
 - ``curves.png``: loss (left) and accuracy (right) per epoch; for each initializer the mean over seeds of the
   validation curve (solid) with a band from the lowest to the highest seed, and the mean training curve
   (dashed). Epochs where a run's value is missing (diverged) are left out of the means.
-- ``init_depth.png``: at initialization, before any training, the std of each weighted layer's output
+- ``init_depth.png``: at initialization, before any training, the std of each hidden weighted layer's output
   (activation std) and of the gradient of the loss with respect to it (``output_grad_std``), from the
   diagnostics report of each run, against the layer's depth (1 = the first layer with weights), averaged over
-  seeds, on log axes: flat curves are a well scaled initialization, falling ones vanishing, rising exploding.
+  seeds, on log axes (the output layer, a softmax over the classes, is left out): flat curves are a well
+  scaled initialization, falling ones vanishing, rising exploding.
 
 matplotlib is optional (``pip install 'neurona[plot]'``) and imported only here; the figures are bare
 ``matplotlib.figure.Figure`` objects on an Agg canvas (no pyplot, no window, no backend change) and are
@@ -92,10 +93,11 @@ def plot_curves(results, path):
 
 
 def _depth_profile(records, key):
-    """``(depths, mean over seeds)`` of ``key`` for the layers with weights of each run's diagnostics."""
+    """``(depths, mean over seeds)`` of ``key`` for the hidden layers with weights of each run's diagnostics (the
+    last one, the softmax classifier, is left out: its output is probabilities, on another scale)."""
     per_depth = {}
     for record in records:
-        layers = [r for r in (record.get("diagnostics") or {}).get("layers", []) if r.get("kernel")]
+        layers = [r for r in (record.get("diagnostics") or {}).get("layers", []) if r.get("kernel")][:-1]
         for depth, layer in enumerate(layers, 1):
             value = layer.get(key)
             if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:

@@ -3,7 +3,8 @@
 Ranking: initializers by the mean over seeds of the final validation accuracy, highest first (an initializer
 with no finite accuracy last), ties broken by fewer diverged runs, then by the smaller spread over seeds. The
 std is the sample standard deviation over seeds (``-`` for one seed). "epochs / seconds to target" average the
-runs that reached the target and say how many did. Diverged and stalled runs are counted in their own columns
+runs that reached the target and say how many did; the seconds count from the start of the initialization (so
+LSUV's passes over data are included). Diverged and stalled runs are counted in their own columns
 (``runner`` defines the marks).
 """
 

@@ -11,7 +11,9 @@ A record (``runner.run_one``) holds ``id``, ``config``, ``history`` (``loss``, `
 ``val_accuracy``: one value per epoch run, ``null`` where non-finite), ``diverged``, ``stalled``,
 ``epochs_to_target``, ``seconds_to_target``, ``final_val_accuracy``, ``val_loss_after_epoch_1``,
 ``train_loss_after_epoch_1``, ``diagnostics`` (``InitReport.to_dict()`` at initialization), ``lsuv`` (LSUV's
-report or null) and ``timing`` (``epoch_seconds``, cumulative, and ``wall_seconds``).
+report or null) and ``timing`` (``init_seconds``: building and initializing the model, LSUV included;
+``epoch_seconds``, cumulative from the start of training; ``wall_seconds``). ``seconds_to_target`` counts from
+the start of the initialization.
 
 The file is written whole with ``neurona.saving.atomic.atomic_file`` (a temporary file beside it, fsynced,
 renamed over it): a grid killed at any moment leaves the previous complete file, holding every run finished

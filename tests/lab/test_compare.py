@@ -33,6 +33,11 @@ def test_a_grid_writes_results_report_and_plots(uninterrupted):
     assert len(run["history"]["val_accuracy"]) == 1 and 0.0 <= run["history"]["val_accuracy"][0] <= 1.0
     assert run["diagnostics"]["layers"][0]["layer"].endswith("dense_1")
     assert run["config"]["threads"] == 1 and run["timing"]["wall_seconds"] > 0
+    for r in content["runs"]:  # the time to target counts the initialization too
+        assert r["timing"]["init_seconds"] > 0
+        if r["epochs_to_target"] is not None:
+            epoch_end = r["timing"]["epoch_seconds"][r["epochs_to_target"] - 1]
+            assert r["seconds_to_target"] == pytest.approx(r["timing"]["init_seconds"] + epoch_end)
     report = open(uninterrupted.report).read()
     assert "| 1 | " in report and "he_normal" in report and "glorot_uniform" in report
     assert {r["initializer"] for r in uninterrupted.ranking} == set(INITS)

@@ -82,3 +82,16 @@ def test_summarize_marks_diverged_runs_and_runs_stopped_early():
     bad_val = summarize({"loss": [1.0] * 3, "val_loss": [0.5, None, 0.4], "val_accuracy": [0.9] * 3}, spec, 10,
                         [1, 2, 3])
     assert bad_val["diverged"]
+
+
+def test_the_depth_profile_averages_seeds_over_the_hidden_layers_only():
+    from neurona.lab.plots import _depth_profile
+
+    def record(stds):
+        layers = [{"layer": "flatten", "kernel": None, "activation_std": 9.0}]
+        layers += [{"layer": f"dense_{i}", "kernel": "he_normal", "activation_std": s} for i, s in enumerate(stds)]
+        return {"diagnostics": {"layers": layers}}
+
+    # the last weighted layer is the softmax classifier: probabilities, left out of the depth profile
+    depths, means = _depth_profile([record([1.0, 0.5, 0.1]), record([3.0, 1.5, 0.2])], "activation_std")
+    assert depths == [1, 2] and means == [2.0, 1.0]
