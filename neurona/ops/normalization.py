@@ -17,135 +17,45 @@ benchmarks/normalization_fused.py``, float32, forward + backward, one CPU core)
 the fused ``standardize`` is 2.0x faster for layer normalization of a
 (64, 128, 256) batch and 4.5x faster for group normalization (32 groups) of a
 (128, 24, 24, 64) batch, where it also reduces and broadcasts in the orders
-NumPy handles well (``_sum``, ``_sum_product``, ``_spread``), so they use it.
+NumPy handles well (``kernels.sum_over``, ``sum_product_over``, ``spread``), so they use it.
+
+Batch normalization returns the batch statistics (``return_statistics=True``); the
+moving averages are the layer's business (``layers.BatchNormalization`` assigns
+``moving = moving * momentum + stat * (1 - momentum)``), and the functional op
+updates arrays it is given the same way, outside the differentiable Function.
 
 Reference: S. Ioffe, C. Szegedy, "Batch Normalization: Accelerating Deep Network
 Training by Reducing Internal Covariate Shift", ICML 2015.
 """
 
 from ..autograd import Function, Tensor
-from ..backend import xp_of
+from ..backend import kernels, xp_of
 from .convert import as_tensor, check_real, normalize_axis
-
-
-def _coalesce(shape, axes):
-    """Merge neighbouring axes that are all reduced or all kept (a free reshape of a contiguous array).
-
-    Returns the merged shape and the merged axes that are reduced, so that a
-    (N, H, W, C) batch reduced over (0, 1, 2) becomes a (N*H*W, C) matrix reduced
-    over axis 0.
-    """
-    merged, reduced = [], []
-    for i, size in enumerate(shape):
-        is_reduced = i in axes
-        if merged and reduced[-1] == is_reduced:
-            merged[-1] *= size
-        else:
-            merged.append(size)
-            reduced.append(is_reduced)
-    return tuple(merged), tuple(i for i, r in enumerate(reduced) if r)
-
-
-def _sum(a, axes):
-    """``a.sum(axis=axes, keepdims=True)``, one merged axis at a time from the outermost.
-
-    NumPy sums over several strided axes at once slowly (33 ms instead of 4 ms for
-    a (128, 576, 32, 2) array over axes (1, 3)); summing the outer axis first
-    shrinks the array with fast row additions before the inner, short axes.
-    """
-    if not a.flags.c_contiguous:  # e.g. a broadcast gradient: merging axes would need a copy
-        return a.sum(axis=axes, keepdims=True)
-    keep_shape = tuple(1 if i in axes else s for i, s in enumerate(a.shape))
-    shape, merged_axes = _coalesce(a.shape, axes)
-    out = a.reshape(shape)
-    for axis in merged_axes:
-        out = out.sum(axis=axis, keepdims=True)
-    return out.reshape(keep_shape)
-
-
-def _sum_product(a, b, axes):
-    """``(a * b).sum(axis=axes, keepdims=True)``; one einsum without the product array when it is a matrix.
-
-    For the (N*H*W, C) matrix of channels-last batch norm and the (rows, features)
-    matrix of layer norm, einsum is 4x faster than multiplying then summing; for
-    higher ranks NumPy's einsum is slower, so the product is formed.
-    """
-    if a.flags.c_contiguous and b.flags.c_contiguous:
-        shape, merged_axes = _coalesce(a.shape, axes)
-        if len(shape) == 2:
-            keep_shape = tuple(1 if i in axes else s for i, s in enumerate(a.shape))
-            spec = "ab,ab->b" if merged_axes == (0,) else "ab,ab->a"
-            return xp_of(a).einsum(spec, a.reshape(shape), b.reshape(shape)).reshape(keep_shape)
-    return _sum(a * b, axes)
-
-
-def _spread(stat, shape, axes):
-    """A keepdims statistic copied along the innermost reduced axes, when that keeps it small.
-
-    Group normalization of channels-last data also reduces over the last axis
-    (``C / groups`` channels, often 2 to 8): broadcasting along so short an inner
-    axis makes NumPy's elementwise loops 4x slower than first spreading the
-    (N, 1, 1, G, 1) statistic to (N, 1, 1, G, C / G), a small array.
-    """
-    kept = [i for i in range(len(shape)) if i not in axes]
-    if not kept or kept[-1] == len(shape) - 1:
-        return stat
-    target = stat.shape[:kept[-1] + 1] + tuple(shape[kept[-1] + 1:])
-    if _prod(target) * 8 > _prod(shape):
-        return stat
-    return xp_of(stat).ascontiguousarray(xp_of(stat).broadcast_to(stat, target))
-
-
-def _moments(x, axes, count, epsilon):
-    """Centered and scaled ``x_hat`` (a new array), the mean and ``1 / sqrt(var + epsilon)``.
-
-    Two passes (mean, then the mean of squared deviations) rather than
-    ``E[x^2] - E[x]^2``, which loses all precision when |mean| >> std.
-    """
-    mean = _sum(x, axes) / count
-    x_hat = x - _spread(mean, x.shape, axes)
-    var = _sum_product(x_hat, x_hat, axes) / count
-    inv_std = 1.0 / xp_of(x).sqrt(var + epsilon)
-    x_hat *= _spread(inv_std, x.shape, axes)
-    return x_hat, mean, var, inv_std
 
 
 class BatchNorm(Function):
     """Training-mode batch normalization with the statistics of this batch.
 
-    ``y = gamma * (x - mean) / sqrt(var + epsilon) + beta`` with mean and biased
-    variance over ``axes``; ``gamma`` and ``beta`` hold one value per position of
-    the kept axes (shape ``x.shape`` without ``axes``). Optionally updates moving
-    averages in place: ``moving = moving * momentum + batch_stat * (1 - momentum)``.
+    ``y = gamma * x_hat + beta``, ``x_hat = (x - mean) * inv_std``, with mean and biased variance over
+    ``axes``; ``x_hat`` and ``inv_std`` come from ``kernels.moments`` (taken by ``batch_normalization``, which
+    also returns the statistics). ``gamma`` and ``beta`` hold one value per position of the kept axes (shape
+    ``x.shape`` without ``axes``).
 
     Because ``gamma`` is constant along ``axes``, backward needs two reductions,
     ``sum(g)`` (= d beta) and ``sum(g * x_hat)`` (= d gamma), and then
     ``dx = gamma / sqrt(var + eps) * (g - sum(g) / M - x_hat * sum(g * x_hat) / M)``.
     """
 
-    def forward(self, x, gamma, beta, axes=(), epsilon=1e-3, moving_mean=None, moving_variance=None,
-                momentum=0.99):
-        self.count = _prod(x.shape[i] for i in axes)
-        x_hat, mean, var, inv_std = _moments(x, axes, self.count, epsilon)
-        kept = mean.shape
+    def forward(self, x, gamma, beta, axes=(), x_hat=None, inv_std=None):
+        kept = inv_std.shape
         self.axes, self.x_hat, self.param_shape = axes, x_hat, gamma.shape
         self.scale = inv_std * gamma.reshape(kept)  # d y / d x_hat times 1 / std, per kept position
-        if moving_mean is not None:
-            _update_moving(moving_mean, mean, momentum)
-            _update_moving(moving_variance, var, momentum)
         out = x_hat * gamma.reshape(kept)
         out += beta.reshape(kept)
         return out
 
     def backward(self, g):
-        count, x_hat = self.count, self.x_hat
-        d_beta = _sum(g, self.axes)
-        d_gamma = _sum_product(g, x_hat, self.axes)
-        dx = None
-        if self.needs_input_grad[0]:
-            dx = g * self.scale
-            dx -= x_hat * (d_gamma * (self.scale / count))
-            dx -= d_beta * (self.scale / count)
+        dx, d_gamma, d_beta = kernels.batch_norm_grad(g, self.x_hat, self.scale, self.axes, self.needs_input_grad[0])
         return dx, d_gamma.reshape(self.param_shape), d_beta.reshape(self.param_shape)
 
 
@@ -159,8 +69,8 @@ class Standardize(Function):
 
     def forward(self, x, gamma, beta, axes=(), epsilon=1e-3):
         self.count = _prod(x.shape[i] for i in axes)
-        x_hat, _, _, inv_std = _moments(x, axes, self.count, epsilon)
-        self.inv_std = _spread(inv_std, x.shape, axes)
+        x_hat, _, _, inv_std = kernels.moments(x, axes, epsilon)
+        self.inv_std = kernels.spread(inv_std, x.shape, axes)
         self.axes, self.x_hat, self.gamma = axes, x_hat, gamma
         out = x_hat * gamma
         out += beta
@@ -171,8 +81,9 @@ class Standardize(Function):
         dx = None
         if self.needs_input_grad[0]:
             shape = d_x_hat.shape
-            mean_g = _spread(_sum(d_x_hat, self.axes) / self.count, shape, self.axes)
-            mean_gx = _spread(_sum_product(d_x_hat, self.x_hat, self.axes) / self.count, shape, self.axes)
+            mean_g = kernels.spread(kernels.sum_over(d_x_hat, self.axes) / self.count, shape, self.axes)
+            mean_gx = kernels.spread(kernels.sum_product_over(d_x_hat, self.x_hat, self.axes) / self.count, shape,
+                                     self.axes)
             dx = d_x_hat
             dx -= mean_g
             dx -= self.x_hat * mean_gx
@@ -213,7 +124,7 @@ def _array(value):
 
 
 def batch_normalization(x, gamma=None, beta=None, axes=None, epsilon=1e-3, moving_mean=None, moving_variance=None,
-                        momentum=0.99):
+                        momentum=0.99, return_statistics=False):
     """Batch normalization with the statistics of the batch (training mode), fused forward and backward.
 
     ``y = gamma * (x - mean) / sqrt(var + epsilon) + beta``, where ``mean`` and the
@@ -231,9 +142,12 @@ def batch_normalization(x, gamma=None, beta=None, axes=None, epsilon=1e-3, movin
             ``moving = moving * momentum + batch_stat * (1 - momentum)``
             (the variance is the biased one, as in Keras).
         momentum: decay of the moving averages, in [0, 1].
+        return_statistics: also return the batch's ``mean`` and biased ``var``.
 
     Returns:
-        A Tensor of ``x``'s shape; differentiable in ``x``, ``gamma`` and ``beta``.
+        A Tensor of ``x``'s shape, differentiable in ``x``, ``gamma`` and ``beta``; with
+        ``return_statistics``, the tuple ``(y, mean, var)``, the statistics Tensors of ``gamma``'s
+        shape that carry no gradient (``layers.BatchNormalization`` assigns its moving averages from them).
 
     Raises:
         TypeError: ``epsilon`` or ``momentum`` is not a real number.
@@ -253,8 +167,14 @@ def batch_normalization(x, gamma=None, beta=None, axes=None, epsilon=1e-3, movin
                              f"axes {axes}), got {tuple(value.shape)}")
     if (moving_mean is None) != (moving_variance is None):
         raise ValueError("batch_normalization: pass both moving_mean and moving_variance, or neither")
-    return BatchNorm.apply(x, gamma, beta, axes=axes, epsilon=epsilon, moving_mean=_array(moving_mean),
-                           moving_variance=_array(moving_variance), momentum=momentum)
+    x_hat, mean, var, inv_std = kernels.moments(x.data, axes, epsilon)
+    y = BatchNorm.apply(x, gamma, beta, axes=axes, x_hat=x_hat, inv_std=inv_std)
+    if moving_mean is not None:
+        _update_moving(_array(moving_mean), mean, momentum)
+        _update_moving(_array(moving_variance), var, momentum)
+    if not return_statistics:
+        return y
+    return y, Tensor._wrap(mean.reshape(shape), False), Tensor._wrap(var.reshape(shape), False)
 
 
 def standardize(x, axes=-1, gamma=None, beta=None, epsilon=1e-3):

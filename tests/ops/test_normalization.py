@@ -85,6 +85,22 @@ def test_batch_normalization_updates_moving_averages_in_place_with_the_biased_va
     np.testing.assert_allclose(variable.numpy(), x.mean(0))  # a Variable is updated through its array
 
 
+def test_batch_normalization_returns_the_batch_statistics_without_gradient():
+    rng = np.random.default_rng(DATA_SEED)
+    x = nr.Tensor(rng.normal(2.0, 3.0, (4, 5, 3)).astype("float32"), requires_grad=True)
+    moving = np.zeros(3, np.float32)
+    y, mean, var = ops.batch_normalization(x, axes=(0, 1), return_statistics=True)
+    assert mean.shape == var.shape == (3,) and mean.dtype == var.dtype == np.float32
+    assert not mean.requires_grad and not var.requires_grad
+    np.testing.assert_allclose(mean.numpy(), x.numpy().mean(axis=(0, 1)), rtol=1e-6)
+    np.testing.assert_allclose(var.numpy(), x.numpy().var(axis=(0, 1)), rtol=1e-5)
+    np.testing.assert_array_equal(y.numpy(), ops.batch_normalization(x, axes=(0, 1)).numpy())
+    # the moving arrays, when given, are updated outside the op from the same statistics
+    ops.batch_normalization(x, axes=(0, 1), moving_mean=moving, moving_variance=np.ones(3, np.float32),
+                            momentum=0.75)
+    np.testing.assert_array_equal(moving, np.zeros(3, np.float32) * 0.75 + mean.numpy() * np.float32(0.25))
+
+
 def test_batch_normalization_float32_keeps_precision_for_a_large_offset():
     # two-pass variance: E[x^2] - E[x]^2 would lose every digit here (1e8 against a variance of 1)
     x = np.random.default_rng(DATA_SEED).normal(1e4, 1.0, (4096, 3)).astype("float32")

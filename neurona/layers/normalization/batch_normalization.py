@@ -75,10 +75,16 @@ class BatchNormalization(AffineNormalization):
     def call(self, inputs, training=None):
         self.check_inputs(inputs)
         if training and self.trainable:
-            return ops.batch_normalization(inputs, self.gamma, self.beta, axes=self._reduction_axes,
-                                           epsilon=self.epsilon, moving_mean=self.moving_mean,
-                                           moving_variance=self.moving_variance, momentum=self.momentum)
+            y, mean, var = ops.batch_normalization(inputs, self.gamma, self.beta, axes=self._reduction_axes,
+                                                   epsilon=self.epsilon, return_statistics=True)
+            self._update_moving(self.moving_mean, mean)
+            self._update_moving(self.moving_variance, var)
+            return y
         return self._normalize_with_moving_statistics(inputs)
+
+    def _update_moving(self, moving, stat):
+        """``moving = moving * momentum + stat * (1 - momentum)``, in the moving weight's dtype (Keras 3)."""
+        moving.assign(moving.data * self.momentum + stat.data.astype(moving.dtype, copy=False) * (1.0 - self.momentum))
 
     def _normalize_with_moving_statistics(self, inputs):
         # y = x * a + b with per-feature a = gamma / sqrt(moving_var + eps), b = beta - moving_mean * a:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import neurona as nr
-from neurona import initializers, layers, models
+from neurona import initializers, layers, models, ops
 
 DATA_SEED = 42  # not 0: gradcheck's projection is drawn from default_rng(0)
 
@@ -73,6 +73,23 @@ def test_moving_averages_follow_the_keras_update_with_the_biased_variance():
     np.testing.assert_allclose(layer.moving_variance.numpy(), [0.8 * 1.0 + 0.2 * 14 / 3], rtol=1e-6)
     layer(x, training=True)
     np.testing.assert_allclose(layer.moving_mean.numpy(), [0.8 * 0.4 + 0.2 * 2.0], rtol=1e-6)
+
+
+def test_the_layer_assigns_its_moving_averages_from_the_statistics_the_op_returns(monkeypatch):
+    x = np.random.default_rng(DATA_SEED).normal(1.0, 2.0, (16, 3, 3, 4)).astype(np.float32)
+    layer = layers.BatchNormalization(momentum=0.9)
+    layer.build(x.shape)
+    start = np.random.default_rng(1).random(4).astype(np.float32)
+    layer.moving_mean.assign(start)
+    calls = []
+    real = ops.batch_normalization
+    monkeypatch.setattr(ops, "batch_normalization", lambda *a, **k: calls.append(k) or real(*a, **k))
+    layer(x, training=True)
+    (kwargs,) = calls
+    assert kwargs.get("moving_mean") is None and kwargs["return_statistics"]  # the op updates nothing
+    _, mean, _ = real(x, axes=(0, 1, 2), epsilon=layer.epsilon, return_statistics=True)
+    np.testing.assert_array_equal(layer.moving_mean.numpy(), start * 0.9 + mean.numpy() * (1 - 0.9))
+    assert layer.moving_mean.dtype == np.float32
 
 
 def test_moving_averages_converge_to_the_data_statistics():
