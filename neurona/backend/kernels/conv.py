@@ -117,6 +117,7 @@ def conv2d_forward(x, w, b, geometry, activation=None):
     wmat = w.reshape(k, cout)
     epilogue = select.compiled("activation", out)  # the bias and the ReLU, in one pass over each piece in cache
     bias = None if b is None else xp.ascontiguousarray(b, dtype=dtype)
+    epilogue_bias = bias if bias is not None else xp.zeros(cout, dtype)  # the compiled epilogue always adds one
 
     def forward_pieces(span):
         cols = workspace.take((size * rows, k), x.dtype, xp)
@@ -124,7 +125,7 @@ def conv2d_forward(x, w, b, geometry, activation=None):
             o = out[imgs.start * rows:imgs.stop * rows]
             xp.matmul(_im2col_into(x[imgs], cols, geometry), wmat, out=o)
             if epilogue is not None and (bias is not None or relu_on):
-                epilogue.bias_act(o, bias if bias is not None else xp.zeros(cout, dtype), relu_on)
+                epilogue.bias_act(o, epilogue_bias, relu_on)
                 continue
             if bias is not None:
                 o += bias

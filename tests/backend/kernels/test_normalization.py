@@ -9,6 +9,7 @@ are exactly the same whatever the number of threads.
 
 import numpy as np
 import pytest
+from _harness.kernel_choice import both, needs_numba
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -64,19 +65,6 @@ def test_spread_copies_a_statistic_along_a_short_inner_axis():
     np.testing.assert_array_equal(spread, np.broadcast_to(stat, spread.shape))
     same = data((1, 3), "float32", 1)  # the last axis is kept: nothing to spread
     assert kernels.spread(same, (5, 3), (0,)) is same
-
-
-def needs_numba():
-    pytest.importorskip("numba", reason="the compiled kernels need numba")
-
-
-def both(monkeypatch, fn):
-    """``fn()`` under NEURONA_KERNELS=numba and numpy: (compiled result, reference result)."""
-    results = []
-    for choice in ("numba", "numpy"):
-        monkeypatch.setenv("NEURONA_KERNELS", choice)
-        results.append(fn())
-    return results
 
 
 def batch_norm_grad_args(shape, axes, dtype, seed):

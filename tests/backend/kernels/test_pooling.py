@@ -8,6 +8,7 @@ agree to a few ulps of the largest share (``atol=1e-5`` float32, ``1e-12`` float
 
 import numpy as np
 import pytest
+from _harness.kernel_choice import both, needs_numba
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,19 +16,6 @@ from neurona.backend import kernels, parallel
 
 DTYPES = ["float32", "float64"]
 VALID = ((0, 0), (0, 0))
-
-
-def needs_numba():
-    pytest.importorskip("numba", reason="the compiled kernels need numba")
-
-
-def both(monkeypatch, fn):
-    """``fn()`` under NEURONA_KERNELS=numba and numpy: (compiled result, reference result)."""
-    results = []
-    for choice in ("numba", "numpy"):
-        monkeypatch.setenv("NEURONA_KERNELS", choice)
-        results.append(fn())
-    return results
 
 
 def loop_max_pool(x, pool, strides, padding):
