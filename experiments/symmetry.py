@@ -18,7 +18,8 @@ prediction, measured:
 
 What it reports, per activation and initializer: test accuracy at initialization and after every epoch, and
 after training the number of distinct units of each hidden layer three ways: Neurona's identical-unit detection
-(``neurona.diagnostics.symmetric_units``, weights equal to within 1e-6 of their scale), the exact number of
+(``neurona.diagnostics.symmetric_units`` with ``rtol=UNIT_RTOL``: weights equal to within 1e-4 of their scale,
+a margin for the rounding differences BLAS builds introduce between identical columns), the exact number of
 unique columns of [kernel; bias], and the numerical rank of the kernel (``numpy.linalg.matrix_rank``); the
 largest absolute difference between any unit's weights and unit 0's (0 means bit-identical); and whether
 ``fit``'s start-of-training symmetry check warned. A reference row trains the same MLP one unit wide from a
@@ -62,6 +63,12 @@ SIZES = {  # train / test images (None: all), epochs, activations, initializer s
     "full": dict(train=None, test=None, epochs=20, activations="relu,tanh,sigmoid",
                  inits="zeros,ones,constant:0.1,constant:0.001,glorot_uniform,he_normal,glorot_uniform@1"),
 }
+# Units count as distinct when they differ by more than 1e-4 of the weights' scale. Rounding alone parts identical
+# units by less: OpenBLAS's AVX-512 kernels round the columns of one product differently by their position (on
+# an AMD EPYC with AVX-512, x @ W with 128 identical columns gave 4 distinct output columns), and after the --quick
+# run's 2 epochs the units of a constant-initialized layer differed by up to 9e-7 of their scale (the default
+# 1e-6 of symmetric_units, meant for the start of fit, is too tight for that), random units by 1.5-1.7 times it.
+UNIT_RTOL = 1e-4
 BOOK = {  # what the symmetry argument (Goodfellow et al. 2016, 8.4) predicts, by initializer family
     "zeros": "no kernel moves; priors only",
     "constant": "1 distinct unit per layer",
@@ -166,7 +173,7 @@ def build_model(init, activation, seed):
 
 def distinct_counts(model):
     """Distinct units of each hidden Dense layer by Neurona's identical-unit detection (cheap: every epoch)."""
-    flagged = {entry["layer"]: entry for entry in diagnostics.symmetric_units(model)}
+    flagged = {entry["layer"]: entry for entry in diagnostics.symmetric_units(model, rtol=UNIT_RTOL)}
     counts = []
     for layer in model.layers[:-1]:
         entry = flagged.get(layer.name)
@@ -392,11 +399,12 @@ initialized (what a constant initialization should behave like). Accuracy of alw
 training class on this test set: {prior:.4f}.
 
 Columns: acc@0 / acc@1 / acc@end: test accuracy at initialization, after epoch 1, after the last epoch; distinct
-units: per hidden layer, Neurona's identical-unit detection (`neurona.diagnostics.symmetric_units`, weights equal
-to 1e-6 of their scale); unique cols: exactly unique columns of [kernel; bias]; rank: `numpy.linalg.matrix_rank`
-of the kernel; max |w_i - w_0|: largest difference between any hidden unit's weights and unit 0's (0: bit-identical);
-live L1/L2: share of (test example, unit) pairs where the hidden activation passes a gradient (ReLU: h > 0;
-tanh: |h| < 0.99; sigmoid: 0.01 < h < 0.99); fit warned: `fit`'s start-of-training check raised an `InitWarning`.
+units: per hidden layer, Neurona's identical-unit detection (`neurona.diagnostics.symmetric_units`, weights equal to
+{UNIT_RTOL:g} of their scale); unique cols: exactly unique columns of [kernel; bias]; rank:
+`numpy.linalg.matrix_rank` of the kernel; max |w_i - w_0|: largest difference between any hidden unit's weights and
+unit 0's (0: bit-identical); live L1/L2: share of (test example, unit) pairs where the hidden activation passes a
+gradient (ReLU: h > 0; tanh: |h| < 0.99; sigmoid: 0.01 < h < 0.99); fit warned: `fit`'s start-of-training check
+raised an `InitWarning`.
 
 {table}
 

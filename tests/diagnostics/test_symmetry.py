@@ -166,3 +166,49 @@ def test_identical_unit_groups_finds_exactly_the_copied_columns(units, copies, s
     for i in range(units):
         expected.setdefault(tuple(kernel[:, i]) + (bias[i],), []).append(i)
     assert sorted(identical_unit_groups(layer)) == sorted(g for g in expected.values() if len(g) > 1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(units=hst.integers(2, 40), fan_in=hst.integers(1, 30), clusters=hst.integers(1, 6),
+       seed=hst.integers(0, 2 ** 16))
+def test_near_identical_units_are_grouped_even_across_rounding_boundaries(units, fan_in, clusters, seed):
+    """Units nudged by less than the tolerance from a shared column group with it, wherever the values fall.
+
+    The nudges are placed on both sides of multiples of the tolerance: a check that rounds weights to a grid of
+    that step would split them (as float rounding of identical units did, once BLAS had touched them).
+    """
+    rng = np.random.default_rng(seed)
+    rtol = 1e-4
+    centres = rng.uniform(-1, 1, size=(clusters, fan_in + 1))
+    centres[0, 0] = 1.0  # the scale is known: max |w| = 1 (the nudges below stay under it)
+    labels = rng.integers(0, clusters, units)
+    # a centre on a grid line of step rtol, and its copies half a tolerance on either side of it
+    centres = np.round(centres / rtol) * rtol + rtol / 2
+    centres[0, 0] = 1.0 - rtol
+    w = centres[labels] + rng.uniform(-0.45, 0.45, size=(units, fan_in + 1)) * rtol
+    layer = layers.Dense(units, dtype="float64")
+    layer.build((None, fan_in))
+    layer.kernel.assign(w[:, :-1].T)
+    layer.bias.assign(w[:, -1])
+    groups = identical_unit_groups(layer, rtol=rtol)
+    # distinct centres are a draw from [-1, 1] apart: never within the tolerance of one another (checked)
+    apart = np.abs(centres[:, None] - centres[None]).max(axis=2) + np.eye(clusters) * 10
+    if (apart > 10 * rtol).all():
+        expected = sorted(members.tolist() for c in range(clusters)
+                          if (members := np.flatnonzero(labels == c)).size > 1)
+        assert groups == expected
+
+
+@pytest.mark.parametrize("units, fan_in", [(4096, 4096), (2000, 1)])
+def test_random_units_are_grouped_only_when_their_weights_are_within_the_tolerance(units, fan_in):
+    """A random draw: no group (distinct values 1e-6 apart at fan-in 1 would be bad luck, not symmetry)."""
+    layer = layers.Dense(units, kernel_initializer=initializers.GlorotUniform(seed=3))
+    layer.build((None, fan_in))
+    groups = identical_unit_groups(layer)
+    if fan_in > 1:
+        assert groups == []
+    else:  # one weight per unit: only values closer than 1e-6 of the scale can group, and then only in pairs
+        kernel = layer.kernel.numpy()[0]
+        scale = np.abs(kernel).max()
+        for group in groups:
+            assert np.ptp(kernel[group]) <= 2e-6 * scale

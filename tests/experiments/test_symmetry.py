@@ -1,7 +1,8 @@
 """experiments/symmetry.py end to end at --quick size on the embedded MNIST subset (a few seconds).
 
 The shapes --quick can show: zeros ends at the class prior with the hidden kernels still exactly zero; constant
-initializations keep one distinct unit per hidden layer at every epoch, bit for bit; he_normal keeps all 128
+initializations keep one distinct unit per hidden layer at every epoch (bit for bit where BLAS rounds identical
+columns alike, within float rounding of the weights' scale where it does not); he_normal keeps all 128
 units distinct and learns far beyond the prior; fit's symmetry check warns for the symmetric ones only.
 """
 
@@ -42,7 +43,10 @@ def test_zeros_learns_only_the_class_prior(result):
 def test_constant_hidden_units_stay_identical(result, init):
     run = _run(result, init)
     assert all(counts == [1, 1] for counts in run["distinct_per_epoch"])
-    assert [(d["unique"], d["rank"], d["spread"]) for d in run["final_units"]] == [(1, 1, 0.0), (1, 1, 0.0)]
+    random = _run(result, "he_normal")
+    for constant, distinct in zip(run["final_units"], random["final_units"]):
+        # rounding at most: ten thousand times less than how far apart random units are
+        assert constant["spread"] < 1e-4 * distinct["spread"]
     assert run["fit_warned"]
 
 
