@@ -287,7 +287,7 @@ def atomic_folder(path, overwrite=True, replaces=None):
     """
     parent, name = _split(path)
     target = os.path.join(parent, name)
-    if os.path.exists(target) and not os.path.isdir(target):
+    if _is_file(target):
         raise FileExistsError(f"cannot save a model folder to {os.fspath(path)!r}: a file of that name exists")
     if not overwrite and os.path.exists(target):
         raise FileExistsError(f"{os.fspath(path)!r} exists and overwrite=False")
@@ -316,6 +316,15 @@ def atomic_folder(path, overwrite=True, replaces=None):
         if isinstance(error, OSError) and error.errno is not None and not isinstance(error, FileExistsError):
             raise save_error(error, path) from None
         raise
+
+
+def _is_file(target):
+    """Whether ``target`` exists and is not a folder, from one ``stat``: two calls (exists, then isdir) could fall
+    on either side of another writer's swap, which renames the folder away for an instant, and see a file."""
+    try:
+        return not stat.S_ISDIR(os.stat(target).st_mode)
+    except FileNotFoundError:
+        return False
 
 
 def keep_mode(tmp, target):
