@@ -59,7 +59,9 @@ def assert_same_predictions(keras_model, neurona_model, inputs):
     actual = neurona_model.predict(inputs)
     for k, n in zip(expected if isinstance(expected, list) else [expected],
                     actual if isinstance(actual, list) else [actual]):
-        np.testing.assert_allclose(n, k, rtol=1e-6, atol=1e-6)
+        # float32 sums taken in another order: an output that cancels terms of the layer's scale (here up to ~50)
+        # keeps an absolute error of that scale times float32's resolution, so atol scales with the outputs
+        np.testing.assert_allclose(n, k, rtol=1e-6, atol=1e-6 * max(1.0, float(np.abs(k).max(initial=0))))
 
 
 def stripped(data):
