@@ -14,7 +14,11 @@ a parallel region starting then ran 30 ms slower, see ``backend/blas.py``). The 
 split (a single block) and is large: BLAS keeps its own threads for it.
 
 Only large NumPy work is split: below ``MIN_ELEMENTS`` (or the caller's ``size`` measure) the hand-off costs
-more than it saves, and CuPy arrays run on the GPU as they are. ``NEURONA_NUM_THREADS`` sets the number of
+more than it saves, and CuPy arrays run on the GPU as they are. With numba the pool's threads poll for work for
+about a millisecond after each task (``_PollingPool``: waking a sleeping thread costs ~50 us on this project's
+two-core machine), then sleep; without it (``NEURONA_KERNELS=numpy``) they sleep
+between tasks (``_ExecutorPool``). Work split by a pool thread, or by a second caller while the pool is busy, runs
+on the calling thread, in the same pieces. ``NEURONA_NUM_THREADS`` sets the number of
 threads (1 turns splitting off). Results never depend on the number of threads: callers split only work whose
 blocks are independent (elementwise loops, row blocks of a product) or add partial results in a fixed order.
 """
@@ -27,8 +31,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy
 
 from . import blas
+from .kernels import select
 
 MIN_ELEMENTS = 1 << 18
+POLL_ROUNDS = 2000  # reads of a counter before a thread sleeps: about 1 ms
+_THREAD_PREFIX = "neurona"
 
 _pool = None
 _pool_lock = threading.Lock()
@@ -43,14 +50,6 @@ def num_threads():
     if not _cpu_count:  # the affinity mask, read once: sched_getaffinity costs a system call per step otherwise
         _cpu_count.append(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
     return _cpu_count[0]
-
-
-def _executor(workers):
-    global _pool
-    with _pool_lock:
-        if _pool is None or _pool._max_workers != workers - 1:
-            _pool = ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="neurona")
-        return _pool
 
 
 def for_each_chunk(n, fn, array, size=None):
@@ -74,12 +73,14 @@ def map_chunks(n, fn, array, blas_work=False, size=None, min_size=None):
     (``blas.available()`` False: then nothing with ``blas_work`` is split either). ``size`` and ``min_size``
     measure the work in other units than elements (e.g. multiply-adds against ``kernels.linalg.SPLIT_MACS``).
     """
-    workers = num_threads()
     is_numpy = isinstance(array, numpy.ndarray)
     large = (array.size if size is None else size) >= (MIN_ELEMENTS if min_size is None else min_size)
     controlled = blas_work and is_numpy and blas.available()
-    if workers < 2 or n < 2 or not large or not is_numpy or (blas_work and not controlled):
-        if controlled and (not large or workers < 2):
+    # the thread count is read only for work that may be split (it is an environment lookup, and most calls
+    # of a small model's step are small)
+    workers = num_threads() if large and is_numpy else 1
+    if workers < 2 or n < 2 or (blas_work and not controlled):
+        if controlled and (not large or workers < 2):  # a large single block keeps BLAS's threads
             with blas.single_threaded():
                 return [fn(slice(0, n))]
         return [fn(slice(0, n))]
@@ -93,20 +94,158 @@ def map_chunks(n, fn, array, blas_work=False, size=None, min_size=None):
 
 
 def _run(fn, slices, workers):
-    futures = [_executor(workers).submit(fn, s) for s in slices[1:]]
-    results, error = [], None
+    """``[fn(s) for s in slices]``, the first slice on the calling thread and the others on the pool's threads."""
+    pool = _pool_for(workers, select.compiled("sync"))
+    if pool is None:  # the pool is busy with another caller's work, or this is one of its threads: run here
+        return [fn(s) for s in slices]
     try:
-        results.append(fn(slices[0]))  # the calling thread does its share
-    except BaseException as exc:  # wait for the workers before raising: they write the same outputs
-        error = exc
-    for future in futures:
+        return pool.run(fn, slices)
+    finally:
+        pool.busy.release()
+
+
+def _pool_for(workers, sync):
+    """The pool for ``workers`` threads (polling ones with the compiled ``sync`` module, else sleeping ones), its
+    ``busy`` lock taken; None when another call holds it."""
+    global _pool
+    if threading.current_thread().name.startswith(_THREAD_PREFIX):
+        return None  # work split from inside the pool's own work runs where it is (never waits for itself)
+    with _pool_lock:
+        if _pool is None or _pool.workers != workers - 1 or _pool.sync is not sync:
+            if _pool is not None:
+                _pool.close()
+            _pool = _PollingPool(workers - 1, sync) if sync is not None else _ExecutorPool(workers - 1)
+        pool = _pool
+    return pool if pool.busy.acquire(blocking=False) else None
+
+
+def _collect(first, waits):
+    """``[first(), *(w() for w in waits)]``: every wait is run even when one raises (the threads write the same
+    outputs), and the first error is raised afterwards."""
+    results, error = [], None
+    for call in (first, *waits):
         try:
-            results.append(future.result())
+            results.append(call())
         except BaseException as exc:
             error = error or exc
     if error is not None:
         raise error
     return results
+
+
+class _ExecutorPool:
+    """Worker threads that sleep between tasks (``concurrent.futures``): what runs without numba. Handing a task
+    to a sleeping thread costs about 50 us on this project's two-core machine (the wake-up of an idle core)."""
+
+    sync = None
+
+    def __init__(self, workers):
+        self.workers, self.busy = workers, threading.Lock()
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=_THREAD_PREFIX)
+
+    def run(self, fn, slices):
+        futures = [self.executor.submit(fn, s) for s in slices[1:]]
+        return _collect(lambda: fn(slices[0]), [future.result for future in futures])
+
+    def close(self):
+        self.executor.shutdown(wait=False)
+
+
+class _PollingPool:
+    """Worker threads that, after a task, poll for the next one for about a millisecond before they sleep.
+
+    Waking a sleeping thread costs about 50 us on this project's two-core machine (an idle virtual core has to be
+    woken), against the ~130 us that splitting the MNIST MLP's (128, 784) @ (784, 128) product over two threads
+    can save: 178-183 us split this way against 216-240 us with sleeping threads and 260 us on one thread
+    (``kernels.matmul``, same run). What remains above half the one-thread time is mostly the GIL: the worker
+    needs it for the Python around its product while the caller still holds it. The polling runs in a compiled
+    loop without the GIL (``kernels.compiled.sync``), yielding the core at every read, and stops after
+    ``POLL_ROUNDS`` reads: between steps and epochs the threads sleep and leave the cores to others.
+
+    The protocol: ``posted[i]`` counts the tasks given to thread ``i`` and ``finished[i]`` those it completed; each
+    side polls the other's counter, and falls back to an ``Event`` after announcing that it sleeps (``asleep``,
+    ``waiting``). Counters and flags are read and written under the GIL, so a side that finds the other not yet
+    done after announcing itself is sure to be woken.
+    """
+
+    def __init__(self, workers, sync):
+        self.workers, self.sync, self.busy = workers, sync, threading.Lock()
+        self.posted = numpy.zeros(workers, numpy.int64)
+        self.finished = numpy.zeros(workers, numpy.int64)
+        self.tasks, self.outcomes = [None] * workers, [None] * workers
+        self.asleep, self.waiting = [False] * workers, [False] * workers
+        self.wake = [threading.Event() for _ in range(workers)]
+        self.done = [threading.Event() for _ in range(workers)]
+        self.threads = [threading.Thread(target=self._serve, args=(i,), name=f"{_THREAD_PREFIX}-{i}", daemon=True)
+                        for i in range(workers)]
+        for thread in self.threads:
+            thread.start()
+
+    def run(self, fn, slices):
+        posted = []
+        for i, piece in enumerate(slices[1:]):
+            self.tasks[i] = (fn, piece)
+            self.posted[i] += 1
+            posted.append(int(self.posted[i]))
+            if self.asleep[i]:
+                self.wake[i].set()
+        return _collect(lambda: fn(slices[0]), [lambda i=i, n=n: self._outcome(i, n)
+                                                for i, n in enumerate(posted)])
+
+    def _outcome(self, i, n):
+        if not self.sync.wait_until(self.finished, i, n, POLL_ROUNDS):
+            self.waiting[i] = True
+            while True:
+                self.done[i].clear()
+                if self.finished[i] == n:
+                    break
+                self.done[i].wait()
+            self.waiting[i] = False
+        ok, value = self.outcomes[i]
+        self.outcomes[i] = None
+        if not ok:
+            raise value
+        return value
+
+    def _serve(self, i):
+        seen = 0
+        while True:
+            if not self.sync.wait_until(self.posted, i, seen + 1, POLL_ROUNDS):
+                self.asleep[i] = True
+                while True:
+                    self.wake[i].clear()
+                    if self.posted[i] != seen:
+                        break
+                    self.wake[i].wait()
+                self.asleep[i] = False
+            seen += 1
+            task, self.tasks[i] = self.tasks[i], None
+            if task is None:  # closed
+                return
+            fn, piece = task
+            try:
+                self.outcomes[i] = (True, fn(piece))
+            except BaseException as exc:
+                self.outcomes[i] = (False, exc)
+            self.finished[i] = seen
+            if self.waiting[i]:
+                self.done[i].set()
+
+    def close(self):
+        for i in range(self.workers):
+            self.tasks[i] = None
+            self.posted[i] += 1
+            self.wake[i].set()
+
+
+def _forget_pool():
+    """In a forked child: the parent's threads do not exist there; the next parallel call starts new ones."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
 
 
 @contextlib.contextmanager

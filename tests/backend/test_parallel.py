@@ -55,3 +55,101 @@ def test_threaded_ops_equal_single_threaded(monkeypatch, threads):
     threaded = _conv_pool_relu_step(np.random.default_rng(0))
     for a, b in zip(serial, threaded):
         np.testing.assert_array_equal(a, b)
+
+
+# ---- the two pools: polling threads (numba) and sleeping ones (concurrent.futures) -------------------------------
+POOLS = ["auto", "numpy"]  # NEURONA_KERNELS: auto polls when numba is there; numpy always takes the sleeping pool
+
+
+def _squares(n):
+    """``map_chunks`` over ``range(n)``: each slice's values squared, in slice order."""
+    values = np.arange(n)
+    return np.concatenate(parallel.map_chunks(n, lambda s: values[s] ** 2, values))
+
+
+@pytest.fixture(params=POOLS)
+def split_everything(request, monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
+    monkeypatch.setenv("NEURONA_NUM_THREADS", "3")
+    monkeypatch.setenv("NEURONA_KERNELS", request.param)
+    return request.param
+
+
+def test_pool_kind_follows_the_kernel_choice(split_everything):
+    from neurona.backend.kernels import select
+
+    _squares(6)
+    polling = split_everything == "auto" and select.numba_available()
+    assert isinstance(parallel._pool, parallel._PollingPool if polling else parallel._ExecutorPool)
+
+
+def test_work_after_the_threads_fell_asleep(split_everything, monkeypatch):
+    import time
+
+    monkeypatch.setattr(parallel, "POLL_ROUNDS", 1)  # every thread sleeps right after its task
+    for round_ in range(50):
+        np.testing.assert_array_equal(_squares(9 + round_), np.arange(9 + round_) ** 2)
+        if round_ % 10 == 0:
+            time.sleep(0.01)
+
+
+def test_many_quick_handoffs_lose_nothing(split_everything):
+    for n in range(3, 400):
+        np.testing.assert_array_equal(_squares(n), np.arange(n) ** 2)
+
+
+def test_exceptions_leave_the_pool_usable(split_everything):
+    def fail_on_last_third(s):
+        if s.stop == 9:
+            raise ValueError("last")
+        return s.stop
+
+    for _ in range(3):
+        with pytest.raises(ValueError, match="last"):
+            parallel.map_chunks(9, fail_on_last_third, np.zeros(9))
+        assert parallel.map_chunks(9, lambda s: s.stop, np.zeros(9)) == [3, 6, 9]
+
+
+def test_work_split_inside_the_pools_work_runs_in_place(split_everything):
+    def outer(s):
+        return np.concatenate(parallel.map_chunks(6, lambda t: np.arange(6)[t] + s.start, np.zeros(6)))
+
+    results = parallel.map_chunks(6, outer, np.zeros(6))
+    for block, start in zip(results, (0, 2, 4)):
+        np.testing.assert_array_equal(block, np.arange(6) + start)
+
+
+def test_callers_on_several_threads_all_get_their_results(split_everything):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as callers:
+        results = list(callers.map(_squares, range(20, 220)))
+    for n, result in zip(range(20, 220), results):
+        np.testing.assert_array_equal(result, np.arange(n) ** 2)
+
+
+def test_a_new_thread_count_replaces_the_pool(split_everything, monkeypatch):
+    _squares(8)
+    old = parallel._pool
+    monkeypatch.setenv("NEURONA_NUM_THREADS", "2")
+    assert parallel.map_chunks(8, lambda s: s, np.zeros(8)) == [slice(0, 4), slice(4, 8)]
+    assert parallel._pool is not old and parallel._pool.workers == 1
+    if isinstance(old, parallel._PollingPool):
+        for thread in old.threads:
+            thread.join(timeout=5)
+            assert not thread.is_alive()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork is POSIX only")
+def test_a_forked_child_starts_its_own_threads(split_everything):
+    import multiprocessing
+
+    _squares(8)  # the parent's pool exists before the fork
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as children:
+        total = children.apply(_sum_of_squares, (30,))
+    assert total == sum(i * i for i in range(30))
+
+
+def _sum_of_squares(n):
+    return int(_squares(n).sum())
