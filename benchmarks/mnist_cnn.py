@@ -5,7 +5,8 @@ Two modes:
 - ``accuracy``: trains examples/mnist_cnn.py's model (Adadelta lr 1.0, batch 128) on the full MNIST for
   ``--epochs`` epochs, prints the test accuracy and writes the history (the issue's target: >= 99.2% after 12).
 - ``speed``: times ``--steps`` training steps of Neurona (``model.train_step``) and of the same network in
-  PyTorch (same layers, Adadelta, cross-entropy, dropout, batch 128) in turn, several rounds, on the same
+  PyTorch (same layers, Adadelta, cross-entropy, dropout, batch 128) in turn (rotated order, a pause before
+  each: ``timing.interleaved``), several rounds, on the same
   batches, and prints milliseconds per step, the extrapolated epoch time and the ratio Neurona / PyTorch.
   ``--profile`` adds where Neurona's step time goes (wall-clock time per op and in the optimizer).
   ``--keras`` adds Keras 3 itself (``train_on_batch`` on its PyTorch backend; ``pip install keras``) as a
@@ -29,6 +30,7 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "examples"))
 
 import mnist_cnn  # noqa: E402  (examples/mnist_cnn.py: the model as a Keras user writes it)
+import timing  # noqa: E402  (benchmarks/timing.py)
 
 import neurona as nr  # noqa: E402
 
@@ -110,13 +112,13 @@ def speed(args):
     for name, fn in runners.items():
         if name != "neurona":
             fn()
-    times = {name: [] for name in runners}
-    for r in range(args.rounds):
-        for name, fn in runners.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append((time.perf_counter() - start) / args.steps)
-        print(f"round {r + 1}: " + "  ".join(f"{name} {t[-1] * 1e3:.1f} ms/step" for name, t in times.items()))
+    def report(r, times):
+        print(f"round {r + 1}: " + "  ".join(f"{name} {t[-1] * 1e3 / args.steps:.1f} ms/step"
+                                           for name, t in times.items() if t))
+
+    # rotated order and a pause before each run (timing.interleaved): none pays for another's idle threads
+    times = timing.interleaved(runners, args.rounds, report)
+    times = {name: [seconds / args.steps for seconds in t] for name, t in times.items()}
     steps_per_epoch = -(-len(x_train) // BATCH)
     med = {k: statistics.median(v) for k, v in times.items()}
     for name, m in med.items():

@@ -1,7 +1,7 @@
 """MNIST MLP (784-128-10, ReLU, he_normal, Adam, batch 128): accuracy and epoch time.
 
-Trains the same network three ways in one run, epoch by epoch in turn so that
-machine noise hits all three alike:
+Trains the same network three ways in one run, epoch by epoch in turn (rotated order, a pause before each
+epoch: ``timing.interleaved``) so that machine noise hits all three alike:
 
 - Neurona, through the Keras-style API (``model.fit``), progress bar off;
 - a hand-written NumPy loop (forward, backward and Adam written out below);
@@ -16,10 +16,11 @@ last epoch. Usage::
 """
 
 import argparse
+import functools
 import statistics
-import time
 
 import numpy as np
+import timing
 
 import neurona as nr
 from neurona import datasets, layers, models, utils
@@ -153,12 +154,16 @@ def train_all(seed, lr, epochs, data, use_torch, times):
     """Train the three implementations from one seed, epochs interleaved; returns their test accuracies."""
     x_train, y_train, x_test, y_test, y_onehot = data
     runs = [NeuronaRun(seed, lr), NumpyRun(seed, lr)] + ([TorchRun(seed, lr)] if use_torch else [])
-    for epoch in range(epochs):
-        for run in runs:  # alternate, so that noise on the shared machine hits every run alike
-            start = time.perf_counter()
-            run.epoch(x_train, y_train, y_onehot)
-            times.setdefault(run.name, []).append(time.perf_counter() - start)
-        print(f"seed {seed} epoch {epoch + 1}: " + "  ".join(f"{run.name} {times[run.name][-1]:.3f}s" for run in runs))
+
+    def report(epoch, seed_times):
+        print(f"seed {seed} epoch {epoch + 1}: " + "  ".join(f"{name} {t[-1]:.3f}s" for name, t in seed_times.items()))
+
+    # one epoch of each per round, in rotated order with a pause before each (timing.interleaved): machine noise
+    # hits every run alike, and none pays for another's idle threads
+    seed_times = timing.interleaved({run.name: functools.partial(run.epoch, x_train, y_train, y_onehot)
+                                     for run in runs}, epochs, report)
+    for name, t in seed_times.items():
+        times.setdefault(name, []).extend(t)
     return {run.name: run.accuracy(x_test, y_test) for run in runs}
 
 

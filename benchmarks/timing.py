@@ -14,3 +14,27 @@ def median_ms(fn, repeats, warmup=0):
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1e3
+
+
+# Longer than the idle threads of the libraries compared keep spinning after their last parallel work (OpenBLAS's
+# default thread timeout is 2^28 cycles, about 0.1 s; libgomp's spin is shorter): without it, whichever run
+# follows NumPy's multi-threaded loop in a round was measured 5-10% slower on the MNIST MLP.
+SETTLE_SECONDS = 0.3
+
+
+def interleaved(runs, rounds, on_round=None):
+    """Seconds of each call of ``runs`` (a dict name -> function), ``rounds`` times each: every round calls all of
+    them, in an order rotated by one each round (so each run follows each other), with ``SETTLE_SECONDS`` of
+    pause before every call. ``on_round(round_index, times)`` is called after each round; returns
+    ``{name: [seconds, ...]}``."""
+    names = list(runs)
+    times = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            time.sleep(SETTLE_SECONDS)
+            start = time.perf_counter()
+            runs[name]()
+            times[name].append(time.perf_counter() - start)
+        if on_round is not None:
+            on_round(r, times)
+    return times
