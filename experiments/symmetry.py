@@ -64,10 +64,11 @@ SIZES = {  # train / test images (None: all), epochs, activations, initializer s
                  inits="zeros,ones,constant:0.1,constant:0.001,glorot_uniform,he_normal,glorot_uniform@1"),
 }
 # Units count as distinct when they differ by more than 1e-4 of the weights' scale. Rounding alone parts identical
-# units by less: OpenBLAS's AVX-512 kernels round the columns of one product differently by their position (on
-# an AMD EPYC with AVX-512, x @ W with 128 identical columns gave 4 distinct output columns), and after the --quick
-# run's 2 epochs the units of a constant-initialized layer differed by up to 9e-7 of their scale (the default
-# 1e-6 of symmetric_units, meant for the start of fit, is too tight for that), random units by 1.5-1.7 times it.
+# units by less: OpenBLAS's Haswell kernels (which it runs on an AMD Zen 5) round the columns of one product
+# differently by their position (x @ W with 128 identical columns gave 2 to 4 distinct output columns), and after
+# the --quick run's 2 epochs the units of a constant-initialized layer differed by up to 9e-7 of their scale (the
+# default 1e-6 of symmetric_units, meant for the start of fit, is too tight for that), random units by 1.5-1.7
+# times it.
 UNIT_RTOL = 1e-4
 BOOK = {  # what the symmetry argument (Goodfellow et al. 2016, 8.4) predicts, by initializer family
     "zeros": "no kernel moves; priors only",

@@ -38,8 +38,12 @@ _SYMBOLS = (
     ("openblas_set_num_threads", "openblas_get_num_threads"),
 )
 
+# the CBLAS products of NumPy's bundled OpenBLAS, by dtype: 64-bit integer arguments (ILP64, the "64_" suffix),
+# which is what kernels.compiled.gemm calls; a library without them is used through NumPy only
+_GEMM_SYMBOLS = {"float32": "scipy_cblas_sgemm64_", "float64": "scipy_cblas_dgemm64_"}
+
 _lock = threading.Lock()
-_state = {"loaded": False, "set": None, "get": None, "depth": 0, "saved": None}
+_state = {"loaded": False, "set": None, "get": None, "depth": 0, "saved": None, "gemm": {}}
 
 
 def _candidate_libraries():
@@ -71,6 +75,8 @@ def _load():
             if setter is not None and getter is not None:
                 setter.argtypes, setter.restype, getter.restype = [ctypes.c_int], None, ctypes.c_int
                 _state["set"], _state["get"] = setter, getter
+                _state["gemm"] = {numpy.dtype(dtype): ctypes.cast(getattr(lib, name), ctypes.c_void_p).value
+                                  for dtype, name in _GEMM_SYMBOLS.items() if hasattr(lib, name)}
                 return
 
 
@@ -80,6 +86,17 @@ def available():
         with _lock:
             _load()
     return _state["set"] is not None
+
+
+def gemm_address(dtype):
+    """The address of the ILP64 CBLAS ``?gemm`` of the OpenBLAS NumPy uses, for ``dtype`` (float32 or float64),
+    or None: not that library, thread control switched off (``NEURONA_BLAS_CONTROL=0``), or another dtype.
+
+    Calling it from compiled code lets a thread run a product without taking the GIL (``kernels.compiled.gemm``).
+    """
+    if not available():
+        return None
+    return _state["gemm"].get(dtype if isinstance(dtype, numpy.dtype) else numpy.dtype(dtype))
 
 
 def num_threads():

@@ -30,7 +30,8 @@ def test_an_exception_inside_the_region_still_restores():
 
 def test_control_can_be_switched_off(monkeypatch):
     monkeypatch.setenv("NEURONA_BLAS_CONTROL", "0")
-    monkeypatch.setattr(blas, "_state", {"loaded": False, "set": None, "get": None, "depth": 0, "saved": None})
+    monkeypatch.setattr(blas, "_state", {"loaded": False, "set": None, "get": None, "depth": 0, "saved": None,
+                                            "gemm": {}})
     assert not blas.available() and blas.num_threads() is None
     with blas.single_threaded():  # a no-op, not an error
         pass

@@ -67,8 +67,21 @@ def _squares(n):
     return np.concatenate(parallel.map_chunks(n, lambda s: values[s] ** 2, values))
 
 
+def _product(m, seed=0):
+    """A split ``kernels.matmul`` of ``m`` rows (compiled ?gemm pieces on the pool's threads when numba is
+    there, NumPy pieces otherwise) beside NumPy's own product."""
+    from neurona.backend import kernels
+
+    rng = np.random.default_rng(seed)
+    a, b = rng.standard_normal((m, 17)), rng.standard_normal((17, 5))
+    return kernels.matmul(a, b), a @ b
+
+
 @pytest.fixture(params=POOLS)
 def split_everything(request, monkeypatch):
+    from neurona.backend.kernels import linalg
+
+    monkeypatch.setattr(linalg, "SPLIT_MACS", 1)
     monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
     monkeypatch.setenv("NEURONA_NUM_THREADS", "3")
     monkeypatch.setenv("NEURONA_KERNELS", request.param)
@@ -89,8 +102,16 @@ def test_work_after_the_threads_fell_asleep(split_everything, monkeypatch):
     monkeypatch.setattr(parallel, "POLL_ROUNDS", 1)  # every thread sleeps right after its task
     for round_ in range(50):
         np.testing.assert_array_equal(_squares(9 + round_), np.arange(9 + round_) ** 2)
+        np.testing.assert_allclose(*_product(150 + round_), rtol=1e-12, atol=1e-12)
         if round_ % 10 == 0:
             time.sleep(0.01)
+
+
+def test_products_and_python_tasks_interleave(split_everything):
+    for m in range(96, 400, 3):
+        got, want = _product(m, seed=m)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+        np.testing.assert_array_equal(_squares(m), np.arange(m) ** 2)
 
 
 def test_many_quick_handoffs_lose_nothing(split_everything):
@@ -152,4 +173,6 @@ def test_a_forked_child_starts_its_own_threads(split_everything):
 
 
 def _sum_of_squares(n):
+    got, want = _product(200)  # and a product, whose pieces the child's own threads run
+    assert np.allclose(got, want)
     return int(_squares(n).sum())

@@ -1,21 +1,38 @@
 """Matrix products: ``a @ b`` with the backend's BLAS policy.
 
-A 2-D NumPy product of at least ``SPLIT_MACS`` multiply-adds is split into row blocks of the output, one
-per thread of ``backend.parallel``, each a single-threaded BLAS product into its rows of one output array;
-smaller ones run as one single-threaded product (see ``backend/parallel.py`` for why Neurona keeps BLAS on
-one thread). A row of ``a @ b`` is computed the same way whichever block it falls in, so the result does not
-depend on the number of threads (tests/ops/test_linalg.py checks it bit for bit). Stacked (> 2-D) products
-and CuPy arrays go to the array module's ``matmul`` as they are.
+A 2-D NumPy product of at least ``SPLIT_MACS`` multiply-adds is computed in row pieces fixed by its number of
+rows (``row_pieces``), each one single-threaded BLAS call into its rows of one output array, and the pieces are
+shared out over the threads of ``backend.parallel``. The pieces do not depend on the number of threads, so
+neither does the result: a row's bits can depend on the call that computes it (with OpenBLAS's Haswell kernels,
+which it runs on an AMD Zen 5, rows 64-127 of a (128, 784) @ (784, 128) product computed in one call or in two
+calls of 64 rows differ in the last bit), and each piece is the same call on one thread or on several
+(tests/ops/test_linalg.py checks it bit for bit). With the compiled kernels the pieces run through
+``kernels.compiled.gemm``, without the GIL on the pool's threads; otherwise through NumPy. Smaller products run
+as one single-threaded product (see ``backend/parallel.py`` for why Neurona keeps BLAS on one thread). Stacked
+(> 2-D) products and CuPy arrays go to the array module's ``matmul`` as they are.
 """
 
-from .. import parallel
+import numpy
+
+from .. import blas, parallel
 from ..device import xp_of
+from . import select
 
-__all__ = ["matmul", "SPLIT_MACS"]
+__all__ = ["matmul", "row_pieces", "SPLIT_MACS"]
 
-# Splitting pays from about 0.1 ms of product on one core (the pool's hand-off costs ~20-30 us): the MNIST
-# MLP's (128, 784) @ (784, 128) forward product, 12.8 M multiply-adds, is split; its (128, 128) @ (128, 10) is not.
+# Splitting pays from about 0.1 ms of product on one core: the MNIST MLP's (128, 784) @ (784, 128) forward
+# product, 12.8 M multiply-adds, is split; its (128, 128) @ (128, 10) is not.
 SPLIT_MACS = 1 << 22
+# a split product has the largest of these numbers of pieces that leaves each at least MIN_PIECE_ROWS rows:
+# divisible by 2, 3, 4 and 6 threads alike where it can be, and pieces tall enough that each call's packing of
+# the right-hand operand (repeated per call) stays small beside its arithmetic
+PIECE_COUNTS = (4, 2)
+MIN_PIECE_ROWS = 48
+
+
+def row_pieces(rows):
+    """How many row pieces a split product of ``rows`` rows is computed in (1: too few rows to split)."""
+    return next((p for p in PIECE_COUNTS if rows // p >= MIN_PIECE_ROWS), 1)
 
 
 def matmul(a, b):
@@ -23,8 +40,22 @@ def matmul(a, b):
     if a.ndim != 2 or b.ndim != 2:
         return a @ b
     xp = xp_of(a, b)
-    m, n = a.shape[0], b.shape[1]
+    (m, k), n = a.shape, b.shape[1]
     out = xp.empty((m, n), dtype=xp.result_type(a, b))
-    parallel.map_chunks(m, lambda rows: xp.matmul(a[rows], b, out=out[rows]), a, blas_work=True,
-                        size=m * n * a.shape[1], min_size=SPLIT_MACS)
+    macs = m * n * k
+    pieces = row_pieces(m) if macs >= SPLIT_MACS and isinstance(a, numpy.ndarray) else 1
+    compiled = select.compiled("gemm", a, b, out) if pieces > 1 else None
+    if compiled is not None:
+        descriptor = compiled.describe(a, b, out, pieces, blas.gemm_address(out.dtype))
+        if descriptor is not None:
+            parallel.run_compiled_product(descriptor)
+            return out
+    bounds = [m * j // pieces for j in range(pieces + 1)]
+
+    def multiply(share):
+        for j in range(share.start, share.stop):
+            rows = slice(bounds[j], bounds[j + 1])
+            xp.matmul(a[rows], b, out=out[rows])
+
+    parallel.map_chunks(pieces, multiply, a, blas_work=True, size=macs, min_size=SPLIT_MACS)
     return out
