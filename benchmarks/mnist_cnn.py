@@ -108,6 +108,7 @@ def speed(args):
         runners["keras"] = keras_steps
     print(f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads); {args.steps} steps of batch {BATCH} "
           f"per round, {args.rounds} rounds")
+    print(timing.blas_line())
     model.train_step(x_train[batches[0]], y_train[batches[0]])  # warm up every framework
     for name, fn in runners.items():
         if name != "neurona":

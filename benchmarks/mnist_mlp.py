@@ -193,6 +193,7 @@ def main():
             print("PyTorch not installed: comparing with the NumPy loop only (pip install torch==2.13.0)")
     print(f"MNIST {len(x_train)} train / {len(x_test)} test; 784-{HIDDEN}-10 ReLU, he_normal, "
           f"Adam(lr={args.lr}), batch {BATCH}, {args.epochs} epochs, seeds {args.seeds}")
+    print(timing.blas_line())
 
     times, accuracies = {}, {}
     for seed in args.seeds:

@@ -1,7 +1,31 @@
 """The one timing helper the benchmark scripts share (they run as scripts, so this directory is on sys.path)."""
 
+import os
 import statistics
 import time
+
+
+def blas_line():
+    """One line on NumPy's BLAS kernels, for a benchmark's header: OpenBLAS picks them from the CPU when NumPy
+    loads it, unless ``OPENBLAS_CORETYPE`` forces them (some machines set it for older OpenBLAS builds; on an
+    AVX-512 CPU ``Haswell`` there halves the speed of single-precision products)."""
+    from neurona.backend import blas
+
+    core = blas.core_name()
+    if core is None:
+        return "NumPy's BLAS: not a controllable OpenBLAS (its kernels unknown)"
+    line = f"NumPy's BLAS: OpenBLAS, {core} kernels"
+    try:
+        with open("/proc/cpuinfo") as info:
+            avx512 = " avx512f " in f" {info.read()} ".replace("\n", " ")
+    except OSError:
+        avx512 = False
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    if forced:
+        line += f" (forced by OPENBLAS_CORETYPE={forced} in the environment"
+        line += "; this CPU has AVX-512: unset it, and OPENBLAS_L2_SIZE, to measure OpenBLAS's own choice)" \
+            if avx512 and core in ("Haswell", "Zen", "Sandybridge") else ")"
+    return line
 
 
 def median_ms(fn, repeats, warmup=0):

@@ -31,7 +31,7 @@ def test_an_exception_inside_the_region_still_restores():
 def test_control_can_be_switched_off(monkeypatch):
     monkeypatch.setenv("NEURONA_BLAS_CONTROL", "0")
     monkeypatch.setattr(blas, "_state", {"loaded": False, "set": None, "get": None, "depth": 0, "saved": None,
-                                            "gemm": {}})
+                                            "gemm": {}, "core": None})
     assert not blas.available() and blas.num_threads() is None
     with blas.single_threaded():  # a no-op, not an error
         pass
@@ -49,3 +49,16 @@ def test_map_chunks_returns_results_in_slice_order(monkeypatch):
     monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
     monkeypatch.setenv("NEURONA_NUM_THREADS", "3")
     assert parallel.map_chunks(7, lambda s: (s.start, s.stop), np.zeros(7)) == [(0, 2), (2, 4), (4, 7)]
+
+
+@needs_openblas
+def test_core_name_is_the_kernels_openblas_chose():
+    name = blas.core_name()
+    assert isinstance(name, str) and name and name.isprintable()
+
+
+def test_no_core_name_without_control(monkeypatch):
+    monkeypatch.setenv("NEURONA_BLAS_CONTROL", "0")
+    monkeypatch.setattr(blas, "_state", {"loaded": False, "set": None, "get": None, "depth": 0, "saved": None,
+                                         "gemm": {}, "core": None})
+    assert blas.core_name() is None and blas.gemm_address("float32") is None

@@ -2,9 +2,9 @@
 
 A thread of ``backend.parallel`` that runs a product through NumPy needs the GIL before and after it; on the
 project's two-core machine handing the GIL over cost ~60 us per split (128, 784) @ (784, 128) product (176 us
-against the 108 us of each half, measured in one run). Called from compiled code the product needs no GIL at
-all: ``run`` takes a *descriptor* (an int64 array: the function's address from ``blas.gemm_address``, the layout
-of ``a``, ``b`` and ``out`` as raw pointers and strides, and a range of row pieces) and calls ``?gemm`` once
+against the 108 us of each half, OpenBLAS's Haswell kernels, one run). Called from compiled code the product needs
+no GIL at all: ``run`` takes a *descriptor* (an int64 array: the function's address from ``blas.gemm_address``, the
+layout of ``a``, ``b`` and ``out`` as raw pointers and strides, and a range of row pieces) and calls ``?gemm`` once
 per piece, so a pool thread can run its share without returning to Python (``compiled.sync.serve``).
 
 The function is called through its address (no symbol linked by name), so the machine code stays cacheable
