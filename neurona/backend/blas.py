@@ -11,13 +11,13 @@ every core (measured on the MNIST CNN's second convolution in
 
 OpenBLAS keeps one process-wide thread count, so ``single_threaded()`` lowers
 it for the duration of a region and restores it afterwards (nested and
-concurrent regions are counted, and the last one out restores). A training,
-evaluation or prediction step runs inside one region as a whole, not just its
-convolutions: after a multi-threaded product, OpenBLAS's idle threads keep
-spinning on the cores for a while, and a parallel region starting then ran
-30 ms slower (a (128, 9216) x (9216, 128) product before the MNIST CNN's
-second-layer backward pass: 72 ms against 42). Inside a step, large 2-D
-products are split among our threads instead (``ops.linalg``). The
+concurrent regions are counted, and the last one out restores). Every product
+Neurona computes runs inside such a region (``backend.parallel``): after a
+multi-threaded product, OpenBLAS's idle threads keep spinning on the cores for
+a while, and a parallel region starting then ran 30 ms slower (a (128, 9216) x
+(9216, 128) product before the MNIST CNN's second-layer backward pass: 72 ms
+against 42); large products are split among Neurona's threads instead
+(``kernels.matmul``). The
 library is the one NumPy loaded: the ``scipy_openblas`` build that NumPy's
 wheels bundle, or a system OpenBLAS. With any other BLAS (MKL, Accelerate) or
 none found, ``available()`` is False and callers keep BLAS's own threading.

@@ -10,8 +10,9 @@ The BLAS policy, in one sentence: every product Neurona computes runs with BLAS 
 are split into independent blocks over this pool (``map_chunks(..., blas_work=True)``). So a step runs the same
 way under ``fit``, ``train_step`` overridden by a user, or the documented low-level loop, and OpenBLAS's own
 threads are never woken by Neurona (after a multi-threaded product they keep spinning on the cores for a while:
-a parallel region starting then ran 30 ms slower, see ``backend/blas.py``). The exception is work that cannot be
-split (a single block) and is large: BLAS keeps its own threads for it.
+a parallel region starting then ran 30 ms slower, see ``backend/blas.py``). That holds for work that is not
+split too: a large product left to OpenBLAS's threads gave other bits with 2 threads than with 1 (44 of the 64
+rows of (64, 784) @ (784, 128) float32), so it would make results depend on the thread count.
 
 Only large NumPy work is split: below ``MIN_ELEMENTS`` (or the caller's ``size`` measure) the hand-off costs
 more than it saves, and CuPy arrays run on the GPU as they are. With numba the pool's threads poll for work for
@@ -41,6 +42,7 @@ _THREAD_PREFIX = "neurona"
 
 _pool = None
 _pool_lock = threading.Lock()
+_local = threading.local()  # in_pool: set on the pool's own threads
 _cpu_count = []
 
 
@@ -70,9 +72,9 @@ def map_chunks(n, fn, array, blas_work=False, size=None, min_size=None):
     Like ``for_each_chunk``, and returns each call's result in slice order (e.g. partial sums to be added up
     by the caller in that order). With ``blas_work=True`` ``fn`` calls BLAS, which then runs on one thread
     (``blas.single_threaded``): so that the pool's threads do not oversubscribe the cores when the work is
-    split, and so that small products never wake BLAS's threads. Work that is not split but large keeps
-    BLAS's own threads, and so does all of it when BLAS's thread count cannot be controlled
-    (``blas.available()`` False: then nothing with ``blas_work`` is split either). ``size`` and ``min_size``
+    split, so that small products never wake BLAS's threads, and so that a block's bits do not depend on the
+    thread count. When BLAS's thread count cannot be controlled (``blas.available()`` False) BLAS keeps its own
+    threads and nothing with ``blas_work`` is split. ``size`` and ``min_size``
     measure the work in other units than elements (e.g. multiply-adds against ``kernels.linalg.SPLIT_MACS``).
     """
     is_numpy = isinstance(array, numpy.ndarray)
@@ -82,7 +84,7 @@ def map_chunks(n, fn, array, blas_work=False, size=None, min_size=None):
     # of a small model's step are small)
     workers = num_threads() if large and is_numpy else 1
     if workers < 2 or n < 2 or (blas_work and not controlled):
-        if controlled and (not large or workers < 2):  # a large single block keeps BLAS's threads
+        if controlled:
             with blas.single_threaded():
                 return [fn(slice(0, n))]
         return [fn(slice(0, n))]
@@ -95,15 +97,16 @@ def map_chunks(n, fn, array, blas_work=False, size=None, min_size=None):
     return _run(fn, slices, workers)
 
 
-def run_compiled_product(descriptor):
+def run_compiled_product(sync, descriptor, arrays):
     """Compute the product ``descriptor`` describes (``kernels.compiled.gemm``) on every core.
 
     Its row pieces are shared out in contiguous ranges: the first on the calling thread, the others on the
     pool's threads, which run them in compiled code without taking the GIL. BLAS runs on one thread. Each piece
     is one ``?gemm`` call whichever thread runs it, so the result does not depend on the number of threads.
-    Only with the compiled kernels (``select.compiled("gemm")`` not None).
+    ``sync`` is the compiled ``kernels.compiled.sync`` module; ``arrays`` the arrays the descriptor points
+    into, which the pool keeps alive until its threads are done with them (even when the caller is interrupted).
     """
-    gemm, sync = select.compiled("gemm"), select.compiled("sync")
+    gemm = sync.gemm
     pieces = int(descriptor[gemm.PIECES])
     workers = num_threads()
     with blas.single_threaded():
@@ -112,7 +115,7 @@ def run_compiled_product(descriptor):
             gemm.run(descriptor)
             return
         try:
-            pool.run_product(gemm, descriptor, min(workers, pieces))
+            pool.run_product(gemm, descriptor, min(workers, pieces), arrays)
         finally:
             pool.busy.release()
 
@@ -130,17 +133,23 @@ def _run(fn, slices, workers):
 
 def _pool_for(workers, sync):
     """The pool for ``workers`` threads (polling ones with the compiled ``sync`` module, else sleeping ones), its
-    ``busy`` lock taken; None when another call holds it."""
+    ``busy`` lock taken; None when another call holds it (the caller then runs its pieces itself).
+
+    A pool for another thread count (or kernel choice) replaces the current one only when no call is using it:
+    the replaced pool's ``busy`` lock is taken for good before it is closed, so no call can post to it after.
+    """
     global _pool
-    if threading.current_thread().name.startswith(_THREAD_PREFIX):
+    if getattr(_local, "in_pool", False):
         return None  # work split from inside the pool's own work runs where it is (never waits for itself)
     with _pool_lock:
-        if _pool is None or _pool.workers != workers - 1 or _pool.sync is not sync:
-            if _pool is not None:
-                _pool.close()
-            _pool = _PollingPool(workers - 1, sync) if sync is not None else _ExecutorPool(workers - 1)
         pool = _pool
-    return pool if pool.busy.acquire(blocking=False) else None
+        if pool is None or pool.workers != workers - 1 or pool.sync is not sync:
+            if pool is not None:
+                if not pool.busy.acquire(blocking=False):
+                    return None  # in use by another thread: this call runs in place
+                pool.close()
+            pool = _pool = _PollingPool(workers - 1, sync) if sync is not None else _ExecutorPool(workers - 1)
+        return pool if pool.busy.acquire(blocking=False) else None
 
 
 def _collect(first, waits):
@@ -157,6 +166,10 @@ def _collect(first, waits):
     return results
 
 
+def _mark_pool_thread():
+    _local.in_pool = True
+
+
 class _ExecutorPool:
     """Worker threads that sleep between tasks (``concurrent.futures``): what runs without numba. Handing a task
     to a sleeping thread costs about 50 us on this project's two-core machine (the wake-up of an idle core)."""
@@ -165,7 +178,8 @@ class _ExecutorPool:
 
     def __init__(self, workers):
         self.workers, self.busy = workers, threading.Lock()
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=_THREAD_PREFIX)
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=_THREAD_PREFIX,
+                                           initializer=_mark_pool_thread)
 
     def run(self, fn, slices):
         futures = [self.executor.submit(fn, s) for s in slices[1:]]
@@ -205,6 +219,7 @@ class _PollingPool:
         self.kinds = numpy.zeros(workers, numpy.int64)  # sync.PYTHON_TASK or sync.PRODUCT_TASK
         self.descriptors = numpy.zeros((workers, sync.gemm.SIZE), numpy.int64)  # each thread's product share
         self.tasks, self.outcomes = [None] * workers, [None] * workers
+        self.holding = [None] * workers  # the arrays a thread's product share points into, kept alive
         self.asleep, self.waiting = [False] * workers, [False] * workers
         self.wake = [threading.Event() for _ in range(workers)]
         self.done = [threading.Event() for _ in range(workers)]
@@ -218,55 +233,61 @@ class _PollingPool:
         return _collect(lambda: fn(slices[0]), [lambda i=i, n=n: self._outcome(i, n)
                                                 for i, n in enumerate(posted)])
 
-    def run_product(self, gemm, descriptor, participants):
-        """The product's pieces in ``participants`` contiguous ranges, the first one on the calling thread."""
+    def run_product(self, gemm, descriptor, participants, arrays):
+        """The product's pieces in ``participants`` contiguous ranges, the first one on the calling thread.
+
+        A thread's share keeps ``arrays`` alive (``holding``) until its next task is posted, which waits for
+        this one to finish: an exception here (a KeyboardInterrupt) never frees memory a thread still writes.
+        """
         pieces = int(descriptor[gemm.PIECES])
         bounds = [pieces * i // participants for i in range(participants + 1)]
+        own = descriptor.copy()
+        own[gemm.FIRST], own[gemm.STOP] = bounds[0], bounds[1]
         posted = []
         for i in range(participants - 1):
+            self._await_idle(i)
             share = self.descriptors[i]
             share[:] = descriptor
             share[gemm.FIRST], share[gemm.STOP] = bounds[i + 1], bounds[i + 2]
-            posted.append(self._post(i, self.sync.PRODUCT_TASK, None))
-        own = descriptor.copy()
-        own[gemm.FIRST], own[gemm.STOP] = bounds[0], bounds[1]
+            posted.append(self._post(i, self.sync.PRODUCT_TASK, None, arrays))
         gemm.run(own)
         for i, n in enumerate(posted):
-            self._await_product(i, n)
+            self._wait_for(i, n)
 
-    def _post(self, i, kind, task):
-        """Give thread ``i`` its next task; returns the count its ``finished`` reaches when the task is done."""
-        self.tasks[i] = task
-        self.kinds[i] = kind
+    def _post(self, i, kind, task, holding=None):
+        """Give thread ``i`` its next task (after its previous one is done); returns the count its ``finished``
+        reaches when the task is done."""
+        self._await_idle(i)
+        self.tasks[i], self.kinds[i], self.outcomes[i], self.holding[i] = task, kind, None, holding
         n = int(self.posted[i]) + 1
         self.sync.publish(self.posted, i, n)
         if self.asleep[i]:
             self.wake[i].set()
         return n
 
-    def _await_product(self, i, n):
-        """Wait for thread ``i``'s share of a product. It writes into the caller's arrays, so the wait is not cut
-        short by an exception (a KeyboardInterrupt is raised once the share is done)."""
-        interrupted = None
-        while True:
-            try:
-                if self.sync.wait_until(self.finished, i, n, POLL_ROUNDS):
-                    break
-                time.sleep(20e-6)  # a long product: poll less often
-            except BaseException as exc:
-                interrupted = interrupted or exc
-        if interrupted is not None:
-            raise interrupted
+    def _await_idle(self, i):
+        """Until thread ``i`` has finished every task posted to it (one a caller stopped waiting for included)."""
+        self._wait_for(i, int(self.posted[i]))
+
+    def _wait_for(self, i, n):
+        """Poll until thread ``i``'s ``finished`` count is ``n``, sleeping between rounds when it takes long."""
+        while not self.sync.wait_until(self.finished, i, n, POLL_ROUNDS):
+            if not self.threads[i].is_alive():
+                raise RuntimeError(f"thread {i} of Neurona's thread pool has stopped")
+            time.sleep(20e-6)  # a long task: poll less often
 
     def _outcome(self, i, n):
         if not self.sync.wait_until(self.finished, i, n, POLL_ROUNDS):
             self.waiting[i] = True
-            while True:
-                self.done[i].clear()
-                if self.finished[i] == n:
-                    break
-                self.done[i].wait()
-            self.waiting[i] = False
+            try:
+                while True:
+                    self.done[i].clear()
+                    if self.finished[i] == n:
+                        break
+                    if not self.done[i].wait(timeout=1.0) and not self.threads[i].is_alive():
+                        raise RuntimeError(f"thread {i} of Neurona's thread pool has stopped")
+            finally:
+                self.waiting[i] = False
         ok, value = self.outcomes[i]
         self.outcomes[i] = None
         if not ok:
@@ -274,6 +295,7 @@ class _PollingPool:
         return value
 
     def _serve(self, i):
+        _local.in_pool = True
         seen = 0
         while True:
             # products run inside sync.serve; it returns for a Python task, or when it is time to sleep
@@ -305,6 +327,7 @@ class _PollingPool:
         self.asleep[i] = False
 
     def close(self):
+        """Stop the threads (each after its current task); the caller holds ``busy``, for good."""
         for i in range(self.workers):
             self._post(i, self.sync.PYTHON_TASK, None)
             self.wake[i].set()

@@ -176,3 +176,79 @@ def _sum_of_squares(n):
     got, want = _product(200)  # and a product, whose pieces the child's own threads run
     assert np.allclose(got, want)
     return int(_squares(n).sum())
+
+
+# ---- products on the polling pool: exceptions, pool replacement (found by a reader of the change) ------------
+def _polling_pool(monkeypatch):
+    from neurona.backend.kernels import linalg, select
+
+    if select.compiled("sync") is None:
+        pytest.skip("the polling pool needs numba")
+    monkeypatch.setattr(linalg, "SPLIT_MACS", 1)
+    monkeypatch.setenv("NEURONA_NUM_THREADS", "2")
+    return select.compiled("sync")
+
+
+def test_an_interrupted_product_keeps_its_arrays_until_the_thread_is_done(monkeypatch):
+    """The caller's own share raises (as a KeyboardInterrupt would): the worker's share still writes into the
+    output, so the pool keeps the arrays alive, and the next product waits for that share before posting."""
+    sync = _polling_pool(monkeypatch)
+    from neurona.backend import blas, kernels
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((400, 300)), rng.standard_normal((300, 200))
+    kernels.matmul(a, b)  # the pool exists
+    pool = parallel._pool
+
+    class Interrupted:
+        def __getattr__(self, name):
+            return getattr(sync.gemm, name)
+
+        def run(self, descriptor):
+            raise KeyboardInterrupt
+
+    out = np.empty((400, 200))
+    descriptor = sync.gemm.describe(a, b, out, 4, blas.gemm_address(out.dtype))
+    assert pool.busy.acquire(blocking=False)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            pool.run_product(Interrupted(), descriptor, 2, (a, b, out))
+    finally:
+        pool.busy.release()
+    assert pool.holding[0][2] is out  # held until the thread's next task
+    np.testing.assert_allclose(kernels.matmul(a, b), a @ b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out[200:], (a @ b)[200:], rtol=1e-12, atol=1e-12)  # the thread's share landed
+
+
+def test_changing_the_thread_count_while_another_thread_multiplies(monkeypatch):
+    """One thread switches NEURONA_NUM_THREADS back and forth while another multiplies: the pool in use is never
+    closed under it (it hung before), and every product is right."""
+    import threading
+    import time
+
+    _polling_pool(monkeypatch)
+    from neurona.backend import kernels
+
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((200, 64)), rng.standard_normal((64, 32))
+    want = a @ b
+    stop, errors = time.monotonic() + 1.5, []
+
+    def multiply():
+        while time.monotonic() < stop:
+            if not np.allclose(kernels.matmul(a, b), want, rtol=1e-12, atol=1e-12):
+                errors.append("wrong product")
+
+    def switch():
+        while time.monotonic() < stop:
+            for threads in ("2", "3"):
+                monkeypatch.setenv("NEURONA_NUM_THREADS", threads)
+                kernels.matmul(a, b)
+
+    workers = [threading.Thread(target=multiply), threading.Thread(target=switch)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert not any(worker.is_alive() for worker in workers), "a product hung"
+    assert errors == []

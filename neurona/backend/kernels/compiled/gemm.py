@@ -91,11 +91,14 @@ def _operand(x, rows, cols):
 
 def describe(a, b, out, pieces, address):
     """The descriptor of ``out = a @ b`` in ``pieces`` row pieces (all of them: ``FIRST``, ``STOP`` = 0,
-    ``pieces``), or None when ``run`` cannot compute it (other dtypes, mixed dtypes, empty or odd strides)."""
+    ``pieces``), or None when ``run`` cannot compute it (other dtypes, mixed dtypes, shapes that do not fit,
+    empty, unaligned or odd strides, an ``out`` that is not a writable C-ordered (m, n) array). ``out`` must
+    not overlap ``a`` or ``b`` (``kernels.matmul`` passes a new array)."""
     (m, k), n = a.shape, b.shape[1]
     code = _DTYPES.get(a.dtype)
-    if address is None or code is None or min(m, n, k) < 1 or not (a.dtype == b.dtype == out.dtype) or \
-            not out.flags.c_contiguous:
+    if address is None or code is None or min(m, n, k) < 1 or b.shape[0] != k or out.shape != (m, n) or \
+            not (a.dtype == b.dtype == out.dtype) or not out.flags.c_contiguous or not out.flags.writeable or \
+            not (a.flags.aligned and b.flags.aligned and out.flags.aligned):
         return None
     layout_a, layout_b = _operand(a, m, k), _operand(b, k, n)
     if layout_a is None or layout_b is None:
