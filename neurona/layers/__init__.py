@@ -36,6 +36,7 @@ from .pooling import (
 )
 from .preprocessing import Normalization
 from .regularization import Dropout
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
 from .tensor_op import TensorOp
 
 _registry = Registry("layer")
@@ -47,6 +48,8 @@ for _cls in (Conv1D, Conv2D, Reshape, Dropout, MaxPooling1D, MaxPooling2D, Avera
 for _cls in (BatchNormalization, LayerNormalization, GroupNormalization, InstanceNormalization, Normalization):
     _registry.register(_cls)
 for _cls in (Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot, Identity, Lambda):
+    _registry.register(_cls)
+for _cls in (SimpleRNNCell, LSTMCell, GRUCell, RNN, SimpleRNN, LSTM, GRU):
     _registry.register(_cls)
 
 
@@ -141,4 +144,5 @@ __all__ = ["Layer", "Activation", "Dense", "Flatten", "Input", "InputLayer", "re
            "GlobalMaxPooling1D", "GlobalMaxPooling2D", "BatchNormalization", "LayerNormalization",
            "GroupNormalization", "InstanceNormalization", "Normalization", "TensorOp", "Add", "Subtract", "Multiply",
            "Average", "Maximum", "Minimum", "Concatenate", "Dot", "Identity", "Lambda", "add", "subtract",
-           "multiply", "average", "maximum", "minimum", "concatenate", "dot", "register_function"]
+           "multiply", "average", "maximum", "minimum", "concatenate", "dot", "register_function", "SimpleRNNCell",
+           "LSTMCell", "GRUCell", "RNN", "SimpleRNN", "LSTM", "GRU"]

@@ -50,10 +50,19 @@ def _sets_an_option(cls, kwargs):
     return any(k in own or (k in base_defaults and v != base_defaults[k]) for k, v in kwargs.items())
 
 
+def _cell_classes(case):
+    """The recurrent cells a case runs: a cell is called on (inputs, states), so the harness runs it inside
+    ``RNN(cell=...)``, whose cases name it."""
+    cell = case.kwargs.get("cell")
+    return [layers.get(cell["class_name"])] if isinstance(cell, dict) else []
+
+
 def test_every_public_layer_runs_through_the_harness_with_non_default_arguments():
     by_class = defaultdict(list)
     for case in _harness_cases():
         by_class[case.layer_class].append(case)
+        for cell in _cell_classes(case):
+            by_class[cell].append(case)
     public = _public_layer_classes()
     assert len(public) >= 21  # the 21 public layers of issue 10 (Input is InputLayer's factory)
     missing = [c.__name__ for c in public if c not in by_class]
@@ -61,15 +70,15 @@ def test_every_public_layer_runs_through_the_harness_with_non_default_arguments(
     for cls in public:
         cases = by_class[cls]
         assert len(cases) >= 2, f"{cls.__name__}: {len(cases)} harness case(s), expected several variants"
-        assert any(_sets_an_option(cls, case.kwargs) for case in cases), \
-            f"{cls.__name__}: no case sets a non-default argument"
+        assert any(_sets_an_option(cls, case.kwargs) or _sets_an_option(cls, case.kwargs.get("cell", {}).get(
+            "config", {})) for case in cases), f"{cls.__name__}: no case sets a non-default argument"
         labels = [case.label for case in cases]
         assert len(set(labels)) == len(labels), f"{cls.__name__}: duplicate cases {labels}"
     assert isinstance(layers.Input((2,)).layer, layers.InputLayer)
 
 
 def test_every_registered_layer_name_resolves_to_a_covered_class():
-    covered = {case.layer_class for case in _harness_cases()}
+    covered = {cls for case in _harness_cases() for cls in [case.layer_class, *_cell_classes(case)]}
     # the registry's canonical names; each of Neurona's own must be a layer the harness runs (other tests
     # register custom layers in the same process)
     # (models register as layers so that they nest; tests/models covers them)

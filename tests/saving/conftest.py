@@ -104,8 +104,19 @@ def _lambda():
             layers.Dense(3, activation="softmax")]
 
 
+def _recurrent():
+    """Every recurrent layer and cell: stacked sequences (one read backwards) and a custom-cell RNN."""
+    return [layers.Input((6, 4)),
+            layers.LSTM(5, return_sequences=True, recurrent_regularizer=regularizers.L2(1e-3)),
+            layers.GRU(4, return_sequences=True, reset_after=False, go_backwards=True),
+            layers.SimpleRNN(4, activation="relu", return_sequences=True, recurrent_initializer="identity"),
+            layers.RNN(layers.LSTMCell(3, unit_forget_bias=False), return_sequences=True),
+            layers.RNN(layers.GRUCell(3)),
+            layers.Dense(3, activation="softmax")]
+
+
 ZOO = {"dense": _dense, "conv2d": _conv2d, "conv1d": _conv1d, "norms": _norms, "reshape": _reshape,
-       "merge": _merge, "nested": _nested, "lambda": _lambda}
+       "merge": _merge, "nested": _nested, "lambda": _lambda, "recurrent": _recurrent}
 
 
 def make(kind):

@@ -1,0 +1,265 @@
+"""SimpleRNN, LSTM, GRU and RNN(cell) against independent implementations: PyTorch's nn.RNN / nn.LSTM / nn.GRU
+(forward and every gradient, float64), real Keras 3 (outputs, with masks, go_backwards and initial states), the
+fused whole-sequence ops against the unrolled cells, and backpropagation through hundreds of steps.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import neurona as nr
+from neurona import layers, models
+from neurona.ops import recurrent
+
+KIND = {"SimpleRNN": layers.SimpleRNN, "LSTM": layers.LSTM, "GRU": layers.GRU}
+
+
+def _outputs(result):
+    return [t.numpy() for t in result] if isinstance(result, list) else [result.numpy()]
+
+
+# ---- the fused ops: gradients by finite differences ---------------------------------------------------------
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("activation", recurrent.FUSED_ACTIVATIONS)
+def test_simple_rnn_sequence_gradcheck(masked, activation):
+    rng = np.random.default_rng(1)
+    mask = rng.random((3, 5)) > 0.3 if masked else None
+    assert nr.gradcheck(lambda xw, h0, u: recurrent.SimpleRNNSequence.apply(xw, h0, u, activation=activation,
+                                                                            mask=mask),
+                        rng.standard_normal((3, 5, 4)), rng.standard_normal((3, 4)), 0.5 * rng.standard_normal((4, 4)))
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_lstm_sequence_gradcheck(masked):
+    rng = np.random.default_rng(2)
+    mask = rng.random((3, 5)) > 0.3 if masked else None
+    assert nr.gradcheck(lambda xw, h0, c0, u: recurrent.LSTMSequence.apply(xw, h0, c0, u, mask=mask),
+                        rng.standard_normal((3, 5, 16)), rng.standard_normal((3, 4)), rng.standard_normal((3, 4)),
+                        0.5 * rng.standard_normal((4, 16)))
+
+
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_gru_sequence_gradcheck(masked, reset_after):
+    rng = np.random.default_rng(3)
+    mask = rng.random((3, 5)) > 0.3 if masked else None
+    args = [rng.standard_normal((3, 5, 12)), rng.standard_normal((3, 4)), 0.5 * rng.standard_normal((4, 12))]
+    if reset_after:
+        args.append(rng.standard_normal(12))
+    assert nr.gradcheck(lambda *a: recurrent.GRUSequence.apply(*a, reset_after=reset_after, mask=mask), *args)
+
+
+# ---- PyTorch as the oracle ------------------------------------------------------------------------------------
+def _torch_twin(torch, layer, features):
+    """PyTorch's module with the layer's weights: Keras keeps (in, gates*units) kernels with the gates [i, f, c, o]
+    (LSTM, PyTorch's order too) or [z, r, h] (GRU; PyTorch's is [r, z, n])."""
+    cell, n = layer.cell, layer.cell.units
+    module = {layers.SimpleRNN: torch.nn.RNN, layers.LSTM: torch.nn.LSTM, layers.GRU: torch.nn.GRU}[type(layer)]
+    kwargs = {"nonlinearity": "relu"} if isinstance(layer, layers.SimpleRNN) and \
+        cell.activation is nr.ops.relu else {}
+    twin = module(features, n, batch_first=True, **kwargs).double()
+    kernel, recurrent_kernel, bias = (cell.kernel.numpy(), cell.recurrent_kernel.numpy(), cell.bias.numpy())
+    if isinstance(layer, layers.GRU):
+        order = np.r_[n:2 * n, 0:n, 2 * n:3 * n]
+        w_ih, w_hh, b_ih, b_hh = kernel[:, order].T, recurrent_kernel[:, order].T, bias[0][order], bias[1][order]
+    else:
+        w_ih, w_hh, b_ih, b_hh = kernel.T, recurrent_kernel.T, bias, np.zeros_like(bias)
+    with torch.no_grad():
+        for name, value in (("weight_ih_l0", w_ih), ("weight_hh_l0", w_hh), ("bias_ih_l0", b_ih),
+                            ("bias_hh_l0", b_hh)):
+            getattr(twin, name).copy_(torch.from_numpy(np.ascontiguousarray(value)))
+    return twin, order if isinstance(layer, layers.GRU) else None
+
+
+@pytest.mark.parametrize("make", [lambda: layers.SimpleRNN(6, return_sequences=True, dtype="float64"),
+                                  lambda: layers.SimpleRNN(6, activation="relu", return_sequences=True,
+                                                           dtype="float64"),
+                                  lambda: layers.LSTM(6, return_sequences=True, dtype="float64"),
+                                  lambda: layers.GRU(6, return_sequences=True, dtype="float64")],
+                         ids=["SimpleRNN", "SimpleRNN-relu", "LSTM", "GRU"])
+def test_outputs_and_every_gradient_match_pytorch(make):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((5, 40, 3))
+    layer = make()
+    layer.build_for((None, 40, 3))
+    layer.set_weights([0.4 * rng.standard_normal(w.shape) for w in layer.get_weights()])
+    twin, order = _torch_twin(torch, layer, 3)
+    xt = nr.Tensor(x, requires_grad=True)
+    out = layer(xt)
+    g = rng.standard_normal(out.shape)
+    out.backward(nr.Tensor(g))
+    tx = torch.from_numpy(x).requires_grad_()
+    tout = twin(tx)[0]
+    tout.backward(torch.from_numpy(g))
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(xt.grad, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    cell = layer.cell
+    d_kernel, d_recurrent = twin.weight_ih_l0.grad.numpy().T, twin.weight_hh_l0.grad.numpy().T
+    d_bias = twin.bias_ih_l0.grad.numpy()
+    if order is not None:  # back to Keras's gate order
+        inverse = np.argsort(order)
+        d_kernel, d_recurrent = d_kernel[:, inverse], d_recurrent[:, inverse]
+        d_bias = np.stack([d_bias[inverse], twin.bias_hh_l0.grad.numpy()[inverse]])
+    np.testing.assert_allclose(cell.kernel.grad, d_kernel, rtol=1e-10, atol=1e-11)
+    np.testing.assert_allclose(cell.recurrent_kernel.grad, d_recurrent, rtol=1e-10, atol=1e-11)
+    np.testing.assert_allclose(cell.bias.grad, d_bias, rtol=1e-10, atol=1e-11)
+
+
+# ---- fused against unrolled: the same function under every option --------------------------------------------
+@settings(max_examples=25, deadline=None)
+@given(kind=st.sampled_from(sorted(KIND)), return_sequences=st.booleans(), return_state=st.booleans(),
+       go_backwards=st.booleans(), masked=st.booleans(), with_state=st.booleans(), reset_after=st.booleans(),
+       seed=st.integers(0, 10 ** 6))
+def test_the_fused_loop_equals_the_unrolled_cell(kind, return_sequences, return_state, go_backwards, masked,
+                                                 with_state, reset_after, seed):
+    rng = np.random.default_rng(seed)
+    extra = {"reset_after": reset_after} if kind == "GRU" else {}
+    layer = KIND[kind](4, return_sequences=return_sequences, return_state=return_state, go_backwards=go_backwards,
+                       dtype="float64", **extra)
+    unrolled = layers.RNN(layer.cell, return_sequences=return_sequences, return_state=return_state,
+                          go_backwards=go_backwards, dtype="float64")
+    x = rng.standard_normal((3, 6, 2))
+    mask = rng.random((3, 6)) > 0.4 if masked else None
+    if masked:
+        mask[0] = False  # a sequence with no real step: it outputs and ends in its initial states
+        mask[1, :3] = False  # leading padding
+    states = None
+    if with_state:
+        states = [rng.standard_normal((3, 4)) for _ in range(2 if kind == "LSTM" else 1)]
+    xt, ut = nr.Tensor(x, requires_grad=True), nr.Tensor(x, requires_grad=True)
+    got = layer(xt, mask=mask, initial_state=states)
+    want = unrolled(ut, mask=mask, initial_state=states)
+    for a, b in zip(_outputs(got), _outputs(want)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    loss = sum((t * t).sum() for t in (got if isinstance(got, list) else [got]))
+    loss_unrolled = sum((t * t).sum() for t in (want if isinstance(want, list) else [want]))
+    loss.backward()
+    grads = [w.grad.copy() for w in layer.cell.trainable_weights]
+    layer.cell.zero_grad() if hasattr(layer.cell, "zero_grad") else None
+    for w in layer.cell.trainable_weights:
+        w.grad = None
+    loss_unrolled.backward()
+    np.testing.assert_allclose(xt.grad, ut.grad, rtol=1e-10, atol=1e-12)
+    for a, w in zip(grads, layer.cell.trainable_weights):
+        np.testing.assert_allclose(a, w.grad, rtol=1e-10, atol=1e-12)
+
+
+def test_masked_steps_keep_the_state_and_repeat_the_output():
+    layer = layers.LSTM(3, return_sequences=True, return_state=True, dtype="float64")
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 5, 2))
+    mask = np.array([[True, True, False, True, False], [False, False, True, True, True]])
+    out, h, c = _outputs(layer(nr.Tensor(x), mask=mask))
+    np.testing.assert_array_equal(out[0, 2], out[0, 1])  # carried
+    np.testing.assert_array_equal(out[0, 4], out[0, 3])
+    np.testing.assert_array_equal(out[1, :2], 0.0)  # before the first real step: the (zero) initial state
+    np.testing.assert_array_equal(h[0], out[0, 3])
+    # the padded steps change nothing: the same sequence without them gives the same final states
+    short = _outputs(layer(nr.Tensor(x[:1, [0, 1, 3]])))
+    np.testing.assert_allclose(short[1], h[:1], rtol=1e-12)
+    np.testing.assert_allclose(short[2], c[:1], rtol=1e-12)
+
+
+# ---- real Keras 3 as the oracle -------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind, options", [
+    ("SimpleRNN", {}), ("SimpleRNN", {"activation": "relu", "go_backwards": True}),
+    ("LSTM", {}), ("LSTM", {"go_backwards": True, "unit_forget_bias": False}),
+    ("GRU", {}), ("GRU", {"reset_after": False}), ("GRU", {"go_backwards": True}),
+])
+def test_outputs_match_real_keras(kind, options, monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "numpy")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "numpy":
+        pytest.skip("these comparisons run on Keras's numpy backend")
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((3, 7, 4)).astype("float32")
+    mask = rng.random((3, 7)) > 0.3
+    mask[2, :2] = False
+    state = rng.standard_normal((3, 5)).astype("float32")
+    ours = KIND[kind](5, return_sequences=True, return_state=True, **options)
+    theirs = getattr(keras.layers, kind)(5, return_sequences=True, return_state=True, **options)
+    ours.build_for((None, 7, 4))
+    theirs.build((None, 7, 4))
+    weights = [0.5 * rng.standard_normal(w.shape).astype("float32") for w in ours.get_weights()]
+    ours.set_weights(weights)
+    theirs.set_weights(weights)
+    initial = [state, state] if kind == "LSTM" else [state]
+    for kwargs in ({}, {"mask": mask}, {"initial_state": initial}, {"mask": mask, "initial_state": initial}):
+        got = _outputs(ours(nr.Tensor(x), **kwargs))
+        want = [np.asarray(t) for t in theirs(x, **kwargs)]
+        assert len(got) == len(want)
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=f"{kind} {options} {sorted(kwargs)}")
+
+
+# ---- long sequences, training, models --------------------------------------------------------------------------
+@pytest.mark.parametrize("make", [lambda: layers.LSTM(8), lambda: layers.RNN(layers.GRUCell(8))],
+                         ids=["LSTM (fused)", "RNN(GRUCell) (unrolled)"])
+def test_backpropagation_through_a_thousand_steps(make):
+    """One node per sequence (fused) or a few per step (unrolled): neither meets a recursion limit."""
+    layer = make()
+    x = nr.Tensor(np.random.default_rng(7).standard_normal((2, 1000, 3)).astype("float32"), requires_grad=True)
+    layer(x).sum().backward()
+    assert np.isfinite(x.grad).all() and np.abs(x.grad[:, 0]).max() >= 0.0
+    assert all(np.isfinite(w.grad).all() for w in layer.trainable_weights)
+
+
+def test_an_lstm_learns_to_remember_the_first_step():
+    """The target is the sign of the first of 12 steps of noise: only a memory of 12 steps solves it."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((256, 12, 1)).astype("float32")
+    y = (x[:, 0, 0] > 0).astype("float32")[:, None]
+    nr.seed(0)
+    model = models.Sequential([layers.Input((12, 1)), layers.LSTM(16), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=nr.optimizers.Adam(0.02), loss="binary_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=40, batch_size=64, verbose=0)
+    assert history.history["accuracy"][-1] > 0.95
+
+
+def test_return_state_in_a_functional_model_and_a_saved_round_trip(tmp_path):
+    inputs = nr.Input((5, 3))
+    sequence, h, c = layers.LSTM(4, return_sequences=True, return_state=True)(inputs)
+    out = layers.GRU(4)(sequence, initial_state=h)
+    model = models.Model(inputs, layers.Concatenate()([out, c]))
+    x = np.random.default_rng(9).standard_normal((2, 5, 3)).astype("float32")
+    want = model.predict(x, verbose=0)
+    assert want.shape == (2, 8)
+    model.save(tmp_path / "m")
+    np.testing.assert_array_equal(models.load_model(tmp_path / "m").predict(x, verbose=0), want)
+
+
+# ---- bad input --------------------------------------------------------------------------------------------------
+def test_bad_input_is_refused_with_a_clear_error():
+    layer = layers.LSTM(3)
+    with pytest.raises(ValueError, match=r"\(batch, time, features\)"):
+        layer(nr.Tensor(np.zeros((2, 3), "float32")))
+    with pytest.raises(ValueError, match="2 state"):
+        layers.LSTM(3)(nr.Tensor(np.zeros((2, 4, 1), "float32")), initial_state=[np.zeros((2, 3))])
+    with pytest.raises(ValueError, match=r"\(batch, size\)"):
+        layers.GRU(3)(nr.Tensor(np.zeros((2, 4, 1), "float32")), initial_state=np.zeros((2, 5)))
+    with pytest.raises(ValueError, match="mask must have shape"):
+        layers.SimpleRNN(3)(nr.Tensor(np.zeros((2, 4, 1), "float32")), mask=np.ones((2, 3), bool))
+    with pytest.raises(ValueError, match="at least one time step"):
+        layers.SimpleRNN(3)(nr.Tensor(np.zeros((2, 0, 1), "float32")))
+    with pytest.raises(ValueError, match="units must be a positive integer"):
+        layers.GRU(0)
+    with pytest.raises(ValueError, match="dropout must be a number in"):
+        layers.LSTM(3, dropout=1.5)
+    with pytest.raises(NotImplementedError, match="stateful"):
+        layers.LSTM(3, stateful=True)
+    with pytest.raises(TypeError, match="cell must be a layer"):
+        layers.RNN(object())
+    with pytest.raises(TypeError, match="unexpected"):
+        layers.LSTM(3, reset_after=True)
+    with pytest.raises(NotImplementedError, match="constraints"):
+        layers.GRU(3, kernel_constraint="max_norm")
+    with pytest.raises(ValueError, match="implementation must be 1 or 2"):
+        layers.LSTM(3, implementation=3)
+
+
+def test_keras_arguments_about_how_it_runs_are_accepted():
+    for layer in (layers.LSTM(3, implementation=1, use_cudnn=False), layers.GRU(3, use_cudnn="auto"),
+                  layers.SimpleRNN(3, kernel_constraint=None)):
+        assert layer(nr.Tensor(np.ones((1, 2, 2), "float32"))).shape == (1, 3)
