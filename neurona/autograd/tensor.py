@@ -53,7 +53,8 @@ class Tensor:
         grad: the accumulated gradient (same shape as data) or None.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "_hooks", "__weakref__")
+    # _keras_mask: the (batch, time) mask a layer attached to its output (layers.base: Keras's masking)
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "_hooks", "_keras_mask", "__weakref__")
     __array_priority__ = 1000  # so ndarray (op) Tensor dispatches to Tensor's reflected operators
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):

@@ -4,6 +4,8 @@ from ..registry import Registry, UnknownClassError, find_saved, is_builtin_modul
 from .base import Layer
 from .conv import Conv1D, Conv2D
 from .core import Activation, Dense, Flatten, Identity, Input, InputLayer, Lambda, register_function
+from .core.embedding import Embedding
+from .core.masking_layer import Masking
 from .core.reshape import Reshape
 from .merging import (
     Add,
@@ -49,7 +51,7 @@ for _cls in (BatchNormalization, LayerNormalization, GroupNormalization, Instanc
     _registry.register(_cls)
 for _cls in (Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot, Identity, Lambda):
     _registry.register(_cls)
-for _cls in (SimpleRNNCell, LSTMCell, GRUCell, RNN, SimpleRNN, LSTM, GRU):
+for _cls in (SimpleRNNCell, LSTMCell, GRUCell, RNN, SimpleRNN, LSTM, GRU, Embedding, Masking):
     _registry.register(_cls)
 
 
@@ -145,4 +147,4 @@ __all__ = ["Layer", "Activation", "Dense", "Flatten", "Input", "InputLayer", "re
            "GroupNormalization", "InstanceNormalization", "Normalization", "TensorOp", "Add", "Subtract", "Multiply",
            "Average", "Maximum", "Minimum", "Concatenate", "Dot", "Identity", "Lambda", "add", "subtract",
            "multiply", "average", "maximum", "minimum", "concatenate", "dot", "register_function", "SimpleRNNCell",
-           "LSTMCell", "GRUCell", "RNN", "SimpleRNN", "LSTM", "GRU"]
+           "LSTMCell", "GRUCell", "RNN", "SimpleRNN", "LSTM", "GRU", "Embedding", "Masking"]

@@ -22,7 +22,7 @@ from .. import arguments, backend, nest, ops, regularizers
 from ..autograd import Tensor, Variable
 from ..naming import unique_name
 from ..registry import construct, snake_case
-from . import calling, probe, symbolic, tracking
+from . import calling, masking, probe, symbolic, tracking
 from .hooks import HookMixin
 from .shapes import as_shape_structure, is_shape, map_shapes, normalize_shape, shape_structure, to_tensors
 from .weights import WeightsMixin, check_bool
@@ -72,6 +72,8 @@ class Layer(WeightsMixin, HookMixin):
             (Keras 3: not divided by the batch size) and added to the model's loss.
         autocast: accepted for Keras compatibility (float inputs are always cast to ``dtype``).
     """
+
+    supports_masking = False  # Keras's flag: True where the output keeps the input's time axis (masking.py)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -151,6 +153,11 @@ class Layer(WeightsMixin, HookMixin):
     def build(self, input_shape):
         """Create the weights for inputs of ``input_shape`` (batch axis first). Subclasses extend it."""
         self.built = True
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the output (Keras's masking, ``layers/masking.py``): the input's mask when the layer
+        ``supports_masking`` (it keeps the time axis, e.g. Dense, Dropout), else None."""
+        return mask if self.supports_masking else None
 
     def compute_output_shape(self, input_shape):
         """The output shape for ``input_shape`` (batch axis first).
@@ -236,6 +243,7 @@ class Layer(WeightsMixin, HookMixin):
         if hooks:  # forward hooks, and gradients routed for backward hooks (layers/hooks.py)
             args, backward_call = hooks.before_call(self, args)
             inputs = args[0]
+        mask = masking.mask_of(inputs)
         with calling.entered(training) as frame, (hooks.tapped(self) if hooks else _UNTAPPED):
             if frame.outermost:
                 self._clear_losses()
@@ -244,9 +252,13 @@ class Layer(WeightsMixin, HookMixin):
             signature = calling.call_signature(self)
             if signature.training and (frame.training is not None or not signature.training_default):
                 kwargs["training"] = frame.training
+            if mask is not None and "mask" not in kwargs and masking.takes_mask(self):
+                kwargs["mask"] = mask
             outputs = self.call(*args, **kwargs)
         if hooks:
             outputs = hooks.after_call(self, args, outputs, backward_call)
+        if mask is not None or masking.makes_masks(self):
+            masking.attach(outputs, self.compute_mask(inputs, kwargs.get("mask", mask)))
         if self._built_output_shape is None:
             self._built_output_shape = map_shapes(lambda s: (None,) + tuple(s)[1:], shape_structure(outputs))
         if self.activity_regularizer is not None:

@@ -29,8 +29,10 @@ class LayerCase:
         losses: expected number of penalty terms after a call (one per weight regularizer, one for
             an activity regularizer).
         input_dtype: dtype of the test input for the default-dtype layer.
+        id_range: the inputs are ids drawn from [0, id_range) (an Embedding's), in the input dtype; 0: normal
+            draws.
         stochastic: the layer draws random numbers in training (needs ``seed`` in ``kwargs``).
-        input_grad: the output is differentiable w.r.t. the input.
+        input_grad: the output is differentiable w.r.t. the input (False: no gradient reaches it, e.g. ids).
         keeps_input_dtype: the output has the input's dtype, not the layer's (an op on tensors, as Keras's ops).
         updates_in_training: a training call changes non-trainable weights (moving statistics).
         training_differs: training and inference outputs differ without randomness (batch statistics).
@@ -48,6 +50,7 @@ class LayerCase:
     params: int = 0
     losses: int = 0
     input_dtype: str = "float32"
+    id_range: int = 0
     stochastic: bool = False
     input_grad: bool = True
     keeps_input_dtype: bool = False
@@ -102,6 +105,8 @@ def sample(case, shape=None, dtype=None, seed=DATA_SEED):
     """The case's test input as a NumPy array (a list of arrays for a list of shapes)."""
     rng = np.random.default_rng(seed)
     shape = case.input_shape if shape is None else shape
+    if case.id_range:
+        return rng.integers(0, case.id_range, tuple(shape)).astype(dtype or case.input_dtype)
     if isinstance(shape, list):
         return [rng.standard_normal(tuple(s)).astype(dtype or case.input_dtype) for s in shape]
     return rng.standard_normal(tuple(shape)).astype(dtype or case.input_dtype)

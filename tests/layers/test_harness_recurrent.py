@@ -58,9 +58,18 @@ CASES = [
     LayerCase(layers.RNN, dict(cell={"class_name": "GRUCell", "config": {"units": 2, "use_bias": False}},
                                go_backwards=True), SEQ, (2, 2), trainable=2, params=24,
               id="RNN(GRUCell(use_bias=False))"),
+    # Embedding and Masking, the inputs of sequence models (ids in [0, id_range) for the Embedding cases)
+    LayerCase(layers.Embedding, dict(input_dim=5, output_dim=3), (2, 4), (2, 4, 3), trainable=1, params=15,
+              input_dtype="int64", id_range=5, input_grad=False),
+    LayerCase(layers.Embedding, dict(input_dim=6, output_dim=2, mask_zero=True, embeddings_regularizer="l2",
+                                     embeddings_initializer="glorot_uniform"), (2, 3, 2), (2, 3, 2, 2), trainable=1,
+              params=12, losses=1, input_dtype="int32", id_range=6, input_grad=False),
+    LayerCase(layers.Masking, dict(mask_value=0.5), SEQ, SEQ),
+    LayerCase(layers.Masking, dict(name="padding"), SEQ, SEQ),
 ]
 
 
 @harness.parametrize(CASES)
 def test_layer_harness(device, case, check):
     check(case)
+

@@ -263,3 +263,66 @@ def test_keras_arguments_about_how_it_runs_are_accepted():
     for layer in (layers.LSTM(3, implementation=1, use_cudnn=False), layers.GRU(3, use_cudnn="auto"),
                   layers.SimpleRNN(3, kernel_constraint=None)):
         assert layer(nr.Tensor(np.ones((1, 2, 2), "float32"))).shape == (1, 3)
+
+
+# ---- masks passed from layer to layer (Embedding(mask_zero), Masking), against real Keras -------------------
+def _keras_numpy(monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "numpy")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "numpy":
+        pytest.skip("these comparisons run on Keras's numpy backend")
+    return keras
+
+
+def _stack(module, ids_model):
+    """The same Sequential stack in Neurona (``module=layers``) or Keras (``module=keras.layers``)."""
+    if ids_model == "embedding-lstm":
+        return [module.Embedding(12, 4, mask_zero=True), module.Dense(5, activation="tanh"),
+                module.LSTM(3, return_sequences=True), module.GRU(2)]
+    if ids_model == "embedding-average":
+        return [module.Embedding(12, 4, mask_zero=True), module.GlobalAveragePooling1D()]
+    return [module.Masking(0.0), module.SimpleRNN(3, return_sequences=True), module.LSTM(2)]
+
+
+@pytest.mark.parametrize("ids_model", ["embedding-lstm", "embedding-average", "masking-rnn"])
+def test_masks_flow_through_a_model_as_in_keras(ids_model, monkeypatch):
+    keras = _keras_numpy(monkeypatch)
+    rng = np.random.default_rng(10)
+    if ids_model == "masking-rnn":
+        x = rng.standard_normal((3, 6, 2)).astype("float32")
+        x[0, 4:] = 0.0
+        x[2, :2] = 0.0
+        ours = models.Sequential([layers.Input((6, 2)), *_stack(layers, ids_model)])
+        theirs = keras.Sequential([keras.Input((6, 2)), *_stack(keras.layers, ids_model)])
+    else:
+        x = rng.integers(1, 12, (3, 6))
+        x[0, 4:] = 0
+        x[1, 1:] = 0
+        ours = models.Sequential([layers.Input((6,), dtype="int64"), *_stack(layers, ids_model)])
+        theirs = keras.Sequential([keras.Input((6,), dtype="int64"), *_stack(keras.layers, ids_model)])
+    theirs.set_weights(ours.get_weights())
+    np.testing.assert_allclose(ours.predict(x, verbose=0), np.asarray(theirs.predict(x, verbose=0)), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_the_mask_changes_the_result_only_where_it_should():
+    """Padding ids change nothing for a masked stack, everything for an unmasked one."""
+    rng = np.random.default_rng(11)
+    short = rng.integers(1, 12, (2, 3))
+    padded = np.concatenate([short, np.zeros((2, 4), int)], axis=1)
+    for mask_zero, same in ((True, True), (False, False)):
+        nr.seed(1)
+        model = models.Sequential([layers.Input((None,), dtype="int64"), layers.Embedding(12, 4, mask_zero=mask_zero),
+                                   layers.LSTM(3)])
+        a, b = model.predict(short, verbose=0), model.predict(padded, verbose=0)
+        assert np.allclose(a, b, rtol=1e-6) == same
+
+
+def test_embedding_ids_out_of_range_are_refused():
+    layer = layers.Embedding(5, 2)
+    with pytest.raises(ValueError, match=r"ids must lie in \[0, 5\), got 5"):
+        layer(nr.Tensor(np.array([[1, 5]])))
+    with pytest.raises(ValueError, match=r"got -1"):
+        layer(nr.Tensor(np.array([[-1, 2]])))
+    with pytest.raises(ValueError, match="input_dim must be a positive integer"):
+        layers.Embedding(0, 2)

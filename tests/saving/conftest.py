@@ -107,6 +107,7 @@ def _lambda():
 def _recurrent():
     """Every recurrent layer and cell: stacked sequences (one read backwards) and a custom-cell RNN."""
     return [layers.Input((6, 4)),
+            layers.Masking(0.0),
             layers.LSTM(5, return_sequences=True, recurrent_regularizer=regularizers.L2(1e-3)),
             layers.GRU(4, return_sequences=True, reset_after=False, go_backwards=True),
             layers.SimpleRNN(4, activation="relu", return_sequences=True, recurrent_initializer="identity"),
@@ -115,8 +116,17 @@ def _recurrent():
             layers.Dense(3, activation="softmax")]
 
 
+def _text():
+    """Integer ids: an Embedding whose mask (id 0 is padding) reaches a GRU and a masked average."""
+    return [layers.Input((6,), dtype="int64"),
+            layers.Embedding(10, 4, mask_zero=True, embeddings_initializer="glorot_uniform"),
+            layers.GRU(4, return_sequences=True),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(3, activation="softmax")]
+
+
 ZOO = {"dense": _dense, "conv2d": _conv2d, "conv1d": _conv1d, "norms": _norms, "reshape": _reshape,
-       "merge": _merge, "nested": _nested, "lambda": _lambda, "recurrent": _recurrent}
+       "merge": _merge, "nested": _nested, "lambda": _lambda, "recurrent": _recurrent, "text": _text}
 
 
 def make(kind):
@@ -140,6 +150,10 @@ def build(kind, optimizer="adam"):
 def data(model, n=48, seed=0):
     """Inputs shaped for ``model`` and one-hot targets for 3 classes."""
     rng = np.random.default_rng(seed)
+    if np.dtype(model.inputs[0].dtype).kind in "iu":  # ids, with some padding (0) at the end of each sequence
+        x = rng.integers(1, 10, size=(n, *model.input_shape[1:]))
+        x[:, -2:] = 0
+        return x, np.eye(3, dtype=np.float32)[rng.integers(0, 3, n)]
     x = rng.normal(size=(n, *model.input_shape[1:])).astype(np.float32)
     return x, np.eye(3, dtype=np.float32)[rng.integers(0, 3, n)]
 

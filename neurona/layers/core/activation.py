@@ -11,6 +11,8 @@ class Activation(ShapePreservingLayer):
         activation: name (``"relu"``, ``"softmax"`` ...) or callable.
     """
 
+    supports_masking = True  # the output keeps the input's time steps: its mask passes on
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)

@@ -23,6 +23,8 @@ class Dense(KernelLayer):
             ``activity_regularizer`` ...).
     """
 
+    supports_masking = True  # the output keeps the input's time steps: its mask passes on
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
         if not is_int(units) or units <= 0:

@@ -12,6 +12,8 @@ class Identity(ShapePreservingLayer):
     dtypes (integer ids) pass as they are. The gradient is the upstream gradient.
     """
 
+    supports_masking = True  # the output keeps the input's time steps: its mask passes on
+
     def call(self, inputs):
         return inputs
 

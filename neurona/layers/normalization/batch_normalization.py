@@ -43,6 +43,8 @@ class BatchNormalization(AffineNormalization):
         True
     """
 
+    supports_masking = True  # the output keeps the input's time steps: its mask passes on
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None, **kwargs):

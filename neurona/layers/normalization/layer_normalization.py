@@ -22,6 +22,8 @@ class LayerNormalization(AffineNormalization):
         **kwargs: base Layer arguments.
     """
 
+    supports_masking = True  # the output keeps the input's time steps: its mask passes on
+
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, **kwargs):
         super().__init__(epsilon=epsilon, center=center, scale=scale, beta_initializer=beta_initializer,

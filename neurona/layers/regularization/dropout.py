@@ -22,6 +22,8 @@ class Dropout(ShapePreservingLayer):
             ``neurona.seed``).
     """
 
+    supports_masking = True  # the output keeps the input's time steps: its mask passes on
+
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         if not is_real(rate) or not 0 <= rate < 1:

@@ -44,6 +44,8 @@ class RNN(Layer):
         **kwargs: base Layer arguments.
     """
 
+    supports_masking = True
+
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
                  unroll=False, zero_output_for_mask=False, **kwargs):
         kind = type(self).__name__
