@@ -43,9 +43,8 @@ def _apply(name, z, xp):
 
 
 def _sigmoid(z, xp):
-    # 1 / (1 + e^-z) split by sign so that neither branch overflows
-    e = xp.exp(-xp.abs(z))
-    return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    # (1 + tanh(z / 2)) / 2: tanh saturates where 1 / (1 + e^-z) would need a guard against overflow
+    return 0.5 * xp.tanh(0.5 * z) + 0.5
 
 
 def _step_mask(mask, t):
@@ -119,16 +118,12 @@ class LSTMSequence(Function):
         h, c = h0, c0
         for t in range(steps):
             z = xw[:, t] + kernels.matmul(h, u)
-            gate = gates[:, t]
-            gate[:, :2 * n] = _sigmoid(z[:, :2 * n], xp)
-            gate[:, 2 * n:3 * n] = xp.tanh(z[:, 2 * n:3 * n])
-            gate[:, 3 * n:] = _sigmoid(z[:, 3 * n:], xp)
-            i, f, cand, o = gate[:, :n], gate[:, n:2 * n], gate[:, 2 * n:3 * n], gate[:, 3 * n:]
-            c_new = f * c + i * cand
-            h_new = o * xp.tanh(c_new)
             mask_t = _step_mask(mask, t)
-            h, c = _keep(mask_t, h_new, h, xp), _keep(mask_t, c_new, c, xp)
-            out[:, t, :n], out[:, t, n:] = h, c
+            h_t, c_t = out[:, t, :n], out[:, t, n:]
+            kernels.lstm_step(z, c, gates[:, t], c_t, h_t)
+            if mask_t is not None:
+                h_t[...], c_t[...] = xp.where(mask_t, h_t, h), xp.where(mask_t, c_t, c)
+            h, c = h_t, c_t
         self.h0, self.c0, self.u, self.gates, self.out, self.mask = h0, c0, u, gates, out, mask
         return out
 
@@ -144,20 +139,12 @@ class LSTMSequence(Function):
             mask_t = _step_mask(mask, t)
             dh_valid, dh_carried = _split_valid(mask_t, dh + g[:, t, :n])
             dc_valid, dc_carried = _split_valid(mask_t, dc + g[:, t, n:])
-            gate = gates[:, t]
-            i, f, cand, o = gate[:, :n], gate[:, n:2 * n], gate[:, 2 * n:3 * n], gate[:, 3 * n:]
-            tanh_c = xp.tanh(out[:, t, n:])
             c_previous = out[:, t - 1, n:] if t else c0
             h_previous = out[:, t - 1, :n] if t else h0
-            dc_valid = dc_valid + dh_valid * o * (1 - tanh_c * tanh_c)
             dz = dxw[:, t]
-            dz[:, :n] = dc_valid * cand * i * (1 - i)
-            dz[:, n:2 * n] = dc_valid * c_previous * f * (1 - f)
-            dz[:, 2 * n:3 * n] = dc_valid * i * (1 - cand * cand)
-            dz[:, 3 * n:] = dh_valid * tanh_c * o * (1 - o)
+            dc = kernels.lstm_step_grad(dh_valid, dc_valid, gates[:, t], c_previous, out[:, t, n:], dz) + dc_carried
             du += kernels.matmul(h_previous.T, dz)
             dh = kernels.matmul(dz, u.T) + dh_carried
-            dc = dc_valid * f + dc_carried
         return dxw, dh, dc, du
 
 
@@ -178,20 +165,22 @@ class GRUSequence(Function):
         h = h0
         for t in range(steps):
             x_t, keep = xw[:, t], saved[:, t]
+            h_t = out[:, t]
             if reset_after:
                 a = kernels.matmul(h, u)
                 if b_rec is not None:
-                    a = a + b_rec
-                zr = _sigmoid(x_t[:, :2 * n] + a[:, :2 * n], xp)
-                hh = xp.tanh(x_t[:, 2 * n:] + zr[:, n:] * a[:, 2 * n:])
-                keep[:, 3 * n:] = a[:, 2 * n:]
+                    a += b_rec
+                kernels.gru_step(x_t, a, h, keep, h_t)
             else:
                 zr = _sigmoid(x_t[:, :2 * n] + kernels.matmul(h, u[:, :2 * n]), xp)
                 hh = xp.tanh(x_t[:, 2 * n:] + kernels.matmul(zr[:, n:] * h, u[:, 2 * n:]))
-            keep[:, :2 * n], keep[:, 2 * n:3 * n] = zr, hh
-            z = zr[:, :n]
-            h = _keep(_step_mask(mask, t), z * h + (1 - z) * hh, h, xp)
-            out[:, t] = h
+                keep[:, :2 * n], keep[:, 2 * n:3 * n] = zr, hh
+                z = zr[:, :n]
+                h_t[...] = z * h + (1 - z) * hh
+            mask_t = _step_mask(mask, t)
+            if mask_t is not None:
+                h_t[...] = xp.where(mask_t, h_t, h)
+            h = h_t
         self.h0, self.u, self.saved, self.out, self.mask = h0, u, saved, out, mask
         self.reset_after, self.has_bias = reset_after, b_rec is not None
         return out
@@ -209,22 +198,21 @@ class GRUSequence(Function):
             keep = saved[:, t]
             z, r, hh = keep[:, :n], keep[:, n:2 * n], keep[:, 2 * n:3 * n]
             h_previous = out[:, t - 1] if t else h0
-            da_h = valid * (1 - z) * (1 - hh * hh)
             dz = dxw[:, t]
-            dz[:, :n] = valid * (h_previous - hh) * z * (1 - z)
-            dz[:, 2 * n:] = da_h
             if self.reset_after:
-                dz[:, n:2 * n] = da_h * keep[:, 3 * n:] * r * (1 - r)
-                da = xp.concatenate([dz[:, :2 * n], da_h * r], axis=1)
+                da = xp.empty((valid.shape[0], 3 * n), dtype=out.dtype)
+                direct = kernels.gru_step_grad(valid, keep, h_previous, dz, da)
                 du += kernels.matmul(h_previous.T, da)
                 if db is not None:
                     db += da.sum(axis=0)
-                dh_previous = kernels.matmul(da, u.T)
-            else:
-                d_reset_h = kernels.matmul(da_h, u[:, 2 * n:].T)
-                dz[:, n:2 * n] = d_reset_h * h_previous * r * (1 - r)
-                du[:, :2 * n] += kernels.matmul(h_previous.T, dz[:, :2 * n])
-                du[:, 2 * n:] += kernels.matmul((r * h_previous).T, da_h)
-                dh_previous = kernels.matmul(dz[:, :2 * n], u[:, :2 * n].T) + d_reset_h * r
-            dh = dh_previous + valid * z + carried
+                dh = kernels.matmul(da, u.T) + direct + carried
+                continue
+            da_h = valid * (1 - z) * (1 - hh * hh)
+            dz[:, :n] = valid * (h_previous - hh) * z * (1 - z)
+            dz[:, 2 * n:] = da_h
+            d_reset_h = kernels.matmul(da_h, u[:, 2 * n:].T)
+            dz[:, n:2 * n] = d_reset_h * h_previous * r * (1 - r)
+            du[:, :2 * n] += kernels.matmul(h_previous.T, dz[:, :2 * n])
+            du[:, 2 * n:] += kernels.matmul((r * h_previous).T, da_h)
+            dh = kernels.matmul(dz[:, :2 * n], u[:, :2 * n].T) + d_reset_h * r + valid * z + carried
         return (dxw, dh, du) if db is None else (dxw, dh, du, db)

@@ -9,7 +9,8 @@ showed it pays, a compiled one (numba, ``kernels.compiled``) for NumPy arrays. `
 
 Families: ``activation`` (ReLU, its gradient mask, bias + activation epilogues), ``conv`` (im2col, col2im and
 the convolution products), ``linalg`` (matrix products), ``normalization`` (batch-statistics reductions),
-``optimizers`` (the update rules), ``pooling`` (windows with their argmax mask).
+``optimizers`` (the update rules), ``pooling`` (windows with their argmax mask), ``recurrent`` (LSTM and
+GRU gates of one time step).
 """
 
 from . import select
@@ -19,6 +20,7 @@ from .linalg import *  # noqa: F403
 from .normalization import *  # noqa: F403
 from .optimizers import *  # noqa: F403
 from .pooling import *  # noqa: F403
+from .recurrent import *  # noqa: F403
 from .select import implementation, numba_available
 
 __all__ = ["select", "implementation", "numba_available"]
