@@ -38,7 +38,7 @@ from .pooling import (
 )
 from .preprocessing import Normalization
 from .regularization import Dropout
-from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
+from .rnn import GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell, TimeDistributed
 from .tensor_op import TensorOp
 
 _registry = Registry("layer")
@@ -51,7 +51,8 @@ for _cls in (BatchNormalization, LayerNormalization, GroupNormalization, Instanc
     _registry.register(_cls)
 for _cls in (Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot, Identity, Lambda):
     _registry.register(_cls)
-for _cls in (SimpleRNNCell, LSTMCell, GRUCell, RNN, SimpleRNN, LSTM, GRU, Embedding, Masking):
+for _cls in (SimpleRNNCell, LSTMCell, GRUCell, RNN, SimpleRNN, LSTM, GRU, Embedding, Masking, Bidirectional,
+             TimeDistributed):
     _registry.register(_cls)
 
 
@@ -147,4 +148,5 @@ __all__ = ["Layer", "Activation", "Dense", "Flatten", "Input", "InputLayer", "re
            "GroupNormalization", "InstanceNormalization", "Normalization", "TensorOp", "Add", "Subtract", "Multiply",
            "Average", "Maximum", "Minimum", "Concatenate", "Dot", "Identity", "Lambda", "add", "subtract",
            "multiply", "average", "maximum", "minimum", "concatenate", "dot", "register_function", "SimpleRNNCell",
-           "LSTMCell", "GRUCell", "RNN", "SimpleRNN", "LSTM", "GRU", "Embedding", "Masking"]
+           "LSTMCell", "GRUCell", "RNN", "SimpleRNN", "LSTM", "GRU", "Embedding", "Masking", "Bidirectional",
+           "TimeDistributed"]

@@ -66,6 +66,23 @@ CASES = [
               params=12, losses=1, input_dtype="int32", id_range=6, input_grad=False),
     LayerCase(layers.Masking, dict(mask_value=0.5), SEQ, SEQ),
     LayerCase(layers.Masking, dict(name="padding"), SEQ, SEQ),
+    # the wrappers: each runs an inner layer (given serialized, so that every case builds a fresh one)
+    LayerCase(layers.Bidirectional, dict(layer={"class_name": "LSTM", "config": {"units": 2}}), SEQ, (2, 4),
+              trainable=6, params=80, id="Bidirectional(LSTM)"),
+    LayerCase(layers.Bidirectional, dict(layer={"class_name": "GRU", "config": {"units": 2,
+                                                                                "return_sequences": True}},
+                                         merge_mode="sum"), SEQ, (2, 3, 2), trainable=6, params=72,
+              id="Bidirectional(GRU(return_sequences), sum)"),
+    LayerCase(layers.Bidirectional, dict(layer={"class_name": "SimpleRNN", "config": {"units": 3,
+                                                                                      "return_sequences": True}},
+                                         merge_mode="ave"), SEQ, (2, 3, 3), trainable=6, params=36,
+              id="Bidirectional(SimpleRNN, ave)"),
+    LayerCase(layers.TimeDistributed, dict(layer={"class_name": "Dense", "config": {"units": 4}}), SEQ, (2, 3, 4),
+              trainable=2, params=12, id="TimeDistributed(Dense)"),
+    LayerCase(layers.TimeDistributed, dict(layer={"class_name": "Dense", "config": {"units": 3, "activation": "relu",
+                                                                                    "use_bias": False}},
+                                           activity_regularizer="l2"), SEQ, (2, 3, 3), trainable=1, params=6,
+              losses=1, id="TimeDistributed(Dense(relu), activity_regularizer)"),
 ]
 
 

@@ -326,3 +326,71 @@ def test_embedding_ids_out_of_range_are_refused():
         layer(nr.Tensor(np.array([[-1, 2]])))
     with pytest.raises(ValueError, match="input_dim must be a positive integer"):
         layers.Embedding(0, 2)
+
+
+# ---- Bidirectional and TimeDistributed, against real Keras -----------------------------------------------------
+@pytest.mark.parametrize("inner, options", [
+    ("LSTM", {"return_sequences": True}), ("GRU", {}), ("SimpleRNN", {"return_sequences": True}),
+    ("LSTM", {"return_state": True}),
+])
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave", None])
+def test_bidirectional_matches_real_keras(inner, options, merge_mode, monkeypatch):
+    keras = _keras_numpy(monkeypatch)
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((2, 5, 3)).astype("float32")
+    mask = np.array([[True] * 5, [True, True, True, False, False]])
+    ours = layers.Bidirectional(KIND[inner](4, **options), merge_mode=merge_mode)
+    theirs = keras.layers.Bidirectional(getattr(keras.layers, inner)(4, **options), merge_mode=merge_mode)
+    ours.build_for((None, 5, 3))
+    theirs.build((None, 5, 3))
+    assert [w.shape for w in ours.get_weights()] == [tuple(w.shape) for w in theirs.get_weights()]
+    theirs.set_weights(ours.get_weights())
+    for kwargs in ({}, {"mask": mask}):
+        got = ours(nr.Tensor(x), **kwargs)
+        want = theirs(x, **kwargs)
+        got = [t.numpy() for t in got] if isinstance(got, list) else [got.numpy()]
+        want = [np.asarray(t) for t in want] if isinstance(want, (list, tuple)) else [np.asarray(want)]
+        assert len(got) == len(want)
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_time_distributed_matches_real_keras_and_shares_its_weights(monkeypatch):
+    keras = _keras_numpy(monkeypatch)
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((2, 4, 6, 6, 1)).astype("float32")  # 4 frames of 6x6 images
+    ours = layers.TimeDistributed(layers.Conv2D(3, 3, activation="relu"))
+    theirs = keras.layers.TimeDistributed(keras.layers.Conv2D(3, 3, activation="relu"))
+    ours.build_for((None, 4, 6, 6, 1))
+    theirs.build((None, 4, 6, 6, 1))
+    theirs.set_weights(ours.get_weights())
+    got = ours(nr.Tensor(x)).numpy()
+    assert got.shape == (2, 4, 4, 4, 3) and ours.count_params() == 3 * 9 + 3  # one kernel for every frame
+    np.testing.assert_allclose(got, np.asarray(theirs(x)), rtol=1e-5, atol=1e-6)
+
+
+def test_a_bidirectional_text_model_trains_saves_and_reloads(tmp_path):
+    rng = np.random.default_rng(14)
+    ids = rng.integers(1, 20, (96, 8))
+    ids[:, 6:] = 0
+    labels = (ids[:, 0] > 10).astype("float32")[:, None]
+    nr.seed(2)
+    model = models.Sequential([layers.Input((8,), dtype="int64"), layers.Embedding(20, 8, mask_zero=True),
+                               layers.Bidirectional(layers.GRU(8)), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=nr.optimizers.Adam(0.02), loss="binary_crossentropy", metrics=["accuracy"])
+    history = model.fit(ids, labels, epochs=25, batch_size=32, verbose=0)
+    assert history.history["accuracy"][-1] > 0.95  # the first id decides: the backward GRU carries it to the end
+    model.save(tmp_path / "m")
+    np.testing.assert_array_equal(models.load_model(tmp_path / "m").predict(ids, verbose=0),
+                                  model.predict(ids, verbose=0))
+
+
+def test_wrapper_arguments_are_checked():
+    with pytest.raises(TypeError, match="needs a recurrent layer"):
+        layers.Bidirectional(layers.Dense(3))
+    with pytest.raises(ValueError, match="merge_mode must be one of"):
+        layers.Bidirectional(layers.LSTM(3), merge_mode="max")
+    with pytest.raises(ValueError, match="go_backwards differs"):
+        layers.Bidirectional(layers.LSTM(3), backward_layer=layers.LSTM(3))
+    with pytest.raises(ValueError, match=r"\(batch, time, \.\.\.\)"):
+        layers.TimeDistributed(layers.Dense(2))(nr.Tensor(np.zeros((2, 3), "float32")))

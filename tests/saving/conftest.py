@@ -120,7 +120,8 @@ def _text():
     """Integer ids: an Embedding whose mask (id 0 is padding) reaches a GRU and a masked average."""
     return [layers.Input((6,), dtype="int64"),
             layers.Embedding(10, 4, mask_zero=True, embeddings_initializer="glorot_uniform"),
-            layers.GRU(4, return_sequences=True),
+            layers.Bidirectional(layers.GRU(4, return_sequences=True), merge_mode="sum"),
+            layers.TimeDistributed(layers.Dense(5, activation="relu")),
             layers.GlobalAveragePooling1D(),
             layers.Dense(3, activation="softmax")]
 
