@@ -83,6 +83,12 @@ CASES = [
                                                                                     "use_bias": False}},
                                            activity_regularizer="l2"), SEQ, (2, 3, 3), trainable=1, params=6,
               losses=1, id="TimeDistributed(Dense(relu), activity_regularizer)"),
+    # self-attention (the harness calls a layer on one input): query, key and value projections of 2 -> 2 x 2
+    LayerCase(layers.MultiHeadAttention, dict(num_heads=2, key_dim=2), SEQ, SEQ, trainable=8, params=46),
+    LayerCase(layers.MultiHeadAttention, dict(num_heads=1, key_dim=3, value_dim=2, use_bias=False, output_shape=4),
+              SEQ, (2, 3, 4), trainable=4, params=24),
+    LayerCase(layers.MultiHeadAttention, dict(num_heads=2, key_dim=2, dropout=0.5, seed=3), SEQ, SEQ, trainable=8,
+              params=46, stochastic=True),
 ]
 
 

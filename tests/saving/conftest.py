@@ -126,8 +126,18 @@ def _text():
             layers.Dense(3, activation="softmax")]
 
 
+def _attention():
+    """A residual self-attention block (heads of 3 for the query and key, 2 for the value; attention dropout)."""
+    inputs = nr.Input((5, 4))
+    attended = layers.MultiHeadAttention(num_heads=2, key_dim=3, value_dim=2, dropout=0.1, seed=1)(inputs, inputs)
+    x = layers.LayerNormalization()(inputs + attended)
+    x = layers.GlobalAveragePooling1D()(x)
+    return models.Model(inputs, layers.Dense(3, activation="softmax")(x), name="zoo_attention")
+
+
 ZOO = {"dense": _dense, "conv2d": _conv2d, "conv1d": _conv1d, "norms": _norms, "reshape": _reshape,
-       "merge": _merge, "nested": _nested, "lambda": _lambda, "recurrent": _recurrent, "text": _text}
+       "merge": _merge, "nested": _nested, "lambda": _lambda, "recurrent": _recurrent, "text": _text,
+       "attention": _attention}
 
 
 def make(kind):

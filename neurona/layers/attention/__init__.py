@@ -1,0 +1,5 @@
+"""Attention layers."""
+
+from .multi_head_attention import MultiHeadAttention
+
+__all__ = ["MultiHeadAttention"]

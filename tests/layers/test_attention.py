@@ -1,0 +1,166 @@
+"""MultiHeadAttention against real Keras 3 (outputs and attention scores, with every kind of mask), in a
+functional Transformer encoder block that trains, saves and reloads, and its bad-input errors."""
+
+import numpy as np
+import pytest
+
+import neurona as nr
+from neurona import layers, models
+
+
+def _keras(monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "numpy")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "numpy":
+        pytest.skip("these comparisons run on Keras's numpy backend")
+    return keras
+
+
+@pytest.mark.parametrize("options", [dict(num_heads=2, key_dim=3), dict(num_heads=3, key_dim=2, value_dim=4),
+                                     dict(num_heads=1, key_dim=4, use_bias=False, output_shape=5)],
+                         ids=["2 heads", "value_dim", "no bias, output_shape"])
+def test_outputs_and_scores_match_real_keras(options, monkeypatch):
+    keras = _keras(monkeypatch)
+    rng = np.random.default_rng(0)
+    query = rng.standard_normal((2, 5, 6)).astype("float32")
+    value = rng.standard_normal((2, 4, 3)).astype("float32")
+    key = rng.standard_normal((2, 4, 2)).astype("float32")
+    theirs = keras.layers.MultiHeadAttention(**options)
+    theirs(query, value, key)
+    ours = layers.MultiHeadAttention(**options)
+    ours(nr.Tensor(query), value, key)
+    assert [w.shape for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
+    ours.set_weights([np.asarray(w) for w in theirs.get_weights()])
+    # (no query_mask: Keras 3.15 replaces that argument by the query tensor's own mask, which a NumPy array has
+    # not; test_an_explicit_query_mask_masks_whole_query_rows covers it)
+    masks = {"value_mask": np.array([[1, 1, 0, 0], [1, 1, 1, 0]], bool),
+             "key_mask": np.array([[1, 1, 1, 0], [1, 0, 1, 1]], bool),
+             "attention_mask": rng.random((2, 5, 4)) > 0.3}
+    for kwargs in ({}, {"use_causal_mask": True}, masks, {**masks, "use_causal_mask": True},
+                   {"attention_mask": np.zeros((2, 5, 4), bool)}):  # nothing to attend to: zero probabilities
+        got = ours(nr.Tensor(query), value, key, return_attention_scores=True, **kwargs)
+        want = theirs(query, value, key, return_attention_scores=True, **kwargs)
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a.numpy(), np.asarray(b), rtol=1e-5, atol=1e-6, err_msg=str(sorted(kwargs)))
+
+
+def test_an_explicit_query_mask_masks_whole_query_rows():
+    """``query_mask`` (B, T) is ``attention_mask`` with every key of a masked query step masked."""
+    rng = np.random.default_rng(2)
+    query, value = nr.Tensor(rng.standard_normal((2, 5, 3))), nr.Tensor(rng.standard_normal((2, 4, 3)))
+    attention = layers.MultiHeadAttention(2, 2, dtype="float64")
+    query_mask = np.array([[1, 1, 1, 0, 0], [1, 0, 1, 1, 1]], bool)
+    got = attention(query, value, query_mask=query_mask, return_attention_scores=True)
+    want = attention(query, value, attention_mask=np.repeat(query_mask[:, :, None], 4, axis=2),
+                     return_attention_scores=True)
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert not got[1].numpy()[0, :, 3:].any()  # masked query steps attend to nothing
+
+
+def test_keras_masks_of_the_inputs_are_used(monkeypatch):
+    """Embedding(mask_zero) before self-attention: padded keys get no attention, as in Keras."""
+    keras = _keras(monkeypatch)
+    ids = np.array([[3, 4, 5, 0, 0], [1, 2, 0, 0, 0]])
+
+    def stack(module):
+        inputs = module.Input((5,), dtype="int64")
+        x = module.layers.Embedding(8, 4, mask_zero=True)(inputs) if module is keras else \
+            layers.Embedding(8, 4, mask_zero=True)(inputs)
+        attention = (keras.layers if module is keras else layers).MultiHeadAttention(2, 2)
+        return (keras.Model if module is keras else models.Model)(inputs, attention(x, x))
+
+    ours, theirs = stack(nr), stack(keras)
+    theirs.set_weights(ours.get_weights())
+    got, want = ours.predict(ids, verbose=0), np.asarray(theirs.predict(ids, verbose=0))
+    real = ids != 0  # padded query steps: Keras's fused path (taken here) and its scores path disagree there
+    np.testing.assert_allclose(got[real], want[real], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(got[~real], 0.0)  # nothing to attend to: the output bias (zeros)
+
+
+@layers.register
+class TokenAndPosition(layers.Layer):
+    """Token embeddings plus learned position embeddings (the keras-io text-classification Transformer's)."""
+
+    def __init__(self, steps, vocabulary, width, **kwargs):
+        super().__init__(**kwargs)
+        self.steps, self.vocabulary, self.width = steps, vocabulary, width
+        self.tokens = layers.Embedding(vocabulary, width)
+        self.positions = layers.Embedding(steps, width)
+
+    def build(self, input_shape):  # the sublayers' weights exist before a first call (a loaded model needs them)
+        self.tokens.build_for(input_shape)
+        self.positions.build_for((self.steps,))
+
+    def call(self, ids):
+        return self.tokens(ids) + self.positions(nr.ops.arange(ids.shape[-1]))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.width,)
+
+    def get_config(self):
+        return {**super().get_config(), "steps": self.steps, "vocabulary": self.vocabulary, "width": self.width}
+
+
+def _encoder(steps=6, vocabulary=12, width=8):
+    """A Transformer encoder block (Vaswani et al. 2017) with learned positions: self-attention and a
+    feed-forward layer, each with a residual connection and layer normalization."""
+    inputs = nr.Input((steps,), dtype="int64")
+    x = TokenAndPosition(steps, vocabulary, width)(inputs)
+    attended = layers.MultiHeadAttention(num_heads=2, key_dim=width // 2)(x, x)
+    x = layers.LayerNormalization()(x + attended)
+    x = layers.LayerNormalization()(x + layers.Dense(width)(layers.Dense(16, activation="relu")(x)))
+    outputs = layers.Dense(2, activation="softmax")(layers.GlobalAveragePooling1D()(x))
+    return models.Model(inputs, outputs)
+
+
+def test_a_transformer_encoder_learns_to_find_a_token_saves_and_reloads(tmp_path):
+    """Class 1 when token 7 appears anywhere: attention has to look at every position."""
+    rng = np.random.default_rng(1)
+    ids = rng.integers(1, 12, (256, 6))
+    ids[ids == 7] = 8
+    labels = rng.integers(0, 2, 256)
+    ids[labels == 1, rng.integers(0, 6, int(labels.sum()))] = 7
+    nr.seed(3)
+    model = _encoder()
+    model.compile(optimizer=nr.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(ids, labels, epochs=30, batch_size=32, verbose=0)
+    assert history.history["accuracy"][-1] > 0.95
+    model.save(tmp_path / "m")
+    np.testing.assert_array_equal(models.load_model(tmp_path / "m").predict(ids, verbose=0),
+                                  model.predict(ids, verbose=0))
+
+
+def test_bad_input_is_refused_with_a_clear_error():
+    with pytest.raises(ValueError, match="num_heads must be a positive integer"):
+        layers.MultiHeadAttention(0, 2)
+    with pytest.raises(NotImplementedError, match="attention_axes"):
+        layers.MultiHeadAttention(2, 2, attention_axes=(1, 2))
+    attention = layers.MultiHeadAttention(2, 2)
+    x = nr.Tensor(np.zeros((2, 3, 4), "float32"))
+    with pytest.raises(ValueError, match=r"value of shape \(batch, steps, features\)"):
+        attention(x, np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="same number of steps"):
+        attention(x, np.zeros((2, 5, 4)), np.zeros((2, 6, 4)))
+    with pytest.raises(ValueError, match=r"attention_mask must have shape \(2, 3, 3\)"):
+        attention(x, x, attention_mask=np.ones((2, 4, 3), bool))
+
+
+def test_the_transformer_encoder_example_builds_trains_a_step_and_reloads(tmp_path):
+    """examples/transformer_encoder.py: two blocks on (28, 28) rows, one training step, a saved round trip."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "examples" / "transformer_encoder.py"
+    spec = importlib.util.spec_from_file_location("transformer_encoder_example", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    model = example.build_model(width=16, heads=2, hidden=32, blocks=2)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(4)
+    x, y = rng.random((8, 28, 28)).astype("float32"), rng.integers(0, 10, 8)
+    before = model.get_weights()
+    model.train_on_batch(x, y)
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    model.save(tmp_path / "m")
+    np.testing.assert_array_equal(models.load_model(tmp_path / "m").predict(x, verbose=0), model.predict(x, verbose=0))
