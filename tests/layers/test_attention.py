@@ -3,24 +3,17 @@ functional Transformer encoder block that trains, saves and reloads, and its bad
 
 import numpy as np
 import pytest
+from _harness.keras_oracle import numpy_keras
 
 import neurona as nr
 from neurona import layers, models
-
-
-def _keras(monkeypatch):
-    monkeypatch.setenv("KERAS_BACKEND", "numpy")
-    keras = pytest.importorskip("keras")
-    if keras.backend.backend() != "numpy":
-        pytest.skip("these comparisons run on Keras's numpy backend")
-    return keras
 
 
 @pytest.mark.parametrize("options", [dict(num_heads=2, key_dim=3), dict(num_heads=3, key_dim=2, value_dim=4),
                                      dict(num_heads=1, key_dim=4, use_bias=False, output_shape=5)],
                          ids=["2 heads", "value_dim", "no bias, output_shape"])
 def test_outputs_and_scores_match_real_keras(options, monkeypatch):
-    keras = _keras(monkeypatch)
+    keras = numpy_keras(monkeypatch)
     rng = np.random.default_rng(0)
     query = rng.standard_normal((2, 5, 6)).astype("float32")
     value = rng.standard_normal((2, 4, 3)).astype("float32")
@@ -60,7 +53,7 @@ def test_an_explicit_query_mask_masks_whole_query_rows():
 
 def test_keras_masks_of_the_inputs_are_used(monkeypatch):
     """Embedding(mask_zero) before self-attention: padded keys get no attention, as in Keras."""
-    keras = _keras(monkeypatch)
+    keras = numpy_keras(monkeypatch)
     ids = np.array([[3, 4, 5, 0, 0], [1, 2, 0, 0, 0]])
 
     def stack(module):

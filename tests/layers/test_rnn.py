@@ -5,6 +5,7 @@ fused whole-sequence ops against the unrolled cells, and backpropagation through
 
 import numpy as np
 import pytest
+from _harness.keras_oracle import numpy_keras
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -169,10 +170,7 @@ def test_masked_steps_keep_the_state_and_repeat_the_output():
     ("GRU", {}), ("GRU", {"reset_after": False}), ("GRU", {"go_backwards": True}),
 ])
 def test_outputs_match_real_keras(kind, options, monkeypatch):
-    monkeypatch.setenv("KERAS_BACKEND", "numpy")
-    keras = pytest.importorskip("keras")
-    if keras.backend.backend() != "numpy":
-        pytest.skip("these comparisons run on Keras's numpy backend")
+    keras = numpy_keras(monkeypatch)
     rng = np.random.default_rng(6)
     x = rng.standard_normal((3, 7, 4)).astype("float32")
     mask = rng.random((3, 7)) > 0.3
@@ -266,14 +264,6 @@ def test_keras_arguments_about_how_it_runs_are_accepted():
 
 
 # ---- masks passed from layer to layer (Embedding(mask_zero), Masking), against real Keras -------------------
-def _keras_numpy(monkeypatch):
-    monkeypatch.setenv("KERAS_BACKEND", "numpy")
-    keras = pytest.importorskip("keras")
-    if keras.backend.backend() != "numpy":
-        pytest.skip("these comparisons run on Keras's numpy backend")
-    return keras
-
-
 def _stack(module, ids_model):
     """The same Sequential stack in Neurona (``module=layers``) or Keras (``module=keras.layers``)."""
     if ids_model == "embedding-lstm":
@@ -286,7 +276,7 @@ def _stack(module, ids_model):
 
 @pytest.mark.parametrize("ids_model", ["embedding-lstm", "embedding-average", "masking-rnn"])
 def test_masks_flow_through_a_model_as_in_keras(ids_model, monkeypatch):
-    keras = _keras_numpy(monkeypatch)
+    keras = numpy_keras(monkeypatch)
     rng = np.random.default_rng(10)
     if ids_model == "masking-rnn":
         x = rng.standard_normal((3, 6, 2)).astype("float32")
@@ -335,7 +325,7 @@ def test_embedding_ids_out_of_range_are_refused():
 ])
 @pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave", None])
 def test_bidirectional_matches_real_keras(inner, options, merge_mode, monkeypatch):
-    keras = _keras_numpy(monkeypatch)
+    keras = numpy_keras(monkeypatch)
     rng = np.random.default_rng(12)
     x = rng.standard_normal((2, 5, 3)).astype("float32")
     mask = np.array([[True] * 5, [True, True, True, False, False]])
@@ -356,7 +346,7 @@ def test_bidirectional_matches_real_keras(inner, options, merge_mode, monkeypatc
 
 
 def test_time_distributed_matches_real_keras_and_shares_its_weights(monkeypatch):
-    keras = _keras_numpy(monkeypatch)
+    keras = numpy_keras(monkeypatch)
     rng = np.random.default_rng(13)
     x = rng.standard_normal((2, 4, 6, 6, 1)).astype("float32")  # 4 frames of 6x6 images
     ours = layers.TimeDistributed(layers.Conv2D(3, 3, activation="relu"))
