@@ -1,7 +1,7 @@
 """Layers (Keras names). Every layer class is registered by name for ``get``/``deserialize``."""
 
 from ..registry import Registry, UnknownClassError, find_saved, is_builtin_module, loading_fix
-from .attention import MultiHeadAttention
+from .attention import Attention, MultiHeadAttention
 from .base import Layer
 from .conv import Conv1D, Conv2D
 from .core import Activation, Dense, Flatten, Identity, Input, InputLayer, Lambda, register_function
@@ -53,7 +53,7 @@ for _cls in (BatchNormalization, LayerNormalization, GroupNormalization, Instanc
 for _cls in (Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot, Identity, Lambda):
     _registry.register(_cls)
 for _cls in (SimpleRNNCell, LSTMCell, GRUCell, RNN, SimpleRNN, LSTM, GRU, Embedding, Masking, Bidirectional,
-             TimeDistributed, MultiHeadAttention):
+             TimeDistributed, MultiHeadAttention, Attention):
     _registry.register(_cls)
 
 
@@ -150,4 +150,4 @@ __all__ = ["Layer", "Activation", "Dense", "Flatten", "Input", "InputLayer", "re
            "Average", "Maximum", "Minimum", "Concatenate", "Dot", "Identity", "Lambda", "add", "subtract",
            "multiply", "average", "maximum", "minimum", "concatenate", "dot", "register_function", "SimpleRNNCell",
            "LSTMCell", "GRUCell", "RNN", "SimpleRNN", "LSTM", "GRU", "Embedding", "Masking", "Bidirectional",
-           "TimeDistributed", "MultiHeadAttention"]
+           "TimeDistributed", "MultiHeadAttention", "Attention"]

@@ -157,3 +157,38 @@ def test_the_transformer_encoder_example_builds_trains_a_step_and_reloads(tmp_pa
     assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
     model.save(tmp_path / "m")
     np.testing.assert_array_equal(models.load_model(tmp_path / "m").predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+# ---- layers.Attention (no projections: dot or concat scores) ---------------------------------------------------
+@pytest.mark.parametrize("options", [{}, {"use_scale": True}, {"score_mode": "concat"},
+                                     {"score_mode": "concat", "use_scale": True}],
+                         ids=["dot", "dot, scale", "concat", "concat, scale"])
+def test_attention_matches_real_keras(options, monkeypatch):
+    keras = numpy_keras(monkeypatch)
+    rng = np.random.default_rng(5)
+    query = rng.standard_normal((2, 4, 3)).astype("float32")
+    value = rng.standard_normal((2, 5, 3)).astype("float32")
+    key = rng.standard_normal((2, 5, 3)).astype("float32")
+    ours, theirs = layers.Attention(**options), keras.layers.Attention(**options)
+    ours([nr.Tensor(query), value, key])
+    theirs([query, value, key])
+    weights = [np.asarray(1.3 + i, "float32") for i in range(len(theirs.get_weights()))]
+    ours.set_weights(weights)
+    theirs.set_weights(weights)
+    query_mask = np.array([[1, 1, 1, 0], [1, 1, 1, 1]], bool)
+    value_mask = np.array([[1, 1, 0, 0, 0], [1, 1, 1, 1, 0]], bool)
+    for inputs in ([query, value], [query, value, key]):
+        for kwargs in ({}, {"mask": [query_mask, value_mask]}, {"use_causal_mask": True},
+                       {"mask": [None, value_mask], "use_causal_mask": True}):
+            got = ours([nr.Tensor(inputs[0]), *inputs[1:]], return_attention_scores=True, **kwargs)
+            want = theirs(inputs, return_attention_scores=True, **kwargs)
+            for a, b in zip(got, want):
+                np.testing.assert_allclose(a.numpy(), np.asarray(b), rtol=1e-5, atol=1e-6,
+                                           err_msg=f"{len(inputs)} inputs, {sorted(kwargs)}")
+
+
+def test_attention_arguments_are_checked():
+    with pytest.raises(ValueError, match="score_mode must be one of"):
+        layers.Attention(score_mode="add")
+    with pytest.raises(ValueError, match=r"\[query, value\]"):
+        layers.Attention()(nr.Tensor(np.zeros((2, 3, 4), "float32")))

@@ -89,6 +89,11 @@ CASES = [
               SEQ, (2, 3, 4), trainable=4, params=24),
     LayerCase(layers.MultiHeadAttention, dict(num_heads=2, key_dim=2, dropout=0.5, seed=3), SEQ, SEQ, trainable=8,
               params=46, stochastic=True),
+    # Attention on [query, value] (no projections: one scalar weight with use_scale, one more for concat scores)
+    LayerCase(layers.Attention, dict(use_scale=True), [(2, 3, 2), (2, 4, 2)], (2, 3, 2), trainable=1, params=1),
+    LayerCase(layers.Attention, dict(score_mode="concat"), [(2, 3, 2), (2, 4, 2), (2, 4, 2)], (2, 3, 2),
+              trainable=1, params=1),
+    LayerCase(layers.Attention, dict(dropout=0.5, seed=2), [(2, 3, 2), (2, 4, 2)], (2, 3, 2), stochastic=True),
 ]
 
 

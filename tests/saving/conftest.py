@@ -131,6 +131,7 @@ def _attention():
     inputs = nr.Input((5, 4))
     attended = layers.MultiHeadAttention(num_heads=2, key_dim=3, value_dim=2, dropout=0.1, seed=1)(inputs, inputs)
     x = layers.LayerNormalization()(inputs + attended)
+    x = layers.Attention(use_scale=True, score_mode="concat")([x, inputs])  # and the projection-free kind
     x = layers.GlobalAveragePooling1D()(x)
     return models.Model(inputs, layers.Dense(3, activation="softmax")(x), name="zoo_attention")
 
