@@ -15,6 +15,7 @@ from ...arguments import is_int, is_real
 from ...autograd import Tensor
 from ..base import Layer, check_bool
 from ..masking import as_mask
+from ..regularization.dropout import dropout_mask
 
 
 class Attention(Layer):
@@ -84,9 +85,7 @@ class Attention(Layer):
         weights = ops.softmax(scores, axis=-1)
         used = weights
         if training and self.dropout > 0:
-            keep = self._rng.random(weights.shape, dtype="float32" if weights.dtype.itemsize <= 4 else weights.dtype)
-            scale = (keep >= self.dropout).astype(weights.dtype) * weights.dtype.type(1.0 / (1.0 - self.dropout))
-            used = ops.mul(weights, Tensor._wrap(backend.to_device(scale, weights.device), False))
+            used = ops.mul(weights, dropout_mask(self._rng, weights.shape, self.dropout, weights.dtype, weights.device))
         out = ops.matmul(used, value)
         if query_mask is not None:
             out = ops.where(Tensor._wrap(as_mask(query_mask).data[:, :, None], False), out, 0.0)

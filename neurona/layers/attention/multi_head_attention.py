@@ -24,6 +24,7 @@ from ...arguments import is_int, is_real
 from ...autograd import Tensor
 from ..base import Layer, check_bool
 from ..masking import as_mask
+from ..regularization.dropout import dropout_mask
 
 LARGE_NEGATIVE = {"float16": -65500.0}
 
@@ -201,11 +202,8 @@ class MultiHeadAttention(Layer):
         return mask
 
     def _dropped(self, probabilities):
-        dtype = probabilities.dtype
-        keep = self._rng.random(probabilities.shape, dtype="float32" if dtype.itemsize <= 4 else dtype) >= \
-            self.dropout
-        scale = keep.astype(dtype) * dtype.type(1.0 / (1.0 - self.dropout))
-        return ops.mul(probabilities, Tensor._wrap(backend.to_device(scale, probabilities.device), False))
+        return ops.mul(probabilities, dropout_mask(self._rng, probabilities.shape, self.dropout, probabilities.dtype,
+                                                   probabilities.device))
 
     def get_config(self):
         return {

@@ -1,9 +1,20 @@
 """``Dropout``: inverted dropout, active only in training."""
 
+import numpy
+
 from ... import backend, ops
 from ...arguments import is_int, is_real
 from ...autograd import Tensor
 from ..base import ShapePreservingLayer, normalize_shape
+
+
+def dropout_mask(rng, shape, rate, dtype, device):
+    """A constant Tensor of ``shape``: 0 with probability ``rate``, else ``1 / (1 - rate)`` (inverted dropout),
+    drawn from ``rng`` in float32 for float32 and smaller dtypes, moved to ``device``."""
+    dtype = numpy.dtype(dtype)
+    draw = rng.random(shape, dtype="float32" if dtype.itemsize <= 4 else dtype)
+    mask = (draw >= rate).astype(dtype) * dtype.type(1.0 / (1.0 - rate))
+    return Tensor._wrap(backend.to_device(mask, device), False)
 
 
 class Dropout(ShapePreservingLayer):

@@ -15,8 +15,8 @@ zeros for the bias, and, for the LSTM, a forget-gate bias of one (``unit_forget_
 
 from ... import activations, backend, initializers, ops, regularizers
 from ...arguments import is_int, is_real
-from ...autograd import Tensor
 from ..base import Layer, check_bool
+from ..regularization.dropout import dropout_mask
 
 
 def _rate(value, what):
@@ -101,13 +101,7 @@ class _Cell(Layer):
     reset_recurrent_dropout_mask = reset_dropout_mask
 
     def _draw(self, like, rate, count):
-        shape, dtype = like.shape, like.dtype
-        masks = []
-        for _ in range(count):
-            keep = self._rng.random(shape, dtype="float32" if dtype.itemsize <= 4 else dtype) >= rate
-            mask = keep.astype(dtype) * dtype.type(1.0 / (1.0 - rate))
-            masks.append(Tensor._wrap(backend.to_device(mask, like.device), False))
-        return masks
+        return [dropout_mask(self._rng, like.shape, rate, like.dtype, like.device) for _ in range(count)]
 
     def input_masks(self, inputs, training, count=1):
         """``count`` dropout masks for a step's inputs in training (None otherwise), the same at every step."""
