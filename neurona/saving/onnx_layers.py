@@ -195,3 +195,15 @@ def input_normalization(layer, g, x):
                               g.constant(f"{layer.name}_mean", mean)])
     centered = g.node("Sub", [x, g.constant(f"{layer.name}_mean", mean)])
     return g.node("Mul", [centered, g.constant(f"{layer.name}_inverse_std", 1.0 / std)])
+
+
+# ---- sequences -------------------------------------------------------------------------------------------
+@register_converter("Embedding")
+def embedding(layer, g, x):
+    """``Gather(embeddings, ids)``: each id picks its row (ids cast to int64, as ONNX's Gather takes them)."""
+    if layer.mask_zero:
+        raise ValueError(f"export_onnx: layer {layer.name!r} (Embedding) has mask_zero=True, but an ONNX graph "
+                         "carries no Keras masks: the layers after it would read the padding as real steps. Export "
+                         "a copy built with mask_zero=False if none of them uses the mask")
+    ids = g.node("Cast", [x], to=7)  # 7: onnx.TensorProto.INT64
+    return g.node("Gather", [g.constant(f"{layer.name}_embeddings", layer.embeddings.numpy()), ids], axis=0)

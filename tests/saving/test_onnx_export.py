@@ -37,8 +37,8 @@ def test_zoo_models_match_onnxruntime(zoo, kind, tmp_path):
         assert not (tmp_path / "m.onnx").exists()
         return
     if kind in ("recurrent", "text", "attention"):  # no ONNX converters for sequence layers yet: a clear refusal
-        with pytest.raises(ValueError, match=r"no ONNX converter for layer '\w+' \((Masking|Embedding|"
-                                             r"MultiHeadAttention)\)"):
+        with pytest.raises(ValueError, match=r"no ONNX converter for layer '\w+' \((Masking|MultiHeadAttention)\)"
+                                             r"|\(Embedding\) has mask_zero=True"):
             saving.export_onnx(model, tmp_path / "m.onnx")
         assert not (tmp_path / "m.onnx").exists()
         return
@@ -98,3 +98,15 @@ def test_layers_without_a_converter_fail_clearly_and_converters_can_be_registere
 def test_unbuilt_model_is_refused(tmp_path):
     with pytest.raises(ValueError, match="not built"):
         saving.export_onnx(models.Sequential([layers.Dense(2)]), tmp_path / "x.onnx")
+
+
+def test_embedding_is_a_gather_and_refuses_masks(tmp_path):
+    model = models.Sequential([layers.Input((6,), dtype="int64"), layers.Embedding(10, 4), layers.Flatten(),
+                               layers.Dense(3)])
+    ids = np.random.default_rng(0).integers(0, 10, (5, 6))
+    _check_matches(model, ids, tmp_path / "e.onnx")
+    masked = models.Sequential([layers.Input((6,), dtype="int64"), layers.Embedding(10, 4, mask_zero=True),
+                                layers.GlobalAveragePooling1D()])
+    with pytest.raises(ValueError, match="mask_zero=True, but an ONNX graph carries no Keras masks"):
+        saving.export_onnx(masked, tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()
