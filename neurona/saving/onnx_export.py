@@ -99,11 +99,11 @@ class Graph:
         """``(shape, dtype)`` of the symbolic tensor the graph tensor ``name`` holds (batch axis first)."""
         return self.specs.get(name, (None, self.dtype.name))
 
-    def node(self, op_type, inputs, hint=None, **attrs):
-        """Append a node with one output; returns the output's name."""
-        out = self.name(hint or op_type.lower())
-        self.nodes.append(self.helper.make_node(op_type, list(inputs), [out], name=out + "_node", **attrs))
-        return out
+    def node(self, op_type, inputs, hint=None, outputs=1, **attrs):
+        """Append a node; returns its output's name (a list of ``outputs`` names when it has several)."""
+        names = [self.name(hint or op_type.lower()) for _ in range(outputs)]
+        self.nodes.append(self.helper.make_node(op_type, list(inputs), names, name=names[0] + "_node", **attrs))
+        return names[0] if outputs == 1 else names
 
 
 def _graph_of(model):

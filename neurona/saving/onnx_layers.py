@@ -207,3 +207,84 @@ def embedding(layer, g, x):
                          "a copy built with mask_zero=False if none of them uses the mask")
     ids = g.node("Cast", [x], to=7)  # 7: onnx.TensorProto.INT64
     return g.node("Gather", [g.constant(f"{layer.name}_embeddings", layer.embeddings.numpy()), ids], axis=0)
+
+
+_ONNX_ACTIVATIONS = {ops.tanh: "Tanh", ops.sigmoid: "Sigmoid", ops.relu: "Relu"}
+
+
+def _recurrent_activation_names(layer):
+    """ONNX's names of the layer's activations, or a ValueError naming the one ONNX's recurrent ops lack."""
+    cell = layer.cell
+    wanted = [cell.activation] if not hasattr(cell, "recurrent_activation") else [cell.recurrent_activation,
+                                                                                   cell.activation]
+    names = []
+    for fn in wanted:
+        if fn not in _ONNX_ACTIVATIONS:
+            raise ValueError(f"export_onnx: layer {layer.name!r} ({type(layer).__name__}) uses the activation "
+                             f"{activations.serialize(fn)!r}, which ONNX's recurrent operators do not have (they take "
+                             f"{sorted(_ONNX_ACTIVATIONS.values())})")
+        names.append(_ONNX_ACTIVATIONS[fn])
+    return names
+
+
+def _recurrent(layer, g, x, op_type, w, r, b, activation_names, **attrs):
+    """ONNX's ``RNN`` / ``LSTM`` / ``GRU`` over a batch-first sequence: time-major in and out (layout 0), the
+    reverse direction for ``go_backwards`` (whose outputs Keras lists in the order processed)."""
+    if layer.return_state:
+        raise ValueError(f"export_onnx: layer {layer.name!r} ({type(layer).__name__}) has return_state=True: its "
+                         "states are not exported yet")
+    n = layer.cell.units
+    time_major = g.node("Transpose", [x], perm=[1, 0, 2])
+    y = g.node(op_type, [time_major, g.constant(f"{layer.name}_W", w[None]), g.constant(f"{layer.name}_R", r[None]),
+                         g.constant(f"{layer.name}_B", b[None])], hidden_size=n,
+               direction="reverse" if layer.go_backwards else "forward", activations=activation_names, **attrs)
+    steps = g.node("Squeeze", [y, g.constant("axis_1", numpy.array([1], numpy.int64))])  # (T, B, n)
+    if layer.go_backwards:  # back to the order processed: last step first
+        steps = g.node("Slice", [steps, g.constant("minus_one", numpy.array([-1], numpy.int64)),
+                                 g.constant("before_start", numpy.array([-(2 ** 62)], numpy.int64)),
+                                 g.constant("axis_0", numpy.array([0], numpy.int64)),
+                                 g.constant("minus_one", numpy.array([-1], numpy.int64))])
+    if layer.return_sequences:
+        return g.node("Transpose", [steps], perm=[1, 0, 2])
+    # the last step processed (Graph.constant stores arrays of rank >= 1: gather [-1], then drop that axis)
+    last = g.node("Gather", [steps, g.constant("minus_one", numpy.array([-1], numpy.int64))], axis=0)
+    return g.node("Squeeze", [last, g.constant("axis_0", numpy.array([0], numpy.int64))])
+
+
+def _bias(cell, width):
+    return cell.bias.numpy() if cell.bias is not None else numpy.zeros(width, cell.kernel.dtype)
+
+
+@register_converter("SimpleRNN")
+def simple_rnn(layer, g, x):
+    cell = layer.cell
+    kernel, recurrent = cell.kernel.numpy(), cell.recurrent_kernel.numpy()
+    b = numpy.concatenate([_bias(cell, cell.units), numpy.zeros(cell.units, kernel.dtype)])
+    return _recurrent(layer, g, x, "RNN", kernel.T, recurrent.T, b, _recurrent_activation_names(layer))
+
+
+@register_converter("LSTM")
+def lstm(layer, g, x):
+    """Keras's gates [i, f, c, o] become ONNX's [i, o, f, c]."""
+    cell, n = layer.cell, layer.cell.units
+    order = numpy.r_[0:n, 3 * n:4 * n, n:2 * n, 2 * n:3 * n]
+    kernel, recurrent = cell.kernel.numpy()[:, order], cell.recurrent_kernel.numpy()[:, order]
+    b = numpy.concatenate([_bias(cell, 4 * n)[order], numpy.zeros(4 * n, kernel.dtype)])
+    gate, act = _recurrent_activation_names(layer)
+    return _recurrent(layer, g, x, "LSTM", kernel.T, recurrent.T, b, [gate, act, act])
+
+
+@register_converter("GRU")
+def gru(layer, g, x):
+    """Keras's gates [z, r, h] are ONNX's; reset_after is ONNX's linear_before_reset."""
+    cell, n = layer.cell, layer.cell.units
+    kernel, recurrent = cell.kernel.numpy(), cell.recurrent_kernel.numpy()
+    if cell.bias is None:
+        b = numpy.zeros(6 * n, kernel.dtype)
+    elif cell.reset_after:
+        b = numpy.concatenate([cell.bias.numpy()[0], cell.bias.numpy()[1]])
+    else:
+        b = numpy.concatenate([cell.bias.numpy(), numpy.zeros(3 * n, kernel.dtype)])
+    gate, act = _recurrent_activation_names(layer)
+    return _recurrent(layer, g, x, "GRU", kernel.T, recurrent.T, b, [gate, act],
+                      linear_before_reset=int(cell.reset_after))

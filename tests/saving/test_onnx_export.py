@@ -110,3 +110,27 @@ def test_embedding_is_a_gather_and_refuses_masks(tmp_path):
     with pytest.raises(ValueError, match="mask_zero=True, but an ONNX graph carries no Keras masks"):
         saving.export_onnx(masked, tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
+
+
+@pytest.mark.parametrize("stack", [
+    lambda: [layers.LSTM(5, return_sequences=True), layers.GRU(4, return_sequences=True, reset_after=False,
+                                                                 go_backwards=True),
+             layers.SimpleRNN(3, activation="relu", return_sequences=True), layers.LSTM(3, go_backwards=True)],
+    lambda: [layers.GRU(4, return_sequences=True), layers.SimpleRNN(3, go_backwards=True, return_sequences=True),
+             layers.GRU(2, use_bias=False)],
+], ids=["lstm-gru-simple-lstm", "gru-simple-gru"])
+def test_recurrent_layers_run_as_onnx_rnn_operators(stack, tmp_path):
+    model = models.Sequential([layers.Input((7, 3)), *stack(), layers.Dense(2)])
+    rng = np.random.default_rng(1)
+    model.set_weights([0.6 * rng.standard_normal(w.shape).astype("float32") for w in model.get_weights()])
+    _check_matches(model, rng.standard_normal((4, 7, 3)).astype("float32"), tmp_path / "r.onnx")
+
+
+def test_recurrent_options_onnx_lacks_are_refused(tmp_path):
+    for layer, match in ((layers.LSTM(3, return_state=True), "return_state=True"),
+                         (layers.SimpleRNN(3, activation="elu"), "activation 'elu'")):
+        inputs = layers.Input((4, 2))
+        out = layer(inputs)
+        model = models.Model(inputs, out[0] if isinstance(out, list) else out)
+        with pytest.raises(ValueError, match=match):
+            saving.export_onnx(model, tmp_path / "x.onnx")
