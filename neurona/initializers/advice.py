@@ -241,6 +241,24 @@ def check_initializer(activation, initializer, kind="kernel"):
                     _AGAINST[suggested].format(given=_GIVEN.get(family)))
 
 
+RECURRENT_REASON = ("a recurrent kernel multiplies the state at every time step, so the state's gradient is "
+                    "multiplied by its transpose once per step: an orthogonal kernel (all singular values 1) keeps "
+                    "its norm through time, a random one shrinks or grows it geometrically over the sequence "
+                    "(Saxe et al. 2014; Le et al. 2015 initialize ReLU RNNs with the identity)")
+
+
+def check_recurrent_initializer(activation, initializer):
+    """The mismatch of a recurrent kernel's initializer, or None: a random draw (variance scaling, normal,
+    uniform) is flagged, suggesting ``orthogonal``; orthogonal, identity (the IRNN of Le et al. 2015, for
+    ReLU), other constants and a user's initializers are not."""
+    init = _resolve(initializer)
+    if init is None or isinstance(init, (Orthogonal, Zeros, Ones, Constant, Identity)):
+        return None
+    if not isinstance(init, (VarianceScaling, RandomNormal, RandomUniform, TruncatedNormal)):
+        return None
+    return Mismatch(activation_name(activation) or "recurrent", type(init).__name__, "orthogonal", RECURRENT_REASON)
+
+
 def expected_std(initializer, shape):
     """The standard deviation ``initializer`` gives a weight of ``shape``, from its formula (no draw).
 

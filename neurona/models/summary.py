@@ -14,7 +14,7 @@ models' layers included (named ``inner/dense_1``); nothing when none does.
 """
 
 from ..arguments import check_bool
-from ..initializers.advice import activation_name, check_initializer
+from ..initializers.advice import activation_name, check_initializer, check_recurrent_initializer
 from ..layers import Activation
 
 
@@ -97,6 +97,14 @@ def advice_lines(model, prefix=""):
                 mismatch = None
             if mismatch is not None:
                 lines.append(f"  {prefix}{layer.name}: {mismatch}")
+            recurrent = getattr(layer, "recurrent_initializer", None)
+            if recurrent is not None:
+                try:
+                    mismatch = check_recurrent_initializer(layer.activation, recurrent)
+                except (TypeError, ValueError):
+                    mismatch = None
+                if mismatch is not None:
+                    lines.append(f"  {prefix}{layer.name} (recurrent kernel): {mismatch}")
     return lines
 
 

@@ -384,3 +384,17 @@ def test_wrapper_arguments_are_checked():
         layers.Bidirectional(layers.LSTM(3), backward_layer=layers.LSTM(3))
     with pytest.raises(ValueError, match=r"\(batch, time, \.\.\.\)"):
         layers.TimeDistributed(layers.Dense(2))(nr.Tensor(np.zeros((2, 3), "float32")))
+
+
+def test_summary_advises_an_orthogonal_recurrent_kernel():
+    from neurona.models.summary import advice_lines
+
+    def advice(**options):
+        model = models.Sequential([layers.Input((5, 3)), layers.SimpleRNN(4, **options)])
+        return [line for line in advice_lines(model) if "recurrent kernel" in line]
+
+    assert advice() == []  # Keras's default: orthogonal
+    assert advice(activation="relu", recurrent_initializer="identity") == []  # the IRNN
+    flagged = advice(recurrent_initializer="glorot_uniform")
+    assert len(flagged) == 1 and "suggest orthogonal" in flagged[0] and "Saxe et al. 2014" in flagged[0]
+    assert advice(recurrent_initializer=nr.initializers.RandomNormal(stddev=0.1))
