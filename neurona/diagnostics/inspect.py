@@ -127,6 +127,9 @@ def inspect(model, x, y=None, loss=None, optimizer=None, training=False, jacobia
     inputs = _as_input(x)
     if not model.built:
         model(inputs[:1], training=False)
+    sequences = inputs.ndim == 3 and inputs.dtype.kind == "f" and _has_recurrent_layer(model)
+    if sequences:  # the objective's gradient reaches every time step of the input: measured per step
+        inputs = Tensor(inputs.data, requires_grad=True)
     all_weights = model.weights
     saved_grads = [w.grad for w in all_weights]
     saved_fixed = [(w, w.data.copy()) for w in all_weights if not w.trainable] if training else []
@@ -170,4 +173,25 @@ def inspect(model, x, y=None, loss=None, optimizer=None, training=False, jacobia
     from .verdicts import gradient_ratio, signal_ratio
 
     network["gradient_ratio"], network["signal_ratio"] = gradient_ratio(records), signal_ratio(records)
+    network["through_time"] = _through_time(inputs) if sequences else None
     return InitReport(model.name, records, network, symmetry.symmetric_units(model))
+
+
+def _has_recurrent_layer(model):
+    from ..layers.rnn import RNN
+
+    return any(isinstance(layer, RNN) for _, layer in layer_paths(model)) or isinstance(model, RNN)
+
+
+def _through_time(inputs):
+    """The objective's gradient with respect to each input time step: its RMS per step (over the examples and
+    features), and the ratio of the first step's to the last's. Far below 1, the gradient vanishes on its way
+    back through the sequence (the first steps barely influence training); far above, it explodes (Bengio,
+    Simard and Frasconi 1994; Pascanu, Mikolov and Bengio 2013)."""
+    if inputs.grad is None:
+        return None
+    grad = backend.asnumpy(inputs.grad).astype(numpy.float64)
+    per_step = numpy.sqrt((grad * grad).mean(axis=(0, 2)))
+    last = per_step[-1]
+    return {"per_step_rms": [float(v) for v in per_step],
+            "first_last_ratio": float(per_step[0] / last) if last > 0 else float("inf")}

@@ -58,7 +58,9 @@ class InitReport:
             ``weights`` (one dict per weight) and ``kernel`` (the main weight's dict, or None).
         network: network-level figures: ``gradient_ratio`` (first/last output-gradient RMS),
             ``signal_ratio`` (last/first pre-activation std), ``loss``, ``objective``, ``optimizer``,
-            ``examples``, ``jacobian`` (singular-value summary or None) and ``mean_field`` (whether predicted).
+            ``examples``, ``jacobian`` (singular-value summary or None), ``mean_field`` (whether predicted)
+            and, for a model with recurrent layers on (batch, time, features) inputs, ``through_time``: the
+            objective's gradient RMS at each input step and the first/last step ratio (None otherwise).
         verdicts: ``[{"kind", "layers", "message"}]``, empty for a healthy network.
         verdict: one line, ``"healthy"`` or the kinds found.
         symmetric: the layers with identical units (``symmetry.symmetric_units``).
@@ -116,6 +118,11 @@ class InitReport:
         ratio = net.get("gradient_ratio")
         lines.append("gradient ratio first/last layer: " + _num(ratio) +
                      "   signal ratio last/first layer: " + _num(net.get("signal_ratio")))
+        through = net.get("through_time")
+        if through:
+            lines.append(f"gradient through time, input step 1 / step {len(through['per_step_rms'])}: "
+                         f"{_num(through['first_last_ratio'])} (far below 1: vanishing over the sequence; far "
+                         "above: exploding)")
         jac = net.get("jacobian")
         if jac:
             lines.append(f"input-output Jacobian singular values: mean {_num(jac['mean'])}, min "
