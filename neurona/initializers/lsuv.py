@@ -218,7 +218,9 @@ def _candidates(model):
     """The model (itself, for a single layer) and its layers at every depth that have a kernel and an activation."""
     return [layer for layer in [model, *model._all_sublayers()]
             if isinstance(getattr(layer, "kernel", None), Variable) and layer.kernel.ndim >= 2
-            and callable(getattr(layer, "activation", None))]
+            and callable(getattr(layer, "activation", None))
+            # not a layer that only reports its cell's activation (the recurrent ones: no single pre-activation)
+            and not isinstance(getattr(type(layer), "activation", None), property)]
 
 
 def _forward(model, x_batch):

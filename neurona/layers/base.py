@@ -237,13 +237,13 @@ class Layer(WeightsMixin, HookMixin):
         plain = len(args) == 1 and not kwargs and isinstance(args[0], Tensor)  # the common case, fast
         if not plain and symbolic.any_symbolic([args, kwargs]):
             return self._symbolic_call(args, kwargs, training)
+        mask = masking.mask_of(args[0])  # before the cast and the hooks, whose new tensors carry no mask
         inputs = self._cast_inputs(to_tensors(args[0]))
         args = (inputs, *args[1:])
         hooks, backward_call = self._hook_table, None
         if hooks:  # forward hooks, and gradients routed for backward hooks (layers/hooks.py)
             args, backward_call = hooks.before_call(self, args)
             inputs = args[0]
-        mask = masking.mask_of(inputs)
         with calling.entered(training) as frame, (hooks.tapped(self) if hooks else _UNTAPPED):
             if frame.outermost:
                 self._clear_losses()

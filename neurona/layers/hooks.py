@@ -214,6 +214,14 @@ def _route(structure, hook_for):
     return [None] * len(flat), nest.pack_like(structure, routed), count
 
 
+def has_preactivation(layer):
+    """Whether the layer applies an ``activation`` of its own that a hook can tap: a callable attribute, not a
+    read-only property reporting a sub-layer's (the recurrent layers' cell activations, applied at every step)."""
+    if isinstance(getattr(type(layer), "activation", None), property):
+        return False
+    return callable(getattr(layer, "activation", None))
+
+
 class HookMixin:
     """The ``register_*_hook`` methods of ``Layer`` (the table is made on first use)."""
 
@@ -240,8 +248,9 @@ class HookMixin:
 
     def register_preactivation_hook(self, hook):
         """Call ``hook(layer, z)`` with the argument of the layer's ``activation`` at each call."""
-        if not callable(getattr(self, "activation", None)):
+        if not has_preactivation(self):
             raise TypeError(f"layer {self.name!r} ({type(self).__name__}) has no activation function, so no "
                             "pre-activation: register_preactivation_hook works on layers with an `activation` "
-                            "(Dense, Conv1D/2D, Activation); use register_forward_hook for the others")
+                            "(Dense, Conv1D/2D, Activation), not those that only report their cell's (the recurrent "
+                            "layers); use register_forward_hook for the others")
         return add_hook(self._hooks().preactivation, hook, f"layer {self.name!r} register_preactivation_hook")

@@ -398,3 +398,66 @@ def test_summary_advises_an_orthogonal_recurrent_kernel():
     flagged = advice(recurrent_initializer="glorot_uniform")
     assert len(flagged) == 1 and "suggest orthogonal" in flagged[0] and "Saxe et al. 2014" in flagged[0]
     assert advice(recurrent_initializer=nr.initializers.RandomNormal(stddev=0.1))
+
+
+# ---- regressions found by a second reader ----------------------------------------------------------------------
+def test_masks_pass_merges_casts_and_time_distributed_as_in_keras(monkeypatch):
+    keras = numpy_keras(monkeypatch)
+    ids = np.array([[3, 4, 5, 0, 0], [1, 2, 0, 0, 0]])
+
+    def build(module, space, model):
+        inputs = module.Input((5,), dtype="int64")
+        e = space.Embedding(8, 4, mask_zero=True)(inputs)
+        a = space.MultiHeadAttention(2, 2)(e, e)
+        x = space.LayerNormalization()(space.Add()([e, a]))  # a residual: Keras ors the masks
+        joined = space.Concatenate()([x, e])
+        return model(inputs, [space.GlobalAveragePooling1D()(x), space.LSTM(2)(joined)])
+
+    ours, theirs = build(nr, layers, models.Model), build(keras, keras.layers, keras.Model)
+    theirs.set_weights(ours.get_weights())
+    for a, b in zip(ours.predict(ids, verbose=0), theirs.predict(ids, verbose=0)):
+        np.testing.assert_allclose(a, np.asarray(b), rtol=1e-5, atol=1e-6)
+    x = np.random.default_rng(15).standard_normal((2, 3, 5, 4)).astype("float32")
+    x[0, 1, 3:] = 0
+    x[1, 2, 1:] = 0
+    ours = models.Sequential([layers.Input((3, 5, 4)), layers.Masking(0.0), layers.TimeDistributed(layers.LSTM(2))])
+    theirs = keras.Sequential([keras.Input((3, 5, 4)), keras.layers.Masking(0.0),
+                               keras.layers.TimeDistributed(keras.layers.LSTM(2))])
+    theirs.set_weights(ours.get_weights())
+    np.testing.assert_allclose(ours.predict(x, verbose=0), np.asarray(theirs.predict(x, verbose=0)), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_a_mask_survives_the_cast_to_the_layers_dtype():
+    """Masking (float32) then a float64 LSTM: the padded sequence gives the truncated sequence's states."""
+    x = np.random.default_rng(19).standard_normal((1, 6, 2)).astype("float32")
+    x[0, 4:] = 0
+    model = models.Sequential([layers.Input((6, 2)), layers.Masking(0.0), layers.LSTM(3, dtype="float64")])
+    short = models.Sequential([layers.Input((4, 2)), layers.LSTM(3, dtype="float64")])
+    short.set_weights(model.get_weights())
+    np.testing.assert_allclose(model.predict(x, verbose=0), short.predict(x[:, :4], verbose=0), rtol=1e-12)
+
+
+def test_zero_output_for_mask_survives_a_saved_round_trip(tmp_path):
+    model = models.Sequential([layers.Input((4, 2)), layers.Masking(0.0),
+                               layers.LSTM(3, return_sequences=True, zero_output_for_mask=True)])
+    x = np.random.default_rng(16).standard_normal((2, 4, 2)).astype("float32")
+    x[0, 2:] = 0
+    want = model.predict(x, verbose=0)
+    assert not want[0, 2:].any()
+    model.save(tmp_path / "m")
+    np.testing.assert_array_equal(models.load_model(tmp_path / "m").predict(x, verbose=0), want)
+
+
+@pytest.mark.parametrize("kind", sorted(KIND))
+def test_float16_layers_run(kind):
+    out = KIND[kind](3, dtype="float16")(nr.Tensor(np.random.default_rng(17).standard_normal((2, 5, 3))))
+    assert out.dtype == np.float16 and np.isfinite(out.numpy()).all()
+
+
+def test_lsuv_and_hooks_on_models_with_recurrent_layers():
+    model = models.Sequential([layers.Input((5, 3)), layers.LSTM(4), layers.Dense(1)])
+    x = np.random.default_rng(18).standard_normal((8, 5, 3)).astype("float32")
+    nr.initializers.lsuv(model, x)  # rescales the Dense kernel; the LSTM, with no single pre-activation, is left
+    with pytest.raises(TypeError, match="no activation function"):
+        model.layers[0].register_preactivation_hook(lambda layer, z: None)

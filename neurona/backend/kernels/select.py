@@ -49,7 +49,7 @@ def compiled(family, *arrays):
     """The compiled module ``kernels.compiled.<family>`` when it should run on ``arrays``, else None.
 
     None when ``NEURONA_KERNELS=numpy``, when numba is absent (``auto``), or when any of ``arrays`` is not a
-    NumPy array (e.g. CuPy, which takes the reference).
+    NumPy array (e.g. CuPy, which takes the reference) or holds floats other than float32 and float64.
     """
     choice = requested()
     if choice == "numpy":
@@ -57,6 +57,8 @@ def compiled(family, *arrays):
     for array in arrays:
         if type(array) is not numpy.ndarray:
             return None
+        if array.dtype.kind == "f" and array.dtype.itemsize not in (4, 8):
+            return None  # float16 (and wider floats): the compiled kernels have float32 and float64 versions only
     return _load(family, choice)
 
 

@@ -13,9 +13,10 @@ is while the model is being defined) and at every call, and a mismatch is a
 ValueError naming the layer and every shape received.
 """
 
-from ... import ops
+from ... import backend, ops
 from ...arguments import is_int
 from ..base import Layer
+from ..masking import as_mask
 
 
 def shapes_text(shapes):
@@ -90,6 +91,19 @@ class Merge(Layer):
     def build(self, input_shape):
         """Check the inputs' shapes (merge layers have no weights)."""
         self.compute_output_shape(input_shape)
+
+    supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras's rule for the elementwise merges: a step is real where any input's is (logical or), and there
+        is no mask unless every input has one."""
+        if not isinstance(mask, (list, tuple)) or any(m is None for m in mask):
+            return None
+        xp = backend.xp_of(as_mask(mask[0]).data)
+        out = as_mask(mask[0]).data
+        for m in mask[1:]:
+            out = xp.logical_or(out, as_mask(m).data)
+        return out
 
     def compute_output_shape(self, input_shape):
         shapes = self._input_shapes(input_shape)

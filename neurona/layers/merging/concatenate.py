@@ -1,7 +1,8 @@
 """``Concatenate``: a list of tensors joined along one axis."""
 
-from ... import ops
+from ... import backend, ops
 from ...arguments import is_int, shown
+from ..masking import as_mask
 from .base_merge import Merge, shapes_text
 
 
@@ -31,6 +32,21 @@ class Concatenate(Merge):
             raise ValueError(f"{self._describe()}: axis {self.axis} is out of range for inputs of rank {rank} "
                              f"(shapes {shapes_text(shapes)}); expected an axis in [{-rank}, {rank - 1}]")
         return self.axis % rank
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras's rule: the inputs' masks (all True for an input without one) joined along ``axis``, then any
+        over the last axis (so a concatenation of features keeps the steps' mask)."""
+        if not isinstance(mask, (list, tuple)) or all(m is None for m in mask):
+            return None
+        parts = []
+        for tensor, m in zip(inputs, mask):
+            xp = backend.xp_of(tensor.data)
+            if m is None:
+                parts.append(xp.ones(tensor.shape, dtype=bool))
+                continue
+            m = as_mask(m).data
+            parts.append(xp.broadcast_to(m[..., None], tensor.shape) if m.ndim < tensor.ndim else m)
+        return xp.concatenate(parts, axis=self.axis).any(axis=-1)
 
     def compute_output_shape(self, input_shape):
         shapes = self._input_shapes(input_shape)

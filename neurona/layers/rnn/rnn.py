@@ -269,7 +269,6 @@ class _BuiltInRNN(RNN):
         cell_config = config.pop("cell")["config"]
         for key in ("name", "trainable", "dtype"):
             cell_config.pop(key, None)
-        config.pop("zero_output_for_mask", None)
         return {**config, **cell_config}
 
     def _xw(self, sequences, training):

@@ -10,6 +10,7 @@
 from ... import ops
 from ...registry import snake_case
 from ..base import Layer
+from ..masking import as_mask, takes_mask
 from .rnn import RNN, _sizes
 
 
@@ -72,7 +73,12 @@ class TimeDistributed(Layer):
                              f"got shape {tuple(inputs.shape)}")
         batch, steps = inputs.shape[0], inputs.shape[1]
         folded = ops.reshape(inputs, (batch * steps,) + tuple(inputs.shape[2:]))
-        out = self.layer(folded, training=training)
+        kwargs = {"training": training}
+        if mask is not None and takes_mask(self.layer):
+            step_mask = as_mask(mask)
+            if step_mask.ndim > 2:  # a mask within each step (e.g. Masking over (batch, time, steps, features))
+                kwargs["mask"] = ops.reshape(step_mask, (batch * steps,) + tuple(step_mask.shape[2:]))
+        out = self.layer(folded, **kwargs)
         return ops.reshape(out, (batch, steps) + tuple(out.shape[1:]))
 
     def get_config(self):

@@ -382,7 +382,7 @@ KERAS2_FUNCTIONAL = {
 def _same_architecture_in_keras3():
     a, b = keras.Input((4,), name="input_1"), keras.Input((4,), name="input_2")
     shared = KL.Dense(3, activation="tanh", name="shared")
-    x = KL.BatchNormalization(name="bn")(KL.Concatenate()([shared(a), shared(b)]))
+    x = KL.BatchNormalization(name="bn")(KL.Concatenate(name="concatenate")([shared(a), shared(b)]))
     head = keras.Sequential([keras.Input((6,)), KL.Dense(2, activation="sigmoid", name="head_dense")], name="head")
     return keras.Model([a, b], head(x))
 
