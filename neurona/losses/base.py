@@ -71,6 +71,25 @@ def _aligned_weights(sample_weight, values):
     return weights
 
 
+def _mask_weights(mask, values, sample_weight, reduction):
+    """``sample_weight`` times the mask (as 0/1, scaled by ``total / valid`` for the mean reductions), when the
+    mask fits the per-sample losses' shape; else ``sample_weight`` as it is (an output whose time axis was
+    reduced away carries no usable mask)."""
+    flags = mask.data if isinstance(mask, Tensor) else mask
+    if tuple(flags.shape) != tuple(values.shape):
+        return sample_weight
+    xp = backend.xp_of(values.data)
+    weights = flags.astype(values.dtype)
+    if reduction in ("sum_over_batch_size", "mean"):
+        valid = float(weights.sum())
+        weights = weights * (weights.size / (valid + 1e-7))
+    weights = Tensor._wrap(xp.asarray(weights), False)
+    if sample_weight is None:
+        return weights
+    given = _aligned_weights(sample_weight, values)
+    return given * weights
+
+
 def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     """Weight the per-sample ``values`` by ``sample_weight`` and reduce them (see the module doc)."""
     weights = None
@@ -109,8 +128,17 @@ class Loss(Configurable):
         raise NotImplementedError
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        """The reduced loss: per-sample ``call`` values, times ``sample_weight``, then ``reduction``."""
-        return reduce_weighted_values(self.call(y_true, y_pred), sample_weight, self.reduction)
+        """The reduced loss: per-sample ``call`` values, times ``sample_weight``, then ``reduction``.
+
+        When ``y_pred`` carries a Keras mask (``layers/masking.py``: a sequence output after
+        ``Embedding(mask_zero=True)`` or ``Masking``), masked steps weigh 0 and, for the mean reductions, the
+        real ones ``total / valid``, so the loss is the mean over the real steps (Keras 3's ``apply_mask``).
+        """
+        values = self.call(y_true, y_pred)
+        mask = getattr(y_pred, "_keras_mask", None)
+        if mask is not None:
+            sample_weight = _mask_weights(mask, values, sample_weight, self.reduction)
+        return reduce_weighted_values(values, sample_weight, self.reduction)
 
     def get_config(self):
         """JSON-safe constructor arguments."""

@@ -461,3 +461,27 @@ def test_lsuv_and_hooks_on_models_with_recurrent_layers():
     nr.initializers.lsuv(model, x)  # rescales the Dense kernel; the LSTM, with no single pre-activation, is left
     with pytest.raises(TypeError, match="no activation function"):
         model.layers[0].register_preactivation_hook(lambda layer, z: None)
+
+
+def test_the_loss_is_the_mean_over_the_real_steps_as_in_keras(monkeypatch):
+    """A sequence output that carries a mask: fit's and evaluate's loss averages the real steps only."""
+    keras = numpy_keras(monkeypatch)
+    rng = np.random.default_rng(20)
+    ids = rng.integers(1, 9, (4, 6))
+    ids[0, 3:] = 0
+    ids[2, 1:] = 0
+    y = rng.standard_normal((4, 6, 2)).astype("float32")
+
+    def build(space, model_class, inputs):
+        x = space.Embedding(9, 3, mask_zero=True)(inputs)
+        return model_class(inputs, space.Dense(2)(space.LSTM(4, return_sequences=True)(x)))
+
+    ours = build(layers, models.Model, nr.Input((6,), dtype="int64"))
+    theirs = build(keras.layers, keras.Model, keras.Input((6,), dtype="int64"))
+    theirs.set_weights(ours.get_weights())
+    ours.compile(loss="mse")
+    theirs.compile(loss="mse")
+    got, want = ours.evaluate(ids, y, verbose=0), theirs.evaluate(ids, y, verbose=0)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    per_step = ((ours.predict(ids, verbose=0) - y) ** 2).mean(axis=-1)
+    np.testing.assert_allclose(got, per_step[ids != 0].mean(), rtol=1e-5)  # independent: the real steps' mean
