@@ -357,6 +357,22 @@ class Mean(Metric):
         return float(self.total) / count if count else 0.0
 
 
+def _masked(mask, values, sample_weight):
+    """``sample_weight`` times the 0/1 mask when the mask has the per-sample values' shape (Keras's
+    ``apply_mask`` with the "sum" reduction: the mean then runs over the real steps)."""
+    flags = backend.asnumpy(mask.data if isinstance(mask, Tensor) else mask)
+    shape = tuple(values.shape)
+    if flags.shape != shape:
+        return sample_weight
+    weights = flags.astype(numpy.float64)
+    if sample_weight is not None:
+        given = backend.asnumpy(sample_weight.data if isinstance(sample_weight, Tensor) else
+                                numpy.asarray(sample_weight, dtype=numpy.float64))
+        given = given.reshape(given.shape + (1,) * (weights.ndim - given.ndim)) if given.ndim < weights.ndim else given
+        weights = weights * given
+    return weights
+
+
 class MeanMetricWrapper(Mean):
     """The mean of a per-sample function ``fn(y_true, y_pred, **kwargs)`` over everything seen.
 
@@ -378,9 +394,13 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name or getattr(fn, "__name__", None), dtype=dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        """Evaluate ``fn`` on the batch and add its per-sample values."""
+        """Evaluate ``fn`` on the batch and add its per-sample values (only the real steps' when ``y_pred``
+        carries a Keras mask, as Keras 3's ``MeanMetricWrapper``)."""
         with no_grad():
             values = self.fn(y_true, y_pred, **self.fn_kwargs)
+        mask = getattr(y_pred, "_keras_mask", None)
+        if mask is not None:
+            sample_weight = _masked(mask, values, sample_weight)
         super().update_state(values, sample_weight)
 
     def get_config(self):

@@ -321,7 +321,10 @@ class CompileMetrics(metrics_lib.Metric):
         """Update every output's metrics (the weighted ones with ``sample_weight``)."""
         if not self.built:
             self.build(layout_from_predictions(y_pred))
-        flat_pred = [t.data if isinstance(t, Tensor) else t for t in nest.flatten(y_pred)]
+        # raw arrays (no graph), except outputs that carry a Keras mask: those stay Tensors so that the metrics
+        # count only the real steps (MeanMetricWrapper reads the mask)
+        flat_pred = [t if isinstance(t, Tensor) and getattr(t, "_keras_mask", None) is not None else
+                     t.data if isinstance(t, Tensor) else t for t in nest.flatten(y_pred)]
         flat_true = flatten_like(y_true, self.layout, "y")
         flat_weight = flatten_like(sample_weight, self.layout, "sample_weight")
         if not self._refined:

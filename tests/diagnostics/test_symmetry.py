@@ -182,6 +182,7 @@ def test_near_identical_units_are_grouped_even_across_rounding_boundaries(units,
     centres = rng.uniform(-1, 1, size=(clusters, fan_in + 1))
     centres[0, 0] = 1.0  # the scale is known: max |w| = 1 (the nudges below stay under it)
     labels = rng.integers(0, clusters, units)
+    labels[0] = 0  # the centre that sets the scale (max |w| = 1, so the tolerance is rtol) is always present
     # a centre on a grid line of step rtol, and its copies half a tolerance on either side of it
     centres = np.round(centres / rtol) * rtol + rtol / 2
     centres[0, 0] = 1.0 - rtol
