@@ -485,3 +485,26 @@ def test_the_loss_is_the_mean_over_the_real_steps_as_in_keras(monkeypatch):
     np.testing.assert_allclose([got, got_mae], [want, want_mae], rtol=1e-5)  # the metric too: real steps only
     per_step = ((ours.predict(ids, verbose=0) - y) ** 2).mean(axis=-1)
     np.testing.assert_allclose(got, per_step[ids != 0].mean(), rtol=1e-5)  # independent: the real steps' mean
+
+
+def test_batch_normalization_takes_its_training_statistics_over_the_real_steps(monkeypatch):
+    keras = numpy_keras(monkeypatch)
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal((3, 5, 4)).astype("float32")
+    mask = rng.random((3, 5)) > 0.4
+    ours, theirs = layers.BatchNormalization(), keras.layers.BatchNormalization()
+    ours.build_for((None, 5, 4))
+    theirs.build((None, 5, 4))
+    weights = [rng.standard_normal(4).astype("float32") for _ in range(2)] + [np.zeros(4, "float32"),
+                                                                           np.ones(4, "float32")]
+    ours.set_weights(weights)
+    theirs.set_weights(weights)
+    np.testing.assert_allclose(ours(nr.Tensor(x), training=True, mask=mask).numpy(),
+                               np.asarray(theirs(x, training=True, mask=mask)), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours.moving_mean.numpy(), np.asarray(theirs.moving_mean), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(ours.moving_variance.numpy(), np.asarray(theirs.moving_variance), rtol=1e-5)
+    real = x[mask]  # independent: the statistics of the real steps alone
+    np.testing.assert_allclose(ours.moving_mean.numpy(), 0.01 * real.mean(axis=0), rtol=1e-4, atol=1e-7)
+    xt = nr.Tensor(x.astype("float64"), requires_grad=True)
+    bn64 = layers.BatchNormalization(dtype="float64")
+    assert nr.gradcheck(lambda t: bn64(t, training=True, mask=mask), xt)

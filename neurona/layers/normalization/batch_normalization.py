@@ -3,6 +3,7 @@
 import numbers
 
 from ... import initializers, ops
+from ..masking import as_mask
 from .base import AffineNormalization, normalize_axes
 
 
@@ -74,8 +75,10 @@ class BatchNormalization(AffineNormalization):
         self._reduction_axes = tuple(i for i in range(rank) if i != axis)
         self._broadcast = tuple(dim if i == axis else 1 for i in range(rank))
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         self.check_inputs(inputs)
+        if training and self.trainable and mask is not None:
+            return self._masked_training(inputs, as_mask(mask))
         if training and self.trainable:
             y, mean, var = ops.batch_normalization(inputs, self.gamma, self.beta, axes=self._reduction_axes,
                                                    epsilon=self.epsilon, return_statistics=True)
@@ -83,6 +86,28 @@ class BatchNormalization(AffineNormalization):
             self._update_moving(self.moving_variance, var)
             return y
         return self._normalize_with_moving_statistics(inputs)
+
+    def _masked_training(self, inputs, mask):
+        """Batch statistics over the real steps only (Keras's weighted moments): with weights m broadcast over
+        the features, mean = sum(m x) / sum(m) and var = sum(m (x - mean)^2) / sum(m)."""
+        if mask.ndim >= inputs.ndim or tuple(mask.shape) != tuple(inputs.shape[:mask.ndim]):
+            raise ValueError(f"layer {self.name!r} (BatchNormalization): a mask of shape {tuple(mask.shape)} does "
+                             f"not cover the leading axes of inputs of shape {tuple(inputs.shape)}")
+        weights = ops.cast(ops.reshape(mask, tuple(mask.shape) + (1,) * (inputs.ndim - mask.ndim)), inputs.dtype)
+        weights = ops.mul(weights, ops.ones_like(inputs))  # one weight per element
+        count = ops.maximum(ops.sum(weights, axis=self._reduction_axes, keepdims=True), 1e-12)
+        mean = ops.div(ops.sum(ops.mul(inputs, weights), axis=self._reduction_axes, keepdims=True), count)
+        centred = ops.sub(inputs, mean)
+        var = ops.div(ops.sum(ops.mul(weights, ops.square(centred)), axis=self._reduction_axes, keepdims=True),
+                      count)
+        y = ops.div(centred, ops.sqrt(ops.add(var, self.epsilon)))
+        if self.gamma is not None:
+            y = ops.mul(y, ops.reshape(self.gamma, self._broadcast))
+        if self.beta is not None:
+            y = ops.add(y, ops.reshape(self.beta, self._broadcast))
+        self._update_moving(self.moving_mean, ops.reshape(mean, (-1,)))
+        self._update_moving(self.moving_variance, ops.reshape(var, (-1,)))
+        return y
 
     def _update_moving(self, moving, stat):
         """``moving = moving * momentum + stat * (1 - momentum)``, in the moving weight's dtype (Keras 3)."""
