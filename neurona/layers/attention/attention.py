@@ -16,6 +16,7 @@ from ...autograd import Tensor
 from ..base import Layer, check_bool
 from ..masking import as_mask
 from ..regularization.dropout import dropout_mask
+from .inputs import check_sequences
 
 
 class Attention(Layer):
@@ -58,13 +59,7 @@ class Attention(Layer):
                              f"key], got {type(inputs).__name__}")
         query, value = inputs[0], inputs[1]
         key = inputs[2] if len(inputs) > 2 else value
-        for name, tensor in (("query", query), ("value", value), ("key", key)):
-            if tensor.ndim != 3:
-                raise ValueError(f"layer {self.name!r} (Attention) expects {name} of shape (batch, steps, "
-                                 f"features), got shape {tuple(tensor.shape)}")
-        if key.shape[1] != value.shape[1]:
-            raise ValueError(f"layer {self.name!r} (Attention): key and value must have the same number of steps, "
-                             f"got {key.shape[1]} and {value.shape[1]}")
+        check_sequences(self, query, value, key)
         return query, value, key
 
     def call(self, inputs, mask=None, training=None, return_attention_scores=False, use_causal_mask=False):

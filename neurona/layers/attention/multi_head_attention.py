@@ -25,6 +25,7 @@ from ...autograd import Tensor
 from ..base import Layer, check_bool
 from ..masking import as_mask
 from ..regularization.dropout import dropout_mask
+from .inputs import check_sequences
 
 LARGE_NEGATIVE = {"float16": -65500.0}
 
@@ -142,13 +143,7 @@ class MultiHeadAttention(Layer):
         value = query if value is None else ops.convert_to_tensor(value)
         key_given = key is not None
         key = value if key is None else ops.convert_to_tensor(key)
-        for name, tensor in (("query", query), ("value", value), ("key", key)):
-            if tensor.ndim != 3:
-                raise ValueError(f"layer {self.name!r} (MultiHeadAttention) expects {name} of shape (batch, steps, "
-                                 f"features), got shape {tuple(tensor.shape)}")
-        if key.shape[1] != value.shape[1]:
-            raise ValueError(f"layer {self.name!r} (MultiHeadAttention): key and value must have the same number "
-                             f"of steps, got {key.shape[1]} and {value.shape[1]}")
+        check_sequences(self, query, value, key)
         self._build_projections(query.shape, value.shape, key.shape)
         for name, tensor, kernel in (("query", query, self.query_kernel), ("value", value, self.value_kernel),
                                      ("key", key, self.key_kernel)):
