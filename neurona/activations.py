@@ -16,15 +16,24 @@ def linear(x):
     return x
 
 
+def exponential(x):
+    """``f(x) = e^x`` (Keras's ``exponential``)."""
+    return ops.exp(x)
+
+
 for _fn, _aliases in [
     (linear, ("identity",)), (ops.relu, ()), (ops.leaky_relu, ()), (ops.elu, ()), (ops.selu, ()),
     (ops.gelu, ()), (ops.sigmoid, ()), (ops.tanh, ()), (ops.softplus, ()), (ops.softmax, ()),
-    (ops.log_softmax, ()),
+    (ops.log_softmax, ()), (ops.relu6, ()), (ops.hard_sigmoid, ()), (ops.softsign, ()),
+    (ops.silu, ("swish",)), (ops.hard_silu, ("hard_swish",)), (ops.mish, ()), (exponential, ()),
 ]:
     _registry.register(_fn, aliases=_aliases)
 
 relu, leaky_relu, elu, selu, gelu = ops.relu, ops.leaky_relu, ops.elu, ops.selu, ops.gelu
 sigmoid, tanh, softplus, softmax, log_softmax = ops.sigmoid, ops.tanh, ops.softplus, ops.softmax, ops.log_softmax
+relu6, hard_sigmoid, softsign, silu, hard_silu, mish = ops.relu6, ops.hard_sigmoid, ops.softsign, ops.silu, \
+    ops.hard_silu, ops.mish
+swish, hard_swish = silu, hard_silu
 
 
 def get(identifier):

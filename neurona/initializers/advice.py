@@ -45,7 +45,8 @@ HE, GLOROT, LECUN = "he_normal", "glorot_uniform", "lecun_normal"
 
 RECTIFIERS = ("relu", "relu6", "leaky_relu", "prelu", "elu", "celu", "gelu", "silu", "hard_silu", "mish",
               "softplus")
-SATURATING = ("tanh", "sigmoid", "hard_sigmoid", "softsign", "hard_tanh", "softmax", "log_softmax", "linear")
+SATURATING = ("tanh", "sigmoid", "hard_sigmoid", "softsign", "hard_tanh", "softmax", "log_softmax", "linear",
+              "exponential")
 #: the activations whose pairing with a He initializer is flagged (the issue's rule: only these two)
 FLAGGED_WITH_HE = ("tanh", "sigmoid")
 

@@ -74,6 +74,8 @@ from .nn import (
     binary_crossentropy,
     categorical_crossentropy,
     hard_sigmoid,
+    hard_silu,
+    mish,
     moments,
     normalize,
     relu6,
@@ -121,7 +123,8 @@ __all__ = [
     "einsum", "tensordot", "dot", "outer",
     "broadcast_to", "tile", "repeat", "flip", "pad", "swapaxes", "moveaxis", "ravel", "split", "slice",
     "take", "take_along_axis", "diag", "tril", "triu", "copy", "convert_to_tensor", "array",
-    "relu6", "hard_sigmoid", "softsign", "silu", "swish", "normalize", "moments", "binary_crossentropy",
+    "relu6", "hard_sigmoid", "softsign", "silu", "swish", "hard_silu", "mish", "normalize", "moments",
+    "binary_crossentropy",
     "categorical_crossentropy", "sparse_categorical_crossentropy", "conv", "max_pool", "average_pool",
 ]
 

@@ -1,4 +1,5 @@
 """Neural-network functions of ``keras.ops`` that Neurona composes: relu6, hard_sigmoid, softsign, silu (swish),
+hard_silu, mish,
 normalize, moments, and the per-element or per-sample cross-entropies binary_crossentropy,
 categorical_crossentropy and sparse_categorical_crossentropy.
 
@@ -13,7 +14,7 @@ from .. import backend
 from ..arguments import check_bool, check_int, check_real
 from ..autograd import Tensor
 from ..backend import xp_of
-from .activation import relu, sigmoid
+from .activation import relu, sigmoid, softplus, tanh
 from .cast import cast
 from .convert import as_tensor, normalize_axis
 from .elementwise import abs, add, clip, div, log, maximum, mul, neg, square, sub, where
@@ -52,6 +53,18 @@ def silu(x):
 def swish(x):
     """Keras's other name for ``silu``."""
     return silu(x)
+
+
+def hard_silu(x):
+    """``x * hard_sigmoid(x)``, the hard swish of MobileNetV3 (Howard et al., 2019); Keras's ``hard_silu``."""
+    x = as_tensor(x)
+    return mul(x, hard_sigmoid(x))
+
+
+def mish(x):
+    """``x * tanh(softplus(x))`` (Misra, 2019, "Mish: a self regularized non-monotonic activation function")."""
+    x = as_tensor(x)
+    return mul(x, tanh(softplus(x)))
 
 
 def normalize(x, axis=-1, order=2, epsilon=None):

@@ -76,7 +76,7 @@ def test_every_registered_activation_has_a_rule():
 
 
 def test_unknown_and_wrong_activations_are_refused():
-    with pytest.raises(ValueError, match=r"unknown activation 'relux'; known activations: celu, elu, gelu"):
+    with pytest.raises(ValueError, match=r"unknown activation .relux.; known activations: celu, elu, exponential, "):
         recommend("relux")
     with pytest.raises(ValueError, match="cannot tell which activation"):
         recommend(lambda x: x)

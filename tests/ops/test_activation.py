@@ -128,3 +128,42 @@ def test_numpy_scalar_parameters_are_accepted_and_keep_the_input_dtype():
     np.testing.assert_allclose(out.numpy(), [-0.1, 2.0], rtol=1e-6)
     np.testing.assert_allclose(ops.elu(x, alpha=np.int64(2)).numpy(), [2 * np.expm1(-1.0), 2.0], rtol=1e-6)
     np.testing.assert_array_equal(ops.gelu(x, approximate=np.True_).numpy(), ops.gelu(x, approximate=True).numpy())
+
+
+@pytest.mark.parametrize("name", [n for n in __import__("neurona").activations.names()])
+def test_every_activation_name_computes_what_keras_computes_under_that_name(monkeypatch, name):
+    """Each registered name is Keras 3's activation of that name (real Keras on its numpy backend), and its
+    alias maps to the same function (so a Keras file's ``"activation": name`` means the same here)."""
+    from _harness.keras_oracle import numpy_keras
+
+    from neurona import activations
+
+    keras = numpy_keras(monkeypatch)
+    x = np.linspace(-5.0, 5.0, 41).reshape(1, 41)  # through the kinks of relu6 and the hard ones
+    ours = activations.get(name)(nr.Tensor(x)).numpy()
+    theirs = np.asarray(keras.activations.get(name)(x))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("alias, name", [("swish", "silu"), ("hard_swish", "hard_silu"), ("identity", "linear")])
+def test_activation_aliases_serialize_under_keras_names(alias, name):
+    from neurona import activations
+
+    assert activations.serialize(activations.get(alias)) == name
+
+
+@pytest.mark.parametrize("name, torch_name", [("hard_sigmoid", "hardsigmoid"), ("hard_silu", "hardswish"),
+                                              ("mish", "mish"), ("relu6", "relu6"), ("silu", "silu"),
+                                              ("softsign", "softsign")])
+def test_composed_activation_gradients_match_pytorch(name, torch_name):
+    torch = pytest.importorskip("torch")
+    from neurona import activations
+
+    x = np.random.default_rng(3).uniform(-5, 5, (4, 9))
+    x[np.isin(np.round(x), (-3, 0, 3, 6))] += 0.3  # away from kinks, where the one-sided choices differ
+    t = torch.tensor(x, requires_grad=True)
+    getattr(torch.nn.functional, torch_name)(t).sum().backward()
+    ours = nr.Tensor(x, requires_grad=True)
+    activations.get(name)(ours).sum().backward()
+    # rtol 1e-7: PyTorch's float64 hardsigmoid backward multiplies by a float32 1/6 (0.1666666716...)
+    np.testing.assert_allclose(np.asarray(ours.grad), t.grad.numpy(), rtol=1e-7, atol=1e-12)

@@ -239,6 +239,8 @@ NN = [
     _case(ops.softsign, (X,), lambda x: x / (1 + np.abs(x))),
     _case(ops.silu, (X,), lambda x: x * _sigmoid(x)),
     _case(ops.swish, (X,), lambda x: x * _sigmoid(x)),
+    _case(ops.hard_silu, (Arg((3, 4), -4.0, 4.0, avoid=(-3.0, 3.0)),), lambda x: x * np.clip(x / 6 + 0.5, 0, 1)),
+    _case(ops.mish, (X,), lambda x: x * np.tanh(np.log1p(np.exp(x)))),
     _case(ops.normalize, (X,), lambda x: x / np.linalg.norm(x, axis=-1, keepdims=True)),
     _case(ops.normalize, (Arg((3, 4), avoid=(0.0,)),), lambda x, axis, order: x / np.linalg.norm(
         x, ord=order, axis=axis, keepdims=True), params=dict(axis=0, order=1)),

@@ -449,7 +449,7 @@ def _keras_json(*layers):
     (lambda: KL.Dense(2, kernel_constraint=keras.constraints.MaxNorm(2.0), name="norm"),
      ["'norm'", "'kernel_constraint'", "no weight constraints"]),
     (lambda: KL.LayerNormalization(rms_scaling=True, name="rms"), ["'rms'", "'rms_scaling'"]),
-    (lambda: KL.Dense(2, activation="swish", name="act"), ["'act'", "'activation'", "'silu'", "relu"]),
+    (lambda: KL.Dense(2, activation="celu", name="act"), ["'act'", "'activation'", "'celu'", "relu"]),
     (lambda: KL.Dense(2, kernel_regularizer=KR.OrthogonalRegularizer(), name="orth"),
      ["'orth'", "'kernel_regularizer'", "L1L2"]),
     (lambda: KL.Dense(2, dtype="mixed_float16", name="mixed"), ["'mixed'", "'dtype'", "mixed_float16"]),
