@@ -192,3 +192,17 @@ def test_attention_arguments_are_checked():
         layers.Attention(score_mode="add")
     with pytest.raises(ValueError, match=r"\[query, value\]"):
         layers.Attention()(nr.Tensor(np.zeros((2, 3, 4), "float32")))
+
+
+def test_attention_dropout_returns_the_weights_it_applied():
+    """In training the returned scores are the dropped weights the output was computed with (Keras's
+    Attention): output == scores @ value exactly, some weights are 0 and the kept ones are scaled by 1/(1-p)."""
+    rng = np.random.default_rng(2)
+    query, value = rng.standard_normal((3, 6, 4)), rng.standard_normal((3, 7, 4))
+    layer = layers.Attention(dropout=0.5, seed=1, dtype="float64")
+    out, scores = layer([nr.Tensor(query), value], return_attention_scores=True, training=True)
+    np.testing.assert_allclose(out.numpy(), scores.numpy() @ value, rtol=1e-12)
+    clean = layer([nr.Tensor(query), value], return_attention_scores=True)[1].numpy()
+    dropped = scores.numpy() == 0
+    assert 0.3 < dropped.mean() < 0.7
+    np.testing.assert_allclose(scores.numpy()[~dropped], 2.0 * clean[~dropped], rtol=1e-12)

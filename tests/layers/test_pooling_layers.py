@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pytest
 
+import neurona as nr
 from neurona import layers
 
 
@@ -95,3 +96,17 @@ def test_global_pooling_accepts_a_numpy_bool_keepdims():
     layer = layers.GlobalMaxPooling2D(keepdims=np.bool_(True))
     assert layer(np.ones((2, 3, 3, 4), np.float32)).shape == (2, 1, 1, 4)
     assert json.loads(json.dumps(layer.get_config()))["keepdims"] is True
+
+
+def test_masked_average_leaves_out_the_masked_steps_even_when_they_hold_inf_or_nan():
+    x = np.random.default_rng(0).normal(size=(2, 4, 3))
+    mask = np.array([[True, True, False, False], [True, False, True, True]])
+    poisoned = x.copy()
+    poisoned[0, 2], poisoned[0, 3], poisoned[1, 1] = np.inf, np.nan, -np.inf
+    inputs = nr.Tensor(poisoned, requires_grad=True)
+    out = layers.GlobalAveragePooling1D(dtype="float64")(inputs, mask=mask)
+    expected = np.stack([x[0, :2].mean(0), x[1, [0, 2, 3]].mean(0)])
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12)
+    out.sum().backward()  # d mean / d x_t = m_t / sum(m): 0 at the masked steps, not NaN
+    np.testing.assert_array_equal(np.asarray(inputs.grad), np.broadcast_to(
+        (mask / mask.sum(1, keepdims=True))[:, :, None], x.shape))

@@ -6,6 +6,10 @@ sequence, with no projections of its own (Keras 3's semantics).
     weights = softmax over the value steps (masked value steps: scores - 1e9; ``use_causal_mask``: s <= t)
     output  = weights v, zero at masked query steps                                  (B, T_q, d_v)
 
+With ``dropout`` in training the weights are dropped (inverted dropout) before the product, and
+``return_attention_scores`` returns those dropped weights, as Keras 3's Attention does (its MultiHeadAttention
+returns them before the dropout).
+
 Called on ``[query, value]`` or ``[query, value, key]`` (key defaults to value); masks are ``[query_mask,
 value_mask]`` (``mask=``, or the inputs' own Keras masks).
 """
@@ -78,10 +82,10 @@ class Attention(Layer):
             penalty = 65504.0 if scores.dtype == "float16" else 1.0e9
             scores = ops.where(Tensor._wrap(allowed, False), scores, ops.sub(scores, penalty))
         weights = ops.softmax(scores, axis=-1)
-        used = weights
-        if training and self.dropout > 0:
-            used = ops.mul(weights, dropout_mask(self._rng, weights.shape, self.dropout, weights.dtype, weights.device))
-        out = ops.matmul(used, value)
+        if training and self.dropout > 0:  # the scores returned are the dropped ones, as Keras's Attention
+            weights = ops.mul(weights, dropout_mask(self._rng, weights.shape, self.dropout, weights.dtype,
+                                                    weights.device))
+        out = ops.matmul(weights, value)
         if query_mask is not None:
             out = ops.where(Tensor._wrap(as_mask(query_mask).data[:, :, None], False), out, 0.0)
         return [out, weights] if return_attention_scores else out

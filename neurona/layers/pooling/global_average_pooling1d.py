@@ -9,7 +9,9 @@ class GlobalAveragePooling1D(BaseGlobalPooling):
     """Mean over steps: ``(batch, steps, c) -> (batch, c)``.
 
     With a mask (``(batch, steps)``, e.g. from ``Embedding(mask_zero=True)``) the mean of the real steps only,
-    as Keras: ``sum_t m_t x_t / sum_t m_t`` (a sequence with no real step gives NaN there, as in Keras).
+    as Keras: ``sum_t m_t x_t / sum_t m_t`` (a sequence with no real step gives NaN there, as in Keras). The
+    masked steps are left out, not multiplied by 0, so an inf or NaN there (padding a layer never computed)
+    does not reach the mean, where Keras's ``x * m`` would pass it on.
     """
 
     rank = 1
@@ -21,9 +23,10 @@ class GlobalAveragePooling1D(BaseGlobalPooling):
         if inputs.ndim != 3:
             raise ValueError(f"layer {self.name!r} (GlobalAveragePooling1D) expects inputs of rank 3, got shape "
                              f"{inputs.shape}")
-        weights = ops.cast(ops.expand_dims(as_mask(mask), -1), inputs.dtype)
-        if tuple(weights.shape[:2]) != tuple(inputs.shape[:2]):
+        keep = ops.expand_dims(as_mask(mask), -1)
+        if tuple(keep.shape[:2]) != tuple(inputs.shape[:2]):
             raise ValueError(f"layer {self.name!r} (GlobalAveragePooling1D): mask of shape {tuple(mask.shape)} does "
                              f"not fit inputs of shape {tuple(inputs.shape)} (expected (batch, steps))")
-        total = ops.sum(ops.mul(inputs, weights), axis=1, keepdims=self.keepdims)
+        weights = ops.cast(keep, inputs.dtype)
+        total = ops.sum(ops.where(keep, inputs, 0.0), axis=1, keepdims=self.keepdims)
         return ops.div(total, ops.sum(weights, axis=1, keepdims=self.keepdims))
