@@ -114,9 +114,10 @@ class Bidirectional(Layer):
         super().__init__(**kwargs)
         self.merge_mode = merge_mode
         config = layer.get_config()
-        self.forward_layer = type(layer).from_config({**config, "name": f"forward_{layer.name}"})
+        base = layer.name[len("forward_"):] if layer.name.startswith("forward_") else layer.name  # Keras's names
+        self.forward_layer = type(layer).from_config({**config, "name": f"forward_{base}"})
         if backward_layer is None:
-            self.backward_layer = type(layer).from_config({**config, "name": f"backward_{layer.name}",
+            self.backward_layer = type(layer).from_config({**config, "name": f"backward_{base}",
                                                            "go_backwards": not layer.go_backwards})
             self._backward_given = False
         else:

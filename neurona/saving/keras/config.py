@@ -29,6 +29,7 @@ nothing from a file is executed, imported or unpickled. The per-layer tables are
 from ..errors import FileFormatError
 from . import layer_options as opts
 from .layer_options import refuse
+from .recorded_masks import mask_argument, recorded_masks
 
 MODEL_CLASSES = {"Sequential": "Sequential", "Functional": "Functional", "Model": "Functional"}
 _KERAS_MODEL = {"Sequential": ("keras", None), "Functional": ("keras.src.models.functional", "Functional")}
@@ -136,15 +137,18 @@ def _functional(config, source, path):
     legacy = any(isinstance(node, list) for item in config["layers"] if isinstance(item, dict)
                  for node in item.get("inbound_nodes") or [])
     shifts, endpoint_shifts = _node_shifts(config, legacy)
+    masks = set() if legacy else recorded_masks(config["layers"])
     layers = []
     for item in config["layers"]:
+        if isinstance(item, dict) and item.get("name") in masks:
+            continue  # a mask Keras recorded as ops, which Neurona's layers compute themselves
         entry = _layer(item, source, path)
         nodes = item.get("inbound_nodes", [])
         if not isinstance(nodes, list):
             raise FileFormatError(f"{_where(source, path, entry['name'], entry['class_name'])}: 'inbound_nodes' is "
                                   f"{str(nodes)[:80]!r}; expected a list of calls")
-        entry["inbound_nodes"] = [_node(node, shifts, _where(source, path, entry["name"], entry["class_name"]))
-                                  for node in nodes]
+        entry["inbound_nodes"] = [_node(node, shifts, _where(source, path, entry["name"], entry["class_name"]),
+                                        masks) for node in nodes]
         layers.append(entry)
     out = {"name": name, "trainable": config.get("trainable") is not False, "layers": layers}
     for key in ("input_layers", "output_layers"):
@@ -226,7 +230,7 @@ def _arguments(value, shifts, where):
     return value
 
 
-def _node(node, shifts, where):
+def _node(node, shifts, where, masks=frozenset()):
     """One call in Neurona's (Keras 3's) layout, from either Keras layout."""
     if isinstance(node, list):  # Keras 2: [[layer, node, tensor, kwargs], ...], one entry per input tensor
         tensors, kwargs = [], {}
@@ -237,15 +241,19 @@ def _node(node, shifts, where):
             kwargs.update(item[3] if len(item) == 4 else {})
         args = [tensors[0] if len(tensors) == 1 else tensors]
     elif isinstance(node, dict):
+        kwargs = node.get("kwargs", {})
+        if isinstance(kwargs, dict) and kwargs.get("mask") is not None and mask_argument(kwargs["mask"], masks,
+                                                                                           where):
+            kwargs = {key: value for key, value in kwargs.items() if key != "mask"}
         args = _arguments(node.get("args", []), shifts, where)
-        kwargs = _arguments(node.get("kwargs", {}), shifts, where)
+        kwargs = _arguments(kwargs, shifts, where)
         if not isinstance(args, list) or not isinstance(kwargs, dict):
             refuse(where, "inbound_nodes", node, "expected a call as {'args': [...], 'kwargs': {...}}")
     else:
         refuse(where, "inbound_nodes", node, "expected a call as {'args', 'kwargs'} or Keras 2's list")
     for key, value in list(kwargs.items()):
         if key == "mask" and value is None:
-            del kwargs[key]  # Keras passes mask=None to nested models; Neurona has no masks
+            del kwargs[key]  # Keras passes mask=None to nested models
         elif key != "training" or not (value is None or isinstance(value, bool)):
             refuse(where, f"call argument {key}", value, "Neurona's layers take only training (true, false or null) "
                    "in a call")
@@ -323,6 +331,8 @@ def _layer_options(cls, config, where):
             regularizer = opts.regularizer_from_keras(value, where, key)
             if regularizer is not None:
                 out[key] = regularizer
+        elif key in opts.NESTED_LAYERS and key in spec.shared:
+            out[key] = None if value is None else _nested_layer(value, where, key)
         elif key in spec.shared:
             out[key] = _shared_option(spec, key, value, where)
         elif key.endswith("_constraint"):
@@ -337,12 +347,21 @@ def _layer_options(cls, config, where):
     return _AXIS_FROM_KERAS.get(cls, lambda config, where: config)(out, where)
 
 
+def _nested_layer(item, where, key):
+    """A wrapper's layer or an RNN's cell: a whole Keras layer entry, translated as the model's own layers."""
+    if isinstance(item, dict) and "name" not in item and isinstance(item.get("config"), dict):
+        item = {**item, "name": item["config"].get("name")}
+    entry = _layer(item, f"{where}, option {key!r}", ())
+    entry.pop("name", None)
+    return entry
+
+
 def _shared_option(spec, key, value, where):
     if key.endswith("_initializer"):
         return opts.initializer_from_keras(value, where, key)
     if key.endswith("_regularizer"):
         return opts.regularizer_from_keras(value, where, key)
-    if key == "activation":
+    if key in ("activation", "recurrent_activation"):
         return opts.activation_from_keras(value, where, key)
     if key in spec.choices and value not in spec.choices[key]:
         refuse(where, key, value, f"Neurona supports {', '.join(map(repr, spec.choices[key]))}")
@@ -475,11 +494,11 @@ def _layer_to_keras(item, path, first=False):
     if cls not in opts.LAYERS:
         raise ValueError(f"{where}: Keras has no {cls} layer (it is Neurona's own); it cannot be written as Keras's "
                          f"JSON. Keras-compatible layers: {', '.join(sorted(opts.LAYERS))}")
-    return {"module": "keras.layers", "class_name": cls, "config": _options_to_keras(cls, config, where, first),
-            "registered_name": None}
+    return {"module": "keras.layers", "class_name": cls,
+            "config": _options_to_keras(cls, config, where, first, path), "registered_name": None}
 
 
-def _options_to_keras(cls, config, where, first):
+def _options_to_keras(cls, config, where, first, path=()):
     spec, out = opts.LAYERS[cls], {}
     for key, value in config.items():
         if key in ("name", "trainable"):
@@ -494,10 +513,16 @@ def _options_to_keras(cls, config, where, first):
             out[key] = opts.initializer_to_keras(value, where, key)
         elif key in spec.shared and key.endswith("_regularizer"):
             out[key] = opts.regularizer_to_keras(value, where, key)
-        elif key == "activation" and key in spec.shared:
+        elif key in ("activation", "recurrent_activation") and key in spec.shared:
             out[key] = opts.activation_to_keras(value, where, key)
+        elif key in opts.NESTED_LAYERS and key in spec.shared:
+            out[key] = None if value is None else _layer_to_keras(value, (*path, str(config.get("name"))))
         elif key in spec.shared:
             out[key] = value
+        elif key in spec.keras_only and value == spec.keras_only[key]:
+            pass  # written back below
+        elif key in spec.read_only and value == spec.read_only[key]:
+            pass  # an older Keras's option at its default, which Keras 3 does not write
         else:
             refuse(where, key, value, f"Keras's {cls} has no such option (an input_shape is only written for the "
                    "first layer of a Sequential model)", ValueError)

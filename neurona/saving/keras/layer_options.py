@@ -64,6 +64,22 @@ _CONV = LayerSpec(("filters", "kernel_size", "strides", "padding", "data_format"
 _POOL = LayerSpec(("pool_size", "strides", "padding", "data_format"), choices=_PADDING)
 _GLOBAL_POOL = LayerSpec(("keepdims", "data_format"), choices=_CHANNELS_LAST)
 _MERGE = LayerSpec()
+_RNN = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask")
+_CELL = ("units", "activation", "recurrent_initializer", "recurrent_regularizer", "dropout", "recurrent_dropout",
+         "seed") + _KERNEL
+
+
+def _cell(*extra):
+    return LayerSpec(_CELL + extra, _constraints("kernel", "recurrent", "bias"),
+                     read_only={"implementation": 2})  # tf.keras 2's cells wrote it; 2 is its default
+
+
+def _recurrent(*extra):
+    """SimpleRNN, LSTM, GRU: Keras writes the cell's options flat beside RNN's; tf.keras 2 also wrote
+    ``implementation`` (1 and 2 compute the same function here) and ``time_major``."""
+    return LayerSpec(_RNN + _CELL + extra + ("implementation",), _constraints("kernel", "recurrent", "bias"),
+                     {"time_major": False}, {"implementation": (1, 2)})
+
 
 LAYERS = {
     "Dense": LayerSpec(("units",) + _KERNEL, {**_constraints("kernel", "bias"), "quantization_config": None},
@@ -90,7 +106,25 @@ LAYERS = {
     "Minimum": _MERGE,
     "Concatenate": LayerSpec(("axis",)),
     "Dot": LayerSpec(("axes", "normalize")),
+    "Masking": LayerSpec(("mask_value",)),
+    "Embedding": LayerSpec(("input_dim", "output_dim", "embeddings_initializer", "embeddings_regularizer",
+                            "mask_zero"), {"embeddings_constraint": None, "quantization_config": None},
+                           {"input_length": None, **_LORA}),
+    "SimpleRNNCell": _cell(),
+    "LSTMCell": _cell("recurrent_activation", "unit_forget_bias"),
+    "GRUCell": _cell("recurrent_activation", "reset_after"),
+    "SimpleRNN": _recurrent(),
+    "LSTM": _recurrent("recurrent_activation", "unit_forget_bias"),
+    "GRU": _recurrent("recurrent_activation", "reset_after"),
+    "RNN": LayerSpec(_RNN + ("cell",), read_only={"time_major": False}),
+    "Bidirectional": LayerSpec(("merge_mode", "layer", "backward_layer"), {"weights": None}),
+    "TimeDistributed": LayerSpec(("layer",)),
+    "Attention": LayerSpec(("use_scale", "score_mode", "dropout", "seed"), read_only={"causal": False},
+                           choices={"score_mode": ("dot", "concat")}),
 }
+
+#: options holding a whole layer entry (translated recursively, as a nested model's layers are)
+NESTED_LAYERS = ("layer", "backward_layer", "cell")
 
 #: Keras classes that would run code from the file (a function's bytecode or a TensorFlow op): always refused.
 CODE_LAYERS = ("Lambda", "TFOpLambda", "SlicingOpLambda")

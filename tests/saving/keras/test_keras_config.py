@@ -443,7 +443,9 @@ def _keras_json(*layers):
 
 
 @pytest.mark.parametrize("make, words", [
-    (lambda: KL.LSTM(2, name="rnn"), ["'rnn'", "LSTM"]),
+    (lambda: KL.UpSampling1D(2, name="up"), ["'up'", "UpSampling1D"]),
+    (lambda: KL.LSTM(2, recurrent_constraint=keras.constraints.MaxNorm(2.0), name="rnn"),
+     ["'rnn'", "'recurrent_constraint'", "no weight constraints"]),
     (lambda: KL.Conv1D(2, 3, padding="causal", name="causal"), ["'causal'", "Conv1D", "'padding'", "'same'"]),
     (lambda: KL.Conv1D(3, 3, groups=3, name="grouped"), ["'grouped'", "'groups'", "default 1"]),
     (lambda: KL.Dense(2, kernel_constraint=keras.constraints.MaxNorm(2.0), name="norm"),
@@ -539,3 +541,39 @@ def test_unsupported_compile_settings_are_refused_by_name(settings_, words):
     with pytest.raises(FileFormatError) as caught:
         compile_config.compile_from_keras(settings_, SOURCE)
     assert all(word in str(caught.value) for word in words), str(caught.value)
+
+
+# ---- masks Keras 3 records as ops ------------------------------------------------------------------------------
+def _masked_lstm_model(mask_zero, explicit):
+    ids = keras.Input((6,), dtype="int32")
+    embedded = KL.Embedding(10, 3, mask_zero=mask_zero, name="embed")(ids)
+    if explicit == "not_equal":
+        return keras.Model(ids, KL.LSTM(2, name="rnn")(embedded, mask=keras.ops.not_equal(ids, 0)))
+    if explicit == "other":
+        return keras.Model(ids, KL.LSTM(2, name="rnn")(embedded, mask=keras.ops.not_equal(ids, 3)))
+    return keras.Model(ids, KL.LSTM(2, name="rnn")(embedded))
+
+
+def test_a_recorded_mask_neurona_propagates_is_dropped_with_its_op_nodes():
+    data_ = json.loads(_masked_lstm_model(True, None).to_json())
+    assert any(item["class_name"] == "NotEqual" for item in data_["config"]["layers"])  # what Keras 3.15 writes
+    entry = config.from_keras(data_, SOURCE)
+    names = [item["class_name"] for item in entry["config"]["layers"]]
+    assert names == ["InputLayer", "Embedding", "LSTM"]
+    assert entry["config"]["layers"][2]["inbound_nodes"][0]["kwargs"] == {"training": False}
+
+
+@pytest.mark.parametrize("mask_zero, explicit", [(False, "not_equal"), (True, "other")],
+                         ids=["mask without mask_zero", "another comparison"])
+def test_a_mask_neurona_would_not_compute_is_refused(mask_zero, explicit):
+    data_ = json.loads(_masked_lstm_model(mask_zero, explicit).to_json())
+    with pytest.raises(FileFormatError, match=r"layer 'not_equal\w*' \(NotEqual\).*an operation on symbolic "
+                                              "tensors"):  # the op node is met (and refused) before the LSTM
+        config.from_keras(data_, SOURCE)
+
+
+def test_a_mask_given_as_an_input_is_refused():
+    x, flags = keras.Input((6, 3)), keras.Input((6,), dtype="bool")
+    data_ = json.loads(keras.Model([x, flags], KL.GRU(2, name="rnn")(x, mask=flags)).to_json())
+    with pytest.raises(FileFormatError, match=r"layer 'rnn' \(GRU\).*given mask="):
+        config.from_keras(data_, SOURCE)

@@ -139,15 +139,75 @@ def branches_of_different_depths(lib):
     return lib.Model(x, [y1, L.Add()([y2, shared(y2)])])
 
 
+def recurrent(lib):
+    L = lib.layers
+    return _seq(lib, (6, 3), L.SimpleRNN(4, return_sequences=True), L.LSTM(3, return_sequences=True,
+                                                                              go_backwards=True),
+                L.GRU(3, return_sequences=True, reset_after=False), L.GRU(2, recurrent_activation="hard_sigmoid"))
+
+
+def recurrent_cells(lib):
+    L = lib.layers
+    return _seq(lib, (5, 3), L.RNN(L.GRUCell(3), return_sequences=True), L.RNN(L.LSTMCell(2), go_backwards=True))
+
+
+def sequence_wrappers(lib):
+    L = lib.layers
+    return _seq(lib, (5, 3), L.Bidirectional(L.LSTM(3, return_sequences=True)), L.TimeDistributed(L.Dense(2)),
+                L.Bidirectional(L.GRU(2), merge_mode="sum"))
+
+
+def masked_embedding(lib):
+    L = lib.layers
+    return lib.Sequential([lib.Input((7,), dtype="int32"), L.Embedding(10, 4, mask_zero=True),
+                           L.LSTM(3, return_sequences=True), L.GlobalAveragePooling1D()])
+
+
+def masking(lib):
+    L = lib.layers
+    return _seq(lib, (5, 3), L.Masking(0.0), L.SimpleRNN(3, return_sequences=True), L.GRU(2))
+
+
+def masked_functional(lib):
+    """Keras 3 records the masks of a functional model as ops on symbolic tensors (NotEqual, Any) passed to the
+    layers' ``mask=``: a file of Keras's holds them, and Neurona propagates the same masks itself."""
+    L = lib.layers
+    ids, features = lib.Input((6,), dtype="int32"), lib.Input((6, 3))
+    x = L.Bidirectional(L.GRU(2, return_sequences=True))(L.LSTM(3, return_sequences=True)(L.Embedding(
+        10, 3, mask_zero=True)(ids)))
+    y = L.SimpleRNN(2)(L.Masking(0.0)(features))
+    return lib.Model([ids, features], [L.GlobalAveragePooling1D()(L.Dense(2)(x)), y])
+
+
+def attention(lib):
+    L = lib.layers
+    query, value = lib.Input((4, 3)), lib.Input((5, 3))
+    dot = L.Attention()([query, value])
+    concat = L.Attention(use_scale=True, score_mode="concat")([query, value, value])
+    return lib.Model([query, value], L.Concatenate()([dot, concat]))
+
+
+SEQUENCE_BUILDERS = [recurrent, recurrent_cells, sequence_wrappers, masked_embedding, masking, masked_functional,
+                     attention]
 BUILDERS = [dense, conv1d, conv2d, pooling1d, pooling2d, global_pooling, dropout_flatten_reshape, normalization,
             batch_normalization, layer_normalization, group_normalization, merging, nested_and_shared,
-            nested_functional, branches_of_different_depths]
+            nested_functional, branches_of_different_depths] + SEQUENCE_BUILDERS
 
 
 # ---- helpers ----------------------------------------------------------------------------------------------------
 def _inputs(model, rng):
-    shapes = [tuple(t.shape[1:]) for t in model.inputs]
-    arrays = [rng.standard_normal((BATCH,) + s).astype("float32") for s in shapes]
+    """Random inputs: token ids in [0, 10) for integer inputs (0 is padding under mask_zero), else normal floats
+    with the last steps of the first example zeroed (padding under Masking(0.0))."""
+    arrays = []
+    for tensor in model.inputs:
+        shape = (BATCH,) + tuple(tensor.shape[1:])
+        if "int" in str(tensor.dtype):
+            arrays.append(rng.integers(0, 10, shape).astype("int32"))
+            continue
+        array = rng.standard_normal(shape).astype("float32")
+        if len(shape) == 3:
+            array[0, -2:] = 0.0
+        arrays.append(array)
     return arrays if len(arrays) > 1 else arrays[0]
 
 

@@ -1,0 +1,106 @@
+"""The masks Keras 3 records in a functional model's JSON, recognized as the ones Neurona propagates itself.
+
+Keras 3.15 computes a layer's output mask (``compute_mask``) with ``keras.ops`` on the symbolic tensors while it
+builds a functional model, so those ops become nodes of the graph, and every layer that takes a mask gets it as
+a ``mask=`` argument of its call (checked against 3.15.1 with the numpy backend):
+
+- ``Embedding(mask_zero=True)`` on ids ``T``: a ``NotEqual`` node ``not_equal(T, 0)``;
+- ``Masking(mask_value=v)`` on ``T``: ``NotEqual`` ``not_equal(T, v)`` then ``Any`` ``any(..., axis=-1)``;
+
+and the layers downstream that support masking reference the last node in their ``mask=``. (Keras 3's legacy
+``.h5`` writes the same nodes without their ``module``.) Neurona's layers
+compute and pass on the same masks themselves (``layers/masking.py``), so a file's ``mask=`` that is one of
+these exact chains, started from the input of such an Embedding or Masking layer, says nothing new: it is
+dropped with the nodes that computed it. Any other mask (an Input given as ``mask=``, a chain of other ops, one
+over another tensor) is not, and config.py refuses it.
+"""
+
+from ..errors import FileFormatError
+
+OPS_MODULE = "keras.src.ops."
+_TENSOR = "__keras_tensor__"
+
+
+def _history(value):
+    """``(layer, node, tensor)`` of a serialized Keras tensor, or None."""
+    if isinstance(value, dict) and value.get("class_name") == _TENSOR:
+        history = (value.get("config") or {}).get("keras_history")
+        if isinstance(history, (list, tuple)) and len(history) == 3:
+            return tuple(history)
+    return None
+
+
+def _call(item):
+    """``(args, kwargs)`` of the only call of an entry in Keras 3's layout, or None."""
+    nodes = item.get("inbound_nodes")
+    if not isinstance(nodes, list) or len(nodes) != 1 or not isinstance(nodes[0], dict):
+        return None
+    args, kwargs = nodes[0].get("args", []), nodes[0].get("kwargs", {})
+    return (args, kwargs) if isinstance(args, list) and isinstance(kwargs, dict) else None
+
+
+def _is_op(item):
+    """An op entry: Keras 3 names its module; its legacy .h5 writes none (no Keras layer is called NotEqual or
+    Any, so the class name alone is unambiguous there)."""
+    module = item.get("module")
+    return str(module).startswith(OPS_MODULE) if module is not None else item.get("class_name") in ("NotEqual",
+                                                                                                     "Any")
+
+
+def _mask_sources(layers):
+    """``{(tensor history, mask value): layer}`` of the Embedding(mask_zero) and Masking layers' inputs."""
+    out = {}
+    for item in layers:
+        config = item.get("config") if isinstance(item.get("config"), dict) else {}
+        cls = item.get("class_name")
+        if cls == "Embedding" and config.get("mask_zero") is True:
+            value, kind = 0, "not_equal"
+        elif cls == "Masking":
+            value, kind = config.get("mask_value", 0.0), "any"
+        else:
+            continue
+        for node in item.get("inbound_nodes") or []:
+            if isinstance(node, dict) and node.get("args") and _history(node["args"][0]) is not None:
+                out[(_history(node["args"][0]), kind)] = value
+    return out
+
+
+def recorded_masks(layers):
+    """The names of the op entries of ``layers`` (a Keras 3 functional config's) that compute a mask Neurona
+    propagates itself (module docstring)."""
+    sources = _mask_sources(layers)
+    not_equal, reductions = {}, {}  # NotEqual name -> "not_equal" (Embedding's) or "any" (Masking's); Any -> input
+    for item in layers:
+        if not isinstance(item, dict) or not _is_op(item):
+            continue
+        call, config = _call(item), item.get("config") if isinstance(item.get("config"), dict) else {}
+        if call is None or call[1]:
+            continue
+        args = call[0]
+        if item.get("class_name") == "NotEqual" and len(args) == 2 and _history(args[0]) is not None:
+            for kind in ("not_equal", "any"):
+                if sources.get((_history(args[0]), kind), object()) == args[1]:
+                    not_equal[item.get("name")] = kind
+        elif item.get("class_name") == "Any" and len(args) == 1 and config.get("axis") == -1 \
+                and not config.get("keepdims") and _history(args[0]) is not None:
+            reductions[item.get("name")] = _history(args[0])
+    masks = {name for name, kind in not_equal.items() if kind == "not_equal"}
+    for name, (inner, node, tensor) in reductions.items():
+        if not_equal.get(inner) == "any" and (node, tensor) == (0, 0):
+            masks.update((name, inner))
+    return masks
+
+
+def mask_argument(value, masks, where):
+    """Whether a call's ``mask=`` is only references to ``masks`` (or None): then it is dropped. Any other
+    tensor there raises ``FileFormatError``, since Neurona would compute another mask there."""
+    values = value if isinstance(value, list) else [value]
+    for item in values:
+        if item is None:
+            continue
+        history = _history(item)
+        if history is None or history[0] not in masks:
+            raise FileFormatError(f"{where}: its call is given mask={str(item)[:120]}, which is not a mask Neurona "
+                                  "computes itself (Embedding(mask_zero=True) and Masking pass theirs on to the "
+                                  "layers after them); rebuild the model in code to pass other masks")
+    return True
