@@ -43,6 +43,7 @@ import numpy as np
 
 import neurona as nr
 from neurona import callbacks, datasets, diagnostics, layers, losses, models, optimizers
+from neurona.lab.report import markdown_table
 
 NAME = "he2015"
 CHANCE_LOSS = math.log(10.0)  # cross-entropy of a uniform guess over the 10 digits
@@ -249,14 +250,6 @@ def _row(run):
     }
 
 
-def _table(rows):
-    keys = list(rows[0])
-    widths = [max(len(k), *(len(str(r[k])) for r in rows)) for k in keys]
-    line = lambda values: "| " + " | ".join(str(v).ljust(w) for v, w in zip(values, widths)) + " |"  # noqa: E731
-    return "\n".join([line(keys), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-                     + [line([r[k] for k in keys]) for r in rows])
-
-
 def _plot(runs, depths, path):
     """Loss and test error vs epochs per depth (the paper's Figs. 2-3), and the init statistics vs depth."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # Agg, without touching pyplot's global state
@@ -419,7 +412,7 @@ def main(argv=None):
         runs.append(_run(max(args.depths), "xavier", False, arrays, args))
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     rows = [_row(r) for r in runs]
-    table = _table(rows)
+    table = markdown_table(rows)
     print(f"\n{NAME}: MNIST {data_kind}, width {args.width}, {args.epochs} epochs, {seconds:.0f} s wall, "
           f"{cpu:.0f} s CPU\n{table}\n")
     os.makedirs(args.out, exist_ok=True)

@@ -14,6 +14,18 @@ import os
 from ..files import atomic_output
 
 
+def markdown_table(rows):
+    """A Markdown table of ``rows`` (dicts with the same keys, in column order), columns padded to one width."""
+    keys = list(rows[0])
+    widths = [max(len(str(k)), *(len(str(r[k])) for r in rows)) for k in keys]
+
+    def line(values):
+        return "| " + " | ".join(str(v).ljust(w) for v, w in zip(values, widths)) + " |"
+
+    return "\n".join([line(keys), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+                     + [line([r[k] for k in keys]) for r in rows])
+
+
 def _mean(values):
     values = [v for v in values if v is not None]
     return sum(values) / len(values) if values else None
