@@ -66,9 +66,34 @@ def test_keras_masks_of_the_inputs_are_used(monkeypatch):
     ours, theirs = stack(nr), stack(keras)
     theirs.set_weights(ours.get_weights())
     got, want = ours.predict(ids, verbose=0), np.asarray(theirs.predict(ids, verbose=0))
-    real = ids != 0  # padded query steps: Keras's fused path (taken here) and its scores path disagree there
-    np.testing.assert_allclose(got[real], want[real], rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(got[~real], 0.0)  # nothing to attend to: the output bias (zeros)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)  # the padded query rows too (Keras's fused path)
+
+
+def test_a_padded_query_row_gets_kerass_result_on_either_of_its_paths(monkeypatch):
+    """Nothing to attend to: Keras's explicit path (dropout, or the scores asked for) gives zero weights (the
+    output is the output bias), its fused path uniform weights over every value step; Neurona follows both."""
+    keras = numpy_keras(monkeypatch)
+    rng = np.random.default_rng(4)
+    mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 0]], bool)
+    x = rng.standard_normal((2, 5, 4)).astype("float32") * mask[:, :, None]  # zero steps: Masking's padding
+    for options, call in (({}, {}), ({"dropout": 0.3}, {}), ({}, {"return_attention_scores": True})):
+        ours, theirs = layers.MultiHeadAttention(2, 3, **options), keras.layers.MultiHeadAttention(2, 3, **options)
+        ours(nr.Tensor(x), x)
+        theirs(x, x)
+        weights = [rng.standard_normal(w.shape).astype("float32") for w in ours.weights]
+        ours.set_weights(weights)
+        theirs.set_weights(weights)
+        masked = keras.layers.Masking()(x)  # Keras reads the query's mask from the tensor only
+        want = theirs(masked, masked, **call)
+        got = ours(nr.Tensor(x), x, query_mask=mask, value_mask=mask, **call)
+        for a, b in zip(got if call else [got], want if call else [want]):
+            np.testing.assert_allclose(a.numpy(), np.asarray(b), rtol=1e-5, atol=1e-5, err_msg=str(options | call))
+        rows = (got[0] if call else got).numpy()[~mask]
+        bias = weights[-1]
+        if options or call:
+            np.testing.assert_allclose(rows, np.broadcast_to(bias, rows.shape), rtol=1e-6)
+        else:
+            assert not np.allclose(rows, bias)
 
 
 @layers.register

@@ -107,6 +107,17 @@ class Attention(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[0][:-1]) + (input_shape[1][-1],)
 
+    def compute_output_spec(self, inputs, return_attention_scores=False, **kwargs):
+        """On symbolic tensors (the functional API): the output, and with ``return_attention_scores`` the
+        (B, T_q, T_v) weights beside it."""
+        from ..symbolic import SymbolicTensor
+
+        out = super().compute_output_spec(inputs, **kwargs)
+        if not return_attention_scores:
+            return out
+        query, value = self._inputs(inputs)[:2]
+        return [out, SymbolicTensor((query.shape[0], query.shape[1], value.shape[1]), out.dtype, name=self.name)]
+
     def get_config(self):
         return {**super().get_config(), "use_scale": self.use_scale, "score_mode": self.score_mode,
                 "dropout": self.dropout, "seed": self.seed}

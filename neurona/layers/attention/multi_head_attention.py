@@ -11,10 +11,19 @@ The kernels are Keras's einsum shapes: W_q (d_q, H, key_dim), W_k (d_k, H, key_d
 W_o (H, value_dim, d_out), so Keras weights load unchanged. Masks, merged with a logical and: the query's
 (B, T) and the value's and key's (B, S) masks (the tensors' Keras masks, or ``query_mask``, ``value_mask``,
 ``key_mask``), ``attention_mask`` (B, T, S), and with ``use_causal_mask`` the lower triangle (query step t sees
-value steps <= t). A padded query step thus attends to nothing and outputs the output bias, as in Keras's
-explicit-scores path (its fused path, taken without ``return_attention_scores`` or dropout, averages every
-value there instead); the query's mask is passed on to the output. A masked score is replaced by
--1e9 before the softmax and its probability set to 0 after (so a row with nothing to attend to gives zeros).
+value steps <= t); the query's mask is passed on to the output. A masked score is replaced by -1e9 before the
+softmax. A query row with nothing to attend to (a padded query step) gets what Keras 3.15 gives it, which
+depends on the path Keras takes: with ``dropout`` > 0 or ``return_attention_scores`` (Keras's explicit scores)
+its probabilities are set to 0, so it outputs the output bias; otherwise (Keras's fused
+``dot_product_attention``) the softmax over equal scores spreads it uniformly over every value step.
+
+Where Neurona differs from Keras 3.15: Keras's ``call`` removes the Keras masks of the tensors it is given
+(``backend.set_keras_mask(query, None)`` ...), so when a functional model runs, a tensor attended over loses its
+mask for the layers that read it afterwards and propagate masks themselves (the residual ``Add([x,
+attention(x, x)])`` of a Transformer block, the next attention layer), while the layers Keras handed the mask
+when it built the graph (an LSTM's or GlobalAveragePooling1D's ``mask=``) keep it. Neurona keeps every mask, so
+in a model that reuses a masked tensor after attending over it the results differ from Keras's at the steps
+after a padded one.
 """
 
 import math
@@ -156,7 +165,7 @@ class MultiHeadAttention(Layer):
         mask = self._attention_mask(query, value, key if key_given else None, query_mask, value_mask, key_mask,
                                     attention_mask, use_causal_mask)
         scores = ops.einsum("bshd,bthd->bhts", k, ops.mul(q, 1.0 / math.sqrt(self.key_dim)))
-        probabilities = _masked_softmax(scores, mask)
+        probabilities = _masked_softmax(scores, mask, zero_empty_rows=self.dropout > 0 or return_attention_scores)
         attended = probabilities
         if training and self.dropout > 0:
             attended = self._dropped(probabilities)
@@ -227,11 +236,13 @@ def _bool(mask, shape, what):
     return values
 
 
-def _masked_softmax(scores, mask):
-    """``softmax`` over the last axis where ``mask`` (B, T, S) allows, 0 elsewhere (Keras's Softmax(mask=))."""
+def _masked_softmax(scores, mask, zero_empty_rows):
+    """``softmax`` over the last axis where ``mask`` (B, T, S) allows; with ``zero_empty_rows`` 0 elsewhere
+    (Keras's ``Softmax(mask=)``), else the masked scores are only lowered to -1e9 (Keras's fused
+    ``dot_product_attention``), which differs only in a row with nothing allowed: uniform there."""
     if mask is None:
         return ops.softmax(scores, axis=-1)
     allowed = Tensor._wrap(mask[:, None], False)  # over the heads
     filler = LARGE_NEGATIVE.get(str(scores.dtype), -1e9)
     probabilities = ops.softmax(ops.where(allowed, scores, filler), axis=-1)
-    return ops.where(allowed, probabilities, 0.0)
+    return ops.where(allowed, probabilities, 0.0) if zero_empty_rows else probabilities

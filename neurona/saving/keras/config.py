@@ -148,7 +148,7 @@ def _functional(config, source, path):
             raise FileFormatError(f"{_where(source, path, entry['name'], entry['class_name'])}: 'inbound_nodes' is "
                                   f"{str(nodes)[:80]!r}; expected a list of calls")
         entry["inbound_nodes"] = [_node(node, shifts, _where(source, path, entry["name"], entry["class_name"]),
-                                        masks) for node in nodes]
+                                        masks, _call_options(entry["class_name"])) for node in nodes]
         layers.append(entry)
     out = {"name": name, "trainable": config.get("trainable") is not False, "layers": layers}
     for key in ("input_layers", "output_layers"):
@@ -230,8 +230,24 @@ def _arguments(value, shifts, where):
     return value
 
 
-def _node(node, shifts, where, masks=frozenset()):
-    """One call in Neurona's (Keras 3's) layout, from either Keras layout."""
+def _call_options(class_name):
+    """The keyword arguments a call of Neurona's layer ``class_name`` takes beside its inputs, ``mask`` and
+    ``training`` (an RNN's ``initial_state``, an attention layer's ``use_causal_mask`` ...); none for models."""
+    import inspect
+
+    from ... import layers  # saving sits above layers
+
+    cls = getattr(layers, class_name, None) if class_name not in _KERAS_MODEL else None
+    if cls is None:
+        return ()
+    parameters = list(inspect.signature(cls.call).parameters.values())[2:]  # self, the inputs
+    return tuple(p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                 and p.name not in ("mask", "training"))
+
+
+def _node(node, shifts, where, masks=frozenset(), options=()):
+    """One call in Neurona's (Keras 3's) layout, from either Keras layout; ``options`` are the layer's call
+    arguments beside ``training`` (tensors, like an RNN's ``initial_state``, or plain values)."""
     if isinstance(node, list):  # Keras 2: [[layer, node, tensor, kwargs], ...], one entry per input tensor
         tensors, kwargs = [], {}
         for item in node:
@@ -254,9 +270,11 @@ def _node(node, shifts, where, masks=frozenset()):
     for key, value in list(kwargs.items()):
         if key == "mask" and value is None:
             del kwargs[key]  # Keras passes mask=None to nested models
+        elif key in options:
+            continue
         elif key != "training" or not (value is None or isinstance(value, bool)):
-            refuse(where, f"call argument {key}", value, "Neurona's layers take only training (true, false or null) "
-                   "in a call")
+            takes = ", ".join(("training (true, false or null)",) + options)
+            refuse(where, f"call argument {key}", value, f"this layer's call takes {takes}")
     return {"args": args, "kwargs": kwargs}
 
 
@@ -386,7 +404,20 @@ def _single_axis(config, where):
     return config
 
 
-_AXIS_FROM_KERAS = {"Normalization": _normalization_axis, "BatchNormalization": _single_axis}
+def _attention_axes(config, where):
+    """Keras 3 writes the axes its MultiHeadAttention attends over as a list, ``[1]`` for (batch, time,
+    features) inputs: Neurona's only case, its ``None``."""
+    axes = config.get("attention_axes")
+    if axes in ([1], (1,), 1):
+        config["attention_axes"] = None
+    elif axes is not None:
+        refuse(where, "attention_axes", axes, "Neurona's MultiHeadAttention attends over axis 1 of (batch, time, "
+               "features) inputs only ([1] or null)")
+    return config
+
+
+_AXIS_FROM_KERAS = {"Normalization": _normalization_axis, "BatchNormalization": _single_axis,
+                    "MultiHeadAttention": _attention_axes}
 
 
 # ---- Neurona -> Keras ------------------------------------------------------------------------------------------

@@ -121,6 +121,10 @@ LAYERS = {
     "TimeDistributed": LayerSpec(("layer",)),
     "Attention": LayerSpec(("use_scale", "score_mode", "dropout", "seed"), read_only={"causal": False},
                            choices={"score_mode": ("dot", "concat")}),
+    "MultiHeadAttention": LayerSpec(
+        ("num_heads", "key_dim", "value_dim", "dropout", "use_bias", "output_shape", "attention_axes",
+         "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer", "seed"),
+        {"use_gate": False, "sliding_window": None, **_constraints("kernel", "bias")}),
 }
 
 #: options holding a whole layer entry (translated recursively, as a nested model's layers are)

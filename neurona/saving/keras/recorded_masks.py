@@ -7,6 +7,9 @@ a ``mask=`` argument of its call (checked against 3.15.1 with the numpy backend)
 - ``Embedding(mask_zero=True)`` on ids ``T``: a ``NotEqual`` node ``not_equal(T, 0)``;
 - ``Masking(mask_value=v)`` on ``T``: ``NotEqual`` ``not_equal(T, v)`` then ``Any`` ``any(..., axis=-1)``;
 
+- a merge (``Add``, ``Subtract``, ``Multiply``, ``Average``, ``Maximum``, ``Minimum``) of masked tensors: a
+  ``LogicalOr`` node of their masks (Keras's ``Merge.compute_mask``; Neurona's merges take the same union);
+
 and the layers downstream that support masking reference the last node in their ``mask=``. (Keras 3's legacy
 ``.h5`` writes the same nodes without their ``module``.) Neurona's layers
 compute and pass on the same masks themselves (``layers/masking.py``), so a file's ``mask=`` that is one of
@@ -39,12 +42,14 @@ def _call(item):
     return (args, kwargs) if isinstance(args, list) and isinstance(kwargs, dict) else None
 
 
+MASK_OPS = ("NotEqual", "Any", "LogicalOr")
+
+
 def _is_op(item):
-    """An op entry: Keras 3 names its module; its legacy .h5 writes none (no Keras layer is called NotEqual or
-    Any, so the class name alone is unambiguous there)."""
+    """An op entry: Keras 3 names its module; its legacy .h5 writes none (no Keras layer is called NotEqual,
+    Any or LogicalOr, so the class name alone is unambiguous there)."""
     module = item.get("module")
-    return str(module).startswith(OPS_MODULE) if module is not None else item.get("class_name") in ("NotEqual",
-                                                                                                     "Any")
+    return str(module).startswith(OPS_MODULE) if module is not None else item.get("class_name") in MASK_OPS
 
 
 def _mask_sources(layers):
@@ -69,7 +74,8 @@ def recorded_masks(layers):
     """The names of the op entries of ``layers`` (a Keras 3 functional config's) that compute a mask Neurona
     propagates itself (module docstring)."""
     sources = _mask_sources(layers)
-    not_equal, reductions = {}, {}  # NotEqual name -> "not_equal" (Embedding's) or "any" (Masking's); Any -> input
+    # NotEqual name -> "not_equal" (Embedding's) or "any" (Masking's); Any -> its input; LogicalOr -> its two
+    not_equal, reductions, unions = {}, {}, {}
     for item in layers:
         if not isinstance(item, dict) or not _is_op(item):
             continue
@@ -84,10 +90,19 @@ def recorded_masks(layers):
         elif item.get("class_name") == "Any" and len(args) == 1 and config.get("axis") == -1 \
                 and not config.get("keepdims") and _history(args[0]) is not None:
             reductions[item.get("name")] = _history(args[0])
+        elif item.get("class_name") == "LogicalOr" and len(args) == 2 and all(_history(a) for a in args):
+            unions[item.get("name")] = [_history(a) for a in args]
     masks = {name for name, kind in not_equal.items() if kind == "not_equal"}
     for name, (inner, node, tensor) in reductions.items():
         if not_equal.get(inner) == "any" and (node, tensor) == (0, 0):
             masks.update((name, inner))
+    grew = True
+    while grew:  # a merge's mask: the union of two masks already recognized
+        grew = False
+        for name, parts in unions.items():
+            if name not in masks and all(p[0] in masks and p[1:] == (0, 0) for p in parts):
+                masks.add(name)
+                grew = True
     return masks
 
 

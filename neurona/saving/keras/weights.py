@@ -85,10 +85,44 @@ def _h5py():
 
 
 # ---- the model as Keras sees it ------------------------------------------------------------------------------
+class _KerasSublayer(NamedTuple):
+    """A layer Keras has inside one of Neurona's where Neurona holds the weights itself (MultiHeadAttention's
+    four ``EinsumDense`` projections): its attribute, its Keras name and the Neurona weights it holds."""
+
+    attribute: str
+    name: str
+    weights: tuple  # ((Keras's name, Neurona's weight), ...)
+
+
+#: MultiHeadAttention's sublayers in Keras 3.15 (keras/src/layers/attention/multi_head_attention.py): the four
+#: projections, and the softmax and dropout, which hold no variables but have groups of their own
+_ATTENTION_SUBLAYERS = (("query_dense", "query", "query"), ("key_dense", "key", "key"),
+                        ("value_dense", "value", "value"), ("output_dense", "attention_output", "output"),
+                        ("_dropout_layer", "dropout", None), ("_softmax", "softmax", None))
+
+
+def _keras_sublayers(layer):
+    from ...layers import MultiHeadAttention  # saving sits above layers
+
+    if not isinstance(layer, MultiHeadAttention):
+        return None
+    out = []
+    for attribute, name, weights in _ATTENTION_SUBLAYERS:
+        held = () if weights is None else tuple((key, var) for key, var in (
+            ("kernel", getattr(layer, f"{weights}_kernel")), ("bias", getattr(layer, f"{weights}_bias")))
+            if var is not None)
+        out.append(_KerasSublayer(attribute, name, held))
+    return out
+
+
 def _slots(layer):
     """The Keras variables of ``layer`` itself, in Keras's order (module docstring)."""
     from ...layers import Normalization  # saving sits above layers
 
+    if isinstance(layer, _KerasSublayer):
+        return [_slot(key, var) for key, var in layer.weights]
+    if _keras_sublayers(layer) is not None:
+        return []
     if isinstance(layer, Normalization):
         if layer.input_mean is not None:
             return []
@@ -139,6 +173,11 @@ def _keras_key(segment):
 
 def _keras3_children(layer):
     """``[(path segment(s), layer)]`` as Keras 3's saver names them (module docstring)."""
+    if isinstance(layer, _KerasSublayer):
+        return []
+    inner = _keras_sublayers(layer)
+    if inner is not None:
+        return [(sub.attribute, sub) for sub in inner]
     if _is_graph(layer):  # named by class and position in Keras's order of the layers (graph_order.py)
         return [(f"layers/{segment}", child) for segment, child in layer_paths.by_class(keras_layers(layer), "")]
     return sorted(layer_paths.children(layer), key=lambda item: _keras_key(item[0].split("/")[0]))
@@ -168,7 +207,8 @@ def _tree_slots(layer, names):
             continue
         seen.add(id(owner))
         out.extend((owner_names, slot) for slot in _slots(owner))
-        kids = keras_layers(owner) if _is_graph(owner) else owner._sublayers()
+        kids = keras_layers(owner) if _is_graph(owner) else [] if isinstance(owner, _KerasSublayer) else \
+            _keras_sublayers(owner) if _keras_sublayers(owner) is not None else owner._sublayers()
         stack.extend(reversed([((*owner_names, kid.name), kid) for kid in kids]))
     return out
 

@@ -187,8 +187,34 @@ def attention(lib):
     return lib.Model([query, value], L.Concatenate()([dot, concat]))
 
 
+def multi_head_attention(lib):
+    """A Transformer block (residual, LayerNormalization, a causal second attention) and masked attention over
+    padded ids, whose padded query rows take Keras's two paths (dropout: zero weights; none: uniform ones).
+    (Keras removes the masks of the tensors its MultiHeadAttention is called on, at run time only, which Neurona
+    does not copy: see the layer's docstring; the masked tensor is not reused after the attention here.)"""
+    L = lib.layers
+    ids, features = lib.Input((6,), dtype="int32"), lib.Input((5, 4))
+    x = L.LayerNormalization()(L.Add()([features, L.MultiHeadAttention(2, 3, dropout=0.1)(features, features)]))
+    y = L.MultiHeadAttention(3, 2, value_dim=4, output_shape=5, use_bias=False)(x, x, use_causal_mask=True)
+    embedded, again = L.Embedding(10, 4, mask_zero=True)(ids), L.Embedding(10, 4, mask_zero=True)(ids)
+    fused = L.MultiHeadAttention(2, 2)(embedded, embedded)
+    explicit = L.MultiHeadAttention(2, 2, dropout=0.2)(again, again)
+    return lib.Model([ids, features], [L.GlobalAveragePooling1D()(y), fused, explicit])
+
+
+def seq2seq(lib):
+    """An encoder's final states as the decoder's initial_state (call arguments that are tensors), and the
+    attention weights as a second output (return_attention_scores)."""
+    L = lib.layers
+    source, target = lib.Input((5, 3)), lib.Input((4, 3))
+    _, h, c = L.LSTM(3, return_state=True)(source)
+    decoded = L.LSTM(3, return_sequences=True)(target, initial_state=[h, c])
+    attended, scores = L.Attention()([decoded, decoded], return_attention_scores=True, use_causal_mask=True)
+    return lib.Model([source, target], [L.TimeDistributed(L.Dense(2))(attended), scores])
+
+
 SEQUENCE_BUILDERS = [recurrent, recurrent_cells, sequence_wrappers, masked_embedding, masking, masked_functional,
-                     attention]
+                     attention, multi_head_attention, seq2seq]
 BUILDERS = [dense, conv1d, conv2d, pooling1d, pooling2d, global_pooling, dropout_flatten_reshape, normalization,
             batch_normalization, layer_normalization, group_normalization, merging, nested_and_shared,
             nested_functional, branches_of_different_depths] + SEQUENCE_BUILDERS
