@@ -2,7 +2,7 @@
 
 The exporter replays the model's graph (a Sequential model's recorded stack, a
 functional model's nodes in run order): each call of a layer becomes the ONNX
-nodes of its class's converter ``fn(layer, graph, x) -> y``, which reads the
+nodes of its class's converter ``fn(layer, graph, x, **call_arguments) -> y``, which reads the
 tensor named ``x`` (a list of names for a layer called on a list, such as the
 merge layers and the ops on symbolic tensors, TensorOp) and returns the name of
 its output (or a list of names). A shared layer is converted at each of its
@@ -122,6 +122,22 @@ def _graph_of(model):
                      "be exported")
 
 
+def _convert(layer, graph, x, kwargs):
+    """Run ``layer``'s converter on ``x``; the call's other arguments (an RNN's ``initial_state``, attention's
+    ``use_causal_mask`` ...) go to converters that take them by name, and are refused by the others."""
+    import inspect
+
+    fn = converter_for(layer)
+    if kwargs:
+        taken = inspect.signature(fn).parameters
+        extra = sorted(key for key in kwargs if key not in taken and not any(
+            p.kind is p.VAR_KEYWORD for p in taken.values()))
+        if extra:
+            raise ValueError(f"export_onnx: layer {layer.name!r} ({type(layer).__name__}) is called with "
+                             f"{', '.join(f'{key}=' for key in extra)}, which its ONNX converter does not take")
+    return fn(layer, graph, x, **kwargs)
+
+
 def _emit(model, graph, input_names):
     """Append the nodes of ``model``'s graph, reading the tensors ``input_names``; returns its output names."""
     from ..models import Functional, Sequential
@@ -139,7 +155,9 @@ def _emit(model, graph, input_names):
             flat = layer._flat_values(given) if isinstance(layer, Functional) else [given]
             results = _emit(layer, graph, flat)
         else:
-            results = converter_for(layer)(layer, graph, args[0] if len(args) == 1 else args)
+            kwargs = {key: nest.map_structure(name_of, value) for key, value in node.kwargs.items()
+                      if key != "training"}  # inference mode
+            results = _convert(layer, graph, args[0] if len(args) == 1 else args, kwargs)
         results = results if isinstance(results, (list, tuple)) else [results]
         if len(results) != len(node.flat_outputs):
             raise ValueError(f"export_onnx: the converter of layer {layer.name!r} ({type(layer).__name__}) "
@@ -197,7 +215,7 @@ def export_onnx(model, path, opset=DEFAULT_OPSET, check=True):
     onnx = _onnx()
     if not model.built or model.input_shape is None:
         raise ValueError(f"export_onnx: model {model.name!r} is not built; build it or call it on data first")
-    from . import onnx_layers, onnx_merging  # noqa: F401 - register the built-in converters
+    from . import onnx_attention, onnx_layers, onnx_merging  # noqa: F401 - register the built-in converters
 
     inputs, _, outputs = _graph_of(model)
     input_names = _endpoint_names(getattr(model, "input", None), inputs, "input", lambda t: t.layer.name)

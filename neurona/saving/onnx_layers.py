@@ -28,6 +28,13 @@ _ACTIVATIONS = {
     "selu": lambda g, x: g.node("Selu", [x], alpha=ops.activation.SELU_ALPHA, gamma=ops.activation.SELU_SCALE),
     "leaky_relu": lambda g, x: g.node("LeakyRelu", [x], alpha=0.2),  # ops.leaky_relu's default slope
     "gelu": lambda g, x: _gelu(g, x),
+    "hard_sigmoid": lambda g, x: g.node("HardSigmoid", [x], alpha=1.0 / 6.0, beta=0.5),
+    "relu6": lambda g, x: g.node("Clip", [x, g.constant("zero", 0.0), g.constant("six", 6.0)]),
+    "softsign": lambda g, x: g.node("Softsign", [x]),
+    "silu": lambda g, x: g.node("Mul", [x, g.node("Sigmoid", [x])]),
+    "hard_silu": lambda g, x: g.node("Mul", [x, g.node("HardSigmoid", [x], alpha=1.0 / 6.0, beta=0.5)]),
+    "mish": lambda g, x: g.node("Mul", [x, g.node("Tanh", [g.node("Softplus", [x])])]),  # Mish is opset 18
+    "exponential": lambda g, x: g.node("Exp", [x]),
 }
 
 
@@ -227,17 +234,26 @@ def _recurrent_activation_names(layer):
     return names
 
 
-def _recurrent(layer, g, x, op_type, w, r, b, activation_names, **attrs):
+def _recurrent(layer, g, x, op_type, w, r, b, activation_names, initial_state=None, **attrs):
     """ONNX's ``RNN`` / ``LSTM`` / ``GRU`` over a batch-first sequence: time-major in and out (layout 0), the
-    reverse direction for ``go_backwards`` (whose outputs Keras lists in the order processed)."""
-    if layer.return_state:
-        raise ValueError(f"export_onnx: layer {layer.name!r} ({type(layer).__name__}) has return_state=True: its "
-                         "states are not exported yet")
+    reverse direction for ``go_backwards`` (whose outputs Keras lists in the order processed). ONNX's ``Y_h``
+    (and LSTM's ``Y_c``) are the final states, returned after the output with ``return_state``; an
+    ``initial_state`` list feeds ``initial_h`` (and ``initial_c``)."""
     n = layer.cell.units
+    states = 2 if op_type == "LSTM" else 1
     time_major = g.node("Transpose", [x], perm=[1, 0, 2])
-    y = g.node(op_type, [time_major, g.constant(f"{layer.name}_W", w[None]), g.constant(f"{layer.name}_R", r[None]),
-                         g.constant(f"{layer.name}_B", b[None])], hidden_size=n,
-               direction="reverse" if layer.go_backwards else "forward", activations=activation_names, **attrs)
+    inputs = [time_major, g.constant(f"{layer.name}_W", w[None]), g.constant(f"{layer.name}_R", r[None]),
+              g.constant(f"{layer.name}_B", b[None])]
+    if initial_state is not None:
+        given = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        if len(given) != states or not all(isinstance(s, str) for s in given):
+            raise ValueError(f"export_onnx: layer {layer.name!r} ({type(layer).__name__}) takes {states} initial "
+                             f"state tensor(s), got initial_state={initial_state!r}")
+        inputs += [""] + [g.node("Unsqueeze", [s, g.constant("axis_0", numpy.array([0], numpy.int64))])
+                          for s in given]  # no sequence_lens; (1, batch, units) each
+    y, *final = g.node(op_type, inputs, outputs=1 + states, hidden_size=n,
+                       direction="reverse" if layer.go_backwards else "forward", activations=activation_names,
+                       **attrs)
     steps = g.node("Squeeze", [y, g.constant("axis_1", numpy.array([1], numpy.int64))])  # (T, B, n)
     if layer.go_backwards:  # back to the order processed: last step first
         steps = g.node("Slice", [steps, g.constant("minus_one", numpy.array([-1], numpy.int64)),
@@ -245,10 +261,14 @@ def _recurrent(layer, g, x, op_type, w, r, b, activation_names, **attrs):
                                  g.constant("axis_0", numpy.array([0], numpy.int64)),
                                  g.constant("minus_one", numpy.array([-1], numpy.int64))])
     if layer.return_sequences:
-        return g.node("Transpose", [steps], perm=[1, 0, 2])
-    # the last step processed (Graph.constant stores arrays of rank >= 1: gather [-1], then drop that axis)
-    last = g.node("Gather", [steps, g.constant("minus_one", numpy.array([-1], numpy.int64))], axis=0)
-    return g.node("Squeeze", [last, g.constant("axis_0", numpy.array([0], numpy.int64))])
+        out = g.node("Transpose", [steps], perm=[1, 0, 2])
+    else:  # the last step processed (Graph.constant stores arrays of rank >= 1: gather [-1], then drop that axis)
+        last = g.node("Gather", [steps, g.constant("minus_one", numpy.array([-1], numpy.int64))], axis=0)
+        out = g.node("Squeeze", [last, g.constant("axis_0", numpy.array([0], numpy.int64))])
+    if not layer.return_state:
+        return out
+    return [out] + [g.node("Squeeze", [state, g.constant("axis_0", numpy.array([0], numpy.int64))])
+                    for state in final]  # (1, batch, units) -> (batch, units)
 
 
 def _bias(cell, width):
@@ -256,26 +276,27 @@ def _bias(cell, width):
 
 
 @register_converter("SimpleRNN")
-def simple_rnn(layer, g, x):
+def simple_rnn(layer, g, x, initial_state=None):
     cell = layer.cell
     kernel, recurrent = cell.kernel.numpy(), cell.recurrent_kernel.numpy()
     b = numpy.concatenate([_bias(cell, cell.units), numpy.zeros(cell.units, kernel.dtype)])
-    return _recurrent(layer, g, x, "RNN", kernel.T, recurrent.T, b, _recurrent_activation_names(layer))
+    return _recurrent(layer, g, x, "RNN", kernel.T, recurrent.T, b, _recurrent_activation_names(layer),
+                      initial_state)
 
 
 @register_converter("LSTM")
-def lstm(layer, g, x):
+def lstm(layer, g, x, initial_state=None):
     """Keras's gates [i, f, c, o] become ONNX's [i, o, f, c]."""
     cell, n = layer.cell, layer.cell.units
     order = numpy.r_[0:n, 3 * n:4 * n, n:2 * n, 2 * n:3 * n]
     kernel, recurrent = cell.kernel.numpy()[:, order], cell.recurrent_kernel.numpy()[:, order]
     b = numpy.concatenate([_bias(cell, 4 * n)[order], numpy.zeros(4 * n, kernel.dtype)])
     gate, act = _recurrent_activation_names(layer)
-    return _recurrent(layer, g, x, "LSTM", kernel.T, recurrent.T, b, [gate, act, act])
+    return _recurrent(layer, g, x, "LSTM", kernel.T, recurrent.T, b, [gate, act, act], initial_state)
 
 
 @register_converter("GRU")
-def gru(layer, g, x):
+def gru(layer, g, x, initial_state=None):
     """Keras's gates [z, r, h] are ONNX's; reset_after is ONNX's linear_before_reset."""
     cell, n = layer.cell, layer.cell.units
     kernel, recurrent = cell.kernel.numpy(), cell.recurrent_kernel.numpy()
@@ -286,5 +307,5 @@ def gru(layer, g, x):
     else:
         b = numpy.concatenate([cell.bias.numpy(), numpy.zeros(3 * n, kernel.dtype)])
     gate, act = _recurrent_activation_names(layer)
-    return _recurrent(layer, g, x, "GRU", kernel.T, recurrent.T, b, [gate, act],
+    return _recurrent(layer, g, x, "GRU", kernel.T, recurrent.T, b, [gate, act], initial_state,
                       linear_before_reset=int(cell.reset_after))

@@ -36,8 +36,8 @@ def test_zoo_models_match_onnxruntime(zoo, kind, tmp_path):
             saving.export_onnx(model, tmp_path / "m.onnx")
         assert not (tmp_path / "m.onnx").exists()
         return
-    if kind in ("recurrent", "text", "attention"):  # no ONNX converters for sequence layers yet: a clear refusal
-        with pytest.raises(ValueError, match=r"no ONNX converter for layer '\w+' \((Masking|MultiHeadAttention)\)"
+    if kind in ("recurrent", "text"):  # Keras masks, which an ONNX graph cannot carry: a clear refusal
+        with pytest.raises(ValueError, match=r"no ONNX converter for layer '\w+' \(Masking\)"
                                              r"|\(Embedding\) has mask_zero=True"):
             saving.export_onnx(model, tmp_path / "m.onnx")
         assert not (tmp_path / "m.onnx").exists()
@@ -47,7 +47,7 @@ def test_zoo_models_match_onnxruntime(zoo, kind, tmp_path):
 
 def test_every_activation(tmp_path):
     names = ["linear", "relu", "sigmoid", "tanh", "softplus", "elu", "selu", "leaky_relu", "gelu", "log_softmax",
-             "softmax"]
+             "hard_sigmoid", "relu6", "softsign", "silu", "hard_silu", "mish", "exponential", "softmax"]
     model = models.Sequential([layers.Input((6,)), layers.Dense(6)] + [layers.Activation(n) for n in names])
     x = 3 * np.random.default_rng(0).normal(size=(10, 6)).astype(np.float32)
     _check_matches(model, x, tmp_path / "act.onnx")
@@ -126,9 +126,76 @@ def test_recurrent_layers_run_as_onnx_rnn_operators(stack, tmp_path):
     _check_matches(model, rng.standard_normal((4, 7, 3)).astype("float32"), tmp_path / "r.onnx")
 
 
+def _run_all(path, model, feeds):
+    """Every output of onnxruntime's run beside Neurona's predictions, fed by the graph's input names."""
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed: pip install 'neurona[onnx]'")
+    proto = saving.export_onnx(model, path)
+    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = session.run(None, dict(zip([i.name for i in session.get_inputs()], feeds)))
+    want = model.predict(feeds if len(feeds) > 1 else feeds[0], verbose=0)
+    want = want if isinstance(want, list) else [want]
+    assert len(got) == len(want) == len(proto.graph.output)
+    for a, b in zip(got, want):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
+
+
+def _randomized(model, rng, scale=0.5):
+    model.set_weights([scale * rng.standard_normal(w.shape).astype("float32") for w in model.get_weights()])
+    return model
+
+
+def test_final_states_and_initial_states_of_recurrent_layers(tmp_path):
+    """return_state: ONNX's Y_h (and LSTM's Y_c) after the output; initial_state: its initial_h / initial_c (an
+    encoder's states handed to a decoder, go_backwards included)."""
+    rng = np.random.default_rng(2)
+    source, target = layers.Input((5, 3)), layers.Input((4, 3))
+    out, h, c = layers.LSTM(3, return_state=True)(source)
+    decoded = layers.LSTM(3, return_sequences=True, go_backwards=True)(target, initial_state=[h, c])
+    gru, gru_h = layers.GRU(2, return_state=True)(decoded)
+    rnn, rnn_h = layers.SimpleRNN(2, return_state=True, return_sequences=True)(decoded, initial_state=gru_h)
+    model = _randomized(models.Model([source, target], [out, h, c, gru, gru_h, rnn, rnn_h]), rng)
+    _run_all(tmp_path / "s.onnx", model, [rng.standard_normal((3, 5, 3)).astype("float32"),
+                                          rng.standard_normal((3, 4, 3)).astype("float32")])
+
+
+def test_attention_layers_with_causal_masks_and_scores(tmp_path):
+    rng = np.random.default_rng(3)
+    x = layers.Input((6, 4))
+    y = layers.MultiHeadAttention(2, 3)(x, x, use_causal_mask=True)
+    z, scores = layers.MultiHeadAttention(3, 2, value_dim=5, output_shape=4, use_bias=False)(
+        y, x, return_attention_scores=True)
+    dot = layers.Attention(use_scale=True)([z, y], use_causal_mask=True)
+    concat, weights = layers.Attention(score_mode="concat")([z, y, x], return_attention_scores=True)
+    model = _randomized(models.Model(x, [dot, scores, concat, weights]), rng)
+    _run_all(tmp_path / "a.onnx", model, [rng.standard_normal((3, 6, 4)).astype("float32")])
+
+
+def test_multi_head_attention_with_an_attention_mask_tensor(tmp_path):
+    """An attention_mask input: masked scores replaced before the softmax; with dropout (Keras's scores path) a
+    row with nothing allowed gets zero weights, without it uniform ones, as the layer computes."""
+    rng = np.random.default_rng(4)
+    for dropout in (0.0, 0.3):
+        x, allowed = layers.Input((5, 4)), layers.Input((5, 5), dtype="bool")
+        model = _randomized(models.Model([x, allowed], layers.MultiHeadAttention(2, 2, dropout=dropout)(
+            x, x, attention_mask=allowed)), rng)
+        mask = rng.random((3, 5, 5)) < 0.6
+        mask[0, 2] = False  # a query row with nothing to attend to
+        _run_all(tmp_path / f"m{dropout}.onnx", model, [rng.standard_normal((3, 5, 4)).astype("float32"), mask])
+
+
+def test_call_arguments_a_converter_does_not_take_are_refused(tmp_path):
+    x, flags = layers.Input((4, 2)), layers.Input((4,), dtype="bool")
+    model = models.Model([x, flags], layers.GRU(3)(x, mask=flags))
+    with pytest.raises(ValueError, match=r"layer 'gru\w*' \(GRU\) is called with mask=, which its ONNX converter "
+                                         "does not take"):
+        saving.export_onnx(model, tmp_path / "x.onnx")
+    assert not (tmp_path / "x.onnx").exists()
+
+
 def test_recurrent_options_onnx_lacks_are_refused(tmp_path):
-    for layer, match in ((layers.LSTM(3, return_state=True), "return_state=True"),
-                         (layers.SimpleRNN(3, activation="elu"), "activation 'elu'")):
+    for layer, match in ((layers.SimpleRNN(3, activation="elu"), "activation 'elu'"),):
         inputs = layers.Input((4, 2))
         out = layer(inputs)
         model = models.Model(inputs, out[0] if isinstance(out, list) else out)
