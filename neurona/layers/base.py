@@ -252,7 +252,8 @@ class Layer(WeightsMixin, HookMixin):
             signature = calling.call_signature(self)
             if signature.training and (frame.training is not None or not signature.training_default):
                 kwargs["training"] = frame.training
-            if mask is not None and "mask" not in kwargs and masking.takes_mask(self):
+            if mask is not None and "mask" not in kwargs and masking.takes_mask(self) and \
+                    masking.tensor_arguments(args, kwargs) == 1:
                 kwargs["mask"] = mask
             outputs = self.call(*args, **kwargs)
         if hooks:

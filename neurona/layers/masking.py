@@ -36,6 +36,16 @@ def takes_mask(layer):
     return known
 
 
+def tensor_arguments(args, kwargs):
+    """How many of a call's arguments hold tensors. Keras 3 hands a layer its input's mask (``mask=``) only when
+    that is one (``Layer.__call__``): an RNN given ``initial_state`` tensors runs unmasked unless it is given
+    ``mask=`` itself, and Neurona does the same, so that Keras programs and files compute what they do there."""
+    def tensor(leaf):  # a Tensor or an array (NumPy's, CuPy's), as Keras counts its backend's tensors
+        return isinstance(leaf, Tensor) or (hasattr(leaf, "shape") and hasattr(leaf, "dtype"))
+
+    return sum(1 for value in (*args, *kwargs.values()) if any(tensor(leaf) for leaf in nest.flatten(value)))
+
+
 def makes_masks(layer):
     """Whether the layer makes a mask from inputs that carry none (``creates_masks``: Embedding, Masking)."""
     return getattr(type(layer), "creates_masks", False)

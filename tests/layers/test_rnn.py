@@ -508,3 +508,31 @@ def test_batch_normalization_takes_its_training_statistics_over_the_real_steps(m
     xt = nr.Tensor(x.astype("float64"), requires_grad=True)
     bn64 = layers.BatchNormalization(dtype="float64")
     assert nr.gradcheck(lambda t: bn64(t, training=True, mask=mask), xt)
+
+
+def test_an_rnn_given_initial_states_runs_unmasked_unless_given_a_mask_as_in_keras(monkeypatch):
+    """Keras 3 passes a layer its input's mask only when the call has one tensor argument: an LSTM decoder given
+    initial_state ignores the padding of its input (and keeps it for the next layer), as real Keras computes."""
+    from _harness.keras_oracle import numpy_keras
+
+    keras = numpy_keras(monkeypatch)
+    rng = np.random.default_rng(7)
+    ids = np.array([[3, 1, 0, 0], [2, 5, 4, 0]])
+    states = [rng.standard_normal((2, 3)).astype("float32") for _ in range(2)]
+    outputs = {}
+    for name, lib in (("neurona", nr), ("keras", keras)):
+        embedding, lstm = lib.layers.Embedding(6, 2, mask_zero=True), lib.layers.LSTM(3, return_sequences=True)
+        x = embedding(ids)
+        lstm(x)
+        if name == "neurona":
+            weights = [rng.standard_normal(w.shape).astype("float32") for w in embedding.get_weights()
+                       + lstm.get_weights()]
+        embedding.set_weights(weights[:1])
+        lstm.set_weights(weights[1:])
+        x = embedding(ids)
+        outputs[name] = [np.asarray(lstm(x, initial_state=states)), np.asarray(lstm(x, initial_state=states,
+                                                                                     mask=ids != 0))]
+    for ours, theirs in zip(outputs["neurona"], outputs["keras"]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+    unmasked, masked = outputs["neurona"]
+    assert not np.allclose(unmasked[1, 3], masked[1, 3])  # the padded step is run, not skipped

@@ -197,6 +197,8 @@ class Bidirectional(Layer):
         layer = serialize(self.forward_layer)
         layer["config"] = {**layer["config"], "name": self.forward_layer.name[len("forward_"):]}
         config["layer"] = layer
-        config["backward_layer"] = serialize(self.backward_layer) if self._backward_given else None
+        # always written, as Keras 3 does: rebuilt from `layer` alone, the backward layer would lose what differs
+        # between the two (its own go_backwards, its trainable flag, a different class)
+        config["backward_layer"] = serialize(self.backward_layer)
         config["weights"] = None
         return config

@@ -29,7 +29,7 @@ nothing from a file is executed, imported or unpickled. The per-layer tables are
 from ..errors import FileFormatError
 from . import layer_options as opts
 from .layer_options import refuse
-from .recorded_masks import mask_argument, recorded_masks
+from .recorded_masks import ancestors, check_mask_ops, mask_argument, recorded_masks
 
 MODEL_CLASSES = {"Sequential": "Sequential", "Functional": "Functional", "Model": "Functional"}
 _KERAS_MODEL = {"Sequential": ("keras", None), "Functional": ("keras.src.models.functional", "Functional")}
@@ -137,7 +137,11 @@ def _functional(config, source, path):
     legacy = any(isinstance(node, list) for item in config["layers"] if isinstance(item, dict)
                  for node in item.get("inbound_nodes") or [])
     shifts, endpoint_shifts = _node_shifts(config, legacy)
-    masks = set() if legacy else recorded_masks(config["layers"])
+    masks = {} if legacy else recorded_masks(config["layers"])
+    upstream = ancestors(config["layers"]) if masks else {}
+    if not legacy:
+        check_mask_ops(config["layers"], masks, lambda item: _where(source, path, item.get("name"),
+                                                                    item.get("class_name")))
     layers = []
     for item in config["layers"]:
         if isinstance(item, dict) and item.get("name") in masks:
@@ -148,7 +152,7 @@ def _functional(config, source, path):
             raise FileFormatError(f"{_where(source, path, entry['name'], entry['class_name'])}: 'inbound_nodes' is "
                                   f"{str(nodes)[:80]!r}; expected a list of calls")
         entry["inbound_nodes"] = [_node(node, shifts, _where(source, path, entry["name"], entry["class_name"]),
-                                        masks, _call_options(entry["class_name"])) for node in nodes]
+                                        masks, _call_options(entry["class_name"]), upstream) for node in nodes]
         layers.append(entry)
     out = {"name": name, "trainable": config.get("trainable") is not False, "layers": layers}
     for key in ("input_layers", "output_layers"):
@@ -230,6 +234,16 @@ def _arguments(value, shifts, where):
     return value
 
 
+def _input_upstream(node, upstream):
+    """The layers upstream of a call's first input (that input's own layer included)."""
+    args = node.get("args") or [None]
+    first = args[0][0] if isinstance(args[0], list) and args[0] else args[0]
+    history = (first.get("config") or {}).get("keras_history") if isinstance(first, dict) else None
+    if not _is_history(history):
+        return set()
+    return {history[0]} | upstream.get(history[0], set())
+
+
 def _call_options(class_name):
     """The keyword arguments a call of Neurona's layer ``class_name`` takes beside its inputs, ``mask`` and
     ``training`` (an RNN's ``initial_state``, an attention layer's ``use_causal_mask`` ...); none for models."""
@@ -245,7 +259,7 @@ def _call_options(class_name):
                  and p.name not in ("mask", "training"))
 
 
-def _node(node, shifts, where, masks=frozenset(), options=()):
+def _node(node, shifts, where, masks=None, options=(), upstream=None):
     """One call in Neurona's (Keras 3's) layout, from either Keras layout; ``options`` are the layer's call
     arguments beside ``training`` (tensors, like an RNN's ``initial_state``, or plain values)."""
     if isinstance(node, list):  # Keras 2: [[layer, node, tensor, kwargs], ...], one entry per input tensor
@@ -258,9 +272,13 @@ def _node(node, shifts, where, masks=frozenset(), options=()):
         args = [tensors[0] if len(tensors) == 1 else tensors]
     elif isinstance(node, dict):
         kwargs = node.get("kwargs", {})
-        if isinstance(kwargs, dict) and kwargs.get("mask") is not None and mask_argument(kwargs["mask"], masks,
-                                                                                           where):
+        if isinstance(kwargs, dict) and kwargs.get("mask") is not None and mask_argument(
+                kwargs["mask"], masks or {}, where, _input_upstream(node, upstream or {})):
             kwargs = {key: value for key, value in kwargs.items() if key != "mask"}
+        if isinstance(kwargs, dict) and isinstance(kwargs.get("training"), bool):
+            # Keras 3 records the training default of a layer's call in its node and, running the model, hands
+            # the layer the model's own training flag instead (functional.py's operation_fn): so does Neurona
+            kwargs = {key: value for key, value in kwargs.items() if key != "training"}
         args = _arguments(node.get("args", []), shifts, where)
         kwargs = _arguments(kwargs, shifts, where)
         if not isinstance(args, list) or not isinstance(kwargs, dict):
