@@ -13,11 +13,13 @@ class InitMonitor(Callback):
     On every ``every``-th batch of the epochs before ``until_epoch`` (batch 0 of each included) it measures,
     per layer, the activation and pre-activation statistics, saturated and dead fractions, the output
     gradient's scale, each weight's gradient and the step's real update ratio
-    ``||w_after - w_before|| / ||w_before||`` (about 1e-3 is healthy, CS231n); per step, the loss and the
-    ratio of the first to the last layer's gradient scale. Its hooks are on the layers for the monitored
-    steps only, so the other steps, and every epoch from ``until_epoch`` on, run at full speed. The
-    verdicts are those of ``inspect`` (``diagnostics.verdicts``: vanishing or exploding gradients or signal,
-    saturation, dead units, identical units) and a loss that has not moved (``diagnostics.monitor.loss_verdict``).
+    ``||w_after - w_before|| / ||w_before||`` (about 1e-3 is healthy, CS231n); per step, the loss, the
+    ratio of the first to the last layer's gradient scale, and for each recurrent layer the gradient reaching
+    each step of its input sequence (``diagnostics.through_time``: vanishing or exploding through time). Its
+    hooks are on the layers for the monitored steps only, so the other steps, and every epoch from
+    ``until_epoch`` on, run at full speed. The verdicts are those of ``inspect`` (``diagnostics.verdicts``:
+    vanishing or exploding gradients or signal, saturation, dead units, identical units; vanishing or exploding
+    through time) and a loss that has not moved (``diagnostics.monitor.loss_verdict``).
 
     Each kind of problem is warned about once per ``fit`` (``InitWarning``, a ``UserWarning``), its message
     prefixed by ``InitMonitor (epoch e, batch b): `` (1-based, as the progress bar counts); identical units
@@ -33,7 +35,8 @@ class InitMonitor(Callback):
     Attributes:
         records: the snapshots of the last ``fit``, one per monitored batch: ``{"epoch", "batch"`` (0-based,
             as the callbacks count), ``"loss"`` (that batch's), ``"layers"`` (per-layer records, as in
-            ``inspect``'s report), ``"gradient_ratio", "signal_ratio", "verdicts"}``. The same list is
+            ``inspect``'s report), ``"gradient_ratio", "signal_ratio", "through_time"`` (``{recurrent layer
+            path: {"per_step_rms", "first_last_ratio"}}``), ``"verdicts"}``. The same list is
             ``model.history.init_monitor``.
     """
 

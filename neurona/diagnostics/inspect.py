@@ -12,7 +12,7 @@ import numpy
 from .. import backend, losses, optimizers
 from ..autograd import Tensor
 from . import jacobian as jacobian_lib
-from . import mean_field, symmetry, weights
+from . import mean_field, symmetry, through_time, weights
 from .recorder import Recorder, layer_paths
 from .report import InitReport
 
@@ -184,14 +184,5 @@ def _has_recurrent_layer(model):
 
 
 def _through_time(inputs):
-    """The objective's gradient with respect to each input time step: its RMS per step (over the examples and
-    features), and the ratio of the first step's to the last's. Far below 1, the gradient vanishes on its way
-    back through the sequence (the first steps barely influence training); far above, it explodes (Bengio,
-    Simard and Frasconi 1994; Pascanu, Mikolov and Bengio 2013)."""
-    if inputs.grad is None:
-        return None
-    grad = backend.asnumpy(inputs.grad).astype(numpy.float64)
-    per_step = numpy.sqrt((grad * grad).mean(axis=(0, 2)))
-    last = per_step[-1]
-    return {"per_step_rms": [float(v) for v in per_step],
-            "first_last_ratio": float(per_step[0] / last) if last > 0 else float("inf")}
+    """The objective's gradient with respect to each input time step (``through_time.profile``), or None."""
+    return None if inputs.grad is None else through_time.profile(inputs.grad)

@@ -34,7 +34,7 @@ import weakref
 import numpy
 
 from . import statistics as st
-from . import symmetry, verdicts, weights
+from . import symmetry, through_time, verdicts, weights
 from .recorder import Recorder
 
 LOSS_RTOL = 1e-4
@@ -159,15 +159,17 @@ class MonitorEngine:
 
     Attributes:
         snapshots: one dict per monitored batch: ``{"epoch", "batch", "loss", "layers", "gradient_ratio",
-            "signal_ratio", "verdicts"}``; ``layers`` holds ``inspect``'s per-layer records, each with its
-            ``weights`` (gradients and the step's real update ratio) and ``kernel``.
+            "signal_ratio", "through_time", "verdicts"}`` (``through_time``: ``{recurrent layer path: the
+            gradient's RMS at each step of its input, and the first/last ratio}``, ``through_time.profile``);
+            ``layers`` holds ``inspect``'s per-layer records, each with its ``weights`` (gradients and the
+            step's real update ratio) and ``kernel``.
     """
 
     def __init__(self, model, every, histograms=False):
         self.model, self.every, self.histograms = model, int(every), bool(histograms)
         self.snapshots = []
         self.active = False
-        self._recorder = None  # during a monitored step only
+        self._recorder = self._tap = None  # during a monitored step only
         self._pending = None  # (epoch, batch) of the step being recorded
         self._before = {}  # id(var) -> (var, copy of its data) at the recorded batch's begin
         self._first = None  # the same, at the first monitored batch
@@ -191,6 +193,9 @@ class MonitorEngine:
     def _release(self):
         if self._recorder is not None:
             self._recorder.close()
+        if self._tap is not None:
+            self._tap.close()
+        self._tap = None
         self._recorder, self._pending, self._before = None, None, {}
 
     def _copy(self):
@@ -210,6 +215,8 @@ class MonitorEngine:
         self._release()  # a step whose end never came (it raised)
         # made at each monitored step, so that layers that get their weights in the first step are found later
         self._recorder = Recorder(self.model, histograms=self.histograms, backward=True).__enter__()
+        tap = through_time.SequenceTap(self.model)
+        self._tap = tap.__enter__() if tap.layers else None
         self._before = self._copy()
         if self._first is None and self._before:
             self._first = self._before
@@ -253,8 +260,9 @@ class MonitorEngine:
             return None
         self._recorder.close()
         records = self._records()
+        profiles = self._tap.recorded() if self._tap is not None else {}
         self._release()
-        found = verdicts.judge(records, symmetry.symmetric_units(self.model))
+        found = verdicts.judge(records, symmetry.symmetric_units(self.model)) + through_time.verdicts(profiles)
         loss = self._batch_loss(logs or {})
         self._losses.append(loss)
         stuck = loss_verdict(self._losses, self._weight_change())
@@ -262,6 +270,6 @@ class MonitorEngine:
             found.append(stuck)
         snapshot = {"epoch": int(epoch), "batch": int(batch), "loss": loss, "layers": records,
                     "gradient_ratio": verdicts.gradient_ratio(records), "signal_ratio": verdicts.signal_ratio(records),
-                    "verdicts": found}
+                    "through_time": profiles, "verdicts": found}
         self.snapshots.append(snapshot)
         return snapshot

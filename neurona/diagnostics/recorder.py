@@ -43,7 +43,23 @@ def watched_layers(model):
     return leaves
 
 
-class Recorder:
+class HookSet:
+    """Hooks put on layers by ``__enter__`` (their handles in ``_handles``), all removed by ``close``."""
+
+    _handles = ()
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def close(self):
+        """Remove every hook."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+
+class Recorder(HookSet):
     """Attach with ``with Recorder(model) as rec: ...``; ``rec.records()`` are the layers that ran, in order.
 
     Args:
@@ -74,16 +90,6 @@ class Recorder:
             if callable(getattr(layer, "activation", None)):
                 self._handles.append(layer.register_preactivation_hook(self._preactivation(path)))
         return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
-
-    def close(self):
-        """Remove every hook."""
-        for handle in self._handles:
-            handle.remove()
-        self._handles = []
 
     def _entry(self, path, layer):
         entry = self._by_layer.get(path)

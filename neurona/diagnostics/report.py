@@ -4,6 +4,7 @@ import json
 import math
 
 from ..files import atomic_output  # a partial report never replaces an earlier one
+from . import through_time
 from . import verdicts as verdicts_lib
 
 _COLUMNS = [  # (header, function of a layer record -> text)
@@ -72,6 +73,8 @@ class InitReport:
         self.network = network
         self.symmetric = symmetric
         self.verdicts = verdicts_lib.judge(layers, symmetric)
+        if network.get("through_time"):  # of the model's input sequence
+            self.verdicts += through_time.verdicts({"input": network["through_time"]})
         self.verdict = verdicts_lib.summary(self.verdicts)
 
     @property

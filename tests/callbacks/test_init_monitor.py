@@ -50,7 +50,8 @@ def test_records_land_in_the_history_every_n_batches_of_the_first_epochs():
     assert history.init_monitor is mon.records and model.history.init_monitor is mon.records
     assert [(s["epoch"], s["batch"]) for s in mon.records] == [(e, b) for e in (0, 1) for b in (0, 3, 6, 9)]
     snapshot = mon.records[0]
-    assert set(snapshot) == {"epoch", "batch", "loss", "layers", "gradient_ratio", "signal_ratio", "verdicts"}
+    assert set(snapshot) == {"epoch", "batch", "loss", "layers", "gradient_ratio", "signal_ratio", "through_time",
+                             "verdicts"}
     assert [r["layer"] for r in snapshot["layers"]] == [layer.name for layer in model.layers]
     for record in snapshot["layers"]:
         assert "activation_histogram" not in record and record["output_grad_rms"] > 0
