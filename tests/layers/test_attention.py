@@ -231,3 +231,69 @@ def test_attention_dropout_returns_the_weights_it_applied():
     dropped = scores.numpy() == 0
     assert 0.3 < dropped.mean() < 0.7
     np.testing.assert_allclose(scores.numpy()[~dropped], 2.0 * clean[~dropped], rtol=1e-12)
+
+
+# ---- against PyTorch: the projections and torch's scaled_dot_product_attention, float64 --------------------------
+@pytest.mark.parametrize("case", ["plain", "causal", "masked", "cross, no bias, output_shape"])
+def test_multi_head_attention_matches_pytorch_outputs_and_every_gradient(case):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    rng = np.random.default_rng(11)
+    heads, key_dim, value_dim = 3, 2, 4
+    options = dict(use_bias=False, output_shape=5) if case.startswith("cross") else {}
+    steps_q, steps_v = (4, 6) if case.startswith("cross") else (5, 5)
+    query = rng.standard_normal((2, steps_q, 3))
+    value = rng.standard_normal((2, steps_v, 3)) if case.startswith("cross") else query
+    layer = layers.MultiHeadAttention(heads, key_dim, value_dim=value_dim, dtype="float64", **options)
+    layer(nr.Tensor(query), value)
+    layer.set_weights([rng.standard_normal(w.shape) for w in layer.weights])
+    allowed = np.ones((2, steps_q, steps_v), bool)
+    kwargs = {}
+    if case == "causal":
+        kwargs["use_causal_mask"] = True
+        allowed = np.tril(allowed)
+    if case == "masked":
+        allowed = rng.random((2, steps_q, steps_v)) < 0.6
+        allowed[:, :, 0] = True  # every row attends somewhere (torch gives NaN on a row with nothing)
+        kwargs["attention_mask"] = allowed
+
+    q_in = nr.Tensor(query, requires_grad=True)
+    v_in = nr.Tensor(value, requires_grad=True) if case.startswith("cross") else q_in
+    out = layer(q_in, v_in, **kwargs)
+    upstream = rng.standard_normal(out.shape)
+    (out * nr.Tensor(upstream)).sum().backward()
+
+    names = [w.name.rsplit("/", 1)[-1] for w in layer.weights]
+    twins = {name: torch.tensor(w.numpy(), requires_grad=True) for name, w in zip(names, layer.weights)}
+    tq = torch.tensor(query, requires_grad=True)
+    tv = torch.tensor(value, requires_grad=True) if case.startswith("cross") else tq
+
+    def project(x, which):
+        y = torch.einsum("bsf,fhd->bhsd", x, twins[f"{which}_kernel"])
+        return y + twins[f"{which}_bias"][None, :, None] if f"{which}_bias" in twins else y
+
+    attended = F.scaled_dot_product_attention(project(tq, "query"), project(tv, "key"), project(tv, "value"),
+                                              attn_mask=torch.tensor(allowed)[:, None])
+    expected = torch.einsum("bhtd,hdo->bto", attended, twins["output_kernel"])
+    if "output_bias" in twins:
+        expected = expected + twins["output_bias"]
+    (expected * torch.tensor(upstream)).sum().backward()
+
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(q_in.grad), tq.grad.numpy(), rtol=1e-9, atol=1e-12)
+    if case.startswith("cross"):
+        np.testing.assert_allclose(np.asarray(v_in.grad), tv.grad.numpy(), rtol=1e-9, atol=1e-12)
+    for name, weight in zip(names, layer.weights):
+        np.testing.assert_allclose(np.asarray(weight.grad), twins[name].grad.numpy(), rtol=1e-9, atol=1e-12,
+                                   err_msg=name)
+
+
+def test_multi_head_attention_passes_gradcheck_with_masks():
+    rng = np.random.default_rng(12)
+    layer = layers.MultiHeadAttention(2, 2, value_dim=3, dtype="float64")
+    query, value = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4))
+    layer(nr.Tensor(query), value)
+    allowed = rng.random((2, 3, 5)) < 0.7
+    allowed[:, :, 1] = True
+    nr.gradcheck(lambda q, v: layer(q, v, attention_mask=allowed), query, value)
+    nr.gradcheck(lambda q: layer(q, value, use_causal_mask=True, return_attention_scores=True)[1], query)
