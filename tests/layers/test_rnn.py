@@ -536,3 +536,20 @@ def test_an_rnn_given_initial_states_runs_unmasked_unless_given_a_mask_as_in_ker
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
     unmasked, masked = outputs["neurona"]
     assert not np.allclose(unmasked[1, 3], masked[1, 3])  # the padded step is run, not skipped
+
+
+@pytest.mark.parametrize("make", [lambda: layers.RNN(layers.GRUCell(3)), lambda: layers.LSTM(3)],
+                         ids=["RNN(GRUCell)", "LSTM"])
+def test_hooks_on_a_cell_run_at_every_step(make):
+    """A forward hook on the cell (what diagnostics' recorder puts on every layer with weights) sees each step:
+    the layer then steps the cell through its __call__ instead of the fused loop, with the same result."""
+    layer = make()
+    x = np.random.default_rng(5).standard_normal((2, 6, 4)).astype("float32")
+    plain = layer(x).numpy()
+    seen = []
+    with layer.cell.register_forward_hook(lambda cell, args, output: seen.append(tuple(args[0].shape))):
+        hooked = layer(x).numpy()
+    assert seen == [(2, 4)] * 6
+    np.testing.assert_allclose(hooked, plain, rtol=1e-5, atol=1e-6)
+    layer(x)
+    assert len(seen) == 6  # removed with the handle

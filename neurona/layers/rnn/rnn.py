@@ -170,10 +170,11 @@ class RNN(Layer):
         """``(outputs (batch, time, units), final states)`` stepping the cell with differentiable ops."""
         cell = self.cell
         takes_training = "training" in _call_parameters(cell)
+        step = cell if cell._hook_table else cell.call  # through __call__ only when the cell's hooks must run
         outputs = []
         for t in range(sequences.shape[1]):
             args = {"training": training} if takes_training else {}
-            out, new = cell.call(sequences[:, t], states if len(states) > 1 or _nested(cell) else states[0], **args)
+            out, new = step(sequences[:, t], states if len(states) > 1 or _nested(cell) else states[0], **args)
             new = list(new) if isinstance(new, (list, tuple)) else [new]
             if mask is not None:  # a masked step keeps the states and outputs the previous first state
                 keep = Tensor._wrap(mask[:, t, None], False)
