@@ -69,6 +69,9 @@ _CELL = ("units", "activation", "recurrent_initializer", "recurrent_regularizer"
          "seed") + _KERNEL
 
 
+_STATELESS = {"stateful": (False,)}  # states carried from batch to batch: not supported yet
+
+
 def _cell(*extra):
     return LayerSpec(_CELL + extra, _constraints("kernel", "recurrent", "bias"),
                      read_only={"implementation": 2})  # tf.keras 2's cells wrote it; 2 is its default
@@ -78,7 +81,7 @@ def _recurrent(*extra):
     """SimpleRNN, LSTM, GRU: Keras writes the cell's options flat beside RNN's; tf.keras 2 also wrote
     ``implementation`` (1 and 2 compute the same function here) and ``time_major``."""
     return LayerSpec(_RNN + _CELL + extra + ("implementation",), _constraints("kernel", "recurrent", "bias"),
-                     {"time_major": False}, {"implementation": (1, 2)})
+                     {"time_major": False}, {"implementation": (1, 2), **_STATELESS})
 
 
 LAYERS = {
@@ -116,7 +119,7 @@ LAYERS = {
     "SimpleRNN": _recurrent(),
     "LSTM": _recurrent("recurrent_activation", "unit_forget_bias"),
     "GRU": _recurrent("recurrent_activation", "reset_after"),
-    "RNN": LayerSpec(_RNN + ("cell",), read_only={"time_major": False}),
+    "RNN": LayerSpec(_RNN + ("cell",), read_only={"time_major": False}, choices=_STATELESS),
     "Bidirectional": LayerSpec(("merge_mode", "layer", "backward_layer"), {"weights": None}),
     "TimeDistributed": LayerSpec(("layer",)),
     "Attention": LayerSpec(("use_scale", "score_mode", "dropout", "seed"), read_only={"causal": False},

@@ -614,3 +614,10 @@ def test_a_mask_keras_computes_with_other_ops_is_refused_naming_the_layer_that_t
     with pytest.raises(FileFormatError, match=r"layer 'rnn' \(LSTM\).*its mask comes from Keras's op "
                                               r"'\w+'.*Concatenate"):
         config.from_keras(data_, SOURCE)
+
+
+def test_a_stateful_recurrent_layer_is_refused_by_its_option():
+    model = keras.Sequential([keras.Input((5, 3), batch_size=4), KL.GRU(2, stateful=True, name="carry")])
+    with pytest.raises(FileFormatError, match=r"layer 'carry' \(GRU\).*option 'stateful' is True; Neurona supports "
+                                              "False"):
+        config.from_keras(json.loads(model.to_json()), SOURCE)
