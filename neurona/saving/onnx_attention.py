@@ -30,8 +30,19 @@ def _causal(g, query, value):
     return g.node("Cast", [g.node("Trilu", [ones], upper=0)], to=g.onnx.TensorProto.BOOL)
 
 
-def _inputs(layer, x, what):
+def _inputs(layer, x, what, value=None, key=None):
+    """The names of the query, value and key, whether the call gave them positionally or by keyword (the value
+    defaults to the query and the key to the value, as in the layers)."""
     names = list(x) if isinstance(x, (list, tuple)) else [x]
+    for position, (word, given) in enumerate((("value", value), ("key", key)), start=1):
+        if given is None:
+            continue
+        if len(names) > position:
+            raise ValueError(f"export_onnx: layer {layer.name!r} ({what}) is given its {word} twice, "
+                             f"positionally and as {word}=")
+        if len(names) < position:  # key= without a value: the value is the query
+            names.append(names[0])
+        names.append(given)
     if not 1 <= len(names) <= 3 or not all(isinstance(n, str) for n in names):
         raise ValueError(f"export_onnx: layer {layer.name!r} ({what}) must be called on [query, value(, key)] "
                          f"tensors, got {x!r}")
@@ -51,9 +62,7 @@ def _project(layer, g, x, which):
 @register_converter("MultiHeadAttention")
 def multi_head_attention(layer, g, x, value=None, key=None, attention_mask=None, use_causal_mask=False,
                          return_attention_scores=False):
-    if isinstance(x, str) and value is not None:
-        x = [x, value] + ([key] if key is not None else [])
-    query, value, key = _inputs(layer, x, "MultiHeadAttention")
+    query, value, key = _inputs(layer, x, "MultiHeadAttention", value=value, key=key)
     q = g.node("Mul", [_project(layer, g, query, "query"), g.constant("inverse_sqrt_key_dim",
                                                                       1.0 / math.sqrt(layer.key_dim))])
     k, v = _project(layer, g, key, "key"), _project(layer, g, value, "value")
