@@ -5,6 +5,9 @@
   the first argument alone).
 - ``layer.register_forward_hook(fn)``: ``fn(layer, args, output)`` after ``call``;
   a non-None return replaces the output.
+- Both take ``with_kwargs=True`` (PyTorch's option): the hook also gets the
+  call's keyword arguments, ``fn(layer, args, kwargs)`` returning None or
+  ``(args, kwargs)``, and ``fn(layer, args, kwargs, output)``.
 - ``layer.register_backward_hook(fn)`` (also ``register_full_backward_hook``):
   ``fn(layer, grad_input, grad_output)`` during ``backward``, with tuples of
   arrays-as-Tensors: the gradient of the objective with respect to each output
@@ -96,23 +99,30 @@ class HookTable:
                     object.__setattr__(layer, "activation", self._original)
                     self._original = None
 
-    def before_call(self, layer, args):
-        """``(args, call)``: the positional arguments ``call`` gets, after the pre-hooks and with the inputs
-        routed for backward hooks, and the ``_BackwardCall`` collecting this call's gradients (or None)."""
+    def before_call(self, layer, args, kwargs):
+        """``(args, kwargs, call)``: the arguments ``call`` gets, after the pre-hooks and with the inputs routed
+        for backward hooks, and the ``_BackwardCall`` collecting this call's gradients (or None)."""
         for fn in list(self.forward_pre.values()):
-            result = fn(layer, args)
-            if result is not None:
+            result = fn(layer, args, kwargs)
+            if result is None:
+                continue
+            if isinstance(fn, _Positional):
                 args = result if isinstance(result, tuple) else (result, *args[1:])
+            elif isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict):
+                args, kwargs = (result[0] if isinstance(result[0], tuple) else (result[0],)), result[1]
+            else:
+                raise TypeError(f"layer {layer.name!r}: a forward pre-hook registered with_kwargs=True must "
+                                f"return None or (args, kwargs), got {type(result).__name__}")
         call = None
         if self.backward and engine.grad_enabled():
             call = _BackwardCall(layer, self)
             args = (call.route_inputs(args[0]), *args[1:])
-        return args, call
+        return args, kwargs, call
 
-    def after_call(self, layer, args, outputs, call):
+    def after_call(self, layer, args, kwargs, outputs, call):
         """The output the caller gets: after the forward hooks, outputs routed for backward hooks."""
         for fn in list(self.forward.values()):
-            result = fn(layer, args, outputs)
+            result = fn(layer, args, kwargs, outputs)
             if result is not None:
                 outputs = result
         if call is not None:
@@ -222,6 +232,26 @@ def has_preactivation(layer):
     return callable(getattr(layer, "activation", None))
 
 
+def _keyword_form(hook, with_kwargs, what):
+    """``hook`` as the table keeps it, a function of ``(layer, args, kwargs, ...)``: one that takes no keyword
+    arguments is adapted (a pre-hook's return still replaces only ``args``)."""
+    if not isinstance(with_kwargs, bool):
+        raise TypeError(f"{what}: with_kwargs must be True or False, got {with_kwargs!r}")
+    if with_kwargs or not callable(hook):  # add_hook refuses what is not callable, naming it
+        return hook
+    return _Positional(hook)
+
+
+class _Positional:
+    """A hook registered without ``with_kwargs``, called as the table calls them all."""
+
+    def __init__(self, hook):
+        self.hook = hook
+
+    def __call__(self, layer, args, kwargs, *rest):
+        return self.hook(layer, args, *rest)
+
+
 class HookMixin:
     """The ``register_*_hook`` methods of ``Layer`` (the table is made on first use)."""
 
@@ -232,13 +262,18 @@ class HookMixin:
             object.__setattr__(self, "_hook_table", HookTable())  # not a tracked attribute, never saved
         return self._hook_table
 
-    def register_forward_pre_hook(self, hook):
-        """Call ``hook(layer, args)`` before each call; a non-None return replaces ``args``."""
-        return add_hook(self._hooks().forward_pre, hook, f"layer {self.name!r} register_forward_pre_hook")
+    def register_forward_pre_hook(self, hook, *, with_kwargs=False):
+        """Call ``hook(layer, args)`` before each call; a non-None return replaces ``args``. With
+        ``with_kwargs=True`` (PyTorch's option), ``hook(layer, args, kwargs)``, whose non-None return is a
+        new ``(args, kwargs)``."""
+        return add_hook(self._hooks().forward_pre, _keyword_form(hook, with_kwargs, "register_forward_pre_hook"),
+                        f"layer {self.name!r} register_forward_pre_hook")
 
-    def register_forward_hook(self, hook):
-        """Call ``hook(layer, args, output)`` after each call; a non-None return replaces ``output``."""
-        return add_hook(self._hooks().forward, hook, f"layer {self.name!r} register_forward_hook")
+    def register_forward_hook(self, hook, *, with_kwargs=False):
+        """Call ``hook(layer, args, output)`` after each call; a non-None return replaces ``output``. With
+        ``with_kwargs=True``, ``hook(layer, args, kwargs, output)``."""
+        return add_hook(self._hooks().forward, _keyword_form(hook, with_kwargs, "register_forward_hook"),
+                        f"layer {self.name!r} register_forward_hook")
 
     def register_backward_hook(self, hook):
         """Call ``hook(layer, grad_input, grad_output)`` in each backward through a call (see module docstring)."""
