@@ -5,6 +5,7 @@ normalization layers (restored when ``training=True`` changed them), the
 random generators of dropout layers and any gradients the weights held before.
 """
 
+import contextlib
 import copy
 
 import numpy
@@ -80,7 +81,7 @@ def _jacobian(model, x, mode):
     max_size = jacobian_lib.DEFAULT_MAX_SIZE if mode is True else JACOBIAN_AUTO_SIZE
     try:
         summary = jacobian_lib.jacobian_singular_values(model, x, n_samples=16, max_size=max_size)
-    except jacobian_lib.JacobianTooLarge:
+    except (jacobian_lib.JacobianTooLarge, jacobian_lib.NotDifferentiable):  # NotDifferentiable: token ids
         if mode is True:
             raise
         return None
@@ -127,9 +128,8 @@ def inspect(model, x, y=None, loss=None, optimizer=None, training=False, jacobia
     inputs = _as_input(x)
     if not model.built:
         model(inputs[:1], training=False)
-    sequences = inputs.ndim == 3 and inputs.dtype.kind == "f" and _has_recurrent_layer(model)
-    if sequences:  # the objective's gradient reaches every time step of the input: measured per step
-        inputs = Tensor(inputs.data, requires_grad=True)
+    # the objective's gradient reaching each time step of every recurrent layer's input (masks respected)
+    tap = through_time.SequenceTap(model) if _has_recurrent_layer(model) else None
     all_weights = model.weights
     saved_grads = [w.grad for w in all_weights]
     saved_fixed = [(w, w.data.copy()) for w in all_weights if not w.trainable] if training else []
@@ -139,7 +139,7 @@ def inspect(model, x, y=None, loss=None, optimizer=None, training=False, jacobia
     try:
         for w in all_weights:
             w.grad = None
-        with Recorder(model) as recorder:
+        with Recorder(model) as recorder, (tap if tap is not None else contextlib.nullcontext()):
             y_pred = model(inputs, training=bool(training))
             if not isinstance(y_pred, Tensor):
                 raise TypeError("inspect: the model must return one tensor (models with several outputs are not "
@@ -173,7 +173,9 @@ def inspect(model, x, y=None, loss=None, optimizer=None, training=False, jacobia
     from .verdicts import gradient_ratio, signal_ratio
 
     network["gradient_ratio"], network["signal_ratio"] = gradient_ratio(records), signal_ratio(records)
-    network["through_time"] = _through_time(inputs) if sequences else None
+    by_layer = tap.recorded() if tap is not None else {}
+    network["through_time_layers"] = by_layer
+    network["through_time"] = next(iter(by_layer.values()), None)
     return InitReport(model.name, records, network, symmetry.symmetric_units(model))
 
 
@@ -183,6 +185,3 @@ def _has_recurrent_layer(model):
     return any(isinstance(layer, RNN) for _, layer in layer_paths(model)) or isinstance(model, RNN)
 
 
-def _through_time(inputs):
-    """The objective's gradient with respect to each input time step (``through_time.profile``), or None."""
-    return None if inputs.grad is None else through_time.profile(inputs.grad)

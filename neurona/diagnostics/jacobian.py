@@ -25,6 +25,10 @@ class JacobianTooLarge(ValueError):
     """The per-sample Jacobian has more entries than the ``max_size`` it may have."""
 
 
+class NotDifferentiable(ValueError):
+    """The model's output is not a differentiable function of its input (no gradient reaches the input)."""
+
+
 def _check_positive_int(value, name):
     if not is_int(value) or value <= 0:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -45,7 +49,8 @@ def _output(model, inputs):
         raise ValueError(f"model {model.name!r} returned {type(out).__name__}; the Jacobian needs a model with one "
                          "output tensor")
     if not out.requires_grad:
-        raise ValueError(f"the output of model {model.name!r} does not depend differentiably on its input")
+        raise NotDifferentiable(f"the output of model {model.name!r} does not depend differentiably on its "
+                                "input (an Embedding's token ids, say)")
     return out
 
 

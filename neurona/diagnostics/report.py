@@ -60,8 +60,10 @@ class InitReport:
         network: network-level figures: ``gradient_ratio`` (first/last output-gradient RMS),
             ``signal_ratio`` (last/first pre-activation std), ``loss``, ``objective``, ``optimizer``,
             ``examples``, ``jacobian`` (singular-value summary or None), ``mean_field`` (whether predicted)
-            and, for a model with recurrent layers on (batch, time, features) inputs, ``through_time``: the
-            objective's gradient RMS at each input step and the first/last step ratio (None otherwise).
+            and, for a model with recurrent layers, ``through_time_layers``: per recurrent layer (by path), the
+            objective's gradient RMS at each step of its input and the first/last step ratio
+            (``through_time.profile``, real steps only under a mask), and ``through_time``: the first such
+            layer's (None without recurrent layers).
         verdicts: ``[{"kind", "layers", "message"}]``, empty for a healthy network.
         verdict: one line, ``"healthy"`` or the kinds found.
         symmetric: the layers with identical units (``symmetry.symmetric_units``).
@@ -73,8 +75,8 @@ class InitReport:
         self.network = network
         self.symmetric = symmetric
         self.verdicts = verdicts_lib.judge(layers, symmetric)
-        if network.get("through_time"):  # of the model's input sequence
-            self.verdicts += through_time.verdicts({"input": network["through_time"]})
+        if network.get("through_time_layers"):  # of each recurrent layer's input sequence
+            self.verdicts += through_time.verdicts(network["through_time_layers"])
         self.verdict = verdicts_lib.summary(self.verdicts)
 
     @property
@@ -121,9 +123,8 @@ class InitReport:
         ratio = net.get("gradient_ratio")
         lines.append("gradient ratio first/last layer: " + _num(ratio) +
                      "   signal ratio last/first layer: " + _num(net.get("signal_ratio")))
-        through = net.get("through_time")
-        if through:
-            lines.append(f"gradient through time, input step 1 / step {len(through['per_step_rms'])}: "
+        for path, through in (net.get("through_time_layers") or {}).items():
+            lines.append(f"gradient through time at {path!r}, input step 1 / step {len(through['per_step_rms'])}: "
                          f"{_num(through['first_last_ratio'])} (far below 1: vanishing over the sequence; far "
                          "above: exploding)")
         jac = net.get("jacobian")

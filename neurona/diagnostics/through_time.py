@@ -13,14 +13,18 @@ step processed to the last's (a ``go_backwards`` layer processes its sequence fr
   verdicts.py: a sequence of a hundred steps is a hundred layers deep).
 - ``SequenceTap(model)``: while open, records the profile (with the layer's ``type``) of the input of every
   recurrent layer in ``model`` on the next backward pass (``InitMonitor`` opens one on each monitored
-  step). An input that requires no gradient (the model's own input) is replaced for that call by a copy
-  that does, so its gradient is computed; nothing upstream is cut, since nothing upstream has a gradient.
+  step). The layer gets a copy of its input for that call, whose gradient is the part that came back through
+  this layer alone (the input's own sums every layer it feeds, as both directions of a Bidirectional); an
+  input that requires no gradient (the model's own input) is copied into one that does, so its gradient is
+  computed; nothing upstream is cut, since nothing upstream has a gradient.
 """
 
 import numpy
 
 from .. import backend
 from ..autograd import Tensor
+from ..autograd.hooks import HookIdentity
+from ..layers import masking
 from .recorder import HookSet, layer_paths
 
 VANISHING_RATIO = 1e-4
@@ -28,16 +32,38 @@ EXPLODING_RATIO = 1e4
 GATED = ("LSTM", "GRU")
 
 
-def profile(grad, backwards=False):
+def profile(grad, backwards=False, mask=None):
     """``{"per_step_rms", "first_last_ratio"}`` of a ``(batch, time, features)`` gradient (host or device), in
-    the order the steps are processed (``backwards``: from the last to the first, a ``go_backwards`` layer's)."""
+    the order the steps are processed (``backwards``: from the last to the first, a ``go_backwards`` layer's).
+
+    With a ``(batch, time)`` ``mask`` only real steps count, and they are counted back from each example's last
+    real step: entry ``-1 - d`` is the RMS over the examples with a real step ``d`` steps before their last one
+    (padded steps get no gradient, and would read as a vanished one). The profile is then as long as the
+    longest real sequence."""
     values = backend.asnumpy(grad).astype(numpy.float64)
-    per_step = numpy.sqrt((values * values).mean(axis=tuple(i for i in range(values.ndim) if i != 1)))
     if backwards:
-        per_step = per_step[::-1]
-    last = per_step[-1]
+        values = values[:, ::-1]
+    if mask is None:
+        per_step = numpy.sqrt((values * values).mean(axis=tuple(i for i in range(values.ndim) if i != 1)))
+    else:
+        per_step = _real_steps_rms(values, backend.asnumpy(mask).astype(bool)[:, ::-1] if backwards else
+                                   backend.asnumpy(mask).astype(bool))
+    last = per_step[-1] if len(per_step) else 0.0
     return {"per_step_rms": [float(v) for v in per_step],
             "first_last_ratio": float(per_step[0] / last) if last > 0 else float("inf")}
+
+
+def _real_steps_rms(values, mask):
+    """Per distance from each example's last real step (farthest first), the RMS of the real steps' gradients."""
+    squares = (values * values).reshape(values.shape[0], values.shape[1], -1).mean(axis=2)
+    total = numpy.zeros(values.shape[1])
+    count = numpy.zeros(values.shape[1])
+    for example, real in zip(squares, mask):
+        steps = example[real][::-1]  # distance 0 first
+        total[:len(steps)] += steps
+        count[:len(steps)] += 1
+    reached = count > 0
+    return numpy.sqrt(total[reached] / count[reached])[::-1]
 
 
 def verdicts(profiles):
@@ -90,25 +116,29 @@ class SequenceTap(HookSet):
 
     def __enter__(self):
         for path, layer in self.layers:
-            self._handles.append(layer.register_forward_pre_hook(self._tap(path)))
+            self._handles.append(layer.register_forward_pre_hook(self._tap(path), with_kwargs=True))
         return self
 
     def _tap(self, path):
-        def hook(layer, args):
+        def hook(layer, args, kwargs):
             sequences = args[0] if args else None
             if path in self.profiles or not isinstance(sequences, Tensor) or sequences.ndim != 3:
                 return None
+            mask = kwargs.get("mask")
+            mask = masking.mask_of(sequences) if mask is None else mask  # as the layer will take it
+            mask = None if mask is None else (mask.data if isinstance(mask, Tensor) else mask)
             self.profiles[path] = None  # the first call only
-            replaced = None
-            if not sequences.requires_grad:
-                replaced = sequences = Tensor._wrap(sequences.data, True)
+            # the layer's own copy: the input tensor's gradient sums all its consumers' (a Bidirectional's two
+            # directions, a residual branch), the copy's is what came back through this layer alone
+            sequences = HookIdentity.apply(sequences) if sequences.requires_grad else \
+                Tensor._wrap(sequences.data, True)
 
             def keep(grad):
-                found = profile(grad.data if isinstance(grad, Tensor) else grad, layer.go_backwards)
+                found = profile(grad.data if isinstance(grad, Tensor) else grad, layer.go_backwards, mask)
                 self.profiles[path] = {**found, "type": type(layer).__name__}
 
             sequences.register_hook(keep)
-            return None if replaced is None else (replaced, *args[1:])
+            return (sequences, *args[1:]), kwargs
         return hook
 
     def recorded(self):
