@@ -14,6 +14,7 @@ recorder can stay attached while a model trains (``InitMonitor``). A layer
 called more than once per pass (a shared layer) is summarized at its first call.
 """
 
+from ..layers.hooks import has_preactivation
 from . import statistics as st
 
 
@@ -35,9 +36,18 @@ def layer_paths(model):
 
 
 def watched_layers(model):
-    """The leaf layers with weights or an activation, as ``[(path, layer)]`` (the model itself if it is one)."""
+    """The leaf layers with weights or an activation, as ``[(path, layer)]`` (the model itself if it is one).
+
+    A recurrent layer counts as a leaf, its cell is not watched: a hook on the cell would make the layer step it
+    through its ``__call__`` rather than run its fused sequence op, and the rounding of the two differs, so a
+    monitored run would not train to the same weights as an unmonitored one."""
+    from ..layers.rnn import RNN  # diagnostics sits above layers
+
+    cells = {id(layer.cell) for _, layer in layer_paths(model) if isinstance(layer, RNN)}
+    cells |= {id(model.cell)} if isinstance(model, RNN) else set()
     leaves = [(path, layer) for path, layer in layer_paths(model)
-              if not layer._sublayers() and (layer.weights or callable(getattr(layer, "activation", None)))]
+              if id(layer) not in cells and (not layer._sublayers() or isinstance(layer, RNN))
+              and (layer.weights or callable(getattr(layer, "activation", None)))]
     if not leaves and not model._sublayers():
         leaves = [(model.name, model)]
     return leaves
@@ -87,7 +97,7 @@ class Recorder(HookSet):
     def __enter__(self):
         for path, layer in self.layers:
             self._handles.append(layer.register_forward_hook(self._forward(path)))
-            if callable(getattr(layer, "activation", None)):
+            if has_preactivation(layer):  # not a recurrent layer's, applied inside its cell at every step
                 self._handles.append(layer.register_preactivation_hook(self._preactivation(path)))
         return self
 

@@ -92,6 +92,60 @@ def test_an_input_that_requires_a_gradient_keeps_its_graph():
     assert np.abs(np.asarray(model.layers[0].embeddings.grad)).sum() > 0
 
 
+def test_each_layer_sharing_an_input_is_measured_on_its_own_gradient():
+    """Both directions of a Bidirectional read the same embeddings: each profile is the closed form of its own
+    recurrence (0.5 forward, 0.8 backward), not the sum of both that reaches the shared tensor."""
+    steps = 6
+    forward, backward = _linear_rnn(0.5), _linear_rnn(0.8, go_backwards=True)
+    model = models.Sequential([layers.Input((steps,), dtype="int64"), layers.Embedding(9, 3, dtype="float64"),
+                               layers.Bidirectional(forward, backward_layer=backward)])
+    ids = np.array([[1, 2, 3, 4, 5, 6], [8, 7, 6, 5, 4, 3]])
+    with diagnostics.through_time.SequenceTap(model) as tap:
+        model(ids).sum().backward()
+    profiles = {p["per_step_rms"][0]: p for p in tap.recorded().values()}
+    assert len(profiles) == 2
+    for scale in (0.5, 0.8):
+        (profile,) = [p for first, p in profiles.items() if np.isclose(first, scale ** (steps - 1))]
+        np.testing.assert_allclose(profile["per_step_rms"], scale ** np.arange(steps - 1, -1, -1.0), rtol=1e-12)
+
+
+def test_padded_steps_do_not_read_as_a_vanished_gradient():
+    """Under a mask only real steps count, each example's counted back from its last real one: a batch padded
+    after (or before) its shorter sequences gives the closed form of the longest, as an unpadded batch does."""
+    scale = 0.7
+    model = models.Sequential([layers.Input((5,), dtype="int64"), layers.Embedding(9, 3, mask_zero=True,
+                                                                                      dtype="float64"),
+                               _linear_rnn(scale)])
+    for ids in (np.array([[1, 2, 3, 4, 5], [6, 7, 8, 0, 0]]), np.array([[1, 2, 3, 4, 5], [0, 0, 6, 7, 8]])):
+        with diagnostics.through_time.SequenceTap(model) as tap:
+            model(ids).sum().backward()
+        (profile,) = tap.recorded().values()
+        np.testing.assert_allclose(profile["per_step_rms"], scale ** np.arange(4, -1, -1.0), rtol=1e-12)
+        np.testing.assert_allclose(profile["first_last_ratio"], scale ** 4, rtol=1e-12)
+
+
+def test_a_mask_passed_to_the_call_is_respected_too():
+    scale, layer = 0.5, _linear_rnn(0.5)
+    x, mask = np.ones((2, 4, 3)), np.array([[True, True, True, True], [True, True, False, False]])
+    with diagnostics.through_time.SequenceTap(layer) as tap:
+        layer(nr.Tensor(x), mask=mask).sum().backward()
+    np.testing.assert_allclose(tap.recorded()[layer.name]["per_step_rms"], scale ** np.arange(3, -1, -1.0),
+                               rtol=1e-12)
+
+
+def test_inspect_measures_a_recurrent_layer_after_an_embedding():
+    model = models.Sequential([layers.Input((8,), dtype="int64"), layers.Embedding(20, 4, mask_zero=True),
+                               layers.SimpleRNN(6), layers.Dense(1)])
+    ids = np.random.default_rng(0).integers(1, 20, (5, 8))
+    ids[0, 5:] = 0
+    report = diagnostics.inspect(model, ids)
+    through = report.network["through_time"]
+    assert len(through["per_step_rms"]) == 8 and np.isfinite(through["first_last_ratio"])
+    (path,) = report.network["through_time_layers"]
+    assert path.split("/")[-1] == model.layers[1].name
+    assert "gradient through time at" in str(report)
+
+
 def test_init_monitor_records_the_gradient_through_time_and_warns_when_it_vanishes():
     rng = np.random.default_rng(1)
     x, y = rng.standard_normal((32, 30, 2)), rng.standard_normal((32, 1))
@@ -118,3 +172,25 @@ def test_init_monitor_records_the_gradient_through_time_and_warns_when_it_vanish
     assert not any("through time" in v["kind"] for v in identity[0]["verdicts"])
     assert not any("through time" in m and "batch 1)" in m for m in messages)  # (its first SGD step may kill
     # units: a relu IRNN on unscaled inputs is fragile, Le et al. clip the gradients)
+
+
+def test_monitoring_a_recurrent_model_does_not_change_its_training():
+    """The monitor watches the recurrent layer, not its cell: the layer keeps its fused sequence op, whose
+    rounding differs from a step-by-step loop, so the weights after fit are bit-identical with and without."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((48, 10, 3)).astype("float32"), rng.standard_normal((48, 1)).astype("float32")
+
+    def fit(callbacks):
+        nr.seed(0)
+        model = models.Sequential([layers.Input((10, 3)), layers.LSTM(8, return_sequences=True),
+                                   layers.GRU(4, go_backwards=True), layers.Dense(1)])
+        model.compile("adam", "mse")
+        model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=callbacks, shuffle=False)
+        return model
+
+    monitor = nr.callbacks.InitMonitor(every=1)
+    plain, watched = fit([]), fit([monitor])
+    for a, b in zip(plain.weights, watched.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert [r["type"] for r in monitor.records[0]["layers"]] == ["LSTM", "GRU", "Dense"]
+    assert all(r["kernel"]["name"].endswith("kernel") for r in monitor.records[0]["layers"])
