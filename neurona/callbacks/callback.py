@@ -38,6 +38,10 @@ class Callback:
     def on_train_end(self, logs=None):
         """Called once after the last epoch (also after early stopping)."""
 
+    def on_train_failed(self, error):
+        """Called instead of ``on_train_end`` when ``fit`` stops on an exception (``error``, raised again
+        afterwards; Neurona's hook, Keras has none): release what ``on_train_end`` would (files, hooks)."""
+
     def on_epoch_begin(self, epoch, logs=None):
         """Called at the start of every epoch (0-based)."""
 
@@ -85,7 +89,8 @@ class Callback:
 
 
 # the hooks the loops call; on_batch_begin/on_batch_end are reached through the train-batch hooks
-_HOOKS = [name for name in vars(Callback) if name.startswith("on_") and name not in ("on_batch_begin", "on_batch_end")]
+_HOOKS = [name for name in vars(Callback) if name.startswith("on_") and name not in (
+    "on_batch_begin", "on_batch_end", "on_train_failed")]  # the last takes an error, not logs: called by hand
 _ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
 
 
@@ -155,6 +160,18 @@ class CallbackList(Callback):
         callback.set_params(self.params)
         self.callbacks.append(callback)
         self._bind()
+
+    def on_train_failed(self, error):
+        """Tell every callback that ``fit`` failed; a callback failing in turn is warned about, so the
+        others still release their resources and the original error is the one raised."""
+        import warnings
+
+        for cb in self.callbacks:
+            try:
+                cb.on_train_failed(error)
+            except Exception as failure:  # noqa: BLE001 - cleanup after an error must not replace it
+                warnings.warn(f"{type(cb).__name__}.on_train_failed raised {type(failure).__name__}: {failure}",
+                              stacklevel=2)
 
     def _bind(self):
         for hook in _HOOKS:

@@ -98,6 +98,9 @@ class CSVLogger(Callback):
     def on_train_end(self, logs=None):
         self._close()
 
+    def on_train_failed(self, error):
+        self._close()  # the rows written so far stay
+
     def _close(self):
         if self.csv_file is not None and not self.csv_file.closed:
             self.csv_file.close()

@@ -106,6 +106,9 @@ class InitMonitor(Callback):
     def on_train_end(self, logs=None):
         self.close()
 
+    def on_train_failed(self, error):
+        self.close()
+
     def _warn(self, snapshot):
         already = self._monitor.reported_since(self.model, self._mark)
         for verdict in snapshot["verdicts"]:

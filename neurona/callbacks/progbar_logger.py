@@ -131,6 +131,9 @@ class ProgbarLogger(Callback):
     def on_train_end(self, logs=None):
         self._in_fit = False
 
+    def on_train_failed(self, error):
+        self._in_fit = False
+
     def on_epoch_begin(self, epoch, logs=None):
         epochs = self.params.get("epochs", 1)
         if self._verbose() and epochs > 1:

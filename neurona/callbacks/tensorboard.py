@@ -319,6 +319,9 @@ class TensorBoard(Callback):
         self._training = False
         self._close()
 
+    def on_train_failed(self, error):
+        self.on_train_end()
+
     def on_epoch_begin(self, epoch, logs=None):
         if self.write_steps_per_second:
             self._epoch_start_iterations = self._iterations() or 0

@@ -185,6 +185,52 @@ def _fit_data(model, x, y, sample_weight, class_weight, batch_size, steps, shuff
     return train, val
 
 
+def _fit_epochs(model, x, cbs, train_iter, val_iter, validation_freq, initial_epoch, epochs, nan_guard):
+    """The epochs of ``fit``: the logs of the last one."""
+    training_logs = {}
+    lsuv_unchecked = True  # LSUV kernels wait for data: the first batch rescales them (initializers/lsuv.py)
+    symmetry_unchecked = True  # identical units are looked for once the first step has built the model
+    for epoch in range(initial_epoch, epochs):
+        model.reset_metrics()
+        cbs.on_epoch_begin(epoch, {})
+        logs = {}
+        with contextlib.closing(train_iter.epoch()) as batches:
+            for step, (xb, yb, wb) in batches:
+                if lsuv_unchecked:
+                    lsuv_unchecked = False
+                    resolve_pending(model, xb)
+                cbs.on_train_batch_begin(step, {})
+                logs = pythonify_logs(_train_batch(model, pack(xb, yb, wb), nan_guard))
+                if symmetry_unchecked:
+                    symmetry_unchecked = False
+                    _warn_identical_units(model)
+                cbs.on_train_batch_end(step, logs)
+                if model.stop_training:
+                    break
+        if train_iter.last_count == 0:
+            if epoch == initial_epoch:
+                raise ValueError(f"fit: the {_source(x)} x yielded no batch; expected at least one")
+            warnings.warn(f"Your input ran out of data: epoch {epoch + 1} got no batch, so training stops after "
+                          f"{epoch} epoch(s); a generator can be read only once: pass steps_per_epoch with an "
+                          "endless generator, or use a PyDataset or arrays", stacklevel=4)  # the user's fit call
+            break
+        _check_weights(model, epoch, nan_guard)
+        epoch_logs = _metrics_or_logs(model, logs)
+        if val_iter is not None and _should_validate(epoch, validation_freq):
+            val_logs = _test_loop(model, val_iter, cbs)
+            if val_logs is None:
+                warnings.warn(f"fit: validation_data ran out of data at epoch {epoch + 1}: no validation this epoch; "
+                              "a generator can be read only once: pass validation_steps with an endless generator, "
+                              "or use a PyDataset or arrays", stacklevel=4)  # the user's fit call
+            else:
+                epoch_logs.update({f"val_{key}": value for key, value in val_logs.items()})
+        cbs.on_epoch_end(epoch, epoch_logs)
+        training_logs = epoch_logs
+        if model.stop_training:
+            break
+    return training_logs
+
+
 def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
         validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
         steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1,
@@ -235,47 +281,12 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     nan_guard = any(isinstance(cb, TerminateOnNaN) for cb in cbs.callbacks)
     model.stop_training = False
     cbs.on_train_begin({})
-    training_logs = {}
-    lsuv_unchecked = True  # LSUV kernels wait for data: the first batch rescales them (initializers/lsuv.py)
-    symmetry_unchecked = True  # identical units are looked for once the first step has built the model
-    for epoch in range(initial_epoch, epochs):
-        model.reset_metrics()
-        cbs.on_epoch_begin(epoch, {})
-        logs = {}
-        with contextlib.closing(train_iter.epoch()) as batches:
-            for step, (xb, yb, wb) in batches:
-                if lsuv_unchecked:
-                    lsuv_unchecked = False
-                    resolve_pending(model, xb)
-                cbs.on_train_batch_begin(step, {})
-                logs = pythonify_logs(_train_batch(model, pack(xb, yb, wb), nan_guard))
-                if symmetry_unchecked:
-                    symmetry_unchecked = False
-                    _warn_identical_units(model)
-                cbs.on_train_batch_end(step, logs)
-                if model.stop_training:
-                    break
-        if train_iter.last_count == 0:
-            if epoch == initial_epoch:
-                raise ValueError(f"fit: the {_source(x)} x yielded no batch; expected at least one")
-            warnings.warn(f"Your input ran out of data: epoch {epoch + 1} got no batch, so training stops after "
-                          f"{epoch} epoch(s); a generator can be read only once: pass steps_per_epoch with an "
-                          "endless generator, or use a PyDataset or arrays", stacklevel=3)
-            break
-        _check_weights(model, epoch, nan_guard)
-        epoch_logs = _metrics_or_logs(model, logs)
-        if val_iter is not None and _should_validate(epoch, validation_freq):
-            val_logs = _test_loop(model, val_iter, cbs)
-            if val_logs is None:
-                warnings.warn(f"fit: validation_data ran out of data at epoch {epoch + 1}: no validation this epoch; "
-                              "a generator can be read only once: pass validation_steps with an endless generator, "
-                              "or use a PyDataset or arrays", stacklevel=3)
-            else:
-                epoch_logs.update({f"val_{key}": value for key, value in val_logs.items()})
-        cbs.on_epoch_end(epoch, epoch_logs)
-        training_logs = epoch_logs
-        if model.stop_training:
-            break
+    try:
+        training_logs = _fit_epochs(model, x, cbs, train_iter, val_iter, validation_freq, initial_epoch, epochs,
+                                    nan_guard)
+    except BaseException as error:  # Ctrl-C included: monitors' hooks and loggers' files are released
+        cbs.on_train_failed(error)
+        raise
     cbs.on_train_end(training_logs)
     # after on_train_end, so that weights restored there (EarlyStopping's best) are the ones summarized
     reference.record_after_fit(model, train, val, reference_statistics)

@@ -160,7 +160,7 @@ def test_monitoring_stops_when_training_stops_early():
     assert len(mon.records) == 1 and _hooked(model) == [] and not mon.active
 
 
-def test_hooks_left_by_a_step_that_raised_are_removed_by_close_and_by_the_next_fit():
+def test_a_step_that_raised_leaves_no_hooks_and_the_next_fit_runs_clean():
     model = _stack(1, "relu", "he_normal")
     mon = InitMonitor(every=1, until_epoch=3)
 
@@ -172,12 +172,10 @@ def test_hooks_left_by_a_step_that_raised_are_removed_by_close_and_by_the_next_f
     failing = callbacks.LambdaCallback(on_train_batch_end=fail)  # before the monitor: its batch end never comes
     with pytest.raises(RuntimeError, match="stop here"):
         model.fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=[failing, mon])
-    assert _hooked(model) != [] and len(mon.records) == 2  # fit calls no hook on an exception
-    mon.close()
-    assert _hooked(model) == [] and not mon.active
-    with pytest.raises(RuntimeError, match="stop here"):
-        model.fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=[failing, mon])
-    assert _hooked(model) != []
+    # its batch end never came, but fit's on_train_failed took the hooks off
+    assert _hooked(model) == [] and len(mon.records) == 2 and not mon.active
+    mon.close()  # closing again is harmless
+    assert _hooked(model) == []
     history, _ = _fit(model, mon, epochs=1)  # the next run starts clean and ends clean
     assert _hooked(model) == [] and len(history.init_monitor) == 10
 
@@ -317,3 +315,41 @@ def test_config_round_trip():
     config = mon.get_config()
     assert config == {"every": 7, "until_epoch": 3, "warn": False, "verbose": 1}
     assert InitMonitor.from_config(config).get_config() == config
+
+
+def test_a_fit_that_raises_leaves_no_hooks_and_no_open_log(tmp_path):
+    """A step that fails inside a monitored epoch: fit raises the error, and on its way out the monitor's hooks
+    come off every layer and the CSV log is closed with the rows written so far (on_train_failed)."""
+    x, y = _data()
+    model = _stack(2, "relu", "he_normal")
+
+    class Failing(callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 2:
+                raise RuntimeError("disk full")
+
+    log = callbacks.CSVLogger(str(tmp_path / "log.csv"))
+    with pytest.raises(RuntimeError, match="disk full"):
+        model.fit(x, y, epochs=2, batch_size=16, verbose=0,
+                  callbacks=[InitMonitor(every=1), log, Failing()])
+    assert all(not layer._hook_table for layer in [model, *model.layers])
+    assert log.csv_file is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a later fit runs clean, its monitor sees its own calls only
+        model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+
+
+def test_a_callback_failing_in_its_cleanup_does_not_hide_the_error():
+    x, y = _data()
+    model = _stack(1, "relu", "he_normal")
+
+    class Broken(callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            raise KeyError("first")
+
+        def on_train_failed(self, error):
+            raise ValueError("second")
+
+    with pytest.warns(UserWarning, match="Broken.on_train_failed raised ValueError: second"), \
+            pytest.raises(KeyError, match="first"):
+        model.fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[Broken()])
