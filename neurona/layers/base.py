@@ -242,7 +242,10 @@ class Layer(WeightsMixin, HookMixin):
         args = (inputs, *args[1:])
         hooks, backward_call = self._hook_table, None
         if hooks:  # forward hooks, and gradients routed for backward hooks (layers/hooks.py)
-            args, backward_call = hooks.before_call(self, args)
+            given = kwargs if training is None else {**kwargs, "training": training}  # as the caller wrote it
+            args, kwargs, backward_call = hooks.before_call(self, args, given)
+            kwargs = dict(kwargs)
+            training = kwargs.pop("training", None)
             inputs = args[0]
         with calling.entered(training) as frame, (hooks.tapped(self) if hooks else _UNTAPPED):
             if frame.outermost:
@@ -252,12 +255,12 @@ class Layer(WeightsMixin, HookMixin):
             signature = calling.call_signature(self)
             if signature.training and (frame.training is not None or not signature.training_default):
                 kwargs["training"] = frame.training
-            if mask is not None and "mask" not in kwargs and masking.takes_mask(self) and \
+            if mask is not None and kwargs.get("mask") is None and masking.takes_mask(self) and \
                     masking.tensor_arguments(args, kwargs) == 1:
                 kwargs["mask"] = mask
             outputs = self.call(*args, **kwargs)
         if hooks:
-            outputs = hooks.after_call(self, args, outputs, backward_call)
+            outputs = hooks.after_call(self, args, kwargs, outputs, backward_call)
         if mask is not None or masking.makes_masks(self):
             masking.attach(outputs, self.compute_mask(inputs, kwargs.get("mask", mask)))
         if self._built_output_shape is None:

@@ -25,6 +25,8 @@ order. The result passes ``onnx.checker.check_model(full_check=True)``.
 ``onnx`` is an optional dependency: ``pip install "neurona[onnx]"``.
 """
 
+import warnings
+
 import numpy
 
 from .. import nest
@@ -155,8 +157,9 @@ def _emit(model, graph, input_names):
             flat = layer._flat_values(given) if isinstance(layer, Functional) else [given]
             results = _emit(layer, graph, flat)
         else:
+            # inference mode; mask=None is no mask (the ones layers make are refused where they are made)
             kwargs = {key: nest.map_structure(name_of, value) for key, value in node.kwargs.items()
-                      if key != "training"}  # inference mode
+                      if key != "training" and not (key == "mask" and value is None)}
             results = _convert(layer, graph, args[0] if len(args) == 1 else args, kwargs)
         results = results if isinstance(results, (list, tuple)) else [results]
         if len(results) != len(node.flat_outputs):
@@ -190,7 +193,40 @@ def _value_info(onnx, graph, name, symbolic):
     return onnx.helper.make_tensor_value_info(name, onnx.helper.np_dtype_to_tensor_dtype(dtype), shape)
 
 
-def export_onnx(model, path, opset=DEFAULT_OPSET, check=True):
+# ops onnxruntime's CPU provider has no float64 kernel for (1.32, probed on single-op graphs): a float64 graph
+# using them is valid ONNX that onnxruntime refuses to run
+NO_DOUBLE_KERNEL_IN_ONNXRUNTIME = ("AveragePool", "Conv", "Elu", "Erf", "GRU", "HardSigmoid", "LSTM", "RNN", "Selu",
+                                   "Softplus", "Softsign")
+DTYPES = ("float32", "float64")
+
+
+def _graph_dtype(model, dtype):
+    """The float dtype of the graph: ``dtype`` when given, else the model's weights' (or its layers')."""
+    if dtype is not None:
+        if str(dtype) not in DTYPES:
+            raise ValueError(f"export_onnx: dtype must be one of {', '.join(DTYPES)} or None (the model's own), "
+                             f"got {dtype!r}")
+        return numpy.dtype(str(dtype))
+    if model.weights:
+        return numpy.dtype(model.weights[0].dtype)
+    from ..layers import InputLayer
+
+    floats = [numpy.dtype(layer.dtype) for layer in getattr(model, "layers", ()) if not isinstance(layer, InputLayer)
+              and numpy.dtype(layer.dtype).kind == "f"]
+    return floats[0] if floats else numpy.dtype(model.dtype)
+
+
+def _warn_without_double_kernels(nodes, dtype):
+    if dtype != numpy.float64:
+        return
+    missing = sorted({node.op_type for node in nodes} & set(NO_DOUBLE_KERNEL_IN_ONNXRUNTIME))
+    if missing:
+        warnings.warn(f"export_onnx: this float64 graph uses {', '.join(missing)}, which onnxruntime's CPU "
+                      "provider runs in float32 only (its session will fail with NOT_IMPLEMENTED); other runtimes "
+                      "may run it. Pass dtype='float32' for a float32 graph onnxruntime runs", stacklevel=3)
+
+
+def export_onnx(model, path, opset=DEFAULT_OPSET, check=True, dtype=None):
     """Write ``model`` (inference mode) to the ONNX file ``path`` (atomically) and return the ONNX ModelProto.
 
     The graph's inputs have shape ``(batch, *input_shape[1:])`` (the batch size is symbolic); a
@@ -203,11 +239,16 @@ def export_onnx(model, path, opset=DEFAULT_OPSET, check=True):
         path: the ``.onnx`` file to write.
         opset: the ONNX operator set version (17 by default, run by onnxruntime >= 1.14).
         check: run ``onnx.checker.check_model(full_check=True)`` (also infers and checks shapes).
+        dtype: the graph's float dtype, ``"float32"`` or ``"float64"`` (weights and float inputs cast to it);
+            None: the model's own (its weights', else its layers'). A float64 graph with ops onnxruntime
+            has no float64 kernel for (``NO_DOUBLE_KERNEL_IN_ONNXRUNTIME``: Conv, the recurrent ops, ...) is
+            written with a warning.
 
     Raises:
         TypeError: ``path`` is not a path (str or os.PathLike), or ``check`` is not a bool.
         ImportError: onnx is not installed.
-        ValueError: the model is not built or is subclassed, or a layer has no converter.
+        ValueError: the model is not built or is subclassed, a layer has no converter, or ``dtype`` is not
+            one of the above.
     """
     path = check_path(path, "export_onnx", "path")
     check = check_bool(check, "export_onnx", "check")
@@ -220,8 +261,7 @@ def export_onnx(model, path, opset=DEFAULT_OPSET, check=True):
     inputs, _, outputs = _graph_of(model)
     input_names = _endpoint_names(getattr(model, "input", None), inputs, "input", lambda t: t.layer.name)
     output_names = _endpoint_names(getattr(model, "output", None), outputs, "output", lambda t: t.layer.name)
-    dtype = model.weights[0].dtype if model.weights else numpy.dtype(model.dtype)
-    graph = Graph(onnx, dtype, reserved=input_names + output_names)
+    graph = Graph(onnx, _graph_dtype(model, dtype), reserved=input_names + output_names)
     for name, tensor in zip(input_names, inputs):
         graph.specs[name] = (tensor.shape, tensor.dtype)
     results = _emit(model, graph, input_names)
@@ -235,6 +275,7 @@ def export_onnx(model, path, opset=DEFAULT_OPSET, check=True):
         opset_imports=[onnx.helper.make_opsetid("", opset)], producer_name="neurona")
     if check:
         onnx.checker.check_model(proto, full_check=True)
+    _warn_without_double_kernels(graph.nodes, graph.dtype)
     data = proto.SerializeToString()
     with atomic_file(path) as tmp:
         with open(tmp, "wb") as f:

@@ -428,6 +428,32 @@ def test_masks_pass_merges_casts_and_time_distributed_as_in_keras(monkeypatch):
                                atol=1e-6)
 
 
+def test_multiply_fills_masked_steps_as_keras_does(monkeypatch):
+    """Keras 3's Multiply: a masked step counts as 1; when every input has a mask the steps no input holds are
+    0, and a masked input beside an unmasked one leaves the other's values there."""
+    keras = numpy_keras(monkeypatch)
+    a_ids = np.array([[3, 4, 5, 0, 0], [1, 0, 0, 0, 0]])
+    b_ids = np.array([[2, 2, 0, 0, 0], [6, 7, 1, 0, 0]])
+    x = np.random.default_rng(3).standard_normal((2, 5, 4)).astype("float32")
+
+    def build(module, space, model):
+        a, b, dense = module.Input((5,), dtype="int64"), module.Input((5,), dtype="int64"), module.Input((5, 4))
+        ea, eb = space.Embedding(8, 4, mask_zero=True)(a), space.Embedding(8, 4, mask_zero=True)(b)
+        both = space.Multiply()([ea, eb])
+        one = space.Multiply()([ea, dense])
+        return model([a, b, dense], [both, one, space.LSTM(3)(both)])
+
+    ours, theirs = build(nr, layers, models.Model), build(keras, keras.layers, keras.Model)
+    weights = [np.random.default_rng(4).standard_normal(w.shape).astype("float32") for w in ours.get_weights()]
+    ours.set_weights(weights)
+    theirs.set_weights(weights)
+    got, want = ours.predict([a_ids, b_ids, x], verbose=0), theirs.predict([a_ids, b_ids, x], verbose=0)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, np.asarray(w), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(got[0][0, 3:], 0)  # held by neither
+    np.testing.assert_array_equal(got[1][1, 1:], x[1, 1:])  # masked ones: the dense input's values
+
+
 def test_a_mask_survives_the_cast_to_the_layers_dtype():
     """Masking (float32) then a float64 LSTM: the padded sequence gives the truncated sequence's states."""
     x = np.random.default_rng(19).standard_normal((1, 6, 2)).astype("float32")
@@ -531,11 +557,14 @@ def test_an_rnn_given_initial_states_runs_unmasked_unless_given_a_mask_as_in_ker
         lstm.set_weights(weights[1:])
         x = embedding(ids)
         outputs[name] = [np.asarray(lstm(x, initial_state=states)), np.asarray(lstm(x, initial_state=states,
-                                                                                     mask=ids != 0))]
+                                                                                     mask=ids != 0)),
+                         np.asarray(lstm(x, mask=None)), np.asarray(lstm(x))]  # mask=None: the input's, too
     for ours, theirs in zip(outputs["neurona"], outputs["keras"]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
-    unmasked, masked = outputs["neurona"]
+    unmasked, masked, none_given, plain = outputs["neurona"]
     assert not np.allclose(unmasked[1, 3], masked[1, 3])  # the padded step is run, not skipped
+    np.testing.assert_array_equal(none_given, plain)
+    np.testing.assert_array_equal(plain[0, 2], plain[0, 1])  # masked: the padded step repeats the last output
 
 
 @pytest.mark.parametrize("make", [lambda: layers.RNN(layers.GRUCell(3)), lambda: layers.LSTM(3)],
