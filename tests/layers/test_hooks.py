@@ -249,3 +249,27 @@ def test_fits_own_summary_pass_of_a_classifier_is_not_seen_by_hooks():
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
     model.fit(_data(n=8), np.eye(2, dtype="float32")[[0, 1] * 4], batch_size=4, epochs=1, verbose=0)
     assert model.reference_statistics is not None and calls == [4, 4]
+
+
+def test_hooks_with_kwargs_see_and_replace_the_call_keywords():
+    """PyTorch's with_kwargs=True: the pre-hook gets the keyword arguments and may return new (args, kwargs);
+    the forward hook gets them beside the output."""
+    layer = nr.layers.Dropout(0.5, seed=1)
+    seen = []
+    x = nr.Tensor(np.ones((2, 8)))
+
+    def pre(module, args, kwargs):
+        seen.append(dict(kwargs))
+        return args, {**kwargs, "training": False}  # dropout off whatever the caller asked
+
+    with layer.register_forward_pre_hook(pre, with_kwargs=True), layer.register_forward_hook(
+            lambda module, args, kwargs, out: seen.append(sorted(kwargs)), with_kwargs=True):
+        out = layer(x, training=True)
+    np.testing.assert_array_equal(out.numpy(), x.numpy())
+    assert seen[0] == {"training": True} and seen[1] == ["training"]
+    assert not np.array_equal(layer(x, training=True).numpy(), x.numpy())  # removed: dropout applies again
+    with layer.register_forward_pre_hook(lambda module, args, kwargs: args, with_kwargs=True):
+        with pytest.raises(TypeError, match=r"return None or \(args, kwargs\)"):
+            layer(x)
+    with pytest.raises(TypeError, match="with_kwargs must be True or False"):
+        layer.register_forward_hook(lambda *a: None, with_kwargs="yes")

@@ -185,6 +185,25 @@ def test_multi_head_attention_with_an_attention_mask_tensor(tmp_path):
         _run_all(tmp_path / f"m{dropout}.onnx", model, [rng.standard_normal((3, 5, 4)).astype("float32"), mask])
 
 
+def test_multi_head_attention_takes_its_key_however_it_is_passed(tmp_path):
+    """The key given by keyword beside a positional value, all by keyword, or positionally: each export reads the
+    key (a dropped key would silently attend with the value as the key)."""
+    rng = np.random.default_rng(5)
+    q, v, k = layers.Input((4, 3)), layers.Input((6, 2)), layers.Input((6, 5))
+    mha = layers.MultiHeadAttention(2, 3)
+    outs = [mha(q, v, key=k), mha(q, value=v, key=k), mha(q, v, k)]
+    model = _randomized(models.Model([q, v, k], outs), rng)
+    data = [rng.standard_normal(shape).astype("float32") for shape in ((2, 4, 3), (2, 6, 2), (2, 6, 5))]
+    _run_all(tmp_path / "k.onnx", model, data)
+
+
+def test_an_explicit_mask_none_is_no_mask(tmp_path):
+    rng = np.random.default_rng(6)
+    x = layers.Input((4, 2))
+    model = _randomized(models.Model(x, layers.GRU(3)(x, mask=None)), rng)
+    _run_all(tmp_path / "g.onnx", model, [rng.standard_normal((2, 4, 2)).astype("float32")])
+
+
 def test_call_arguments_a_converter_does_not_take_are_refused(tmp_path):
     x, flags = layers.Input((4, 2)), layers.Input((4,), dtype="bool")
     model = models.Model([x, flags], layers.GRU(3)(x, mask=flags))
@@ -201,3 +220,28 @@ def test_recurrent_options_onnx_lacks_are_refused(tmp_path):
         model = models.Model(inputs, out[0] if isinstance(out, list) else out)
         with pytest.raises(ValueError, match=match):
             saving.export_onnx(model, tmp_path / "x.onnx")
+
+
+def test_a_float64_model_exports_in_float64_or_as_asked(tmp_path):
+    """The graph takes the model's dtype (its layers' when it has no weights); ops onnxruntime runs in float32
+    only are warned about, and dtype='float32' writes a graph onnxruntime runs."""
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed: pip install 'neurona[onnx]'")
+    rng = np.random.default_rng(8)
+    plain = models.Sequential([layers.Input((4,)), layers.Activation("tanh", dtype="float64")])
+    proto = saving.export_onnx(plain, tmp_path / "t.onnx")
+    assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.DOUBLE
+    model = _randomized(models.Sequential([layers.Input((5, 3)), layers.Conv1D(4, 2, activation="elu",
+                                                                               dtype="float64"),
+                                           layers.LSTM(3, dtype="float64")]), rng)
+    with pytest.warns(UserWarning, match=r"float64 graph uses Conv, Elu, LSTM, which onnxruntime's CPU provider "
+                                         r"runs in float32 only.*dtype='float32'"):
+        saving.export_onnx(model, tmp_path / "d.onnx")
+    proto = saving.export_onnx(model, tmp_path / "f.onnx", dtype="float32")
+    assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    x = rng.standard_normal((2, 5, 3))
+    got = ort.InferenceSession(str(tmp_path / "f.onnx"), providers=["CPUExecutionProvider"]).run(
+        None, {"input": x.astype("float32")})[0]
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=0, atol=1e-5)
+    with pytest.raises(ValueError, match="dtype must be one of float32, float64 or None"):
+        saving.export_onnx(model, tmp_path / "x.onnx", dtype="int8")
+    assert not (tmp_path / "x.onnx").exists()

@@ -23,7 +23,11 @@ mask for the layers that read it afterwards and propagate masks themselves (the 
 attention(x, x)])`` of a Transformer block, the next attention layer), while the layers Keras handed the mask
 when it built the graph (an LSTM's or GlobalAveragePooling1D's ``mask=``) keep it. Neurona keeps every mask, so
 in a model that reuses a masked tensor after attending over it the results differ from Keras's at the steps
-after a padded one.
+after a padded one. And Keras 3.15's ``call`` reads the query's mask from the query tensor alone
+(``query_mask = backend.get_keras_mask(query)``), so an explicit ``query_mask=`` is ignored there, although its
+documentation describes the argument; Neurona applies it (the query's own mask when none is given), so a
+program that passes ``query_mask=`` gets the padded-row results above at its masked query steps here, and
+ordinary attention there in Keras.
 """
 
 import math
