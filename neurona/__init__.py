@@ -18,6 +18,7 @@ from . import (
     activations,
     backend,
     callbacks,
+    compression,
     config,
     datasets,
     initializers,
@@ -56,7 +57,8 @@ def __dir__():
     return sorted(set(globals()) | set(_LAZY_SUBPACKAGES))
 
 __all__ = [
-    "activations", "backend", "callbacks", "config", "datasets", "initializers", "layers", "losses", "metrics",
+    "activations", "backend", "callbacks", "compression", "config", "datasets", "initializers", "layers", "losses",
+    "metrics",
     "model_selection", "models", "ops", "optimizers", "random", "regularizers", "saving", "diagnostics", "serving",
     "lab",
     "utils",

@@ -26,7 +26,8 @@ from .model import Model
 from .sequential import Sequential
 
 
-def _default_clone(layer):
+def clone_layer(layer):
+    """A new layer like ``layer``, rebuilt from its config (so with new, unbuilt weights)."""
     with registry.in_memory_objects():  # custom functions and objects written by name come back in memory
         return type(layer).from_config(layer.get_config())
 
@@ -75,7 +76,7 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
     if not isinstance(recursive, bool):
         raise TypeError(f"clone_model: recursive must be a bool, got {recursive!r} ({type(recursive).__name__})")
     if isinstance(model, (Sequential, Functional)):
-        clone = _cached(clone_function or _default_clone, call_function, recursive, {} if cache is None else cache)
+        clone = _cached(clone_function or clone_layer, call_function, recursive, {} if cache is None else cache)
         if isinstance(model, Sequential):
             if call_function is not None:
                 raise ValueError(f"clone_model: call_function is not supported for Sequential model "

@@ -23,7 +23,8 @@ def _initializer_name(layer):
     weights = layer.weights
     if not weights:
         return "-"
-    init = weights[0].initializer
+    trainable = [w for w in weights if w.trainable]  # a wrapper's own state (quantization ranges) comes first
+    init = (trainable or weights)[0].initializer
     if init is None:
         return "?"
     config = init.get_config() if hasattr(init, "get_config") else {}

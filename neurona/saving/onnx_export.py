@@ -51,7 +51,16 @@ def register_converter(class_name):
 
 
 def converter_for(layer):
-    """The converter of ``layer``'s class (or of its nearest base class that has one)."""
+    """The converter of ``layer``'s class (or of its nearest base class that has one).
+
+    A layer class defined above ``saving`` (the compression wrappers) names the module that registers its
+    converter in its ``onnx_converter_module`` attribute; that module is imported on the first export.
+    """
+    module = getattr(type(layer), "onnx_converter_module", None)
+    if module is not None and type(layer).__name__ not in _converters:
+        import importlib
+
+        importlib.import_module(module)
     for cls in type(layer).__mro__:
         if cls.__name__ in _converters:
             return _converters[cls.__name__]

@@ -1,6 +1,6 @@
 """Custom layers that tests share: the keras-io functional API guide's pattern of a layer that is not registered."""
 
-from neurona import layers, ops
+from neurona import layers, models, ops
 
 
 class CustomDense(layers.Layer):
@@ -19,3 +19,14 @@ class CustomDense(layers.Layer):
 
     def get_config(self):
         return {"units": self.units}
+
+
+class SubclassedDense(models.Model):
+    """A subclassed model holding one Dense layer: its graph is in ``call``, which transforms cannot rewrite."""
+
+    def __init__(self, units=2, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = layers.Dense(units)
+
+    def call(self, x):
+        return self.dense(x)

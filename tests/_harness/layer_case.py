@@ -39,6 +39,10 @@ class LayerCase:
         setup: optional ``f(layer)`` run after construction (e.g. ``adapt``).
         id: label in test ids (default: the class name and the kwargs).
         known_failures: ``{check name: reason}`` for defects reported but not yet fixed (strict xfails).
+        surrogate_gradient: why the layer's backward is a chosen surrogate, not the derivative of its forward
+            pass (quantization's straight-through estimator, whose forward is piecewise constant): the gradient
+            checks then assert that every gradient is there, shaped and nonzero, and the layer's own tests
+            compare it with the surrogate's formula instead of finite differences.
     """
 
     layer_class: type
@@ -59,6 +63,7 @@ class LayerCase:
     setup: object = None
     id: str = ""
     known_failures: dict = dataclasses.field(default_factory=dict)
+    surrogate_gradient: str = ""
 
     def __post_init__(self):
         if self.stochastic and "seed" not in self.kwargs:

@@ -1,0 +1,17 @@
+"""Smaller and faster models: quantization (and, in the modules beside, pruning), as transforms of a model.
+
+Nothing here is a branch inside a layer class: each transform returns a copy of a model in which some layers
+are wrapped (``QuantizeWrapper``), and the wrappers save, load and export to ONNX like any layer.
+"""
+
+from ..layers import register as _register
+from ..ops.quantization import fake_quantize
+from .calibration import MinMaxObserver, PercentileObserver
+from .quantize import quantize, quantize_aware, quantize_dynamic
+from .quantize_wrapper import QuantizeWrapper
+from .wrapper import KernelWrapper
+
+_register(QuantizeWrapper)
+
+__all__ = ["quantize", "quantize_dynamic", "quantize_aware", "QuantizeWrapper", "KernelWrapper", "fake_quantize",
+           "MinMaxObserver", "PercentileObserver"]
