@@ -1,4 +1,4 @@
-"""Smaller and faster models: quantization (and, in the modules beside, pruning), as transforms of a model.
+"""Smaller and faster models: quantization and pruning, as transforms of a model.
 
 Nothing here is a branch inside a layer class: each transform returns a copy of a model in which some layers
 are wrapped (``QuantizeWrapper``), and the wrappers save, load and export to ONNX like any layer.
@@ -7,11 +7,16 @@ are wrapped (``QuantizeWrapper``), and the wrappers save, load and export to ONN
 from ..layers import register as _register
 from ..ops.quantization import fake_quantize
 from .calibration import MinMaxObserver, PercentileObserver
+from .pruning import PruneWrapper, UpdatePruningStep, prune_low_magnitude, sparsity_report, strip_pruning
 from .quantize import quantize, quantize_aware, quantize_dynamic
 from .quantize_wrapper import QuantizeWrapper
+from .sparsity_schedules import ConstantSparsity, PolynomialDecay
+from .structured import prune_filters
 from .wrapper import KernelWrapper
 
 _register(QuantizeWrapper)
+_register(PruneWrapper)
 
 __all__ = ["quantize", "quantize_dynamic", "quantize_aware", "QuantizeWrapper", "KernelWrapper", "fake_quantize",
-           "MinMaxObserver", "PercentileObserver"]
+           "MinMaxObserver", "PercentileObserver", "prune_low_magnitude", "strip_pruning", "sparsity_report",
+           "PruneWrapper", "UpdatePruningStep", "ConstantSparsity", "PolynomialDecay", "prune_filters"]

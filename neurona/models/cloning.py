@@ -87,7 +87,7 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
             copy = _clone_functional(model, clone, call_function, input_tensors)
     else:
         copy = _clone_subclassed(model, clone_function, call_function, input_tensors)
-    _copy_compile(model, copy)
+    copy_compile(model, copy)
     return copy
 
 
@@ -199,7 +199,7 @@ def _fresh(spec):
     return spec
 
 
-def _copy_compile(model, copy):
+def copy_compile(model, copy):
     """Compile ``copy`` with ``model``'s compile arguments, with fresh objects (an optimizer without slots,
     metrics at zero), as Keras compiles a clone from the model's compile config."""
     given = getattr(model, "_compile_config", None)

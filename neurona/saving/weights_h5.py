@@ -1,7 +1,8 @@
 """Weights in HDF5: one plain numeric dataset per variable, named by layer path and variable.
 
 Layout (h5py; every dataset a numeric array with a Fletcher-32 checksum, so
-flipped bits fail loudly instead of loading silently)::
+flipped bits fail loudly instead of loading silently; mostly-zero weights, such as
+pruned kernels, gzip-compressed)::
 
     /                       attrs: format = "neurona.weights", format_version = 2, build_input_shape (JSON)
     /weights                attrs: layer_names (JSON list of layer paths, model order)
@@ -70,10 +71,20 @@ def _group(root, path):
     return f"{root}/{path}" if path else root
 
 
+# a weight at least this large and this sparse (a pruned kernel, its mask) is stored deflated: HDF5's built-in
+# gzip filter (with byte shuffling) shrinks runs of zeros to almost nothing, and h5py (Keras too) reads it
+# back transparently and bit-exactly; dense weights stay uncompressed (deflate gains little on them, and
+# loading them stays a plain read)
+COMPRESS_MIN_SIZE = 1024
+COMPRESS_MIN_ZEROS = 0.5
+
+
 def _create(group, name, array):
     array = numpy.require(array, requirements="C")  # not ascontiguousarray: it turns a 0-d weight into shape (1,)
-    checksum = {"fletcher32": True} if array.ndim and array.size else {}  # HDF5 filters need chunked storage
-    group.create_dataset(name, data=array, **checksum)
+    options = {"fletcher32": True} if array.ndim and array.size else {}  # HDF5 filters need chunked storage
+    if array.size >= COMPRESS_MIN_SIZE and numpy.count_nonzero(array) <= (1 - COMPRESS_MIN_ZEROS) * array.size:
+        options.update(compression="gzip", compression_opts=6, shuffle=True)
+    group.create_dataset(name, data=array, **options)
 
 
 def check_names(model):

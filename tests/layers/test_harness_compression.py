@@ -5,7 +5,7 @@ training, a state every training call changes, are tested in tests/compression/t
 from _harness import layer_harness as harness
 from _harness.layer_harness import LayerCase
 
-from neurona.compression import QuantizeWrapper
+from neurona.compression import PolynomialDecay, PruneWrapper, QuantizeWrapper
 
 STE = "quantization's straight-through estimator (the forward pass is piecewise constant)"
 
@@ -25,6 +25,12 @@ CASES = [
         quantize_output=True, input_range=(-2.0, 2.5), output_range=(0.0, 4.0)),
         (2, 5, 5, 1), (2, 3, 3, 2), trainable=2, non_trainable=2, params=24,
         surrogate_gradient=STE, id="QuantizeWrapper(Conv2D(relu), 4/6 bits, output quantized)"),
+    # kernel * mask is differentiable as it is: these get the full gradient checks
+    LayerCase(PruneWrapper, dict(layer=_dense(3, activation="relu")), (2, 4), (2, 3), trainable=2,
+              non_trainable=2, params=28, id="PruneWrapper(Dense)"),
+    LayerCase(PruneWrapper, dict(layer={"class_name": "Conv1D", "config": {"filters": 2, "kernel_size": 2}},
+                                 schedule=PolynomialDecay(0.0, 0.5, 0, 10), scope="global"),
+              (2, 4, 3), (2, 3, 2), trainable=2, non_trainable=2, params=27, id="PruneWrapper(Conv1D, schedule)"),
 ]
 
 

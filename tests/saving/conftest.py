@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import neurona as nr
-from neurona import initializers, layers, models, ops, regularizers
+from neurona import compression, initializers, layers, models, ops, regularizers
 
 
 @layers.register_function
@@ -136,9 +136,22 @@ def _attention():
     return models.Model(inputs, layers.Dense(3, activation="softmax")(x), name="zoo_attention")
 
 
+def _compressed():
+    """The compression wrappers: a fake-quantized convolution (static activation ranges, moved by training), a
+    Dense pruned by a schedule and a dynamically quantized Dense."""
+    return [layers.Input((6, 6, 2)),
+            compression.QuantizeWrapper(layers.Conv2D(3, 3, activation="relu"), weight_bits=4, quantize_output=True,
+                                        moving_ranges=True, input_range=(-3.0, 3.0), output_range=(0.0, 2.0)),
+            layers.Flatten(),
+            compression.PruneWrapper(layers.Dense(4, activation="relu"),
+                                     schedule=compression.ConstantSparsity(0.5, begin_step=0, frequency=1)),
+            compression.QuantizeWrapper(layers.Dense(3), activations="dynamic"),
+            layers.Activation("softmax")]
+
+
 ZOO = {"dense": _dense, "conv2d": _conv2d, "conv1d": _conv1d, "norms": _norms, "reshape": _reshape,
        "merge": _merge, "nested": _nested, "lambda": _lambda, "recurrent": _recurrent, "text": _text,
-       "attention": _attention}
+       "attention": _attention, "compressed": _compressed}
 
 
 def make(kind):

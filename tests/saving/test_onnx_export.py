@@ -15,14 +15,14 @@ def _run(path, x):
     return session.run(None, {"input": x})[0]
 
 
-def _check_matches(model, x, path):
+def _check_matches(model, x, path, atol=1e-5):
     proto = saving.export_onnx(model, path)
     onnx.checker.check_model(onnx.load(str(path)), full_check=True)
     assert [i.name for i in proto.graph.input] == ["input"] and [o.name for o in proto.graph.output] == ["output"]
     expected = model.predict(x)
     got = _run(path, x)
     assert got.shape == expected.shape and got.dtype == expected.dtype
-    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=atol)
     return proto
 
 
@@ -42,7 +42,9 @@ def test_zoo_models_match_onnxruntime(zoo, kind, tmp_path):
             saving.export_onnx(model, tmp_path / "m.onnx")
         assert not (tmp_path / "m.onnx").exists()
         return
-    _check_matches(model, x, tmp_path / "m.onnx")
+    # onnxruntime's integer kernels round a product sum that lies on a code boundary its own way: a code may
+    # differ by one step (tests/compression bound it); here a 4-bit kernel's step moves a softmax by < 2e-2
+    _check_matches(model, x, tmp_path / "m.onnx", atol=2e-2 if kind == "compressed" else 1e-5)
 
 
 def test_every_activation(tmp_path):
