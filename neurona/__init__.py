@@ -25,6 +25,7 @@ from . import (
     layers,
     losses,
     metrics,
+    mixed_precision,
     model_selection,
     models,
     ops,
@@ -58,7 +59,7 @@ def __dir__():
 
 __all__ = [
     "activations", "backend", "callbacks", "compression", "config", "datasets", "initializers", "layers", "losses",
-    "metrics",
+    "metrics", "mixed_precision",
     "model_selection", "models", "ops", "optimizers", "random", "regularizers", "saving", "diagnostics", "serving",
     "lab",
     "utils",

@@ -322,7 +322,7 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     shape = inputs.shape if noise_shape is None else _noise_shape(noise_shape, inputs.shape)
     if rate == 0:
         return inputs
-    dtype = inputs.dtype if inputs.dtype.kind == "f" else numpy.dtype(backend.floatx())
+    dtype = inputs.dtype if backend.is_floating(inputs.dtype) else numpy.dtype(backend.floatx())
     keep = 1.0 - float(rate)
     kept = _rng(seed, "dropout").random(shape) < keep
     mask = kept.astype(dtype) * dtype.type(1.0 / keep) if keep > 0 else numpy.zeros(shape, dtype)

@@ -26,12 +26,12 @@ def check_dtype(dtype, owner="Tensor"):
         TypeError: ``dtype`` is None, names no dtype, or names one of another kind than b/i/u/f.
     """
     try:
-        resolved = None if dtype is None else backend.get_xp().dtype(dtype)
+        resolved = None if dtype is None else backend.dtypes.as_dtype(dtype)
     except (TypeError, ValueError):
         resolved = None
     if resolved is None:
         raise TypeError(f"{owner}: {dtype!r} is not a dtype (expected e.g. 'float32', 'float64', 'int64')")
-    if resolved.kind not in NUMERIC_KINDS:
+    if resolved.kind not in NUMERIC_KINDS and not backend.dtypes.is_bfloat16(resolved):
         raise TypeError(f"{owner}: a Tensor holds booleans, integers or floats; got dtype {dtype!r}, which is "
                         f"{resolved} ({describe_kind(resolved.kind)}): expected a bool, integer "
                         "or float dtype such as 'float32' or 'int64'")
@@ -68,14 +68,14 @@ class Tensor:
                 data = backend.to_device(data)
             else:
                 data = xp.asarray(data)
-                if dtype is None and data.dtype.kind == "f":
+                if dtype is None and data.dtype.kind == "f":  # Python floats: floatx
                     dtype = backend.floatx()
-        if data.dtype.kind not in NUMERIC_KINDS:
+        if data.dtype.kind not in NUMERIC_KINDS and not backend.dtypes.is_bfloat16(data.dtype):
             raise TypeError(f"a Tensor holds booleans, integers or floats; got an array of dtype {data.dtype} "
                             f"({describe_kind(data.dtype.kind)}): convert it to numbers first")
         if dtype is not None and data.dtype != dtype:
             data = data.astype(dtype)
-        if requires_grad and data.dtype.kind != "f":
+        if requires_grad and not backend.is_floating(data.dtype):
             raise TypeError(f"only floating-point tensors can require gradients, got dtype {data.dtype}")
         self.data = data
         self.grad = None
@@ -212,7 +212,7 @@ class Tensor:
 
     def requires_grad_(self, flag=True):
         """Set ``requires_grad`` in place and return self (PyTorch style)."""
-        if flag and self.data.dtype.kind != "f":
+        if flag and not backend.is_floating(self.data.dtype):
             raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
         self.requires_grad = bool(flag)
         return self

@@ -20,9 +20,10 @@ import functools
 
 from .. import arguments, backend, nest, ops, regularizers
 from ..autograd import Tensor, Variable
+from ..backend import policy as dtype_policies
 from ..naming import unique_name
 from ..registry import construct, snake_case
-from . import calling, masking, probe, symbolic, tracking
+from . import autocast, calling, masking, probe, symbolic, tracking
 from .hooks import HookMixin
 from .shapes import as_shape_structure, is_shape, map_shapes, normalize_shape, shape_structure, to_tensors
 from .weights import WeightsMixin, check_bool
@@ -64,15 +65,24 @@ class Layer(WeightsMixin, HookMixin):
     Args:
         name: unique name (default: snake_case class name with a counter).
         trainable: whether the layer's weights are updated by training.
-        dtype: weight dtype (default ``backend.floatx()``).
+        dtype: the layer's dtype policy: a dtype name (weights and computations in it), a mixed policy
+            (``"mixed_float16"``, ``"mixed_bfloat16"``: float32 weights, 16-bit computations), a
+            ``mixed_precision.Policy``, or None for the global policy (``mixed_precision.set_policy``;
+            by default ``backend.floatx()``).
         input_shape: shape of one sample (no batch axis), for a model's first layer.
         batch_input_shape: the same with the batch axis first (Keras 2 style).
         input_dim: shorthand for ``input_shape=(input_dim,)`` (Keras 2 style).
         activity_regularizer: penalty of the layer's output, recomputed at every call
             (Keras 3: not divided by the batch size) and added to the model's loss.
-        autocast: accepted for Keras compatibility (float inputs are always cast to ``dtype``).
+        autocast: accepted for Keras compatibility (float inputs are always cast to the compute dtype).
+
+    Under a mixed policy ``dtype`` (and ``variable_dtype``) is the weights' dtype and ``compute_dtype`` the
+    dtype of the call: float inputs are cast to it, and so are the layer's float weights for the duration of
+    the call (``autocast.py``), through the differentiable cast, so the gradients reach the float32 weights.
+    Layers whose statistics need float32 (the normalizations) set ``computes_in_float32``.
     """
 
+    computes_in_float32 = False  # under a 16-bit compute dtype, call in float32 and cast the output back
     supports_masking = False  # Keras's flag: True where the output keeps the input's time axis (masking.py)
 
     def __init_subclass__(cls, **kwargs):
@@ -90,7 +100,8 @@ class Layer(WeightsMixin, HookMixin):
                              f"got {name!r}")
         self.name = name or unique_name(snake_case(type(self).__name__))
         self._trainable = check_bool(trainable, f"{type(self).__name__} trainable")
-        self.dtype = dtype or backend.floatx()
+        self._dtype_policy = dtype_policies.get(dtype)
+        self.dtype = self._dtype_policy.variable_dtype
         if input_dim is not None:
             input_shape = (input_dim,)
         if batch_input_shape is not None:
@@ -105,6 +116,21 @@ class Layer(WeightsMixin, HookMixin):
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self._built_input_shape = None  # full shape with batch axis (None), known once built
         self._built_output_shape = None
+
+    @property
+    def dtype_policy(self):
+        """The layer's ``mixed_precision.Policy``."""
+        return self._dtype_policy
+
+    @property
+    def compute_dtype(self):
+        """The dtype of the layer's computations and outputs (the weights' dtype unless the policy is mixed)."""
+        return self._dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self):
+        """The dtype of the layer's weights (Keras's name; the same as ``dtype``)."""
+        return self.dtype
 
     def __setattr__(self, name, value):
         value = tracking.tracked_value(value)
@@ -174,8 +200,9 @@ class Layer(WeightsMixin, HookMixin):
         inputs = args[0]
         shapes = self.compute_output_shape(shape_structure(inputs))
         first = nest.flatten(inputs)[0]
-        # float inputs and layers with (float) weights give the layer's dtype; others keep theirs (Reshape of ints)
-        dtype = self.dtype if backend.is_floating(first.dtype) or self._weights else first.dtype
+        # float inputs and layers with (float) weights give the layer's compute dtype; others keep theirs
+        # (Reshape of ints)
+        dtype = self.compute_dtype if backend.is_floating(first.dtype) or self._weights else first.dtype
         return map_shapes(lambda shape: symbolic.SymbolicTensor(shape, dtype, name=self.name), shapes)
 
     @property
@@ -258,7 +285,10 @@ class Layer(WeightsMixin, HookMixin):
             if mask is not None and kwargs.get("mask") is None and masking.takes_mask(self) and \
                     masking.tensor_arguments(args, kwargs) == 1:
                 kwargs["mask"] = mask
-            outputs = self.call(*args, **kwargs)
+            if self._dtype_policy.is_mixed:
+                outputs = autocast.call_autocast(self, args, kwargs)
+            else:
+                outputs = self.call(*args, **kwargs)
         if hooks:
             outputs = hooks.after_call(self, args, kwargs, outputs, backward_call)
         if mask is not None or masking.makes_masks(self):
@@ -271,10 +301,12 @@ class Layer(WeightsMixin, HookMixin):
         return outputs
 
     def _cast_inputs(self, inputs):
-        """Float inputs in the layer's dtype, as Keras does (through the differentiable cast)."""
+        """Float inputs in the layer's compute dtype, as Keras does (through the differentiable cast)."""
+        dtype = self.dtype if self.computes_in_float32 else self.compute_dtype
+
         def cast(t):
-            if isinstance(t, Tensor) and t.dtype.kind == "f" and t.dtype != self.dtype:
-                return ops.cast(t, self.dtype)
+            if isinstance(t, Tensor) and t.dtype != dtype and backend.is_floating(t.dtype):
+                return ops.cast(t, dtype)
             return t
 
         return cast(inputs) if isinstance(inputs, Tensor) else nest.map_structure(cast, inputs)
@@ -319,7 +351,7 @@ class Layer(WeightsMixin, HookMixin):
     # ---- config ---------------------------------------------------------------------------------
     def get_config(self):
         """JSON-safe constructor arguments; ``from_config`` rebuilds an equal layer."""
-        config = {"name": self.name, "trainable": self._trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self._trainable, "dtype": self._dtype_policy.name}
         if self.input_shape_arg is not None:
             config["input_shape"] = list(self.input_shape_arg)
         if self.activity_regularizer is not None:

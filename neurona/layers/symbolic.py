@@ -9,9 +9,9 @@ nodes from the outputs back to the inputs and replays them on real data.
 A layer called twice has two nodes, and one set of weights (a shared layer).
 """
 
-import numpy
 
 from .. import nest
+from ..backend.dtypes import as_dtype
 
 
 class SymbolicTensor:
@@ -28,7 +28,7 @@ class SymbolicTensor:
 
     def __init__(self, shape, dtype, name=None):
         self.shape = tuple(None if s is None else int(s) for s in shape)
-        self.dtype = numpy.dtype(dtype).name
+        self.dtype = as_dtype(dtype).name
         self.name = name
         self.node = None
         self.index = 0

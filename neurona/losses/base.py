@@ -134,8 +134,13 @@ class Loss(Configurable):
         ``Embedding(mask_zero=True)`` or ``Masking``), masked steps weigh 0 and, for the mean reductions, the
         real ones ``total / valid``, so the loss is the mean over the real steps (Keras 3's ``apply_mask``).
         """
-        values = self.call(y_true, y_pred)
         mask = getattr(y_pred, "_keras_mask", None)
+        if isinstance(y_pred, Tensor) and backend.dtypes.is_reduced_float(y_pred.dtype) and \
+                not backend.dtypes.is_reduced_float(backend.floatx()):
+            # a mixed-precision model's 16-bit outputs: the loss in floatx, as Keras computes it (a float16
+            # log of a probability near 0, or a float16 mean over a batch, loses what the loss needs)
+            y_pred = ops.cast(y_pred, backend.floatx())
+        values = self.call(y_true, y_pred)
         if mask is not None:
             sample_weight = _mask_weights(mask, values, sample_weight, self.reduction)
         return reduce_weighted_values(values, sample_weight, self.reduction)

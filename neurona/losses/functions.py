@@ -40,7 +40,7 @@ def _prediction(y_pred, name):
     y_pred = as_tensor(y_pred)
     if y_pred.ndim == 0:
         raise ValueError(f"{name}: y_pred must have at least one axis (samples or outputs), got a scalar")
-    if y_pred.dtype.kind != "f":
+    if not backend.is_floating(y_pred.dtype):
         y_pred = ops.cast(y_pred, backend.floatx())  # integer predictions: constants, nothing to differentiate
     return y_pred
 

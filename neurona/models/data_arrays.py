@@ -92,7 +92,9 @@ def to_floatx(array):
 
 def _float_to_floatx(array):
     """Targets: floats in the default float dtype; integer labels stay integers."""
-    return array.astype(backend.floatx()) if array.dtype.kind == "f" and array.dtype != backend.floatx() else array
+    if backend.is_floating(array.dtype) and array.dtype != backend.floatx():
+        return array.astype(backend.floatx())
+    return array
 
 
 #: How each role's arrays are cast: inputs and weights become floats, float targets the default float.

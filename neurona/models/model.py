@@ -16,6 +16,8 @@ import inspect
 import math
 import warnings
 
+import numpy
+
 from .. import metrics as metrics_lib
 from .. import nest, optimizers
 from ..arguments import check_bool, check_int, check_path, is_int
@@ -200,8 +202,10 @@ class Model(MetricsMixin, Layer):
                 several outputs a list with one entry (a metric or a list) per output, or a dict keyed by
                 output name. Evaluated without sample weights.
             weighted_metrics: the same, evaluated with the sample (or class) weights.
-            run_eagerly, steps_per_execution, jit_compile, auto_scale_loss: accepted for Keras programs and
-                ignored: Neurona always runs eagerly, one step at a time, in the model's dtype.
+            auto_scale_loss: wrap the optimizer in a ``LossScaleOptimizer`` (dynamic loss scaling) when a
+                layer of the model computes in float16 under a float32 policy (``"mixed_float16"``), as Keras.
+            run_eagerly, steps_per_execution, jit_compile: accepted for Keras programs and ignored: Neurona
+                always runs eagerly, one step at a time.
 
         The log names follow Keras 3 (``neurona/models/compile_utils.py``): ``loss``; with several
         losses ``<output>_loss``; ``<output>_<metric>`` with several outputs.
@@ -212,6 +216,9 @@ class Model(MetricsMixin, Layer):
             check_bool(jit_compile, "compile", "jit_compile (or 'auto')")
         check_bool(auto_scale_loss, "compile", "auto_scale_loss")
         optimizer = optimizers.get(optimizer)
+        if auto_scale_loss and _computes_in_float16(self) and \
+                not isinstance(optimizer, optimizers.LossScaleOptimizer):
+            optimizer = optimizers.LossScaleOptimizer(optimizer)
         layout = compile_utils.layout_of(self)
         resolved = compile_utils.resolve_losses(loss)
         compile_loss = None if resolved is None else compile_utils.CompileLoss(resolved, loss_weights, layout)
@@ -293,7 +300,12 @@ class Model(MetricsMixin, Layer):
         weights = self.trainable_weights
         if weights:
             self.zero_grad()
-            loss.backward()
+            scaled = self.optimizer.scale_loss(loss)  # multiplied for float16 (LossScaleOptimizer), else itself
+            if scaled is loss:
+                loss.backward()
+            else:  # an overflow of the scaled gradients is expected now and then: the step is skipped, silently
+                with numpy.errstate(over="ignore", invalid="ignore"):
+                    scaled.backward()
             self.optimizer.apply(weights)
         else:  # a frozen model: nothing to differentiate (Keras warns and goes on)
             warnings.warn(f"model {self.name!r} has no trainable weights: fit() updates nothing", stacklevel=3)
@@ -432,3 +444,8 @@ class Model(MetricsMixin, Layer):
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} layers={len(self.layers)} built={self.built}>"
 
+
+def _computes_in_float16(model):
+    """Whether a layer of ``model`` runs float16 computations on float32 weights (``"mixed_float16"``)."""
+    return any(layer.compute_dtype == "float16" and layer.variable_dtype != "float16"
+               for layer in (model, *model._all_sublayers()))

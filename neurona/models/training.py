@@ -78,7 +78,7 @@ def _all_finite(array):
 
 def nonfinite_weights(model):
     """The names of the model's float weights that hold NaN or inf (one reduction per weight)."""
-    return [w.name for w in model.weights if w.data.dtype.kind == "f" and not _all_finite(w.data)]
+    return [w.name for w in model.weights if backend.is_floating(w.data.dtype) and not _all_finite(w.data)]
 
 
 def _train_batch(model, data, nan_guard):

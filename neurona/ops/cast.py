@@ -60,7 +60,7 @@ def cast(x, dtype, copy=False):
     dtype = check_dtype(backend.floatx() if dtype is None else dtype, "cast")  # None: floatx, as in Keras
     if x.dtype == dtype and not copy:
         return x
-    if dtype.kind != "f" or not x.requires_grad:
+    if not backend.is_floating(dtype) or not x.requires_grad:
         return Tensor._wrap(x.data.astype(dtype), False)
     return Cast.apply(x, dtype=dtype)
 

@@ -19,7 +19,7 @@ def as_tensor(value, like=None):
     """
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, (int, float, bool)) and like is not None and like.data.dtype.kind == "f":
+    if isinstance(value, (int, float, bool)) and like is not None and backend.is_floating(like.data.dtype):
         return Tensor._wrap(backend.xp_of(like.data).asarray(value, dtype=like.data.dtype), False)
     if like is not None and not hasattr(value, "dtype"):
         return Tensor(value, dtype=like.data.dtype if like.data.dtype.kind == "f" else None)

@@ -132,7 +132,7 @@ class Maximum(Function):
     def forward(self, a, b):
         xp = xp_of(a, b)
         out = xp.maximum(a, b)
-        if out.dtype.kind == "f":  # integer operands take no gradient
+        if backend.is_floating(out.dtype):  # integer operands take no gradient
             self.share_a = xp.where(a > b, 1.0, xp.where(a == b, 0.5, 0.0)).astype(out.dtype)
         return out
 
@@ -274,7 +274,7 @@ def _bound(value, a, name):
         raise TypeError(f"clip: {name} must be a real number or an array of numbers, got {shown(value)}")
     if broadcast_shape(array.shape, a.shape) != a.shape:  # the output, and the gradient mask, have a's shape
         raise ValueError(f"clip: {name} of shape {array.shape} does not broadcast to the input's shape {a.shape}")
-    if a.dtype.kind == "f":  # no float64 result from a float32 input and a float64 bound
+    if backend.is_floating(a.dtype):  # no float64 result from a float32 input and a float64 bound
         array = array.astype(a.dtype, copy=False)
     return array[()] if array.ndim == 0 else array
 

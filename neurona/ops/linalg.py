@@ -236,7 +236,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
         ValueError: an ``ord`` that the kind of norm does not have, or bad axes.
     """
     x = as_tensor(x)
-    if x.dtype.kind != "f":
+    if not backend.is_floating(x.dtype):
         x = Tensor._wrap(x.data.astype(backend.floatx()), False)
     if axis is None:
         if ord is None:

@@ -24,7 +24,7 @@ from .elementwise import abs, div, log, mul, neg, pow, sub
 def as_float(x):
     """``x`` as a Tensor of a float dtype: floats keep theirs, integers and booleans become ``floatx``."""
     x = as_tensor(x)
-    if x.dtype.kind == "f":
+    if backend.is_floating(x.dtype):
         return x
     return Tensor._wrap(x.data.astype(backend.floatx()), False)
 

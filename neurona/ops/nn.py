@@ -102,7 +102,7 @@ def _epsilon():
 def _targets(target, output):
     """``target`` as a Tensor in ``output``'s float dtype (integer 0/1 targets too), differentiably for floats."""
     target = as_tensor(target, output)
-    return cast(target, output.dtype) if output.dtype.kind == "f" and target.dtype != output.dtype else target
+    return cast(target, output.dtype) if backend.is_floating(output.dtype) and target.dtype != output.dtype else target
 
 
 def binary_crossentropy(target, output, from_logits=False):

@@ -14,6 +14,7 @@ from .adagrad import Adagrad
 from .adam import Adam
 from .adamw import AdamW
 from .base import Optimizer
+from .loss_scale import LossScaleOptimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
@@ -24,6 +25,7 @@ _registry.register(AdamW, name="adamw")
 _registry.register(RMSprop, name="rmsprop")
 _registry.register(Adagrad, name="adagrad")
 _registry.register(Adadelta, name="adadelta")
+_registry.register(LossScaleOptimizer, name="loss_scale_optimizer")
 
 register = _registry.register
 
@@ -55,9 +57,11 @@ def deserialize(config):
 
 
 def names():
-    """The canonical names of the registered optimizers."""
-    return _registry.names()
+    """The canonical names of the registered optimizers that a name alone makes (a ``LossScaleOptimizer`` wraps
+    another optimizer: it is found in configs, not offered by name)."""
+    return [name for name in _registry.names() if name != "loss_scale_optimizer"]
 
 
-__all__ = ["schedules", "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "get", "serialize",
+__all__ = ["schedules", "Optimizer", "LossScaleOptimizer",
+           "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "get", "serialize",
            "deserialize", "register", "names"]

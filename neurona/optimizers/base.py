@@ -176,6 +176,10 @@ class Optimizer:
         return not any(part in name for part in self._exclude_names)
 
     # ---- applying gradients --------------------------------------------------------------------
+    def scale_loss(self, loss):
+        """The loss that ``backward`` is called on: ``loss`` itself (``LossScaleOptimizer`` multiplies it)."""
+        return loss
+
     def apply(self, variables):
         """One update of ``variables`` from their ``.grad`` (the low-level training loop's step).
 
@@ -238,9 +242,9 @@ class Optimizer:
         """Zero slot values too small to matter before they decay into slow subnormal arithmetic."""
         for _, slots, _ in self._records.values():
             for arr in slots.values():
-                if arr.dtype.kind == "f":
+                if backend.is_floating(arr.dtype):
                     xp = backend.xp_of(arr)
-                    threshold = float(xp.finfo(arr.dtype).tiny) * FLUSH_FACTOR
+                    threshold = float(backend.dtypes.finfo(arr.dtype).tiny) * FLUSH_FACTOR
                     arr[xp.abs(arr) < threshold] = 0
 
     @staticmethod

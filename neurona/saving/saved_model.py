@@ -142,8 +142,11 @@ def save_model(model, path, overwrite=True, include_optimizer=True, training=Non
     document["compile"] = settings
     document["optimizer_state"] = None
     if save_slots:
-        lr = model.optimizer.get_state([])["learning_rate"]
-        document["optimizer_state"] = {"iterations": model.optimizer.iterations, "learning_rate": lr}
+        state = model.optimizer.get_state([])
+        document["optimizer_state"] = {"iterations": model.optimizer.iterations,
+                                       "learning_rate": state["learning_rate"]}
+        if "loss_scale" in state:  # a LossScaleOptimizer's scale and counter: a resumed run scales the same
+            document["optimizer_state"]["loss_scale"] = state["loss_scale"]
     document["preprocessing"] = prep.validate(getattr(model, "preprocessing", None), f"model {model.name!r}")
     document["rng"] = model_rng_state(model)
     document[reference_h5.KEY] = reference_h5.metadata(model)  # checked: a save never writes what cannot load
@@ -334,7 +337,8 @@ def _keras_folder(data, files, path, compile, expect):  # noqa: A002
 
 
 def _restore_optimizer(model, state, slots, source):
-    state = {"iterations": state["iterations"], "learning_rate": state.get("learning_rate"), "slots": slots}
+    state = {"iterations": state["iterations"], "learning_rate": state.get("learning_rate"), "slots": slots,
+             **({"loss_scale": state["loss_scale"]} if "loss_scale" in state else {})}
     try:
         model.optimizer.set_state(state, model.weights)
     except (TypeError, ValueError) as error:

@@ -34,6 +34,7 @@ import numpy
 from .. import parallel, workspace
 from ..device import xp_of
 from . import select
+from .linalg import product
 
 __all__ = ["ConvGeometry", "im2col", "col2im", "conv2d_forward", "conv2d_backward", "window_slices"]
 
@@ -123,7 +124,7 @@ def conv2d_forward(x, w, b, geometry, activation=None):
         cols = workspace.take((size * rows, k), x.dtype, xp)
         for imgs in _images(span, size, n):
             o = out[imgs.start * rows:imgs.stop * rows]
-            xp.matmul(_im2col_into(x[imgs], cols, geometry), wmat, out=o)
+            product(_im2col_into(x[imgs], cols, geometry), wmat, out=o)
             if epilogue is not None and (bias is not None or relu_on):
                 epilogue.bias_act(o, epilogue_bias, relu_on)
                 continue
@@ -187,11 +188,11 @@ def conv2d_backward(g, x, w, geometry, relu_output=None, need_input=True, need_k
                                           need_bias)
                 partials.append((dwb[:k], dwb[k] if need_bias else None))
             else:
-                dw = _im2col_into(x[imgs], cols, geometry).T @ gp if need_kernel else None
+                dw = product(_im2col_into(x[imgs], cols, geometry).T, gp) if need_kernel else None
                 partials.append((dw, _column_sums(gp) if need_bias else None))
             if need_input:
                 d = dcols[:len(gp)]
-                xp.matmul(gp, w_t, out=d)
+                product(gp, w_t, out=d)
                 _col2im_into(d, dx[imgs], geometry)
         for buffer in (cols, masked, dcols):
             if buffer is not None:

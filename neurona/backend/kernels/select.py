@@ -18,6 +18,7 @@ import threading
 import numpy
 
 CHOICES = ("auto", "numba", "numpy")
+_COMPILED_FLOATS = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
 
 _lock = threading.Lock()
 _modules = {}  # family name -> compiled module, or None when numba cannot be imported
@@ -57,8 +58,8 @@ def compiled(family, *arrays):
     for array in arrays:
         if type(array) is not numpy.ndarray:
             return None
-        if array.dtype.kind == "f" and array.dtype.itemsize not in (4, 8):
-            return None  # float16 (and wider floats): the compiled kernels have float32 and float64 versions only
+        if array.dtype.kind not in "biu" and array.dtype not in _COMPILED_FLOATS:
+            return None  # float16, bfloat16 (and wider floats): the compiled kernels have float32 and float64 only
     return _load(family, choice)
 
 

@@ -1,6 +1,6 @@
 """``Embedding``: integer ids to learned vectors, the input layer of text and sequence models."""
 
-from ... import initializers, ops, regularizers
+from ... import backend, initializers, ops, regularizers
 from ...arguments import is_int
 from ...autograd import Tensor
 from ..base import Layer, check_bool
@@ -53,7 +53,7 @@ class Embedding(Layer):
 
     def _cast_inputs(self, inputs):
         """Ids stay integers (float ids, as Keras accepts them, become integers); never the layer's float dtype."""
-        if isinstance(inputs, Tensor) and inputs.dtype.kind == "f":
+        if isinstance(inputs, Tensor) and backend.is_floating(inputs.dtype):
             return ops.cast(inputs, "int64")
         return inputs
 

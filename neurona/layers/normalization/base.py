@@ -43,7 +43,12 @@ class AffineNormalization(ShapePreservingLayer):
         beta_initializer, gamma_initializer: initializers (Keras defaults: zeros, ones).
         beta_regularizer, gamma_regularizer: optional weight penalties.
         **kwargs: base Layer arguments.
+
+    Under a mixed policy the statistics are computed in float32 (a float16 variance of activations near
+    255 overflows; Keras does the same) and the output is cast to the compute dtype.
     """
+
+    computes_in_float32 = True
 
     def __init__(self, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros", gamma_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None, **kwargs):

@@ -100,7 +100,8 @@ def _model_options(config, allowed, where):
     for key in config:
         if key not in allowed:
             refuse(where, key, config[key], f"Neurona's models take only {', '.join(sorted(allowed))}")
-    opts.dtype_from_keras(config.get("dtype"), where)  # the model's own policy: refused if mixed, else unused
+    opts.dtype_from_keras(config.get("dtype"), where)  # the model's own policy: checked, else unused (its layers
+    # carry theirs)
 
 
 def _sequential(config, entry, source, path):

@@ -34,6 +34,7 @@ from ... import activations
 from ..errors import FileFormatError
 
 NEURONA_FLOATS = ("float16", "float32", "float64")
+MIXED_POLICIES = ("mixed_float16", "mixed_bfloat16")
 INPUT_DTYPES = NEURONA_FLOATS + ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool")
 _POLICY_CLASSES = ("DTypePolicy", "FloatDTypePolicy", "Policy")
 
@@ -333,7 +334,8 @@ def activation_to_keras(value, where, option):
 
 # ---- dtypes ----------------------------------------------------------------------------------------------------
 def dtype_from_keras(value, where, option="dtype", allowed=NEURONA_FLOATS):
-    """Neurona's dtype string for Keras's dtype (a string or a dtype policy object); mixed policies refused."""
+    """Neurona's dtype string for Keras's dtype (a string or a dtype policy object); the mixed policies
+    (``"mixed_float16"``, ``"mixed_bfloat16"``) are names Neurona's layers take too (not an InputLayer's)."""
     if value is None:
         return None
     if isinstance(value, dict):
@@ -342,9 +344,11 @@ def dtype_from_keras(value, where, option="dtype", allowed=NEURONA_FLOATS):
             refuse(where, option, value, "expected a dtype name or a DTypePolicy; quantized and custom policies "
                    "are not supported")
         value = name
+    if isinstance(value, str) and value in MIXED_POLICIES and allowed is NEURONA_FLOATS:
+        return value
     if isinstance(value, str) and value.startswith("mixed_"):
-        refuse(where, option, value, f"Neurona has no mixed precision policies in layers; it supports a single "
-               f"dtype ({', '.join(allowed)}); see neurona.compression for mixed precision")
+        refuse(where, option, value, f"Neurona's mixed policies are {', '.join(MIXED_POLICIES)}, for layers; "
+               f"an input takes one of the dtypes {', '.join(allowed)}")
     if value not in allowed:
         refuse(where, option, value, f"Neurona supports the dtypes {', '.join(allowed)}")
     return value

@@ -79,7 +79,6 @@ def good(tmp_path_factory):
         "lambda": lam.to_json(),
         "unknown_class": _keras_model(middle=keras.layers.UnitNormalization(name="unit")).to_json(),
         "option_value": _keras_model(middle=keras.layers.Flatten(data_format="channels_first", name="flat")).to_json(),
-        "mixed_precision": _keras_model(last=keras.layers.Dense(2, name="d2", dtype="mixed_float16")).to_json(),
     }
     with zipfile.ZipFile(files / "m.keras") as archive:
         members = {info.filename: archive.read(info) for info in archive.infolist()}
@@ -255,7 +254,7 @@ def test_archive_members_are_checked(good, tmp_path, fault, how):
     _refused_by(how, path, [str(path), member], wrong)
 
 
-# ---- config: not JSON, not UTF-8, deep, code, unknown class, unsupported option, mixed precision ----------------
+# ---- config: not JSON, not UTF-8, deep, code, unknown class, unsupported option ----------------------------------
 def _configs(good):
     """``{fault: (JSON bytes, what is said)}``."""
     deep = ('{"module": "keras", "class_name": "Sequential", "config": {"name": "s", "layers": ['
@@ -267,7 +266,6 @@ def _configs(good):
         "lambda": (good.configs["lambda"].encode(), r"'lam' \(Lambda\).*never runs"),
         "unknown_class": (good.configs["unknown_class"].encode(), r"'unit'.*no 'UnitNormalization' layer"),
         "option_value": (good.configs["option_value"].encode(), r"'flat'.*'data_format' is 'channels_first'"),
-        "mixed_precision": (good.configs["mixed_precision"].encode(), r"'d2'.*'mixed_float16'.*mixed precision"),
     }
 
 
@@ -290,7 +288,7 @@ def _config_in(carrier, work, good, data):
 
 @pytest.mark.parametrize("carrier", ["keras_config.json", "h5_model_config", "folder_model.json", "model_from_json"])
 @pytest.mark.parametrize("fault", ["not_json", "not_utf8", "nested_10000_deep", "lambda", "unknown_class",
-                                   "option_value", "mixed_precision"])
+                                   "option_value"])
 def test_bad_configs_are_refused_and_never_run(good, work, carrier, fault):
     data, wrong = _configs(good)[fault]
     call, names = _config_in(carrier, work, good, data)
