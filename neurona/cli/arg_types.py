@@ -23,3 +23,4 @@ def float_in(accept, expected):
 
 positive_float = float_in(lambda v: math.isfinite(v) and v > 0, "a positive number")
 fraction_open = float_in(lambda v: 0 < v < 1, "a number in (0, 1)")
+fraction = float_in(lambda v: 0 <= v < 1, "a number in [0, 1)")

@@ -8,6 +8,7 @@ Subcommands:
     predict  run a saved model on a .npy file of inputs
     serve    serve a saved model (Neurona's or Keras's files) over HTTP
     lab      compare initializers on real data (lab compare) and reproduce published results (lab reproduce)
+    compress quantize (int8, dynamic) or prune (magnitude, filters) a saved model into a new folder
 
 Errors the user can act on are printed as one line ``neurona: error: ...`` on
 stderr, with exit status 2 for a bad command line or input (nothing was done)
@@ -21,7 +22,7 @@ import os
 import sys
 import time
 
-from . import lab_command, preflight, saving_commands, serve_command
+from . import compress_command, lab_command, preflight, saving_commands, serve_command
 from .saving_commands import bounded_int
 
 ARCHITECTURES = ("mlp",)
@@ -180,7 +181,7 @@ def make_parser():
 
     parser = argparse.ArgumentParser(prog="neurona", description="Neurona: deep learning from first principles")
     parser.add_argument("--version", action="version", version=f"neurona {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{demo,train,info,predict,serve,lab}")
+    sub = parser.add_subparsers(dest="command", metavar="{demo,train,info,predict,serve,lab,compress}")
 
     demo = sub.add_parser("demo", help="train a dense network on MNIST and print the test accuracy")
     demo.add_argument("--epochs", type=bounded_int(MAX_EPOCHS), default=5, help=f"at most {MAX_EPOCHS}")
@@ -211,6 +212,7 @@ def make_parser():
     saving_commands.add_parsers(sub)
     serve_command.add_parser(sub)
     lab_command.add_parser(sub)
+    compress_command.add_parser(sub)
     return parser
 
 

@@ -44,22 +44,25 @@ def check_output_file(flag, path):
     _check_parent(flag, path)
 
 
-def check_output_folder(flag, path):
+def check_output_folder(flag, path, replaces=None, owner="the run"):
     """``path`` can be (re)written as a saved-model folder: new, empty, or an earlier save.
 
     A save replaces the whole folder (atomically, see ``neurona.saving.atomic``), so a folder holding
-    anything but a saved model is refused rather than deleted.
+    anything but a saved model (``replaces``: the names a save writes, default model.json and model.h5)
+    is refused rather than deleted. ``owner`` names what is saved, in the messages.
     """
     from ..saving import MODEL_H5, MODEL_JSON
     from ..saving.atomic import check_replaceable
     from ..saving.saved_model import refuse_single_file_name
 
+    replaces = (MODEL_JSON, MODEL_H5) if replaces is None else replaces
+
     if os.path.exists(path) and not os.path.isdir(path):
         raise UsageError(f"{flag} {path}: is a file; expected a folder name (a saved model is a folder)")
     try:  # the very rules the save applies, so that nothing is refused only after an epoch of training
-        refuse_single_file_name(path, "the run")
+        refuse_single_file_name(path, owner)
         if os.path.isdir(path):
-            check_replaceable(path, path, (MODEL_JSON, MODEL_H5))
+            check_replaceable(path, path, replaces)
     except (ValueError, FileExistsError) as error:
         raise UsageError(f"{flag} {path}: {error}") from None
     if os.path.isdir(path):

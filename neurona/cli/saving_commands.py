@@ -38,11 +38,16 @@ def add_parsers(sub):
     predict.add_argument("input", help="a .npy file of raw inputs (the model's saved preprocessing is applied)")
     predict.add_argument("--output", default=None, help="write the predictions to this .npy file instead of printing")
     predict.add_argument("--batch-size", type=positive_int, default=256)
-    predict.add_argument("--no-preprocessing", action="store_true",
-                         help="the inputs are already preprocessed: skip the model's saved preprocessing steps")
-    predict.add_argument("--no-range-check", action="store_true",
-                         help="run even if the input range does not fit the saved preprocessing")
+    add_input_options(predict)
     predict.set_defaults(func=cmd_predict)
+
+
+def add_input_options(parser):
+    """``--no-preprocessing`` and ``--no-range-check``: how ``read_inputs`` treats a command's .npy inputs."""
+    parser.add_argument("--no-preprocessing", action="store_true",
+                        help="the inputs are already preprocessed: skip the model's saved preprocessing steps")
+    parser.add_argument("--no-range-check", action="store_true",
+                        help="run even if the input range does not fit the saved preprocessing")
 
 
 INT64_MAX = 2**63 - 1  # what the arrays' index arithmetic holds
@@ -118,12 +123,7 @@ def cmd_predict(args):
     if args.output:
         preflight.check_output_file("--output", args.output)
     model = saving.load_model(args.path, compile=False)
-    x = _load_npy(args.input)
-    preflight.check_finite_input(x, args.input)
-    if not args.no_range_check:
-        preflight.check_input_range(model.preprocessing, x, args.input, preprocessed=args.no_preprocessing)
-    if model.preprocessing and not args.no_preprocessing:
-        x = saving.preprocessing.apply(model.preprocessing, x)
+    x = read_inputs(model, args.input, preprocessed=args.no_preprocessing, range_check=not args.no_range_check)
     y = model.predict(x, batch_size=args.batch_size, verbose=0)
     if args.output:
         from ..saving.atomic import atomic_file
@@ -136,7 +136,22 @@ def cmd_predict(args):
         numpy.savetxt(sys.stdout, y.reshape(len(y), -1), fmt="%.8g")
 
 
-def _load_npy(path):
+def read_inputs(model, path, preprocessed=False, range_check=True):
+    """The inputs of the .npy file ``path`` as ``model`` takes them: checked (finite; in the range its saved
+    preprocessing expects, unless ``range_check`` is False) and run through that preprocessing unless
+    ``preprocessed`` (``--no-preprocessing``)."""
+    from ..saving import preprocessing
+
+    x = load_npy(path)
+    preflight.check_finite_input(x, path)
+    if range_check:
+        preflight.check_input_range(model.preprocessing, x, path, preprocessed=preprocessed)
+    if model.preprocessing and not preprocessed:
+        x = preprocessing.apply(model.preprocessing, x)
+    return x
+
+
+def load_npy(path):
     if os.path.isdir(path):
         raise preflight.UsageError(f"{path} is a folder; expected a .npy file of inputs")
     try:
