@@ -35,6 +35,7 @@ from .. import parallel, workspace
 from ..device import xp_of
 from . import select
 from .linalg import product
+from .widening import widened
 
 __all__ = ["ConvGeometry", "im2col", "col2im", "conv2d_forward", "conv2d_backward", "window_slices"]
 
@@ -93,6 +94,7 @@ def col2im(dcols, geometry, shape):
     return dx
 
 
+@widened
 def conv2d_forward(x, w, b, geometry, activation=None):
     """``act(im2col(x) @ W + b)`` as an ``(N, H_o, W_o, C_out)`` array; ``x`` is already padded, ``b`` may be None,
     ``activation`` is None or ``"relu"``."""
@@ -138,6 +140,7 @@ def conv2d_forward(x, w, b, geometry, activation=None):
     return out.reshape(n, *geometry.out_hw, cout)
 
 
+@widened
 def conv2d_backward(g, x, w, geometry, relu_output=None, need_input=True, need_kernel=True, need_bias=False,
                     padded_shape=None):
     """``(dL/dx, dL/dW, dL/db)`` of ``y = act(im2col(x) @ W + b)`` for the output gradient ``g``.

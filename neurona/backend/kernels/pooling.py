@@ -22,12 +22,14 @@ backend's threads: every sample is computed on its own, so results do not depend
 from .. import parallel
 from ..device import xp_of
 from . import select
+from .widening import widened
 
 __all__ = ["max_pool", "max_pool_grad", "avg_pool", "avg_pool_grad"]
 
 _COMPILED_DTYPES = ("float32", "float64")  # others (float16, integers) take the reference
 
 
+@widened
 def max_pool(x, pool, strides, padding):
     """``(y, arg)``: the max over each window of the NHWC array ``x`` and the index of its first maximum.
 
@@ -53,6 +55,7 @@ def max_pool(x, pool, strides, padding):
     return y, arg
 
 
+@widened
 def max_pool_grad(g, arg, x_shape, pool, strides, padding):
     """``dx``: each output's gradient ``g`` added to the input cell ``arg`` names in its window (none for -1)."""
     xp = xp_of(g)
@@ -70,6 +73,7 @@ def max_pool_grad(g, arg, x_shape, pool, strides, padding):
     return dx
 
 
+@widened
 def avg_pool(x, pool, strides, padding):
     """``(y, count)``: the mean of each window's real cells, and ``count`` (a number, or an array of
     (1, H_out, W_out, 1) where padding makes it vary) for ``avg_pool_grad``."""
@@ -88,6 +92,7 @@ def avg_pool(x, pool, strides, padding):
     return total / count, count
 
 
+@widened
 def avg_pool_grad(g, count, x_shape, pool, strides, padding):
     """``dx``: each output's gradient shared equally, ``g / count``, by the real cells of its window."""
     xp = xp_of(g)
