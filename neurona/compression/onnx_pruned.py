@@ -5,7 +5,12 @@ from ..saving.onnx_export import converter_for, register_converter
 from .wrapper import substituted
 
 
+def inner_converted(wrapper, g, x, kernel):
+    """The wrapped layer written by its own converter with ``kernel`` in place of its kernel."""
+    with substituted(wrapper.layer, kernel=kernel):
+        return converter_for(wrapper.layer)(wrapper.layer, g, x)
+
+
 @register_converter("PruneWrapper")
 def prune_wrapper(layer, g, x):
-    with substituted(layer.layer, kernel=layer.layer.kernel * layer.mask):
-        return converter_for(layer.layer)(layer.layer, g, x)
+    return inner_converted(layer, g, x, layer.layer.kernel * layer.mask)

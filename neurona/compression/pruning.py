@@ -26,7 +26,7 @@ from .. import backend
 from ..autograd import no_grad
 from ..callbacks.callback import Callback
 from . import sparsity_schedules
-from .transform import check_model, stripped_copy, target_layers, wrapped_copy
+from .transform import check_model, find_wrappers, stripped_copy, target_layers, wrapped_copy
 from .wrapper import KernelWrapper
 
 SCOPES = ("layer", "global")
@@ -147,13 +147,7 @@ def _update_masks(wrappers, sparsity, scope):
 
 def prune_wrappers(model):
     """The ``PruneWrapper`` layers of ``model`` (nested models included), in model order."""
-    found = []
-    for layer in model.layers:
-        if isinstance(layer, PruneWrapper):
-            found.append(layer)
-        elif hasattr(layer, "layers") and not isinstance(layer, KernelWrapper):
-            found.extend(prune_wrappers(layer))
-    return found
+    return find_wrappers(model, PruneWrapper)
 
 
 class UpdatePruningStep(Callback):

@@ -68,17 +68,30 @@ def wrapped_copy(model, targets, wrap):
     return copy, wrappers
 
 
-def stripped_copy(model, unwrap):
-    """A copy of ``model`` with every wrapper replaced by ``unwrap(wrapper)`` (a plain layer), weights copied."""
+def stripped_copy(model, unwrap, weights=None):
+    """A copy of ``model`` with every wrapper replaced by ``unwrap(wrapper)`` (a plain layer), weights copied:
+    those of ``unwrap(wrapper)``, or ``weights(wrapper)`` (in its ``get_weights`` order) when given."""
     pairs = []
 
     def clone(layer):
-        source = unwrap(layer) if isinstance(layer, KernelWrapper) else layer
+        wrapped = isinstance(layer, KernelWrapper)
+        source = unwrap(layer) if wrapped else layer
         copy = clone_layer(source)
-        pairs.append((source, copy))
+        pairs.append((weights(layer) if wrapped and weights is not None else source.get_weights(), copy))
         return copy
 
     copy = clone_model(model, clone_function=clone, recursive=True)
-    for original, new in pairs:
-        new.set_weights(original.get_weights())
+    for values, new in pairs:
+        new.set_weights(values)
     return copy
+
+
+def find_wrappers(model, kind):
+    """The ``kind`` wrappers of ``model`` (nested models included), in model order."""
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, kind):
+            found.append(layer)
+        elif hasattr(layer, "layers") and not isinstance(layer, KernelWrapper):
+            found.extend(find_wrappers(layer, kind))
+    return found

@@ -1,4 +1,5 @@
-"""Fake quantization: round to an integer grid and back, with the straight-through gradient.
+"""Fake quantization (round to an integer grid and back) and binarization (to ``{-H, +H}``, BinaryConnect), with
+straight-through gradients.
 
 Affine quantization maps a real ``x`` to an integer code and back (Jacob et al. 2018, "Quantization and
 Training of Neural Networks for Efficient Integer-Arithmetic-Only Inference")::
@@ -16,6 +17,7 @@ This is the gradient of PyTorch's ``torch.fake_quantize_per_tensor_affine`` and
 ``fake_quantize_per_channel_affine`` (the tests use them as the oracle). It is a chosen surrogate, not the
 derivative of the forward pass, so the op is not in ``ops.__all__`` (whose ops are gradient-checked against
 finite differences). ``scale`` and ``zero_point`` are parameters, not inputs: they receive no gradient.
+``binarize_weights`` (below) is the one-bit case, with its own surrogate gradient.
 """
 
 from .. import backend
@@ -91,3 +93,62 @@ def fake_quantize(x, scale, zero_point=0, quant_min=-128, quant_max=127, axis=No
                          f"{scale_array.shape} and {zero_array.shape} with axis=None")
     return FakeQuantize.apply(x, scale=scale_array, zero_point=zero_array, quant_min=int(quant_min),
                               quant_max=int(quant_max), axis=axis)
+
+
+class BinarySign(Function):
+    """``H * sign(w)`` (``+H`` at 0), or ``+H`` with probability ``hard_sigmoid(w / H)``; backward passes the
+    gradient where ``|w| <= H`` (the hard-tanh straight-through estimator)."""
+
+    def forward(self, w, scale=None, uniform=None):
+        xp = backend.get_xp()
+        h = w.dtype.type(scale)
+        self.inside = xp.abs(w) <= h
+        if uniform is None:
+            positive = w >= 0
+        else:  # P(+H) = hard_sigmoid(w / H) = clip((w / H + 1) / 2, 0, 1)
+            positive = uniform < xp.clip((w / h + 1) / 2, 0, 1)
+        return xp.where(positive, h, -h).astype(w.dtype, copy=False)
+
+    def backward(self, g):
+        return g * self.inside
+
+
+def binarize_weights(w, scale, rng=None):
+    """BinaryConnect's binarization of a weight tensor to ``{-H, +H}`` (Courbariaux, Bengio and David 2015,
+    "BinaryConnect: Training Deep Neural Networks with binary weights during propagations", eqs. 1-3)::
+
+        deterministic:  w_b = +H if w >= 0 else -H           (sign(0) = +1: the paper's code rounds
+                                                                hard_sigmoid(0) = 0.5 half away from zero)
+        stochastic:     w_b = +H with probability p = hard_sigmoid(w / H) = clip((w / H + 1) / 2, 0, 1),
+                              -H with probability 1 - p
+
+    The gradient is the straight-through estimator with the hard-tanh cancellation of Hubara et al. 2016
+    ("Binarized Neural Networks"), ``d w_b / d w = 1`` where ``|w| <= H`` and 0 elsewhere, which is
+    ``torch.where(w.abs() <= H, grad, 0)``. Like ``fake_quantize``'s, it is a chosen surrogate, not the
+    derivative of the forward pass (0 almost everywhere), so the op is not in ``ops.__all__``; ``scale`` is a
+    parameter, not an input: it receives no gradient.
+
+    Args:
+        w: a Tensor (or array) of real-valued weights.
+        scale: ``H > 0``, the magnitude of the two values (a number: one per tensor, as in the paper).
+        rng: None for the deterministic binarization; a ``numpy.random.Generator`` for the stochastic one, whose
+            uniform draws (one per weight, on the CPU, then moved to ``w``'s device) decide each sign.
+
+    Returns:
+        A Tensor of ``w``'s shape and dtype holding only ``-H`` and ``+H``.
+
+    Raises:
+        ValueError: a scale that is not a positive finite number.
+    """
+    w = as_tensor(w)
+    try:
+        h = float(scale)
+    except (TypeError, ValueError):
+        raise ValueError(f"binarize_weights: scale must be a positive number, got {scale!r}") from None
+    if isinstance(scale, bool) or not 0.0 < h < float("inf"):
+        raise ValueError(f"binarize_weights: scale must be a positive finite number, got {scale!r}")
+    uniform = None
+    if rng is not None:
+        draw = rng.random(w.shape, dtype="float32" if w.dtype.itemsize <= 4 else "float64")
+        uniform = backend.to_device(draw, w.device).astype(w.dtype, copy=False)
+    return BinarySign.apply(w, scale=h, uniform=uniform)

@@ -138,11 +138,12 @@ def _attention():
 
 def _compressed():
     """The compression wrappers: a fake-quantized convolution (static activation ranges, moved by training), a
-    Dense pruned by a schedule and a dynamically quantized Dense."""
+    binarized (BinaryConnect) Dense, a Dense pruned by a schedule and a dynamically quantized Dense."""
     return [layers.Input((6, 6, 2)),
             compression.QuantizeWrapper(layers.Conv2D(3, 3, activation="relu"), weight_bits=4, quantize_output=True,
                                         moving_ranges=True, input_range=(-3.0, 3.0), output_range=(0.0, 2.0)),
             layers.Flatten(),
+            compression.BinaryWrapper(layers.Dense(6, activation="tanh"), scale="glorot_uniform"),
             compression.PruneWrapper(layers.Dense(4, activation="relu"),
                                      schedule=compression.ConstantSparsity(0.5, begin_step=0, frequency=1)),
             compression.QuantizeWrapper(layers.Dense(3), activations="dynamic"),
