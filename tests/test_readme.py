@@ -31,6 +31,13 @@ def test_readme_snippets_run_as_written(capsys):
     assert all(w.grad is not None for w in namespace["model"].trainable_weights)
     assert namespace["saliency"].shape == (28, 28) and np.isfinite(namespace["saliency"]).all()
     assert namespace["features_of_five"].shape == (5, 16)  # the functional model's feature extractor
+    # the compression tour: int8 keeps the MLP's accuracy, the pruned kernels are 90% zeros, the mixed model
+    # computes in float16 on float32 weights
+    assert namespace["int8_acc"] > 0.85
+    kernels = [layer.kernel.numpy() for layer in namespace["plain"].layers if hasattr(layer, "kernel")]
+    assert all(abs(np.mean(k == 0) - 0.9) < 0.01 for k in kernels)
+    half = namespace["half"].layers[0]
+    assert (half.compute_dtype, half.kernel.dtype) == ("float16", np.float32)
     printed = capsys.readouterr().out
     assert "Total params: 101,770" in printed
     assert "Connected to" in printed and re.search(r"conv2d(_\d+)?\[0\]\[0\], stem\[0\]\[0\]", printed)
