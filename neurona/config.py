@@ -13,6 +13,8 @@ gathers them under Keras's names::
 """
 
 from .backend.dtypes import floatx, set_floatx
+from .backend.policy import global_policy as dtype_policy
+from .backend.policy import set_policy as set_dtype_policy
 from .backend.session import (
     backend,
     disable_interactive_logging,
@@ -35,7 +37,8 @@ def enable_unsafe_deserialization():
 
 
 __all__ = [
-    "backend", "disable_interactive_logging", "enable_interactive_logging", "enable_unsafe_deserialization",
+    "backend", "dtype_policy", "set_dtype_policy",
+    "disable_interactive_logging", "enable_interactive_logging", "enable_unsafe_deserialization",
     "epsilon", "floatx", "image_data_format", "is_interactive_logging_enabled", "set_epsilon", "set_floatx",
     "set_image_data_format",
 ]

@@ -261,3 +261,89 @@ def test_mixed_precision_trains_a_cnn_as_well_as_float32(policy):
         accuracies[name] = model.evaluate(x_test.astype(np.float32), y_test, verbose=0)[1]
     assert accuracies["float32"] > 0.8
     assert abs(accuracies[policy] - accuracies["float32"]) <= 0.02, accuracies
+
+
+def test_a_step_without_gradients_is_an_error_not_a_finite_step():
+    scaler = optimizers.LossScaleOptimizer(optimizers.SGD(), dynamic_growth_steps=1)
+    var = _variable([1.0])
+    with pytest.raises(ValueError, match="no gradient for any trainable variable"):
+        scaler.apply([var])
+    with pytest.raises(ValueError, match="no gradient for any trainable variable"):
+        scaler.apply_gradients([(None, var)])
+    assert scaler.dynamic_scale == 2.0**15 and scaler.iterations == 0
+
+
+def test_after_a_step_the_gradients_read_are_the_losss_own():
+    """What diagnostics read: ``.grad`` after the update, InitMonitor's recorded gradients, inspect's ratios."""
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(64, 8)).astype(np.float32), rng.integers(0, 3, 64)
+    grads = {}
+    for policy in ("float32", "mixed_float16"):
+        mixed_precision.set_policy(policy)
+        nr.seed(0)
+        model = _mlp(activation="tanh")
+        model.compile(optimizers.SGD(0.0), "sparse_categorical_crossentropy")
+        monitor = nr.callbacks.InitMonitor(every=1, warn=False)
+        model.fit(x, y, batch_size=64, epochs=1, verbose=0, callbacks=[monitor])
+        first = monitor.records[0]["layers"][0]
+        grads[policy] = (np.asarray(model.layers[0].kernel.grad), first["output_grad_std"])
+    np.testing.assert_allclose(grads["mixed_float16"][0], grads["float32"][0], rtol=0.05, atol=1e-4)
+    assert grads["mixed_float16"][1] == pytest.approx(grads["float32"][1], rel=0.05)
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_attention_recurrent_cells_and_dot_compute_in_the_policys_dtype(policy):
+    mixed_precision.set_policy(policy)
+    compute = dtypes.as_dtype(mixed_precision.Policy(policy).compute_dtype)
+    x = np.random.default_rng(6).normal(size=(4, 5, 6)).astype(np.float32)
+    inputs = nr.Input((5, 6))
+    attended = layers.MultiHeadAttention(num_heads=2, key_dim=3)(inputs, inputs)
+    assert attended.dtype == compute.name  # the symbolic output too
+    assert layers.MultiHeadAttention(num_heads=2, key_dim=3)(x, x).dtype == compute  # built in this first call
+    outputs = layers.RNN(layers.GRUCell(3), return_state=True)(x)
+    assert [t.dtype for t in outputs] == [compute, compute]
+    assert layers.Dot(axes=1)([x[:, 0], x[:, 1]]).dtype == compute
+    assert nr.ops.einsum("ij->j", nr.Tensor(x[:, 0].astype(compute))).dtype == compute
+
+
+def test_weights_in_lists_are_cast_and_a_call_may_assign_its_own_weight():
+    class Counting(layers.Layer):
+        def build(self, shape):
+            self.parts = [self.add_weight(shape=(shape[-1], 3)), self.add_weight(shape=(3,), initializer="zeros")]
+            self.gain = self.add_weight(shape=(), initializer="ones")
+
+        def call(self, x):
+            self.gain.assign(self.gain * 2.0)  # read in float16, written to the float32 variable
+            return nr.ops.matmul(x, self.parts[0]) + self.parts[1]
+
+    layer = Counting(dtype="mixed_float16")
+    y = layer(np.ones((2, 4), np.float32))
+    assert y.dtype == np.float16 and float(layer.gain.numpy()) == 2.0
+    assert type(layer.parts[0]).__name__ == "Variable"  # the list is the layer's own again
+    nr.ops.sum(nr.ops.cast(y, "float32")).backward()
+    assert layer.parts[0].grad.dtype == np.float32 and layer.parts[1].grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_plain_bfloat16_layers_and_bfloat16_inputs_train():
+    bfloat16 = dtypes.bfloat16()
+    model = nr.Sequential([layers.Input((3,)), layers.Dense(4, dtype="bfloat16"),
+                           layers.LayerNormalization(dtype="bfloat16"), layers.Dense(2, dtype="bfloat16")])
+    model.compile("adam", "mse")
+    assert all(w.dtype == bfloat16 for w in model.weights)
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(size=(32, 3)).astype(bfloat16), rng.normal(size=(32, 2)).astype(np.float32)
+    history = model.fit(x, y, epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert model.predict(x, verbose=0).dtype == bfloat16
+
+
+def test_keras_config_names_and_the_policy_setter():
+    nr.config.set_dtype_policy("mixed_bfloat16")
+    assert nr.config.dtype_policy().name == "mixed_bfloat16"
+    nr.config.set_dtype_policy(None)
+    layer = layers.Dense(2)
+    layer.dtype_policy = "mixed_float16"
+    assert (layer.compute_dtype, layer.dtype) == ("float16", "float32")
+    layer.build((None, 3))
+    with pytest.raises(ValueError, match="holds float32 weights.*'float64'"):
+        layer.dtype_policy = "float64"

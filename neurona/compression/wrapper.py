@@ -51,7 +51,7 @@ class KernelWrapper(Layer):
                             f"{', '.join(c.__name__ for c in WRAPPABLE)}), got {type(layer).__name__} "
                             f"({layer.name!r})")
         kwargs.setdefault("name", f"{self.prefix}_{layer.name}")
-        kwargs.setdefault("dtype", layer.dtype)
+        kwargs.setdefault("dtype", layer.dtype_policy.name)  # a mixed layer's wrapper computes as the layer
         super().__init__(**kwargs)
         self.layer = layer
 

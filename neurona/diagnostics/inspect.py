@@ -151,6 +151,8 @@ def inspect(model, x, y=None, loss=None, optimizer=None, training=False, jacobia
         opt = optimizer if optimizer is not None else getattr(model, "optimizer", None)
         if isinstance(opt, (str, dict)):  # a name or config, as compile() takes them
             opt = optimizers.get(opt)
+        # the gradients here are the loss's own (inspect does not scale it): the update of the inner optimizer
+        opt = getattr(opt, "inner_optimizer", opt)
         ratios = weights.update_ratios(all_weights, opt)
         layer_of = dict(recorder.layers)
         for record in records:

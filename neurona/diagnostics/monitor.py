@@ -215,6 +215,8 @@ class MonitorEngine:
         self._release()  # a step whose end never came (it raised)
         # made at each monitored step, so that layers that get their weights in the first step are found later
         self._recorder = Recorder(self.model, histograms=self.histograms, backward=True).__enter__()
+        # the scale this step's backward runs with (a LossScaleOptimizer's, read before its update changes it)
+        self._recorder.gradient_scale = float(getattr(getattr(self.model, "optimizer", None), "dynamic_scale", 1.0))
         tap = through_time.SequenceTap(self.model)
         self._tap = tap.__enter__() if tap.layers else None
         self._before = self._copy()

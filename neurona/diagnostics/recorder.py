@@ -14,6 +14,8 @@ recorder can stay attached while a model trains (``InitMonitor``). A layer
 called more than once per pass (a shared layer) is summarized at its first call.
 """
 
+import numpy
+
 from ..layers.hooks import has_preactivation
 from . import statistics as st
 
@@ -86,6 +88,9 @@ class Recorder(HookSet):
         self._activations = {path: st.activation_name(layer.activation) if callable(getattr(layer, "activation", None))
                              else None for path, layer in self.layers}
         self.enabled = True
+        # the factor the loss was multiplied by before backward (a LossScaleOptimizer's scale): the recorded
+        # gradients are divided by it, so they are the gradients of the loss itself
+        self.gradient_scale = 1.0
         self._handles = []
         self.reset()
 
@@ -130,6 +135,8 @@ class Recorder(HookSet):
         def hook(grad):
             if self.enabled and f"{what}_grad_std" not in entry:
                 values = st.host(grad)
+                if self.gradient_scale != 1.0:
+                    values = values.astype(numpy.float64) / self.gradient_scale
                 entry[f"{what}_grad_std"] = st.moments(values)[1]
                 entry[f"{what}_grad_rms"] = st.rms(values)
                 entry[f"{what}_grad_norm"] = st.example_norm(values)

@@ -9,11 +9,10 @@ a float32 draw is the float64 draw rounded.
 
 import math
 
-import numpy
-
 from .. import arguments
 from ..arguments import describe_range, in_range, is_int
 from ..backend import floatx, is_floating, make_generator, to_device
+from ..backend.dtypes import as_dtype, is_bfloat16
 from ..registry import Configurable, construct
 
 
@@ -114,9 +113,11 @@ def resolve_dtype(dtype):
     if dtype is None:
         return floatx()
     try:
-        resolved = numpy.dtype(dtype)
+        resolved = as_dtype(dtype)
     except TypeError:
         raise TypeError(f"dtype must be a NumPy dtype or its name (e.g. 'float32'), got {dtype!r}") from None
+    if is_bfloat16(resolved):
+        return resolved.name
     if resolved.kind not in "biufc":  # a weight of strings, objects or dates is no weight
         raise TypeError(f"dtype must be numeric (bool, int, float or complex), got {dtype!r}")
     return resolved.name
@@ -171,11 +172,12 @@ class Initializer(Configurable):
             raise ValueError(f"{type(self).__name__} draws floating-point values; got dtype {dtype!r}, "
                              "expected float16, float32 or float64")
         try:
-            values = self.generate(shape, dtype)
-            return to_device(values.astype(dtype, copy=False))
+            # bfloat16 is drawn in float32 (NumPy's generators know no bfloat16) and rounded once
+            values = self.generate(shape, "float32" if is_bfloat16(dtype) else dtype)
+            return to_device(values.astype(as_dtype(dtype), copy=False))
         except MemoryError:
             # NumPy's message comes from its C allocator and names neither the initializer nor a way out
-            gib = math.prod(shape) * numpy.dtype(dtype).itemsize / 2**30
+            gib = math.prod(shape) * as_dtype(dtype).itemsize / 2**30
             raise MemoryError(f"{type(self).__name__}: not enough memory for a weight of shape {shape} and dtype "
                               f"{dtype} ({gib:.3g} GiB); expected a smaller shape") from None
 

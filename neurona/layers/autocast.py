@@ -39,10 +39,52 @@ def _swap_weights(layer):
     for owner in (layer, *layer._all_sublayers()):
         if owner.dtype_policy != policy or owner.computes_in_float32:
             continue  # it casts its own weights (or none) when it is called
-        fixed = owner._fixed
-        for name, value in list(vars(owner).items()):
+        def cast(value, fixed=owner._fixed):
             if isinstance(value, Variable) and value.dtype != dtype and backend.is_floating(value.dtype) and \
                     not any(value is f for f in fixed):
-                object.__setattr__(owner, name, ops.cast(value, dtype))
+                return _CastWeight.of(value, dtype)
+            return value
+
+        for name, value in list(vars(owner).items()):
+            if isinstance(value, Variable):
+                new = cast(value)
+            elif isinstance(value, (list, tuple)) and any(isinstance(v, Variable) for v in value):
+                new = type(value)(cast(v) for v in value) if type(value) in (list, tuple) else list(map(cast, value))
+            elif isinstance(value, dict) and any(isinstance(v, Variable) for v in value.values()):
+                new = {key: cast(v) for key, v in value.items()}
+            else:
+                continue
+            if new is not value:
+                object.__setattr__(owner, name, new)  # not tracked: the layer's own bookkeeping is unchanged
                 swapped.append((owner, name, value))
     return swapped
+
+
+class _CastWeight(Tensor):
+    """A float32 weight as the call reads it: ``cast(variable, compute_dtype)``, a node of the graph, whose
+    ``assign`` (and ``assign_add``/``assign_sub``), ``name`` and ``trainable`` are the variable's (Keras's
+    AutocastVariable): a layer may update its own weight from ``call``."""
+
+    __slots__ = ("variable",)
+
+    @classmethod
+    def of(cls, variable, dtype):
+        cast = ops.cast(variable, dtype)
+        weight = cls.__new__(cls)
+        for slot in ("data", "grad", "requires_grad", "_ctx", "_hooks"):  # the cast's node, under a new class
+            setattr(weight, slot, getattr(cast, slot, None))
+        weight.name, weight.variable = variable.name, variable
+        return weight
+
+    @property
+    def trainable(self):
+        return self.variable.trainable
+
+    def assign(self, value):
+        return self.variable.assign(value)
+
+    def assign_add(self, value):
+        return self.variable.assign_add(value)
+
+    def assign_sub(self, value):
+        return self.variable.assign_sub(value)

@@ -119,8 +119,18 @@ class Layer(WeightsMixin, HookMixin):
 
     @property
     def dtype_policy(self):
-        """The layer's ``mixed_precision.Policy``."""
+        """The layer's ``mixed_precision.Policy`` (settable, as in Keras, while its weights' dtype is free)."""
         return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        policy = dtype_policies.get(value)
+        if policy.variable_dtype != self.dtype and self._weights:
+            raise ValueError(f"layer {self.name!r} holds {self.dtype} weights: its policy can change to one with "
+                             f"{self.dtype} weights, not to {policy.name!r} ({policy.variable_dtype} weights); "
+                             "set the policy before the layer is built")
+        self._dtype_policy = policy
+        self.dtype = policy.variable_dtype
 
     @property
     def compute_dtype(self):

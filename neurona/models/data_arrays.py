@@ -50,7 +50,7 @@ def as_array(data, what, caller):
         raise ValueError(f"{caller}: {what} must have a batch axis, got a scalar")
     kind = data.dtype.kind
     # the ops compute in floats: anything else fails deep inside them, or runs silently wrong
-    if kind not in NUMERIC_KINDS:
+    if kind not in NUMERIC_KINDS and not backend.dtypes.is_bfloat16(data.dtype):
         hint = _HINTS.get(kind, "convert it to a float array").format(what=what.split()[-1])
         raise ValueError(f"{caller}: {what} has dtype {data.dtype}, which holds {describe_kind(kind)}; expected a "
                          f"float, integer or bool array: {hint}")
@@ -85,7 +85,8 @@ def _foreign_to_numpy(data, what, caller):
 
 def to_floatx(array):
     """Cast float (and integer/bool input) arrays to the default float once, not at every batch."""
-    if array.dtype.kind in NUMERIC_KINDS and array.dtype != backend.floatx():
+    if (array.dtype.kind in NUMERIC_KINDS or backend.dtypes.is_bfloat16(array.dtype)) and \
+            array.dtype != backend.floatx():
         return array.astype(backend.floatx())
     return array
 
@@ -112,7 +113,7 @@ def check_finite(array, what, caller):
     ``fit`` needs no such check: its first non-finite loss raises ``TrainingError`` before any update. In
     ``evaluate`` and ``predict`` NaN would pass silently into the results.
     """
-    if array.dtype.kind != "f" or _all_finite(array):  # integers and bools are always finite
+    if not backend.is_floating(array.dtype) or _all_finite(array):  # integers and bools are always finite
         return
     bad = ~numpy.isfinite(backend.asnumpy(array))  # only on the error path: where, and how many
     first = tuple(int(i) for i in numpy.argwhere(bad)[0])

@@ -17,7 +17,7 @@ import math
 
 from .. import backend
 from ..autograd import Tensor
-from .base import Optimizer, check_float
+from .base import Optimizer, _is_trainable, check_float
 
 
 class LossScaleOptimizer(Optimizer):
@@ -83,24 +83,49 @@ class LossScaleOptimizer(Optimizer):
         return loss * self.dynamic_scale
 
     def apply(self, variables):
-        """Unscale the ``.grad`` of ``variables`` and apply them, or skip the step if one is not finite."""
-        pairs = [(var.grad, var) for var in variables if var.grad is not None]
-        self._apply_scaled(pairs, lambda unscaled: self.inner_optimizer.apply_gradients(unscaled))
+        """One update from the scaled ``.grad`` of ``variables``, or a skipped step if one is not finite.
+
+        After an update each ``.grad`` holds the unscaled gradient (what diagnostics read). The low-level loop
+        under float16 is ``optimizer.scale_loss(loss).backward(); optimizer.apply(weights)``: without
+        ``scale_loss`` the gradients would be divided by a scale they were never multiplied by.
+        """
+        variables = list(variables)
+        pairs = [(var.grad, var) for var in variables if var.grad is not None and _is_trainable(var)]
+        if not pairs and variables:
+            self.inner_optimizer.apply(variables)  # its error: no gradient for any trainable variable
+            return
+        unscaled = self._unscaled(pairs)
+        if unscaled is None:
+            return
+        for (_, var), (grad, _) in zip(pairs, unscaled):
+            var.grad = grad
+        self.inner_optimizer.apply_gradients(unscaled)
+        self._count_finite_step()
 
     def apply_gradients(self, grads_and_vars):
         """Keras's ``apply_gradients`` with scaled gradients; returns the (inner) step count."""
-        self._apply_scaled(list(grads_and_vars), lambda unscaled: self.inner_optimizer.apply_gradients(unscaled))
+        given = list(grads_and_vars)
+        pairs = [(g, v) for g, v in given if g is not None and _is_trainable(v)]
+        if not pairs:
+            return self.inner_optimizer.apply_gradients(given)  # its error when a gradient was expected
+        unscaled = self._unscaled(pairs)
+        if unscaled is not None:
+            self.inner_optimizer.apply_gradients(unscaled)
+            self._count_finite_step()
         return self.iterations
 
-    def _apply_scaled(self, pairs, apply):
+    def _unscaled(self, pairs):
+        """``[(gradient / scale, variable)]``, or None (scale halved, step skipped) if a gradient is not finite."""
         grads = [g.data if isinstance(g, Tensor) else g for g, _ in pairs]
-        if not all(_finite(g) for g in grads if g is not None):
+        if not all(_finite(g) for g in grads):
             self.dynamic_scale /= 2.0
             self.step_counter = 0
             self.skipped_steps += 1
-            return
+            return None
         inverse = 1.0 / self.dynamic_scale
-        apply([(None if g is None else g * inverse, v) for g, (_, v) in zip(grads, pairs)])
+        return [(g * inverse, v) for g, (_, v) in zip(grads, pairs)]
+
+    def _count_finite_step(self):
         self.step_counter += 1
         if self.step_counter >= self.dynamic_growth_steps:
             self.dynamic_scale *= 2.0
@@ -151,7 +176,8 @@ class LossScaleOptimizer(Optimizer):
         if not isinstance(config, dict) or "inner_optimizer" not in config:
             raise ValueError(f"LossScaleOptimizer.from_config needs the inner_optimizer's config, got {config!r}")
         config = dict(config)
-        config["inner_optimizer"] = deserialize(config["inner_optimizer"])
+        if not isinstance(config["inner_optimizer"], Optimizer):  # its config (or an optimizer already)
+            config["inner_optimizer"] = deserialize(config["inner_optimizer"])
         return super().from_config(config)
 
     def __repr__(self):

@@ -23,12 +23,14 @@ about 1e-5 relative. Measured on a (128, 24, 24, 64) float32 batch: see ``benchm
 from .. import parallel
 from ..device import xp_of
 from . import select
+from .widening import widened
 
 __all__ = ["sum_over", "sum_product_over", "spread", "moments", "batch_norm_grad"]
 
 PIECE_ROWS = 4096  # rows of a (rows, channels) batch per partial sum: fixed, so results ignore the thread count
 
 
+@widened
 def sum_over(a, axes):
     """``a.sum(axis=axes, keepdims=True)``, one merged axis at a time from the outermost.
 
@@ -46,6 +48,7 @@ def sum_over(a, axes):
     return out.reshape(keep_shape)
 
 
+@widened
 def sum_product_over(a, b, axes):
     """``(a * b).sum(axis=axes, keepdims=True)``; one einsum without the product array when it is a matrix.
 
@@ -78,6 +81,7 @@ def spread(stat, shape, axes):
     return xp_of(stat).ascontiguousarray(xp_of(stat).broadcast_to(stat, target))
 
 
+@widened
 def moments(x, axes, epsilon):
     """``(x_hat, mean, var, inv_std)`` over ``axes`` (keepdims): ``x_hat`` a new array of ``x``'s shape.
 
@@ -97,6 +101,7 @@ def moments(x, axes, epsilon):
     return x_hat, mean, var, inv_std
 
 
+@widened
 def batch_norm_grad(g, x_hat, scale, axes, need_dx=True):
     """``(dx, d_gamma, d_beta)`` of ``y = gamma * x_hat + beta``, keepdims statistics; ``dx`` None unless
     ``need_dx``. ``scale`` is ``gamma / sqrt(var + epsilon)`` (keepdims)."""

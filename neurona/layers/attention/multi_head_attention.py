@@ -143,10 +143,10 @@ class MultiHeadAttention(Layer):
         value = query if value is None else value
         key = value if key is None else key
         self._build_projections(query.shape, value.shape, key.shape)
-        out = SymbolicTensor(self.compute_output_shape(query.shape), self.dtype, name=self.name)
+        out = SymbolicTensor(self.compute_output_shape(query.shape), self.compute_dtype, name=self.name)
         if return_attention_scores:
-            scores = SymbolicTensor((query.shape[0], self.num_heads, query.shape[1], value.shape[1]), self.dtype,
-                                    name=self.name)
+            scores = SymbolicTensor((query.shape[0], self.num_heads, query.shape[1], value.shape[1]),
+                                    self.compute_dtype, name=self.name)
             return [out, scores]
         return out
 
@@ -174,14 +174,19 @@ class MultiHeadAttention(Layer):
         if training and self.dropout > 0:
             attended = self._dropped(probabilities)
         heads = ops.einsum("bhts,bshd->bthd", attended, v)
-        out = ops.einsum("bthd,hdo->bto", heads, self.output_kernel)
+        out = ops.einsum("bthd,hdo->bto", heads, self._computed(self.output_kernel))
         if self.output_bias is not None:
-            out = ops.add(out, self.output_bias)
+            out = ops.add(out, self._computed(self.output_bias))
         return [out, probabilities] if return_attention_scores else out
 
     def _project(self, x, kernel, bias):
-        out = ops.einsum("bsf,fhd->bshd", ops.cast(x, self.dtype) if x.dtype != self.dtype else x, kernel)
-        return out if bias is None else ops.add(out, bias)
+        out = ops.einsum("bsf,fhd->bshd", self._computed(x), self._computed(kernel))
+        return out if bias is None else ops.add(out, self._computed(bias))
+
+    def _computed(self, t):
+        """``t`` in the compute dtype: the inputs, and the weights of the first call, which builds them after
+        a mixed policy's cast of the layer's weights (layers/autocast.py) has run."""
+        return t if t.dtype == self.compute_dtype else ops.cast(t, self.compute_dtype)
 
     def _attention_mask(self, query, value, key, query_mask, value_mask, key_mask, attention_mask, causal):
         """The (B, T, S) boolean mask that every given mask allows (None: attend everywhere)."""

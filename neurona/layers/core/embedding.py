@@ -78,7 +78,7 @@ class Embedding(Layer):
     def compute_output_spec(self, *args, **kwargs):
         from ..symbolic import SymbolicTensor
 
-        return SymbolicTensor(self.compute_output_shape(args[0].shape), self.dtype, name=self.name)
+        return SymbolicTensor(self.compute_output_shape(args[0].shape), self.compute_dtype, name=self.name)
 
     def get_config(self):
         return {

@@ -19,7 +19,7 @@ class Identity(ShapePreservingLayer):
 
     def compute_output_spec(self, *args, **kwargs):
         def spec(t):
-            dtype = self.dtype if backend.is_floating(t.dtype) else t.dtype
+            dtype = self.compute_dtype if backend.is_floating(t.dtype) else t.dtype
             return SymbolicTensor(t.shape, dtype, name=self.name)
 
         return nest.map_structure(spec, args[0])

@@ -1,5 +1,6 @@
 """``Input`` / ``InputLayer``: declares the shape of one sample at the start of a model."""
 
+from ... import backend
 from ...arguments import is_int
 from ..base import ShapePreservingLayer, normalize_shape
 from ..symbolic import Node, SymbolicTensor
@@ -13,7 +14,7 @@ class InputLayer(ShapePreservingLayer):
     Args:
         shape: shape of one sample, e.g. ``(784,)`` or ``(28, 28, 1)``; ``None`` for a size known at run time.
         batch_size: optional fixed batch size (a positive int; informational).
-        dtype: the input's dtype (default the float type; ``"int32"`` for token ids).
+        dtype: the input's dtype (default ``floatx()``, whatever the dtype policy; ``"int32"`` for token ids).
         batch_shape: the shape with the batch axis first, instead of ``shape`` and ``batch_size``.
     """
 
@@ -33,6 +34,8 @@ class InputLayer(ShapePreservingLayer):
             raise ValueError(f"InputLayer batch_size must be None or a positive int, got {batch_size!r}")
         if sparse:
             raise NotImplementedError("InputLayer: sparse inputs are not supported; pass dense arrays")
+        # floatx, not the global policy: a model's inputs are float32 under mixed_float16, as in Keras
+        dtype = backend.floatx() if dtype is None else dtype
         super().__init__(name=name, dtype=dtype, input_shape=normalize_shape(shape, "Input shape"), **kwargs)
         self.batch_size = None if batch_size is None else int(batch_size)  # a plain int: JSON-safe
         self.built = True

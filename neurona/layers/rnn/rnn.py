@@ -107,7 +107,8 @@ class RNN(Layer):
     def get_initial_state(self, batch_size):
         """Zero states, one ``(batch_size, size)`` tensor per state."""
         xp = backend.get_xp()
-        return [Tensor._wrap(xp.zeros((batch_size, size), dtype=self.dtype), False) for size in _sizes(self.cell)]
+        dtype = backend.dtypes.as_dtype(self.compute_dtype)
+        return [Tensor._wrap(xp.zeros((batch_size, size), dtype=dtype), False) for size in _sizes(self.cell)]
 
     # ---- the call ----------------------------------------------------------------------------------------------
     def call(self, sequences, initial_state=None, mask=None, training=None):
@@ -149,7 +150,7 @@ class RNN(Layer):
             if tuple(state.shape) != (batch, size):
                 raise ValueError(f"layer {self.name!r} ({type(self).__name__}): each initial state must have shape "
                                  f"(batch, size) = {(batch, size)}, got {tuple(state.shape)}")
-            states.append(ops.cast(state, self.dtype) if state.dtype != self.dtype else state)
+            states.append(ops.cast(state, self.compute_dtype) if state.dtype != self.compute_dtype else state)
         return states
 
     def _mask_array(self, mask, batch, steps, sequences):

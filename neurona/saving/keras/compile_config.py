@@ -69,6 +69,8 @@ def _keras_object(value, kind):
     config = dict(value.get("config") or {})
     if kind == "optimizer" and isinstance(config.get("learning_rate"), dict):
         config["learning_rate"] = _keras_object(config["learning_rate"], "schedule")
+    if kind == "optimizer" and isinstance(config.get("inner_optimizer"), dict):  # a LossScaleOptimizer's
+        config["inner_optimizer"] = _keras_object(config["inner_optimizer"], "optimizer")
     return {"module": _MODULES[kind], "class_name": value["class_name"], "config": config, "registered_name": None}
 
 

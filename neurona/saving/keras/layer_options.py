@@ -416,6 +416,9 @@ def optimizer_from_keras(value, where, option="optimizer"):
         refuse(where, option, value, f"Neurona's optimizers are {', '.join(optimizers.names())} (Keras's classes of "
                "those names)")
     config = dict(value["config"])
+    if isinstance(config.get("inner_optimizer"), dict):  # a LossScaleOptimizer's, rebuilt the same way
+        config["inner_optimizer"] = optimizer_from_keras(config["inner_optimizer"], where,
+                                                         f"{option}.inner_optimizer")
     if "lr" in config:  # Keras 2's name
         config.setdefault("learning_rate", config.pop("lr"))
     rate = config.get("learning_rate")

@@ -445,3 +445,26 @@ def test_by_name_is_refused_for_keras_weight_files(rng, tmp_path):
         with pytest.raises(ValueError, match="by_name=True"):
             model.load_weights(tmp_path / name, by_name=True)
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+
+
+def test_a_compiled_mixed_float16_model_crosses_both_ways(rng, tmp_path):
+    """Under the global mixed_float16 policy: the input stays float32 (as Keras writes it), the layers carry the
+    policy, and compile's LossScaleOptimizer (with its inner Adam) is one that Keras rebuilds."""
+    nr.mixed_precision.set_policy("mixed_float16")
+    try:
+        model = nr.Sequential([nr.Input((6,)), nr.layers.Dense(5, activation="relu"), nr.layers.Dense(3)])
+        model.compile(optimizer=nr.optimizers.Adam(learning_rate=0.003), loss="mse")
+    finally:
+        nr.mixed_precision.set_policy(None)
+    model.save(tmp_path / "m.keras")
+    km = keras.models.load_model(tmp_path / "m.keras")
+    assert type(km.optimizer).__name__ == "LossScaleOptimizer"
+    assert type(km.optimizer.inner_optimizer).__name__ == "Adam"
+    assert [layer.dtype_policy.name for layer in km.layers] == ["mixed_float16", "mixed_float16"]
+    x = rng.standard_normal((BATCH, 6)).astype("float32")
+    np.testing.assert_allclose(np.asarray(km.predict(x, verbose=0), np.float32),
+                               model.predict(x, verbose=0).astype(np.float32), atol=1e-2)
+    km.save(tmp_path / "k.keras")
+    back = nr.models.load_model(tmp_path / "k.keras")
+    assert type(back.optimizer).__name__ == "LossScaleOptimizer"
+    assert [layer.compute_dtype for layer in back.layers] == ["float16", "float16"]
