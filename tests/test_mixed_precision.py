@@ -347,3 +347,17 @@ def test_keras_config_names_and_the_policy_setter():
     layer.build((None, 3))
     with pytest.raises(ValueError, match="holds float32 weights.*'float64'"):
         layer.dtype_policy = "float64"
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16", "bfloat16"])
+def test_16_bit_models_export_a_float32_onnx_graph(policy, tmp_path):
+    ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed: pip install 'neurona[onnx]'")
+    mixed_precision.set_policy(policy)
+    model = _mlp(units=6, inputs=5)
+    mixed_precision.set_policy(None)
+    nr.saving.export_onnx(model, tmp_path / "m.onnx")
+    x = np.random.default_rng(8).normal(size=(7, 5)).astype(np.float32)
+    got = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
+    assert got.dtype == np.float32
+    # onnxruntime computes in float32 what the model computes in 16 bits: equal within the 16-bit rounding
+    np.testing.assert_allclose(got, model.predict(x, verbose=0).astype(np.float32), atol=2e-2)

@@ -31,6 +31,7 @@ import numpy
 
 from .. import nest
 from ..arguments import check_bool, check_path
+from ..backend.dtypes import as_dtype, is_bfloat16, is_floating
 from ..callbacks._arguments import check_count
 from ..layers.symbolic import SymbolicTensor
 from .atomic import atomic_file
@@ -99,7 +100,7 @@ class Graph:
     def constant(self, hint, value, dtype=None):
         """A constant tensor (float arrays take the model's dtype unless ``dtype`` says otherwise)."""
         array = numpy.ascontiguousarray(numpy.asarray(value))
-        array = array.astype(dtype or (self.dtype if array.dtype.kind == "f" else array.dtype))
+        array = array.astype(dtype or (self.dtype if is_floating(array.dtype) else array.dtype))
         key = (array.dtype.str, array.shape, array.tobytes())
         if key not in self._constants:
             name = self._constants[key] = self.name(hint)
@@ -197,7 +198,7 @@ def _endpoint_names(structure, flat, default, label):
 
 
 def _value_info(onnx, graph, name, symbolic):
-    dtype = graph.dtype if numpy.dtype(symbolic.dtype).kind == "f" else numpy.dtype(symbolic.dtype)
+    dtype = graph.dtype if is_floating(symbolic.dtype) else numpy.dtype(symbolic.dtype)
     shape = ["batch" if i == 0 else d for i, d in enumerate(symbolic.shape)]
     return onnx.helper.make_tensor_value_info(name, onnx.helper.np_dtype_to_tensor_dtype(dtype), shape)
 
@@ -210,7 +211,13 @@ DTYPES = ("float32", "float64")
 
 
 def _graph_dtype(model, dtype):
-    """The float dtype of the graph: ``dtype`` when given, else the model's weights' (or its layers')."""
+    """The float dtype of the graph: ``dtype`` when given, else the model's weights' (or its layers'); float32
+    for bfloat16 weights (onnxruntime's CPU provider has almost no bfloat16 kernels)."""
+    found = _own_graph_dtype(model, dtype)
+    return numpy.dtype(numpy.float32) if is_bfloat16(found) else found
+
+
+def _own_graph_dtype(model, dtype):
     if dtype is not None:
         if str(dtype) not in DTYPES:
             raise ValueError(f"export_onnx: dtype must be one of {', '.join(DTYPES)} or None (the model's own), "
@@ -220,9 +227,9 @@ def _graph_dtype(model, dtype):
         return numpy.dtype(model.weights[0].dtype)
     from ..layers import InputLayer
 
-    floats = [numpy.dtype(layer.dtype) for layer in getattr(model, "layers", ()) if not isinstance(layer, InputLayer)
-              and numpy.dtype(layer.dtype).kind == "f"]
-    return floats[0] if floats else numpy.dtype(model.dtype)
+    floats = [as_dtype(layer.dtype) for layer in getattr(model, "layers", ()) if not isinstance(layer, InputLayer)
+              and is_floating(layer.dtype)]
+    return floats[0] if floats else as_dtype(model.dtype)
 
 
 def _warn_without_double_kernels(nodes, dtype):
