@@ -16,24 +16,15 @@ Size-1 axes that broadcast against larger ones are summed back.
 import collections
 import string
 
-import numpy
-
 from ..arguments import shown
 from ..autograd import Function
-from ..backend import xp_of
-from ..backend.dtypes import is_reduced_float
+from ..backend import kernels, xp_of
 from .convert import as_tensor
 
 
 def _contract(inputs, output, arrays):
-    spec = ",".join(inputs) + "->" + output
-    narrow = next((a.dtype for a in arrays if is_reduced_float(a.dtype)), None)
-    if narrow is not None and all(type(a) is numpy.ndarray for a in arrays):
-        # 16-bit operands (mixed precision): NumPy sums float16 without BLAS and has no bfloat16 einsum; the
-        # products are exact in float32, summed there and rounded once (kernels/linalg.py does the same)
-        wide = [a.astype(numpy.float32) if is_reduced_float(a.dtype) else a for a in arrays]
-        return numpy.einsum(spec, *wide, optimize=len(arrays) > 1).astype(narrow)
-    return xp_of(*arrays).einsum(spec, *arrays, optimize=len(arrays) > 1)
+    # kernels.einsum: 16-bit operands (mixed precision) are summed in float32 and rounded once
+    return kernels.einsum(",".join(inputs) + "->" + output, *arrays)
 
 
 class Einsum(Function):

@@ -34,7 +34,6 @@ import numpy
 from .. import parallel, workspace
 from ..device import xp_of
 from . import select
-from .linalg import product
 from .widening import widened
 
 __all__ = ["ConvGeometry", "im2col", "col2im", "conv2d_forward", "conv2d_backward", "window_slices"]
@@ -126,7 +125,7 @@ def conv2d_forward(x, w, b, geometry, activation=None):
         cols = workspace.take((size * rows, k), x.dtype, xp)
         for imgs in _images(span, size, n):
             o = out[imgs.start * rows:imgs.stop * rows]
-            product(_im2col_into(x[imgs], cols, geometry), wmat, out=o)
+            xp.matmul(_im2col_into(x[imgs], cols, geometry), wmat, out=o)
             if epilogue is not None and (bias is not None or relu_on):
                 epilogue.bias_act(o, epilogue_bias, relu_on)
                 continue
@@ -191,11 +190,11 @@ def conv2d_backward(g, x, w, geometry, relu_output=None, need_input=True, need_k
                                           need_bias)
                 partials.append((dwb[:k], dwb[k] if need_bias else None))
             else:
-                dw = product(_im2col_into(x[imgs], cols, geometry).T, gp) if need_kernel else None
+                dw = _im2col_into(x[imgs], cols, geometry).T @ gp if need_kernel else None
                 partials.append((dw, _column_sums(gp) if need_bias else None))
             if need_input:
                 d = dcols[:len(gp)]
-                product(gp, w_t, out=d)
+                xp.matmul(gp, w_t, out=d)
                 _col2im_into(d, dx[imgs], geometry)
         for buffer in (cols, masked, dcols):
             if buffer is not None:

@@ -15,17 +15,18 @@ Products of 16-bit floats (float16, bfloat16: mixed precision) are computed as a
 each product of two 16-bit significands is exact in float32 (11 or 8 bits squared fit float32's 24), the
 sums are accumulated in float32 and the result is rounded once to the 16-bit dtype. NumPy has no float16
 BLAS (its float16 ``@`` is a loop about 200 times slower than float32's) and ml_dtypes's bfloat16 ``@``
-returns float32, so ``matmul`` and ``product`` widen the operands, multiply in float32 and round.
+returns float32, so ``matmul`` and ``einsum`` widen the operands, multiply in float32 and round
+(``widening.widened``, the same for every kernel).
 """
 
 import numpy
 
 from .. import blas, parallel
 from ..device import xp_of
-from ..dtypes import is_reduced_float
 from . import select
+from .widening import widened
 
-__all__ = ["matmul", "product", "row_pieces", "SPLIT_MACS"]
+__all__ = ["matmul", "einsum", "row_pieces", "SPLIT_MACS"]
 
 # Splitting pays from about 0.1 ms of product on one core: the MNIST MLP's (128, 784) @ (784, 128) forward
 # product, 12.8 M multiply-adds, is split; its (128, 128) @ (128, 10) is not.
@@ -42,10 +43,9 @@ def row_pieces(rows):
     return next((p for p, least in PIECE_ROWS.items() if rows // p >= least), 1)
 
 
+@widened
 def matmul(a, b):
     """``a @ b`` (NumPy's matmul semantics, any rank >= 2); 2-D NumPy products on every core."""
-    if is_reduced_float(a.dtype) or is_reduced_float(b.dtype):
-        return _widened_product(a, b)
     if a.ndim != 2 or b.ndim != 2:
         return a @ b
     xp = xp_of(a, b)
@@ -72,19 +72,7 @@ def matmul(a, b):
     return out
 
 
-def product(a, b, out=None):
-    """``xp.matmul(a, b, out=out)``, with 16-bit operands multiplied in float32 and rounded once."""
-    if not (is_reduced_float(a.dtype) or is_reduced_float(b.dtype)):
-        return xp_of(a, b).matmul(a, b, out=out)
-    result = _widened_product(a, b)
-    if out is None:
-        return result
-    out[...] = result
-    return out
-
-
-def _widened_product(a, b):
-    """``a @ b`` in float32 arithmetic, rounded to the narrower of the operands' 16-bit dtypes."""
-    dtype = a.dtype if is_reduced_float(a.dtype) else b.dtype
-    wide = numpy.float32
-    return matmul(a.astype(wide), b.astype(wide)).astype(dtype)
+@widened
+def einsum(spec, *arrays):
+    """``xp.einsum(spec, *arrays)``, contraction order optimized for several operands."""
+    return xp_of(*arrays).einsum(spec, *arrays, optimize=len(arrays) > 1)

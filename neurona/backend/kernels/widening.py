@@ -5,7 +5,8 @@ neither numba nor BLAS takes float16 or bfloat16 at all, so a mixed-precision st
 the reference loops: about 7x the float32 step of the MNIST CNN, measured. A GPU's fused kernels read 16-bit
 operands, compute in float32 and write 16-bit results; ``widened`` does the same on the CPU for the kernels
 whose result then differs from exact 16-bit arithmetic only by being rounded once rather than at every step:
-the convolution products with their bias and ReLU epilogue, the pooling windows (a max is exact in any
+the matrix products and einsum (each product of 16-bit significands is exact in float32), the convolution
+products with their bias and ReLU epilogue, the pooling windows (a max is exact in any
 precision) and the normalization statistics (sums of 16-bit values lose digits at every step: a float32 sum
 rounded once is what a GPU's reduction returns). CuPy arrays, which have float16 kernels of their own, and
 every other dtype pass through as they are.
