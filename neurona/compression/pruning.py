@@ -75,9 +75,10 @@ class PruneWrapper(KernelWrapper):
             self.apply_mask()
 
     def apply_mask(self):
-        """Write ``kernel * mask`` into the kernel (the pruned weights become exact zeros)."""
-        with no_grad():
-            self.layer.kernel.assign(self.layer.kernel.data * self.mask.data)
+        """Write ``kernel * mask`` into the kernel (the pruned weights become exact zeros), in place: it runs
+        after every training step."""
+        kernel = self.layer.kernel.data
+        backend.xp_of(kernel).multiply(kernel, self.mask.data, out=kernel)
 
     def get_config(self):
         schedule = None if self.schedule is None else sparsity_schedules.serialize(self.schedule)
@@ -159,15 +160,16 @@ class UpdatePruningStep(Callback):
     """
 
     def on_train_begin(self, logs=None):
-        self._wrappers = [w for w in prune_wrappers(self.model) if w.schedule is not None]
-        if not prune_wrappers(self.model):
+        self._all = prune_wrappers(self.model)  # found once: every batch end walks only these
+        self._wrappers = [w for w in self._all if w.schedule is not None]
+        if not self._all:
             raise ValueError(f"UpdatePruningStep: model {self.model.name!r} has no PruneWrapper layers; "
                              "prune it first with neurona.compression.prune_low_magnitude")
         self._step(update_only_due=False)
 
     def on_train_batch_end(self, batch, logs=None):
         for wrapper in self._wrappers:
-            wrapper.pruning_step.assign(int(wrapper.pruning_step.numpy()) + 1)
+            wrapper.pruning_step.assign_add(1)
         self._step()
 
     def _step(self, update_only_due=True):
@@ -183,7 +185,7 @@ class UpdatePruningStep(Callback):
         for group in groups.values():
             first = group[0]
             _update_masks(group, first.schedule.sparsity(int(first.pruning_step.numpy())), first.scope)
-        for wrapper in prune_wrappers(self.model):
+        for wrapper in self._all:
             wrapper.apply_mask()
 
 
