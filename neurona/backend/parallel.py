@@ -46,13 +46,28 @@ _local = threading.local()  # in_pool: set on the pool's own threads
 _cpu_count = []
 
 
+# set by MPI launchers (MPICH's Hydra, Open MPI): how many processes of the run share this machine
+LOCAL_RANKS_VARIABLES = ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE")
+
+
+def _local_ranks():
+    for name in LOCAL_RANKS_VARIABLES:
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return 1
+
+
 def num_threads():
-    """Threads used for Neurona's work (``NEURONA_NUM_THREADS``, default: the CPUs this process may run on)."""
+    """Threads used for Neurona's work (``NEURONA_NUM_THREADS``, default: the CPUs this process may run on,
+    shared out among the processes an MPI launcher started on this machine, so that they do not
+    oversubscribe the cores)."""
     value = os.environ.get("NEURONA_NUM_THREADS")
     if value:
         return max(1, int(value))
     if not _cpu_count:  # the affinity mask, read once: sched_getaffinity costs a system call per step otherwise
-        _cpu_count.append(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        _cpu_count.append(max(1, cpus // _local_ranks()))
     return _cpu_count[0]
 
 

@@ -20,7 +20,16 @@ A hook may also be set on an instance (``cb.on_epoch_end = fn``), which is how
 
 
 class Callback:
-    """Base class: every hook does nothing."""
+    """Base class: every hook does nothing.
+
+    Attributes:
+        rank_zero_only: in data-parallel training (``neurona.distributed``), run only on rank 0: True for the
+            callbacks that write files or print (checkpoints, CSV and TensorBoard logs, the progress bar),
+            so that one process writes them; callbacks that change the training (early stopping, learning
+            rates) run on every process, which see the same logs and so decide alike.
+    """
+
+    rank_zero_only = False
 
     def __init__(self):
         self.model = None

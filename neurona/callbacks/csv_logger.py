@@ -53,6 +53,8 @@ class CSVLogger(Callback):
         ValueError: ``filename`` is empty, or ``separator`` is not one character.
     """
 
+    rank_zero_only = True  # data-parallel: one process writes
+
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         if not isinstance(separator, str) or len(separator) != 1:

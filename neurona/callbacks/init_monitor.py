@@ -40,6 +40,8 @@ class InitMonitor(Callback):
             ``model.history.init_monitor``.
     """
 
+    rank_zero_only = True  # data-parallel: one process writes
+
     def __init__(self, every=50, until_epoch=1, warn=True, verbose=0):
         super().__init__()
         self.every = check_int(every, "InitMonitor", "every", low=1)

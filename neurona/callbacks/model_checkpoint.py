@@ -45,6 +45,8 @@ class ModelCheckpoint(MonitorCallback):
             named).
     """
 
+    rank_zero_only = True  # data-parallel: one process writes
+
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
                  mode="auto", save_freq="epoch", initial_value_threshold=None):
         # the path first: str(None) would otherwise become a folder called "None" in the working directory

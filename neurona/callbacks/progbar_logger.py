@@ -98,6 +98,8 @@ class ProgbarLogger(Callback):
         stream: where to write (``sys.stdout`` by default, looked up at each run).
     """
 
+    rank_zero_only = True  # data-parallel: one process writes
+
     def __init__(self, stream=None):
         super().__init__()
         self.stream = stream

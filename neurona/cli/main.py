@@ -62,8 +62,28 @@ def load_mnist(source):
     return (x_train, utils.to_categorical(y_train, 10)), (x_test, utils.to_categorical(y_test, 10))
 
 
+def training_strategy():
+    """``DataParallel()`` when an MPI launcher started several processes (``mpirun -n 4 neurona train``), else None."""
+    from .. import distributed
+
+    if distributed.launched_under_mpi() and distributed.size() > 1:
+        return distributed.DataParallel()
+    return None
+
+
+def on_rank_zero():
+    """Whether this process prints and writes files: always, except on the ranks > 0 of an MPI run."""
+    from .. import distributed
+
+    return not distributed.launched_under_mpi() or distributed.rank() == 0
+
+
 def run_training(args):
-    """Build, compile, train and evaluate; returns (history, test loss, test accuracy, seconds)."""
+    """Build, compile, train and evaluate; returns (history, test loss, test accuracy, seconds).
+
+    Under an MPI launcher with several processes, every process trains its part of each batch
+    (``neurona.distributed.DataParallel``); rank 0 alone prints and writes checkpoints.
+    """
     import neurona as nr
 
     from .. import optimizers
@@ -77,7 +97,8 @@ def run_training(args):
     if args.lr is not None:
         optimizer.learning_rate = args.lr
     model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
-    if args.verbose:
+    strategy = training_strategy()
+    if args.verbose and on_rank_zero():
         model.summary()
     save = getattr(args, "save", None)  # train --save DIR: a checkpoint after every epoch
     if save:
@@ -86,11 +107,11 @@ def run_training(args):
     start = time.perf_counter()
     history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
                         validation_split=args.validation_split, verbose=args.verbose,
-                        callbacks=[saver] if saver else None)
+                        callbacks=[saver] if saver else None, distribute=strategy)
     seconds = time.perf_counter() - start
     if saver:
         saver.save_reference_statistics()
-    loss, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
+    loss, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0, distribute=strategy)
     return history, loss, accuracy, seconds
 
 
@@ -135,6 +156,8 @@ def cmd_train(args):
                 setattr(args, key, value)
         args.epochs = 5 if args.epochs is None else args.epochs
         history, loss, accuracy, seconds = run_training(args)
+    if not on_rank_zero():  # the other processes of an MPI run trained with rank 0, which reports
+        return
     print(f"test accuracy: {accuracy:.4f}  test loss: {loss:.4f}  training time: {seconds:.1f}s")
     if args.history:
         from ..saving.atomic import atomic_file

@@ -174,6 +174,8 @@ def save_callback(args, path):
 
     class SaveEveryEpoch(callbacks.Callback):
         last = None
+        rank_zero_only = True  # data-parallel: rank 0 writes the checkpoint
+
 
         def on_epoch_end(self, epoch, logs=None):
             history = saving.run_history(self.model, epoch, logs)
@@ -184,7 +186,7 @@ def save_callback(args, path):
             """After ``fit``: the last checkpoint again, now with the reference statistics ``fit`` records at its
             very end (after every callback), so that ``neurona serve`` can watch for drift. Same weights and
             random states: nothing runs between the last epoch's save and this one."""
-            if self.last is not None and self.model.reference_statistics is not None:
+            if self.last is not None and self.model is not None and self.model.reference_statistics is not None:
                 saving.save_checkpoint(self.model, path, epoch=self.last[0], history=self.last[1], extra=extra)
 
     return SaveEveryEpoch()
@@ -203,6 +205,7 @@ def resume_training(args, load_mnist):
 
     from .. import callbacks, saving
     from ..saving.atomic import backup_path
+    from .main import on_rank_zero, training_strategy
 
     if not os.path.isdir(args.resume) and not os.path.isdir(backup_path(args.resume)):
         raise FileNotFoundError(f"no checkpoint to resume at {args.resume!r}")
@@ -220,17 +223,21 @@ def resume_training(args, load_mnist):
     args.epochs = args.epochs if args.epochs is not None else saved["epochs"]
     (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
     model, start = ckpt.model, time.perf_counter()
+    strategy, report = training_strategy(), on_rank_zero()  # any number of processes resumes the same run
     if ckpt.epoch < args.epochs:
         kept = ", ".join(f"{key.replace('_', '-')} {preflight.show_value(saved[key])}" for key in RESUMED_ARGS)
-        print(f"resuming {args.resume} at epoch {ckpt.epoch + 1}/{args.epochs} with its settings: {kept}")
+        if report:
+            print(f"resuming {args.resume} at epoch {ckpt.epoch + 1}/{args.epochs} with its settings: {kept}")
         saver = save_callback(args, args.save or args.resume)
         model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, initial_epoch=ckpt.epoch,
-                  validation_split=args.validation_split, verbose=args.verbose, callbacks=[saver])
-        saver.save_reference_statistics()
-    else:
+                  validation_split=args.validation_split, verbose=args.verbose, callbacks=[saver],
+                  distribute=strategy)
+        if report:
+            saver.save_reference_statistics()
+    elif report:
         print(f"{args.resume} has already completed {ckpt.epoch} epochs (--epochs {args.epochs}): nothing to train")
     seconds = time.perf_counter() - start
-    loss, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
+    loss, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0, distribute=strategy)
     history = callbacks.History()  # the whole run's: the checkpoint's epochs, then this run's
     record = saving.run_history(model)
     history.epoch, history.history = record["epoch"], record["history"]

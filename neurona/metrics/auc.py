@@ -82,6 +82,8 @@ class AUC(Metric):
         self.curve, self.summation_method, self.from_logits = curve, summation_method, bool(from_logits)
         super().__init__(name=name)
 
+    _additive_state = ("counts",)  # summed across processes by neurona.distributed
+
     def reset_state(self):
         self.counts = [0.0, 0.0, 0.0, 0.0]  # tp, fp, tn, fn per threshold; device arrays after an update
 

@@ -223,6 +223,10 @@ class Metric(Configurable):
         dtype: the metric's float dtype, ``metric.dtype`` (default ``backend.floatx()``).
     """
 
+    # the attributes holding this metric's running sums, which data-parallel training adds up across processes
+    # (neurona/distributed/metric_sync.py); state made with add_variable is found by its aggregation instead
+    _additive_state = ()
+
     def __init__(self, name=None, dtype=None):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"{type(self).__name__}: name must be a string or None, got {shown(name)}")
@@ -277,6 +281,7 @@ class Metric(Configurable):
         variable = Variable(value.astype(dtype, copy=False), name=f"{self.name}/{name}", trainable=False,
                             initializer=init)
         self._variables.append(variable)
+        vars(self).setdefault("_aggregations", {})[variable.name] = aggregation  # read by neurona.distributed
         return variable
 
     def add_weight(self, *args, **kwargs):
@@ -341,6 +346,8 @@ class Metric(Configurable):
 @registry.register
 class Mean(Metric):
     """The (weighted) mean of the values passed to ``update_state``: ``sum w v / sum w``."""
+
+    _additive_state = ("total", "count")
 
     def reset_state(self):
         self.total, self.count = 0.0, 0.0

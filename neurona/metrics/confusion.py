@@ -134,6 +134,8 @@ class ConfusionMetric(Metric):
         self._sorted = numpy.argsort(self.thresholds, kind="stable")  # searchsorted needs them ascending
         super().__init__(name=name)
 
+    _additive_state = ("counts",)  # summed across processes by neurona.distributed
+
     def reset_state(self):
         self.counts = [0.0, 0.0, 0.0, 0.0]  # tp, fp, tn, fn; become device arrays at the first update
 

@@ -50,6 +50,9 @@ class FBetaScore(Metric):
         self.num_classes = None
         super().__init__(name=name)
 
+    # summed across processes by neurona.distributed
+    _additive_state = ("true_positives", "false_positives", "false_negatives", "support")
+
     def reset_state(self):
         self.true_positives = self.false_positives = self.false_negatives = self.support = 0.0
 

@@ -329,7 +329,7 @@ class Model(MetricsMixin, Layer):
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1,
-            reference_statistics=True):
+            reference_statistics=True, distribute=None):
         """Train for ``epochs`` epochs; returns a ``History`` (Keras 3's arguments and behaviour).
 
         Args:
@@ -356,13 +356,15 @@ class Model(MetricsMixin, Layer):
                 arrays, ``compute_reference_statistics`` on the validation arrays, else the training arrays (saved
                 with the model for the server's drift check); other models and data are skipped silently. False
                 leaves ``model.reference_statistics`` as it is.
+            distribute: a ``neurona.distributed.DataParallel()`` to train with every process of an MPI run
+                (``mpirun -n 4 python train.py``), each on its part of every global batch of ``batch_size``.
         """
         return training.fit(self, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
                             validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
                             class_weight=class_weight, sample_weight=sample_weight, initial_epoch=initial_epoch,
                             steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
                             validation_batch_size=validation_batch_size, validation_freq=validation_freq,
-                            reference_statistics=reference_statistics)
+                            reference_statistics=reference_statistics, distribute=distribute)
 
     def compute_reference_statistics(self, x, batch_size=None, components=reference.COMPONENTS,
                                      max_samples=reference.MAX_SAMPLES, seed=0):
@@ -379,21 +381,23 @@ class Model(MetricsMixin, Layer):
         return self.reference_statistics
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False):
+                 callbacks=None, return_dict=False, distribute=None):
         """Loss and metrics on ``(x, y)``: one float, a list in the order of ``model.metrics``, or a dict.
 
-        ``x``, ``y`` and ``sample_weight`` as for ``fit``; ``steps`` limits the batches read.
+        ``x``, ``y`` and ``sample_weight`` as for ``fit``; ``steps`` limits the batches read; ``distribute``
+        (a ``DataParallel()``) shares the batches among the processes of an MPI run.
         """
         return training.evaluate(self, x, y, batch_size=batch_size, verbose=verbose, sample_weight=sample_weight,
-                                 steps=steps, callbacks=callbacks, return_dict=return_dict)
+                                 steps=steps, callbacks=callbacks, return_dict=return_dict, distribute=distribute)
 
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, distribute=None):
         """The outputs for ``x`` (arrays, a generator or a PyDataset) as NumPy arrays, without gradients.
 
         A model with several outputs gives a list or dict of arrays, like its outputs. ``verbose="auto"``
         (as in Keras) shows a progress bar; ``verbose=0`` prints nothing.
         """
-        return training.predict(self, x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks)
+        return training.predict(self, x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks,
+                                distribute=distribute)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One gradient step on this batch; its loss and metrics (the metrics are reset first, as in Keras)."""

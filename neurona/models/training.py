@@ -19,9 +19,11 @@ from ..autograd import Tensor, no_grad
 from ..backend import allocator
 from ..callbacks import CallbackList, TerminateOnNaN
 from ..callbacks._arguments import check_verbose
+from ..distributed import DataParallel
 from ..initializers.lsuv import resolve_pending
 from . import data_adapter, data_arrays, reference
 from .data_adapter import EpochIterator, make_adapter
+from .sharding import ShardedAdapter
 from .step_logs import batch_size_of, logs_in_order, pack, pythonify_logs
 
 # kept here for the code that imported them from this module
@@ -38,6 +40,13 @@ def _check_batch_size(batch_size, caller, name="batch_size"):
 
 def _check_steps(steps, caller, name):
     return None if steps is None else check_int(steps, caller, name, low=1)
+
+
+def _check_distribute(distribute, caller):
+    if distribute is None or isinstance(distribute, DataParallel):
+        return distribute
+    raise ValueError(f"{caller}: distribute must be None or a neurona.distributed.DataParallel(), got "
+                     f"{shown(distribute)}")
 
 
 def _verbosity(verbose, caller):
@@ -185,7 +194,18 @@ def _fit_data(model, x, y, sample_weight, class_weight, batch_size, steps, shuff
     return train, val
 
 
-def _fit_epochs(model, x, cbs, train_iter, val_iter, validation_freq, initial_epoch, epochs, nan_guard):
+def _step(model, data, nan_guard, strategy, train_iter):
+    """One training step's logs: here, or as this process's part of a data-parallel step."""
+    if strategy is None:
+        return pythonify_logs(_train_batch(model, data, nan_guard))
+    x = data_adapter.unpack_x_y_sample_weight(data)[0]
+    logs = strategy.train_batch(model, data, batch_size_of(x), train_iter.adapter.global_rows,
+                                lambda batch: _train_batch(model, batch, nan_guard))
+    return pythonify_logs(logs)
+
+
+def _fit_epochs(model, x, cbs, train_iter, val_iter, validation_freq, initial_epoch, epochs, nan_guard,
+                strategy=None):
     """The epochs of ``fit``: the logs of the last one."""
     training_logs = {}
     lsuv_unchecked = True  # LSUV kernels wait for data: the first batch rescales them (initializers/lsuv.py)
@@ -199,12 +219,16 @@ def _fit_epochs(model, x, cbs, train_iter, val_iter, validation_freq, initial_ep
                 if lsuv_unchecked:
                     lsuv_unchecked = False
                     resolve_pending(model, xb)
+                    if strategy is not None:  # rank 0's weights (LSUV-scaled ones too) everywhere
+                        strategy.start(model, xb)
                 cbs.on_train_batch_begin(step, {})
-                logs = pythonify_logs(_train_batch(model, pack(xb, yb, wb), nan_guard))
+                logs = _step(model, pack(xb, yb, wb), nan_guard, strategy, train_iter)
                 if symmetry_unchecked:
                     symmetry_unchecked = False
                     _warn_identical_units(model)
                 cbs.on_train_batch_end(step, logs)
+                if strategy is not None:  # a callback of one process stops them all (none is left waiting)
+                    model.stop_training = strategy.agree(model.stop_training)
                 if model.stop_training:
                     break
         if train_iter.last_count == 0:
@@ -215,9 +239,13 @@ def _fit_epochs(model, x, cbs, train_iter, val_iter, validation_freq, initial_ep
                           "endless generator, or use a PyDataset or arrays", stacklevel=4)  # the user's fit call
             break
         _check_weights(model, epoch, nan_guard)
-        epoch_logs = _metrics_or_logs(model, logs)
+        if strategy is None:
+            epoch_logs = _metrics_or_logs(model, logs)
+        else:  # the last step's logs are the epoch's, over every process's samples
+            epoch_logs = dict(logs)
+            strategy.check_in_sync(model)
         if val_iter is not None and _should_validate(epoch, validation_freq):
-            val_logs = _test_loop(model, val_iter, cbs)
+            val_logs = _test_loop(model, val_iter, cbs, strategy)
             if val_logs is None:
                 warnings.warn(f"fit: validation_data ran out of data at epoch {epoch + 1}: no validation this epoch; "
                               "a generator can be read only once: pass validation_steps with an endless generator, "
@@ -226,6 +254,8 @@ def _fit_epochs(model, x, cbs, train_iter, val_iter, validation_freq, initial_ep
                 epoch_logs.update({f"val_{key}": value for key, value in val_logs.items()})
         cbs.on_epoch_end(epoch, epoch_logs)
         training_logs = epoch_logs
+        if strategy is not None:
+            model.stop_training = strategy.agree(model.stop_training)
         if model.stop_training:
             break
     return training_logs
@@ -234,7 +264,7 @@ def _fit_epochs(model, x, cbs, train_iter, val_iter, validation_freq, initial_ep
 def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
         validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
         steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1,
-        reference_statistics=True):
+        reference_statistics=True, distribute=None):
     """Train ``model`` (see ``Model.fit`` for the arguments); returns the ``History``.
 
     Raises:
@@ -259,6 +289,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     validation_batch_size = _check_batch_size(validation_batch_size, "fit", "validation_batch_size")
     validation_freq = _check_validation_freq(validation_freq)
     reference_statistics = reference.check_fit_flag(reference_statistics)
+    strategy = _check_distribute(distribute, "fit")
     class_weight = data_arrays.check_class_weight(class_weight, "fit")
     train, val = _fit_data(model, x, y, sample_weight, class_weight, batch_size, steps_per_epoch, bool(shuffle),
                            validation_split, validation_data, validation_batch_size)
@@ -273,8 +304,14 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     if rng is None or initial_epoch == 0:
         rng = backend.make_generator(None)
     model._shuffle_generator = train.rng = rng
-    train_iter = EpochIterator(train, steps_per_epoch)
-    val_iter = None if val is None else EpochIterator(val, validation_steps)
+    batches, val_batches = train, val
+    if strategy is not None:  # every process: rank 0's shuffled order, its own part of each batch, rank 0 writes
+        strategy.share_generator(rng)
+        batches = ShardedAdapter(train, strategy.comm)
+        val_batches = None if val is None else ShardedAdapter(val, strategy.comm)
+        callbacks, verbose = strategy.callbacks(callbacks), strategy.verbose(verbose)
+    train_iter = EpochIterator(batches, steps_per_epoch)
+    val_iter = None if val_batches is None else EpochIterator(val_batches, validation_steps)
     cbs = CallbackList(callbacks, model, add_history=True, add_progbar=bool(verbose), verbose=verbose,
                        epochs=epochs, steps=train_iter.num_batches)
     model.history = history = cbs.history
@@ -282,10 +319,13 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     model.stop_training = False
     cbs.on_train_begin({})
     try:
-        training_logs = _fit_epochs(model, x, cbs, train_iter, val_iter, validation_freq, initial_epoch, epochs,
-                                    nan_guard)
+        with strategy.synchronizing(model) if strategy is not None else contextlib.nullcontext():
+            training_logs = _fit_epochs(model, x, cbs, train_iter, val_iter, validation_freq, initial_epoch,
+                                        epochs, nan_guard, strategy)
     except BaseException as error:  # Ctrl-C included: monitors' hooks and loggers' files are released
         cbs.on_train_failed(error)
+        if strategy is not None:
+            strategy.fail(error)  # other processes may be waiting for this one: stop them (never a hang)
         raise
     cbs.on_train_end(training_logs)
     # after on_train_end, so that weights restored there (EarlyStopping's best) are the ones summarized
@@ -294,8 +334,12 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
 
 
 # ---- evaluate and predict -----------------------------------------------------------------------------------
-def _test_loop(model, iterator, cbs):
-    """One pass of ``test_step`` over ``iterator``'s next epoch; the final logs, or None if it had no batch."""
+def _test_loop(model, iterator, cbs, strategy=None):
+    """One pass of ``test_step`` over ``iterator``'s next epoch; the final logs, or None if it had no batch.
+
+    Data-parallel, each process tests its part of every batch (a batch callback sees that process's running
+    logs) and the final logs are those of every process's samples.
+    """
     model.reset_metrics()
     model.stop_evaluating = False
     cbs.on_test_begin({})
@@ -303,19 +347,22 @@ def _test_loop(model, iterator, cbs):
     with contextlib.closing(iterator.epoch()) as batches:
         for step, (xb, yb, wb) in batches:
             cbs.on_test_batch_begin(step, {})
-            logs = pythonify_logs(model.test_step(pack(xb, yb, wb)))
+            if strategy is None or batch_size_of(xb):  # a process may get no row of a short last batch
+                logs = pythonify_logs(model.test_step(pack(xb, yb, wb)))
             cbs.on_test_batch_end(step, logs)
+            if strategy is not None:
+                model.stop_evaluating = strategy.agree(model.stop_evaluating)
             if model.stop_evaluating:
                 break
     if iterator.last_count == 0:
         return None
-    logs = _metrics_or_logs(model, logs)
+    logs = _metrics_or_logs(model, logs) if strategy is None else pythonify_logs(strategy.reduced_logs(model))
     cbs.on_test_end(logs)
     return logs
 
 
 def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None, callbacks=None,
-             return_dict=False):
+             return_dict=False, distribute=None):
     """The loss and metrics over ``(x, y)`` (see ``Model.evaluate``): a float, a list, or a dict.
 
     Empty, non-numeric or non-finite (NaN, inf) data, and a ``verbose`` other than ``"auto"``, 0, 1 or 2,
@@ -326,15 +373,30 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     verbose = _verbosity(verbose, "evaluate")
     return_dict = check_bool(return_dict, "evaluate", "return_dict")
     steps = _check_steps(steps, "evaluate", "steps")
+    strategy = _check_distribute(distribute, "evaluate")
     adapter = make_adapter(x, y, sample_weight, caller="evaluate", batch_size=batch_size, steps=steps,
                            counts=io_counts(model), finite=True, require_y=model._compile_loss is not None)
+    if strategy is not None:
+        adapter, callbacks, verbose = _distributed_setup(model, strategy, adapter, callbacks, verbose)
     iterator = EpochIterator(adapter, steps)
     cbs = CallbackList(callbacks, model, add_progbar=bool(verbose), verbose=verbose, epochs=1,
                        steps=iterator.num_batches)
-    logs = _test_loop(model, iterator, cbs)
+    try:
+        logs = _test_loop(model, iterator, cbs, strategy)
+    except BaseException as error:
+        if strategy is not None:
+            strategy.fail(error)
+        raise
     if logs is None:
         raise ValueError(f"evaluate: the {_source(x)} x yielded no batch; expected at least one")
     return logs if return_dict else logs_in_order(model, logs)
+
+
+def _distributed_setup(model, strategy, adapter, callbacks, verbose):
+    """``evaluate``/``predict`` over the processes: rank 0's weights, each process's part of the batches."""
+    if model.built and model.weights:
+        strategy.broadcast_state(model, optimizer=False)
+    return ShardedAdapter(adapter, strategy.comm), strategy.callbacks(callbacks), strategy.verbose(verbose)
 
 
 def to_numpy(outputs):
@@ -342,7 +404,7 @@ def to_numpy(outputs):
     return nest.map_structure(lambda t: backend.asnumpy(t.data if isinstance(t, Tensor) else t), outputs)
 
 
-def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None, distribute=None):
     """The model's outputs for ``x``, batch by batch, concatenated: a NumPy array or a list/dict of them.
 
     Empty, non-numeric or non-finite (NaN, inf) ``x``, and a ``verbose`` other than ``"auto"``, 0, 1 or 2,
@@ -351,25 +413,60 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     batch_size = _check_batch_size(batch_size, "predict")
     verbose = _verbosity(verbose, "predict")
     steps = _check_steps(steps, "predict", "steps")
+    strategy = _check_distribute(distribute, "predict")
     adapter = make_adapter(x, caller="predict", batch_size=batch_size, steps=steps, counts=io_counts(model),
                            finite=True, inputs_only=True)
+    if strategy is not None:
+        adapter, callbacks, verbose = _distributed_setup(model, strategy, adapter, callbacks, verbose)
     iterator = EpochIterator(adapter, steps)
     cbs = CallbackList(callbacks, model, add_progbar=bool(verbose), verbose=verbose, epochs=1,
                        steps=iterator.num_batches)
     model.stop_predicting = False
     cbs.on_predict_begin({})
-    columns, structure = None, None
-    with contextlib.closing(iterator.epoch()) as batches:
-        for step, (xb, _, _) in batches:
-            cbs.on_predict_batch_begin(step, {})
-            with no_grad():
-                structure = to_numpy(model.predict_step(pack(xb)))
-            flat = nest.flatten(structure)
-            columns = [[a] for a in flat] if columns is None else [c + [a] for c, a in zip(columns, flat)]
-            cbs.on_predict_batch_end(step, {"outputs": structure})
-            if model.stop_predicting:
-                break
+    try:
+        columns, structure = _predict_batches(model, iterator, cbs, strategy)
+    except BaseException as error:
+        if strategy is not None:
+            strategy.fail(error)
+        raise
     cbs.on_predict_end({})
     if columns is None:
         raise ValueError(f"predict: the {_source(x)} x yielded no batch; expected at least one")
     return nest.pack_like(structure, [numpy.concatenate(column, axis=0) for column in columns])
+
+
+def _predict_batches(model, iterator, cbs, strategy):
+    """``(columns, structure)``: each output's batches of predictions in order, and the outputs' structure."""
+    columns, structure, parts = None, None, []
+    with contextlib.closing(iterator.epoch()) as batches:
+        for step, (xb, _, _) in batches:
+            cbs.on_predict_batch_begin(step, {})
+            outputs = None
+            if strategy is None or batch_size_of(xb):  # a process may get no row of a short last batch
+                with no_grad():
+                    outputs = structure = to_numpy(model.predict_step(pack(xb)))
+                flat = nest.flatten(structure)
+                columns = [[a] for a in flat] if columns is None else [c + [a] for c, a in zip(columns, flat)]
+            parts.append(outputs)
+            cbs.on_predict_batch_end(step, {"outputs": outputs})
+            if strategy is not None:
+                model.stop_predicting = strategy.agree(model.stop_predicting)
+            if model.stop_predicting:
+                break
+    if strategy is not None:
+        columns, structure = _gathered_predictions(strategy, parts)
+    return columns, structure
+
+
+def _gathered_predictions(strategy, parts):
+    """Every process's predictions of each batch, put back in the order of the batches' rows."""
+    everyone = strategy.comm.allgather(parts)  # [rank][batch] -> outputs (None for a part without rows)
+    columns, structure = None, None
+    for batch in range(len(parts)):
+        for rank_parts in everyone:
+            outputs = rank_parts[batch]
+            if outputs is None:
+                continue
+            structure, flat = outputs, nest.flatten(outputs)
+            columns = [[a] for a in flat] if columns is None else [c + [a] for c, a in zip(columns, flat)]
+    return columns, structure

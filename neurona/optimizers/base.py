@@ -175,6 +175,10 @@ class Optimizer:
         name = getattr(var, "name", None) or ""
         return not any(part in name for part in self._exclude_names)
 
+    # set by neurona.distributed while a data-parallel fit runs: [(grad, var)] -> the pairs summed across the
+    # processes, or None when every process skips this step
+    _gradient_reducer = None
+
     # ---- applying gradients --------------------------------------------------------------------
     def scale_loss(self, loss):
         """The loss that ``backward`` is called on: ``loss`` itself (``LossScaleOptimizer`` multiplies it)."""
@@ -193,7 +197,9 @@ class Optimizer:
             seen = True
             if var.grad is not None and _is_trainable(var):
                 pairs.append((var.grad, var))
-        self._apply_pairs(pairs, given=seen)
+        pairs = reduce_gradients(self, pairs, write_back=True)
+        if pairs is not None:
+            self._apply_pairs(pairs, given=seen)
 
     def apply_gradients(self, grads_and_vars):
         """One update from explicit ``(gradient, variable)`` pairs (Keras's ``apply_gradients``).
@@ -209,7 +215,9 @@ class Optimizer:
             seen = True
             if grad is not None and _is_trainable(var):
                 pairs.append((grad.data if isinstance(grad, Tensor) else grad, var))
-        self._apply_pairs(pairs, given=seen)
+        pairs = reduce_gradients(self, pairs)
+        if pairs is not None:
+            self._apply_pairs(pairs, given=seen)
         return self.iterations
 
     def _apply_pairs(self, pairs, given):
@@ -348,6 +356,22 @@ class Optimizer:
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} learning_rate={self._learning_rate!r} " \
                f"iterations={self.iterations}>"
+
+
+def reduce_gradients(optimizer, pairs, write_back=False):
+    """``pairs`` through the optimizer's gradient reducer (data-parallel training), else themselves.
+
+    With ``write_back`` each variable's ``.grad`` becomes its summed gradient (what diagnostics then read).
+    Returns None when the step is skipped on every process.
+    """
+    reducer = optimizer._gradient_reducer
+    if reducer is None:
+        return pairs
+    reduced = reducer(pairs)
+    if reduced is not None and write_back:
+        for grad, var in reduced:
+            var.grad = grad
+    return reduced
 
 
 def _is_trainable(var):

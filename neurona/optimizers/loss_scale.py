@@ -17,7 +17,7 @@ import math
 
 from .. import backend
 from ..autograd import Tensor
-from .base import Optimizer, _is_trainable, check_float
+from .base import Optimizer, _is_trainable, check_float, reduce_gradients
 
 
 class LossScaleOptimizer(Optimizer):
@@ -94,6 +94,9 @@ class LossScaleOptimizer(Optimizer):
         if not pairs and variables:
             self.inner_optimizer.apply(variables)  # its error: no gradient for any trainable variable
             return
+        pairs = reduce_gradients(self, pairs)  # data-parallel: the scaled gradients summed (an inf reaches all)
+        if pairs is None:
+            return
         unscaled = self._unscaled(pairs)
         if unscaled is None:
             return
@@ -108,6 +111,9 @@ class LossScaleOptimizer(Optimizer):
         pairs = [(g, v) for g, v in given if g is not None and _is_trainable(v)]
         if not pairs:
             return self.inner_optimizer.apply_gradients(given)  # its error when a gradient was expected
+        pairs = reduce_gradients(self, pairs)
+        if pairs is None:
+            return self.iterations
         unscaled = self._unscaled(pairs)
         if unscaled is not None:
             self.inner_optimizer.apply_gradients(unscaled)
