@@ -48,10 +48,10 @@ def _seed(text):
 def _add_compare(lab):
     compare = lab.add_parser(
         "compare", help="train one architecture under several initializers and seeds, and compare them",
-        description="Train the same model under each initializer and seed (in parallel processes), then write "
-                    "OUT/results.json, OUT/report.md (ranked table, diagnostics verdicts) and OUT/curves.png, "
-                    "OUT/init_depth.png. Each run is reproducible from its seed alone; --resume continues an "
-                    "interrupted grid without redoing finished runs.")
+        description="Train the same model under each initializer and seed (in parallel processes, or as Ray "
+                    "tasks), then write OUT/results.json, OUT/report.md (ranked table, diagnostics verdicts) and "
+                    "OUT/curves.png, OUT/init_depth.png. Each run is reproducible from its seed alone; --resume "
+                    "continues an interrupted grid without redoing finished runs.")
     compare.add_argument("--init", nargs="+", default=["he_normal", "glorot_uniform"], metavar="NAME",
                          help="initializers: registry names, lsuv, or module:function (default: he_normal "
                               "glorot_uniform)")
@@ -77,9 +77,17 @@ def _add_compare(lab):
     compare.add_argument("--max-val", type=positive_int, default=None, help="use the first N validation examples")
     compare.add_argument("--out", default="lab_compare", help="output folder (default lab_compare)")
     compare.add_argument("--jobs", type=positive_int, default=None,
-                         help="parallel worker processes (default: the CPU count; 1 runs in this process)")
+                         help="runs at a time: worker processes (default: the CPU count; 1 runs in this process), "
+                              "or with --executor ray, Ray tasks (default: the cluster's CPUs / --threads)")
     compare.add_argument("--threads", type=positive_int, default=1,
                          help="threads per run, the same whatever --jobs (default 1)")
+    compare.add_argument("--executor", choices=["local", "ray"], default="local",
+                         help="local: worker processes on this machine (default); ray: one Ray task per run, on "
+                              "a local Ray instance or the cluster at --address (needs neurona[ray]); the same "
+                              "results either way")
+    compare.add_argument("--address", default=None, metavar="HOST:PORT",
+                         help="with --executor ray: the Ray cluster, HOST:PORT, auto or ray://HOST:PORT (default: "
+                              "$RAY_ADDRESS, else a new local Ray instance)")
     compare.add_argument("--resume", action="store_true", help="continue the comparison in --out")
     compare.add_argument("--no-plots", action="store_true", help="skip the PNG figures (no matplotlib needed)")
     compare.add_argument("--quiet", action="store_true", help="no progress line")
@@ -121,6 +129,8 @@ def _command_line(args):
     for flag, value in (("--max-train", args.max_train), ("--max-val", args.max_val), ("--jobs", args.jobs)):
         words += [flag, str(value)] if value is not None else []
     words += ["--threads", str(args.threads), "--out", args.out]
+    words += ["--executor", args.executor] if args.executor != "local" else []
+    words += ["--address", args.address] if args.address is not None else []
     return shlex.join(words)
 
 
@@ -134,7 +144,8 @@ def cmd_compare(args):
                          batch_size=args.batch_size, optimizer=args.optimizer, learning_rate=args.lr,
                          target=args.target, data=args.data, max_train=args.max_train, max_val=args.max_val,
                          out=args.out, jobs=args.jobs, threads=args.threads, resume=args.resume,
-                         plots=not args.no_plots, progress=not args.quiet, command=_command_line(args))
+                         plots=not args.no_plots, progress=not args.quiet, command=_command_line(args),
+                         executor=args.executor, address=args.address)
     print(f"{len(result.results['runs'])} runs; report: {result.report}")
     for i, row in enumerate(result.ranking, 1):
         acc, std = row["final_val_accuracy_mean"], row["final_val_accuracy_std"]

@@ -5,8 +5,9 @@
 >>> nr.lab.reproduce("he2015", ["--quick"])
 
 Modules: ``grid`` (run specs, model builders), ``runner`` (one run), ``parallel`` (worker processes, progress),
-``results`` (results.json, resume), ``report`` (report.md), ``plots`` (PNG figures), ``compare`` (the whole
-grid), ``experiments`` (``reproduce``). The command line is ``neurona lab compare`` / ``neurona lab reproduce``.
+``ray_executor`` (the runs as Ray tasks), ``results`` (results.json, resume), ``report`` (report.md), ``plots``
+(PNG figures), ``compare`` (the whole grid), ``experiments`` (``reproduce``). The command line is
+``neurona lab compare`` / ``neurona lab reproduce``.
 """
 
 from .compare import Comparison, compare

@@ -8,7 +8,8 @@
 
 The output folder holds ``results.json`` (``results``), ``report.md`` (``report``) and the figures (``plots``).
 An interrupted grid is continued with ``resume=True`` (only the missing runs are run); every run is
-reproducible from its spec alone (``runner``), whatever ``jobs``.
+reproducible from its spec alone (``runner``), whatever ``jobs`` and the executor (local worker processes, or
+Ray tasks with ``executor="ray"``, on this machine or a cluster: ``ray_executor``).
 """
 
 import dataclasses
@@ -17,10 +18,12 @@ import os
 import sys
 
 from .. import optimizers
-from . import parallel, report, results
+from . import parallel, ray_executor, report, results
 from . import plots as plotting
 from .grid import ModelConfig, check_picklable, make_grid
 from .runner import DataSource, arrays_data, mnist_data
+
+EXECUTORS = ("local", "ray")
 
 
 @dataclasses.dataclass
@@ -81,6 +84,19 @@ def _data(data, max_train, max_val):
     return loaded, DataSource("arrays", data=loaded)
 
 
+def _executor(executor, address):
+    """Check ``executor`` and ``address`` (only Ray runs on a cluster)."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"lab.compare: unknown executor {executor!r}; expected one of {', '.join(EXECUTORS)}")
+    if address is not None:
+        if executor != "ray":
+            raise ValueError(f"lab.compare: address ({address!r}) names a Ray cluster: it needs executor='ray' "
+                             f"(--executor ray), got executor={executor!r}")
+        ray_executor.check_address(address)
+    if executor == "ray":
+        ray_executor.import_ray()  # a missing Ray is told before the data is loaded
+
+
 def _default_jobs(pending):
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(cores, pending))
@@ -108,7 +124,8 @@ def _call_text(specs, kwargs):
 def compare(initializers=("he_normal", "glorot_uniform"), seeds=(0, 1, 2), *, model="dense", depth=3,
             width=128, activation="relu", normalization=False, epochs=3, batch_size=128, optimizer="sgd",
             learning_rate=None, target=0.9, data="auto", max_train=None, max_val=None, out="lab_compare",
-            jobs=None, threads=1, resume=False, plots=True, progress=True, command=None, stream=None):
+            jobs=None, threads=1, resume=False, plots=True, progress=True, command=None, stream=None,
+            executor="local", address=None):
     """Train the same architecture under each initializer and seed; write results.json, report.md, plots.
 
     Args:
@@ -124,15 +141,22 @@ def compare(initializers=("he_normal", "glorot_uniform"), seeds=(0, 1, 2), *, mo
             or a tuple ``(x_train, y_train, x_val, y_val)`` (labels as integers or one-hot rows).
         max_train, max_val: keep only the first that many training / validation examples.
         out: the output folder (new, empty, or an earlier comparison's with ``resume``).
-        jobs: worker processes (default: the CPU count, at most the number of runs); 1 runs in this process.
-            Workers are spawned (fresh interpreters that import the calling script as a module), so a script
-            calling ``compare`` with ``jobs > 1`` needs the usual ``if __name__ == "__main__":`` guard.
+        jobs: runs at a time. Local: worker processes (default: the CPU count, at most the number of runs); 1
+            runs in this process. Workers are spawned (fresh interpreters that import the calling script as a
+            module), so a script calling ``compare`` with ``jobs > 1`` needs the usual
+            ``if __name__ == "__main__":`` guard. Ray: tasks submitted at a time (default: the Ray cluster's
+            CPUs divided by ``threads``).
         threads: threads per run (``NEURONA_NUM_THREADS``); part of a run's spec, the same whatever ``jobs``.
         resume: continue the comparison in ``out``, running only the runs it lacks.
         plots: draw the PNG figures (needs matplotlib, ``neurona[plot]``).
         progress: show the progress line on ``stream`` (default stderr).
         command: the command line to write at the top of report.md (default: this call, spelled out).
         stream: where the progress line goes (default ``sys.stderr``).
+        executor: ``"local"`` (worker processes on this machine) or ``"ray"`` (one Ray task per run, on a local
+            Ray instance or the cluster at ``address``; needs ``neurona[ray]``). The same records either way.
+        address: with ``executor="ray"``: the cluster, ``HOST:PORT``, ``"auto"`` or ``ray://HOST:PORT`` (default:
+            ``$RAY_ADDRESS``, else a new local instance of ``jobs * threads`` CPUs); a Ray this process is
+            already connected to is used as it is.
 
     Returns:
         A ``Comparison``.
@@ -140,7 +164,10 @@ def compare(initializers=("he_normal", "glorot_uniform"), seeds=(0, 1, 2), *, mo
     Raises:
         ValueError: an unknown initializer, model, activation, optimizer or data; a count < 1; a folder holding
             other files, an earlier comparison without ``resume``, or one whose grid differs; a callable that
-            worker processes cannot receive (use jobs=1 or a module-level function).
+            worker processes cannot receive (use jobs=1 or a module-level function); an unknown executor, or an
+            address that is not a Ray cluster's or is given without executor="ray".
+        ImportError: executor="ray" without Ray installed (before any run).
+        RuntimeError: a run failed (the runs finished before are kept in ``out/results.json``).
         KeyboardInterrupt: after the runs finished so far are saved in ``out/results.json``.
     """
     kwargs = dict(model=model, depth=depth, width=width, activation=activation, normalization=normalization,
@@ -149,6 +176,7 @@ def compare(initializers=("he_normal", "glorot_uniform"), seeds=(0, 1, 2), *, mo
     settings = _settings(epochs, batch_size, optimizer, learning_rate, target, threads)
     model_spec = _model(model, depth, width, activation, normalization)
     _positive_int(jobs, "jobs", allow_none=True)
+    _executor(executor, address)
     if plots:
         plotting.require_matplotlib()
     loaded, source = _data(data, max_train, max_val)
@@ -156,20 +184,26 @@ def compare(initializers=("he_normal", "glorot_uniform"), seeds=(0, 1, 2), *, mo
     grid = results.grid_record(specs, loaded)
     finished = results.prepare_folder(out, grid, resume)
     pending = [s for s in specs if s.run_id not in finished]
-    jobs = min(jobs or _default_jobs(len(pending)), max(1, len(pending)))
-    if jobs > 1:
-        _check_sendable(pending)
+    if executor == "ray":
+        ray_executor.check_sendable(pending)
+    else:
+        jobs = min(jobs or _default_jobs(len(pending)), max(1, len(pending)))
+        if jobs > 1:
+            _check_sendable(pending)
     results.write_results(out, grid, finished)  # the folder is a comparison's from now on: resumable
 
     def on_result(record):
         finished[record["id"]] = record
         results.write_results(out, grid, finished)
 
-    if jobs == 1:  # runs here use the data already loaded
-        source = dataclasses.replace(source, data=loaded)
     bar = parallel.Progress(len(specs), len(finished), stream=stream, enabled=progress)
     try:
-        parallel.run_grid(pending, source, jobs, on_result, bar)
+        if executor == "ray":  # the tasks get the data already loaded, through Ray's object store
+            ray_executor.run_grid(pending, loaded, jobs, on_result, bar, address=address)
+        else:
+            if jobs == 1:  # runs here use the data already loaded
+                source = dataclasses.replace(source, data=loaded)
+            parallel.run_grid(pending, source, jobs, on_result, bar)
     except KeyboardInterrupt:
         print(f"lab: interrupted; the {len(finished)} of {len(specs)} runs finished are in "
               f"{os.path.join(os.fspath(out), results.RESULTS)}: run again with --resume (resume=True) to finish",

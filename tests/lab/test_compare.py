@@ -145,20 +145,14 @@ def test_bad_initializers_folders_and_lambdas_are_refused(tmp_path):
                 **TINY)
 
 
-def test_ctrl_c_in_a_parallel_grid_ends_the_workers_and_keeps_the_finished_run(tmp_path, monkeypatch, uninterrupted):
+def test_ctrl_c_in_a_parallel_grid_ends_the_workers_and_keeps_the_finished_run(tmp_path, ctrl_c_after_first_run,
+                                                                               uninterrupted):
     import multiprocessing
 
-    real_finished = parallel.Progress.finished
-
-    def interrupt(self, record):  # Ctrl-C reaches the parent just after the first run was saved
-        real_finished(self, record)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(parallel.Progress, "finished", interrupt)
     with pytest.raises(KeyboardInterrupt):
         compare(INITS, seeds=[0], out=tmp_path, jobs=2, plots=False, **TINY)
     assert not [p for p in multiprocessing.active_children() if p.name.startswith("neurona-lab")]
     assert len(results.read_results(tmp_path)["runs"]) == 1
-    monkeypatch.setattr(parallel.Progress, "finished", real_finished)
+    ctrl_c_after_first_run()  # stop interrupting
     result = compare(INITS, seeds=[0], out=tmp_path, jobs=2, resume=True, plots=False, **TINY)
     assert _numbers(result.results) == _numbers(uninterrupted.results)

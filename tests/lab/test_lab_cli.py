@@ -30,6 +30,8 @@ def test_compare_end_to_end_writes_the_command_into_the_report(tmp_path, capsys)
     (["--model", "mlp"], "unknown model 'mlp'"),
     (["--model", "no_such_module_xyz:build"], "cannot import module"),
     (["--activation", "swishy"], "unknown activation"),
+    (["--address", "10.0.0.5:6379"], "needs executor='ray'"),
+    (["--executor", "ray", "--address", "head-node"], "address must be"),
 ])
 def test_compare_bad_values_exit_2_with_one_line(tmp_path, capsys, args, match):
     assert main(["lab", "compare", "--data", "embedded", "--out", str(tmp_path / "o"), *args]) == 2
@@ -37,10 +39,11 @@ def test_compare_bad_values_exit_2_with_one_line(tmp_path, capsys, args, match):
     assert err.startswith("neurona: error: ") and match in err and err.count("\n") == 1
 
 
-def test_compare_epochs_below_one_is_an_argparse_error(capsys):
+@pytest.mark.parametrize("args", [["--epochs", "0"], ["--executor", "dask"]])
+def test_compare_flag_values_out_of_range_are_argparse_errors(capsys, args):
     with pytest.raises(SystemExit) as exit_info:
-        main(["lab", "compare", "--epochs", "0"])
-    assert exit_info.value.code == 2 and "--epochs" in capsys.readouterr().err
+        main(["lab", "compare", *args])
+    assert exit_info.value.code == 2 and args[0] in capsys.readouterr().err
 
 
 def test_reproduce_runs_the_scripts_main_with_the_rest_of_the_line(tmp_path, monkeypatch, capsys):
