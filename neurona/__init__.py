@@ -21,6 +21,7 @@ from . import (
     compression,
     config,
     datasets,
+    distributed,
     initializers,
     layers,
     losses,
@@ -58,7 +59,8 @@ def __dir__():
     return sorted(set(globals()) | set(_LAZY_SUBPACKAGES))
 
 __all__ = [
-    "activations", "backend", "callbacks", "compression", "config", "datasets", "initializers", "layers", "losses",
+    "activations", "backend", "callbacks", "compression", "config", "datasets", "distributed", "initializers",
+    "layers", "losses",
     "metrics", "mixed_precision",
     "model_selection", "models", "ops", "optimizers", "random", "regularizers", "saving", "diagnostics", "serving",
     "lab",

@@ -80,6 +80,11 @@ class GradientBuckets:
         size = int(numpy.prod(shape, dtype=numpy.int64))
         return self.buffers[index][start:start + size].reshape(shape)
 
+    def _scaled_into(self, var, value, factor):
+        out = self._view(var)
+        # in the buffer's dtype: a float16 or bfloat16 value times the share would round (and underflow) in 16 bits
+        numpy.multiply(backend.asnumpy(value), factor, out=out, dtype=out.dtype, casting="unsafe")
+
     def reduce(self, grads, share, skip=False, fail=False):
         """Sum the ``share``-scaled gradients of every process: ``(views, (skips, failures))``.
 
@@ -99,9 +104,9 @@ class GradientBuckets:
         for var in self.weights:
             grad = grads.get(id(var))
             if grad is not None:  # scaled and copied in one pass
-                numpy.multiply(backend.asnumpy(grad), share, out=self._view(var), casting="unsafe")
+                self._scaled_into(var, grad, share)
         for var in self.averaged:
-            numpy.multiply(backend.asnumpy(var.data), averaged_share, out=self._view(var), casting="unsafe")
+            self._scaled_into(var, var.data, averaged_share)
         control = self.buffers[0]
         control[0], control[1] = float(skip), float(fail)
         self.comm.allreduce_buffers(self.buffers)

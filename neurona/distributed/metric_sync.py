@@ -1,4 +1,4 @@
-"""Metrics of the whole global batch from the processes' running sums (one small allreduce).
+"""Metrics of the whole global batch from the processes' running sums (one small collective).
 
 A streaming metric is a function of running sums (``Mean``: the weighted total
 and count; precision: true and false positive counts), so the metric of all the
@@ -14,13 +14,23 @@ with their aggregation (``"sum"``, Keras's default; ``"mean"``;
 ``"only_first_replica"``; ``"none"``/None: kept per process). A metric whose state
 is neither (a custom metric keeping plain attributes) reports rank 0's result on
 every process, so that every process still sees the same logs and takes the same
-decisions (early stopping, checkpoints).
+decisions (early stopping, checkpoints); inside a container (the compiled
+metrics) only that metric does, the others beside it are still reduced.
+
+The states travel by ``allgather``, not a flat allreduce, because they need not
+have the same shape everywhere: a process that has seen no sample yet (its part
+of a short batch was empty) still holds the scalar zeros of ``reset_state``
+where the others hold per-threshold or per-class arrays; zeros broadcast against
+any shape, so the sums are right, and no process waits on a buffer of another
+length.
 """
+
+import functools
 
 import numpy
 
 from .. import backend
-from ..metrics.base import Metric
+from ..metrics.base import Metric, result_value
 
 
 def _children(metric):
@@ -30,15 +40,18 @@ def _children(metric):
     return children
 
 
-def _entries(metric, out):
-    """Append ``(holder, key, aggregation)`` for ``metric``'s state; whether all of it is known."""
+def _entries(metric, out, unknown):
+    """Append ``(holder, key, aggregation)`` for the state of ``metric`` and of the metrics inside it to ``out``,
+    and to ``unknown`` those of them that declare no state and hold no metric (their result is rank 0's)."""
     aggregations = vars(metric).get("_aggregations", {})
     own = [(metric, name, "sum") for name in type(metric)._additive_state]
     own += [(variable, None, aggregations.get(variable.name, "sum")) for variable in vars(metric).get("_variables", ())]
     out.extend(own)
     children = _children(metric)
-    known = [_entries(child, out) for child in children]  # every child's entries, even after an unknown one
-    return all(known) and bool(own or children)
+    if not own and not children and not any(metric is m for m in unknown):
+        unknown.append(metric)
+    for child in children:
+        _entries(child, out, unknown)
 
 
 def _read(holder, key):
@@ -52,96 +65,104 @@ def _write(holder, key, value):
         setattr(holder, key, value)
 
 
-def _flat(value):
-    """The numbers of a state value (a float, an array, or a list of them) as float64, and how to rebuild it."""
-    if isinstance(value, (list, tuple)):
-        parts = [_flat(v) for v in value]
-        return numpy.concatenate([p[0] for p in parts]) if parts else numpy.zeros(0), ("list", [p[1] for p in parts])
-    array = numpy.asarray(backend.asnumpy(value), dtype=numpy.float64)
-    kind = "float" if isinstance(value, (float, int)) else ("array", array.shape, getattr(value, "dtype", None))
-    return array.reshape(-1), kind
+def _leaves(value):
+    """A state value's parts: the elements of a list (e.g. the tp, fp, tn, fn counts), or the value itself."""
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _rebuild(numbers, kind, start=0):
-    if kind[0] == "list":
-        values = []
-        for part in kind[1]:
-            value, start = _rebuild(numbers, part, start)
-            values.append(value)
-        return values, start
-    if kind == "float":
-        return float(numbers[start]), start + 1
-    _, shape, dtype = kind
-    size = int(numpy.prod(shape, dtype=numpy.int64))
-    value = numbers[start:start + size].reshape(shape)
-    return backend.to_device(value.astype(dtype if dtype is not None else numpy.float64)), start + size
+def _as_numbers(leaf, factor):
+    return numpy.asarray(backend.asnumpy(leaf), dtype=numpy.float64) * factor
 
 
-def _flat_result(value):
-    """A metric's result (a float, an array, a list or a dict of them) as float64 numbers, and its rebuild."""
-    if isinstance(value, dict):
-        parts = {k: _flat_result(v) for k, v in value.items()}
-        numbers = [p[0] for p in parts.values()]
-        return numpy.concatenate(numbers) if numbers else numpy.zeros(0), ("dict", {k: p[1] for k, p in parts.items()})
-    return _flat(value)
+def _summed_leaf(parts, original):
+    """The sum of every process's part of one state leaf, in the form of this process's ``original``."""
+    total = functools.reduce(numpy.add, parts)  # a scalar zero (a reset state) broadcasts against any shape
+    if total.ndim == 0 and isinstance(original, (float, int)):
+        return float(total)
+    dtype = getattr(original, "dtype", None)
+    return backend.to_device(total.astype(dtype if dtype is not None and total.ndim else numpy.float64))
 
 
-def _rebuild_result(numbers, kind, start=0):
-    if kind[0] == "dict":
-        out = {}
-        for key, part in kind[1].items():
-            out[key], start = _rebuild_result(numbers, part, start)
-        return out, start
-    value, start = _rebuild(numbers, kind, start)
-    return (backend.asnumpy(value) if kind[0] == "array" else value), start
+def _constant(value):
+    return lambda: value
 
 
-def reduced_results(communicator, metrics):
-    """``{name: result}`` of ``metrics`` (``model.metrics``) over every process's samples (one allreduce).
+def _payload(communicator, metric):
+    """``(states, sent)``: this process's state entries of ``metric`` and the numbers it sends for them."""
+    entries, unknown = [], []
+    _entries(metric, entries, unknown)
+    states, sent = [], []
+    for holder, key, aggregation in entries:
+        if aggregation in (None, "none"):  # kept per process: not sent
+            continue
+        factor = 1.0 / communicator.size if aggregation == "mean" else \
+            0.0 if aggregation == "only_first_replica" and communicator.rank != 0 else 1.0
+        value = _read(holder, key)
+        states.append((holder, key, value))
+        sent.append([_as_numbers(leaf, factor) for leaf in _leaves(value)])
+    answers = [inner.result() if communicator.rank == 0 else None for inner in unknown]
+    return (states, unknown), (sent, answers)
 
-    The same on every process; each process's own metric state is unchanged afterwards.
+
+def _plain_logs(logs):
+    """A step's logs with Tensors and arrays as floats or lists (what travels, and what callbacks see)."""
+    plain = {}
+    for key, value in dict(logs).items():
+        try:
+            plain[key] = value if isinstance(value, (float, int, str)) else result_value(value, key)
+        except TypeError:  # something else a custom step logs: passed on as it is
+            plain[key] = value
+    return plain
+
+
+def _check_alike(everyone, index, metric):
+    counts = [len(payload[index][0]) for payload in everyone]
+    if len(set(counts)) > 1:
+        raise RuntimeError(
+            f"data-parallel: metric {metric.name!r} holds {counts} state variables on the processes (rank order): "
+            "a process that never saw a sample has not built it. Every process needs at least one sample: use "
+            "at least as many samples, and a batch size at least as large, as there are processes")
+
+
+def reduced_results(communicator, metrics, extra=None):
+    """``{name: result}`` of ``metrics`` (``model.metrics``) over every process's samples (one allgather).
+
+    The same on every process; each process's own metric state is unchanged afterwards. ``extra`` (a step's
+    logs) adds the keys that are not results: the values of the lowest rank that passes any.
     """
-    plan, pieces = [], []
+    local, payloads = [], []
     for metric in metrics:
-        entries = []
-        if _entries(metric, entries):
-            states = []
-            for holder, key, aggregation in entries:
-                value = _read(holder, key)
-                numbers, kind = _flat(value)
-                if aggregation in (None, "none"):  # kept per process: not sent
-                    continue
-                if aggregation == "mean":
-                    numbers = numbers / communicator.size
-                elif aggregation == "only_first_replica" and communicator.rank != 0:
-                    numbers = numpy.zeros_like(numbers)
-                states.append((holder, key, value, kind, numbers.size))
-                pieces.append(numbers)
-            plan.append(("state", metric, states))
-        else:  # unknown state: rank 0's result for everybody
-            numbers, kind = _flat_result(metric.result())
-            pieces.append(numbers if communicator.rank == 0 else numpy.zeros_like(numbers))
-            plan.append(("result", metric, (kind, numbers.size)))
-    vector = numpy.concatenate(pieces) if pieces else numpy.zeros(0)
-    if vector.size:
-        communicator.allreduce_buffers([vector])
-    results, start = {}, 0
-    for how, metric, detail in plan:
-        if how == "state":
-            for holder, key, _, kind, size in detail:
-                _write(holder, key, _rebuild(vector[start:start + size], kind)[0])
-                start += size
-            try:
-                value = metric.result()
-            finally:
-                for holder, key, original, _, _ in detail:
-                    _write(holder, key, original)
-        else:
-            kind, size = detail
-            value = _rebuild_result(vector[start:start + size], kind)[0]
-            start += size
+        mine, payload = _payload(communicator, metric)
+        local.append(mine)
+        payloads.append(payload)
+    extras = None
+    if payloads or extra is not None:
+        everyone = communicator.allgather(payloads + [None if extra is None else _plain_logs(extra)])
+        extras = next((payload[-1] for payload in everyone if payload[-1] is not None), None)
+    results = {}
+    for index, (metric, (states, unknown)) in enumerate(zip(metrics, local)):
+        _check_alike(everyone, index, metric)
+        for number, (holder, key, value) in enumerate(states):
+            leaves = [_summed_leaf([payload[index][0][number][leaf] for payload in everyone], original)
+                      for leaf, original in enumerate(_leaves(value))]
+            _write(holder, key, leaves if isinstance(value, (list, tuple)) else leaves[0])
+        shadowed = [(inner, vars(inner).get("result")) for inner in unknown]
+        for inner, answer in zip(unknown, everyone[0][index][1]):  # rank 0's result, also when a container asks
+            inner.result = _constant(answer)
+        try:
+            value = metric.result()
+        finally:
+            for holder, key, original in states:
+                _write(holder, key, original)
+            for inner, own in shadowed:
+                if own is None:
+                    del inner.result
+                else:
+                    inner.result = own
         if isinstance(value, dict):
             results.update(value)
         else:
             results[metric.name] = value
+    for key, value in (extras or {}).items():
+        results.setdefault(key, value)
     return results

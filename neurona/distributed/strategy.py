@@ -118,7 +118,8 @@ class DataParallel:
         optimizer = model.optimizer
         self._model, self._buckets, self._layout = model, None, None
         self.allreduce_seconds, self.allreduce_calls = 0.0, 0
-        optimizer._gradient_reducer = self._reduce_pairs
+        if self.size > 1:  # one process trains as without DataParallel: nothing to sum, nobody to wait for
+            optimizer._gradient_reducer = self._reduce_pairs
         try:
             yield self
         finally:
@@ -179,12 +180,15 @@ class DataParallel:
 
         Returns the logs of the global batch (the same on every process).
         """
+        if self.size == 1:
+            return run_step(data)
         self._share, self._reduced = (local_rows / global_rows if global_rows else 0.0), False
+        logs = None
         if local_rows == 0:
             self._join(model)
         else:
             try:
-                run_step(data)
+                logs = run_step(data)
             except DistributedError:
                 raise
             except Exception as error:
@@ -193,19 +197,26 @@ class DataParallel:
                 self._join(model, failure=error)  # raises DistributedError on every process
             if not self._reduced:  # no update here (a non-finite loss under TerminateOnNaN): nobody updates
                 self._join(model, skip=True)
-        return self.reduced_logs(model)
+        return self.reduced_logs(model, logs)
 
     # ---- agreement -----------------------------------------------------------------------------------------
-    def reduced_logs(self, model):
-        """``model.get_metrics_result()`` over every process's samples."""
-        return metric_sync.reduced_results(self.comm, model.metrics)
+    def reduced_logs(self, model, step_logs=None):
+        """``model.get_metrics_result()`` over every process's samples, with the other keys of ``step_logs``
+        (what a custom ``train_step`` returned) from the lowest rank that ran a step."""
+        if self.size == 1:
+            return model.get_metrics_result() if step_logs is None else step_logs
+        return metric_sync.reduced_results(self.comm, model.metrics, step_logs)
 
     def agree(self, flag):
         """True on every process if ``flag`` is true on any (e.g. a callback's ``stop_training``)."""
+        if self.size == 1:
+            return bool(flag)
         return bool(self.comm.allreduce(1.0 if flag else 0.0, op="max"))
 
     def check_in_sync(self, model):
         """End of an epoch: make sure every process holds rank 0's weights (a checksum; re-sent if they differ)."""
+        if self.size == 1:
+            return
         checksum = 0
         for w in model.weights:
             checksum = zlib.crc32(numpy.ascontiguousarray(backend.asnumpy(w.data)).view(numpy.uint8), checksum)

@@ -102,8 +102,8 @@ class FBetaScore(Metric):
             return float((f * support / (support.sum() + EPSILON)).sum())
         if self.average is not None:
             return float(numpy.mean(f))
-        if self.num_classes is None:  # nothing seen: no classes to score yet
-            return numpy.zeros(0)
+        if self.num_classes is None:  # nothing seen here: per-class sums of other processes, or no class yet
+            return f.copy() if f.ndim == 1 else numpy.zeros(0)
         return numpy.broadcast_to(f, (self.num_classes,)).copy()
 
     def get_config(self):

@@ -23,7 +23,7 @@ from ..distributed import DataParallel
 from ..initializers.lsuv import resolve_pending
 from . import data_adapter, data_arrays, reference
 from .data_adapter import EpochIterator, make_adapter
-from .sharding import ShardedAdapter
+from .sharding import ShardedAdapter, gathered_predictions
 from .step_logs import batch_size_of, logs_in_order, pack, pythonify_logs
 
 # kept here for the code that imported them from this module
@@ -308,7 +308,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     if strategy is not None:  # every process: rank 0's shuffled order, its own part of each batch, rank 0 writes
         strategy.share_generator(rng)
         batches = ShardedAdapter(train, strategy.comm)
-        val_batches = None if val is None else ShardedAdapter(val, strategy.comm)
+        val_batches = None if val is None else ShardedAdapter(val, strategy.comm, caller="fit (validation)")
         callbacks, verbose = strategy.callbacks(callbacks), strategy.verbose(verbose)
     train_iter = EpochIterator(batches, steps_per_epoch)
     val_iter = None if val_batches is None else EpochIterator(val_batches, validation_steps)
@@ -377,7 +377,7 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     adapter = make_adapter(x, y, sample_weight, caller="evaluate", batch_size=batch_size, steps=steps,
                            counts=io_counts(model), finite=True, require_y=model._compile_loss is not None)
     if strategy is not None:
-        adapter, callbacks, verbose = _distributed_setup(model, strategy, adapter, callbacks, verbose)
+        adapter, callbacks, verbose = _distributed_setup(model, strategy, adapter, callbacks, verbose, "evaluate")
     iterator = EpochIterator(adapter, steps)
     cbs = CallbackList(callbacks, model, add_progbar=bool(verbose), verbose=verbose, epochs=1,
                        steps=iterator.num_batches)
@@ -392,11 +392,12 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     return logs if return_dict else logs_in_order(model, logs)
 
 
-def _distributed_setup(model, strategy, adapter, callbacks, verbose):
+def _distributed_setup(model, strategy, adapter, callbacks, verbose, caller):
     """``evaluate``/``predict`` over the processes: rank 0's weights, each process's part of the batches."""
     if model.built and model.weights:
         strategy.broadcast_state(model, optimizer=False)
-    return ShardedAdapter(adapter, strategy.comm), strategy.callbacks(callbacks), strategy.verbose(verbose)
+    sharded = ShardedAdapter(adapter, strategy.comm, caller=caller, metrics=caller == "evaluate")
+    return sharded, strategy.callbacks(callbacks), strategy.verbose(verbose)
 
 
 def to_numpy(outputs):
@@ -417,7 +418,7 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     adapter = make_adapter(x, caller="predict", batch_size=batch_size, steps=steps, counts=io_counts(model),
                            finite=True, inputs_only=True)
     if strategy is not None:
-        adapter, callbacks, verbose = _distributed_setup(model, strategy, adapter, callbacks, verbose)
+        adapter, callbacks, verbose = _distributed_setup(model, strategy, adapter, callbacks, verbose, "predict")
     iterator = EpochIterator(adapter, steps)
     cbs = CallbackList(callbacks, model, add_progbar=bool(verbose), verbose=verbose, epochs=1,
                        steps=iterator.num_batches)
@@ -454,19 +455,5 @@ def _predict_batches(model, iterator, cbs, strategy):
             if model.stop_predicting:
                 break
     if strategy is not None:
-        columns, structure = _gathered_predictions(strategy, parts)
-    return columns, structure
-
-
-def _gathered_predictions(strategy, parts):
-    """Every process's predictions of each batch, put back in the order of the batches' rows."""
-    everyone = strategy.comm.allgather(parts)  # [rank][batch] -> outputs (None for a part without rows)
-    columns, structure = None, None
-    for batch in range(len(parts)):
-        for rank_parts in everyone:
-            outputs = rank_parts[batch]
-            if outputs is None:
-                continue
-            structure, flat = outputs, nest.flatten(outputs)
-            columns = [[a] for a in flat] if columns is None else [c + [a] for c, a in zip(columns, flat)]
+        columns, structure = gathered_predictions(strategy.comm, parts)
     return columns, structure

@@ -130,3 +130,17 @@ def test_cli_train_under_mpirun_resumes_with_another_number_of_processes(tmp_pat
     assert resumed.epoch == straight.epoch == 2
     for a, b in zip(resumed.model.weights, straight.model.weights):
         numpy.testing.assert_allclose(a.data, b.data, atol=1e-5, rtol=0, err_msg=a.name)
+
+
+def test_the_example_trains_on_two_processes_and_rank_zero_saves(tmp_path):
+    example = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "data_parallel_mnist.py")
+    env = dict(_env(), NEURONA_DATA_DIR=str(tmp_path / "data"), NEURONA_OFFLINE="1")  # the embedded subset
+    result = subprocess.run([MPIRUN, "-n", "2", "-launcher", "fork", sys.executable, example, "--epochs", "1",
+                             "--save", str(tmp_path / "model")], capture_output=True, text=True, timeout=TIMEOUT,
+                            env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(line for line in result.stdout.splitlines() if line.startswith("2 process(es)"))
+    assert float(line.split("test accuracy ")[1].split(",")[0]) > 0.8  # chance is 0.1; one epoch gives ~0.89
+    from neurona import models
+
+    assert models.load_model(str(tmp_path / "model")).count_params() == 101_770
