@@ -67,7 +67,9 @@ def num_threads():
         return max(1, int(value))
     if not _cpu_count:  # the affinity mask, read once: sched_getaffinity costs a system call per step otherwise
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        _cpu_count.append(max(1, cpus // _local_ranks()))
+        # a launcher that bound each process to its own cores has already shared them out
+        shared = cpus >= (os.cpu_count() or cpus)
+        _cpu_count.append(max(1, cpus // _local_ranks()) if shared else cpus)
     return _cpu_count[0]
 
 

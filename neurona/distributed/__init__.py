@@ -7,7 +7,8 @@ rank 0 only. Without an MPI launcher everything runs as one process of one.
 """
 
 from .communicator import launched_under_mpi
-from .strategy import DataParallel, DistributedError
+from .errors import DistributedError, collective
+from .strategy import DataParallel
 
 
 def rank():
@@ -24,4 +25,4 @@ def size():
     return world().size
 
 
-__all__ = ["DataParallel", "DistributedError", "launched_under_mpi", "rank", "size"]
+__all__ = ["DataParallel", "DistributedError", "collective", "launched_under_mpi", "rank", "size"]

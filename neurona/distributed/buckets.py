@@ -17,10 +17,13 @@ moving mean and variance) ride in the same buffers with a factor ``1 / N``: ever
 process ends the step with their average, as Keras's MirroredStrategy aggregates
 them, so the processes never drift apart.
 
-Two control slots at the start of the first buffer count the processes that
-ask to skip the step (a non-finite loss under ``TerminateOnNaN``) and those that
-failed before their gradient (an error in the forward or backward pass): if any
-does, no process applies the step, and the weights stay identical everywhere.
+Control slots at the start of the first buffer count the processes that ask to
+skip the step (a non-finite loss under ``TerminateOnNaN``), those that failed
+before their gradient (an error in the forward or backward pass) and, per
+weight, those that have a gradient for it: if any process skips or fails, no
+process applies the step; a weight no process has a gradient for (an unused
+branch, or a process with no row of a short batch) is left out everywhere, so
+that weight decay or momentum never moves it on one process only.
 """
 
 import numpy
@@ -54,9 +57,9 @@ class GradientBuckets:
         by_dtype = {}
         for var, is_grad in entries:
             by_dtype.setdefault(wire_dtype(var.data.dtype), []).append((var, is_grad))
-        first = True
+        first, self.control = True, CONTROL_SLOTS + len(self.weights)
         for dtype, group in by_dtype.items():
-            sizes, start = [], CONTROL_SLOTS if first else 0
+            sizes, start = [], self.control if first else 0
             for var, is_grad in group:
                 size = int(var.data.size)
                 if start and (start + size) * dtype.itemsize > bucket_bytes:
@@ -67,7 +70,7 @@ class GradientBuckets:
                 sizes.append(size)
             self._add_buffer(dtype, start)
             first = False
-        if not self.buffers:  # no weights: the control slot alone
+        if not self.buffers:  # no weights: the control slots alone
             self._add_buffer(numpy.dtype(numpy.float32), CONTROL_SLOTS)
         self.nbytes = sum(b.nbytes for b in self.buffers)
 
@@ -85,7 +88,7 @@ class GradientBuckets:
         # in the buffer's dtype: a float16 or bfloat16 value times the share would round (and underflow) in 16 bits
         numpy.multiply(backend.asnumpy(value), factor, out=out, dtype=out.dtype, casting="unsafe")
 
-    def reduce(self, grads, share, skip=False, fail=False):
+    def reduce(self, grads, share, skip=False, fail=False, present=None):
         """Sum the ``share``-scaled gradients of every process: ``(views, (skips, failures))``.
 
         Args:
@@ -93,10 +96,12 @@ class GradientBuckets:
             share: this process's factor, ``b_r / B``.
             skip: this process asks every process to skip the step.
             fail: this process failed before computing its gradient.
+            present: the ``id`` of the weights this process really has a gradient for (default: ``grads``'s).
 
         Returns:
-            ``{id(var): summed gradient}`` (views of the buffers, valid until the next call; None when a
-            process skipped or failed) and the counts of processes that skipped and that failed.
+            ``{id(var): summed gradient}`` for the weights some process has a gradient for (views of the
+            buffers, valid until the next call; None when a process skipped or failed) and the counts of
+            processes that skipped and that failed.
         """
         averaged_share = 1.0 / self.comm.size
         for buffer in self.buffers:  # a weight without a gradient here sends zeros
@@ -109,10 +114,13 @@ class GradientBuckets:
             self._scaled_into(var, var.data, averaged_share)
         control = self.buffers[0]
         control[0], control[1] = float(skip), float(fail)
+        present = grads.keys() if present is None else present
+        control[CONTROL_SLOTS:self.control] = [float(id(var) in present) for var in self.weights]
         self.comm.allreduce_buffers(self.buffers)
         counts = int(round(float(control[0]))), int(round(float(control[1])))
         if any(counts):
             return None, counts
         for var in self.averaged:
             var.data[...] = backend.to_device(self._view(var), backend.device_of(var.data))
-        return {id(var): self._view(var) for var in self.weights}, counts
+        holders = control[CONTROL_SLOTS:self.control]
+        return {id(var): self._view(var) for var, held in zip(self.weights, holders) if held > 0}, counts

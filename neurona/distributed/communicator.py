@@ -8,7 +8,10 @@ a ``LocalCommunicator`` of one process whose collectives return their input, so
 that a script written for ``mpirun -n 4`` also runs as ``python train.py``.
 
 mpi4py is imported only here, and only when an MPI launch is detected: importing
-``mpi4py.MPI`` initializes MPI, which must not happen in a plain process.
+``mpi4py.MPI`` initializes MPI, which must not happen in a plain process. In a
+run of several processes, the first use also installs a ``sys.excepthook`` that
+aborts the MPI job when a process ends with an uncaught exception (after
+printing it), so that the others never wait for it forever.
 """
 
 import os
@@ -36,6 +39,17 @@ def launched_size():
     return 1
 
 
+LOCAL_RANK_VARIABLES = ("MPI_LOCALRANKID", "OMPI_COMM_WORLD_LOCAL_RANK", "PMIX_LOCAL_RANK")
+
+
+def local_rank():
+    """This process's index among the processes of the run on this machine (0 when the launcher says nothing)."""
+    for name in LOCAL_RANK_VARIABLES:
+        if os.environ.get(name, "").isdigit():
+            return int(os.environ[name])
+    return 0
+
+
 def world():
     """This process's communicator (created once): ``MPICommunicator`` under MPI, else ``LocalCommunicator``."""
     global _world
@@ -53,6 +67,21 @@ def _import_mpi():
             f"mpi4py and an MPI library ({error}); install them with: pip install 'neurona[mpi]' (mpi4py and the "
             "mpich wheels from PyPI, no system MPI needed)") from None
     return MPI
+
+
+def _abort_on_uncaught_errors(communicator):
+    """An exception that ends one process of a multi-process run ends the whole run (as ``python -m mpi4py``
+    does): otherwise the other processes would wait forever in their next collective call for this one."""
+    previous = sys.excepthook
+
+    def hook(kind, error, trace):
+        previous(kind, error, trace)
+        sys.stderr.write(f"neurona.distributed: rank {communicator.rank} of {communicator.size} ended with an "
+                         "uncaught exception; stopping every process\n")
+        sys.stderr.flush()
+        communicator.abort(1)
+
+    sys.excepthook = hook
 
 
 class LocalCommunicator:
@@ -94,6 +123,8 @@ class MPICommunicator:
         self.MPI = _import_mpi()
         self.comm = self.MPI.COMM_WORLD
         self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
+        if self.size > 1:
+            _abort_on_uncaught_errors(self)
 
     def _op(self, op):
         return {"sum": self.MPI.SUM, "max": self.MPI.MAX, "min": self.MPI.MIN}[op]
@@ -126,17 +157,13 @@ class MPICommunicator:
         """Every process's rows of ``array`` (the same dtype and row shape everywhere), concatenated in rank order."""
         array = numpy.ascontiguousarray(array)
         counts = self.comm.allgather(array.shape[0])
-        row = int(numpy.prod(array.shape[1:], dtype=numpy.int64))
+        row_bytes = int(numpy.prod(array.shape[1:], dtype=numpy.int64)) * array.itemsize
         out = numpy.empty((sum(counts),) + array.shape[1:], dtype=array.dtype)
-        sizes = [count * row for count in counts]
-        offsets = numpy.concatenate([[0], numpy.cumsum(sizes)[:-1]]).astype(int).tolist()
-        mpi_type = self.MPI._typedict[array.dtype.char] if array.dtype.char in self.MPI._typedict else None
-        if mpi_type is None:  # e.g. bfloat16, which MPI has no type for: its bytes
-            self.comm.Allgatherv(array.view(numpy.uint8),
-                                 [out.view(numpy.uint8), [s * array.itemsize for s in sizes],
-                                  [o * array.itemsize for o in offsets], self.MPI.BYTE])
-        else:
-            self.comm.Allgatherv(array, [out, sizes, offsets, mpi_type])
+        sizes = [count * row_bytes for count in counts]
+        offsets = numpy.concatenate([[0], numpy.cumsum(sizes)[:-1]]).astype(numpy.int64).tolist()
+        # as bytes: any dtype (bfloat16 has no MPI type), and the receiver knows the layout already
+        self.comm.Allgatherv([array.reshape(-1).view(numpy.uint8), self.MPI.BYTE],
+                             [out.reshape(-1).view(numpy.uint8), sizes, offsets, self.MPI.BYTE])
         return out
 
     def abort(self, code=1):

@@ -26,11 +26,13 @@ length.
 """
 
 import functools
+import warnings
 
 import numpy
 
 from .. import backend
 from ..metrics.base import Metric, result_value
+from .errors import collective
 
 
 def _children(metric):
@@ -50,8 +52,21 @@ def _entries(metric, out, unknown):
     children = _children(metric)
     if not own and not children and not any(metric is m for m in unknown):
         unknown.append(metric)
+        _warn_unknown(metric)
     for child in children:
         _entries(child, out, unknown)
+
+
+_warned = set()
+
+
+def _warn_unknown(metric):
+    if type(metric) not in _warned:
+        _warned.add(type(metric))
+        warnings.warn(f"data-parallel: metric {metric.name!r} ({type(metric).__name__}) keeps its state in plain "
+                      "attributes, which cannot be summed across processes: every process reports rank 0's "
+                      "value, over rank 0's rows only; keep the state in add_variable variables (Keras's way) to "
+                      "have it over every process's rows", RuntimeWarning, stacklevel=2)
 
 
 def _read(holder, key):
@@ -118,27 +133,43 @@ def _plain_logs(logs):
 def _check_alike(everyone, index, metric):
     counts = [len(payload[index][0]) for payload in everyone]
     if len(set(counts)) > 1:
-        raise RuntimeError(
+        raise collective(RuntimeError(
             f"data-parallel: metric {metric.name!r} holds {counts} state variables on the processes (rank order): "
             "a process that never saw a sample has not built it. Every process needs at least one sample: use "
-            "at least as many samples, and a batch size at least as large, as there are processes")
+            "at least as many samples, and a batch size at least as large, as there are processes"))
 
 
-def reduced_results(communicator, metrics, extra=None):
+def _step_logs(everyone):
+    """The logs of the processes' custom steps, as one: numbers averaged, weighted by each process's rows;
+    other values (text) those of the lowest rank that ran a step."""
+    sent = [payload[-1] for payload in everyone if payload[-1] is not None]
+    if not sent:
+        return None
+    merged = {}
+    for key in sent[0][0]:
+        pairs = [(logs[key], rows) for logs, rows in sent if key in logs]
+        total = sum(rows for _, rows in pairs)
+        if total and all(isinstance(v, (float, int)) and not isinstance(v, bool) for v, _ in pairs):
+            merged[key] = sum(float(v) * rows for v, rows in pairs) / total
+        else:
+            merged[key] = pairs[0][0]
+    return merged
+
+
+def reduced_results(communicator, metrics, extra=None, rows=0):
     """``{name: result}`` of ``metrics`` (``model.metrics``) over every process's samples (one allgather).
 
-    The same on every process; each process's own metric state is unchanged afterwards. ``extra`` (a step's
-    logs) adds the keys that are not results: the values of the lowest rank that passes any.
+    The same on every process; each process's own metric state is unchanged afterwards. ``extra``, the logs
+    a step returned on this process (from ``rows`` rows), replaces the results when its keys are not theirs (a
+    custom ``train_step`` or ``test_step`` logging its own values, as ``fit`` then reports them).
     """
     local, payloads = [], []
     for metric in metrics:
         mine, payload = _payload(communicator, metric)
         local.append(mine)
         payloads.append(payload)
-    extras = None
-    if payloads or extra is not None:
-        everyone = communicator.allgather(payloads + [None if extra is None else _plain_logs(extra)])
-        extras = next((payload[-1] for payload in everyone if payload[-1] is not None), None)
+    everyone = communicator.allgather(payloads + [None if extra is None else (_plain_logs(extra), rows)])
+    steps = _step_logs(everyone)
     results = {}
     for index, (metric, (states, unknown)) in enumerate(zip(metrics, local)):
         _check_alike(everyone, index, metric)
@@ -163,6 +194,6 @@ def reduced_results(communicator, metrics, extra=None):
             results.update(value)
         else:
             results[metric.name] = value
-    for key, value in (extras or {}).items():
-        results.setdefault(key, value)
+    if steps is not None and set(steps) != set(results):
+        return steps
     return results

@@ -11,7 +11,7 @@ batches from a generator, an iterable or a PyDataset are read whole by every
 process (each must yield the same batches) and then cut.
 """
 
-from .. import nest
+from ..distributed.errors import collective
 from . import data_arrays
 from .data_adapter import ArrayAdapter
 from .step_logs import batch_size_of
@@ -35,17 +35,18 @@ class ShardedAdapter:
         self.global_rows = 0
         if isinstance(inner, ArrayAdapter):
             counts = communicator.allgather(inner.num_samples)
-            if len(set(counts)) != 1:
-                raise ValueError(f"{caller}: data-parallel, every process must be given the same data, but the "
-                                 f"processes hold {counts} samples (rank order); load the whole dataset in every "
-                                 "process (each one reads its own part of every batch)")
+            if len(set(counts)) != 1:  # every process sees the counts: all raise alike
+                raise collective(ValueError(
+                    f"{caller}: data-parallel, every process must be given the same data, but the processes hold "
+                    f"{counts} samples (rank order); load the whole dataset in every process (each one reads its own "
+                    "part of every batch)"))
             size = communicator.size
             # metrics are built from the first samples a process sees: one that sees none cannot report them
             if metrics and min(inner.num_samples, inner.batch_size) < size:
                 what = f"batch_size={inner.batch_size}" if inner.batch_size < size else \
                     f"{inner.num_samples} samples"
-                raise ValueError(f"{caller}: data-parallel over {size} processes needs a batch size and a number of "
-                                 f"samples of at least {size} (a row per process), got {what}")
+                raise collective(ValueError(f"{caller}: data-parallel over {size} processes needs a batch size and a "
+                                            f"number of samples of at least {size} (a row per process), got {what}"))
 
     num_batches = property(lambda self: self.inner.num_batches)
     batch_size = property(lambda self: self.inner.batch_size)
@@ -85,9 +86,10 @@ class ShardedAdapter:
             if total == 0:
                 return
             if total != self.comm.size:
-                raise RuntimeError(f"data-parallel: the processes' batch sources ran out at different batches "
-                                   f"({total} of {self.comm.size} processes still had one); each process must "
-                                   "read the same batches (the same generator, iterable or PyDataset)")
+                raise collective(RuntimeError(
+                    f"data-parallel: the processes' batch sources ran out at different batches ({total} of "
+                    f"{self.comm.size} processes still had one); each process must read the same batches (the same "
+                    "generator, iterable or PyDataset)"))
             x = batch[0]
             self.global_rows = batch_size_of(x)
             rows = slice(*part(self.global_rows, self.comm.rank, self.comm.size))
@@ -99,19 +101,3 @@ class ShardedAdapter:
     def on_epoch_end(self):
         self.inner.on_epoch_end()
 
-
-def gathered_predictions(communicator, parts):
-    """``(columns, structure)`` of ``predict``: every process's predictions of each batch, in the batch's row order.
-
-    ``parts[b]`` is this process's outputs for batch ``b`` (None when it had no row of it).
-    """
-    everyone = communicator.allgather(parts)  # [rank][batch] -> outputs (None for a part without rows)
-    columns, structure = None, None
-    for batch in range(len(parts)):
-        for rank_parts in everyone:
-            outputs = rank_parts[batch]
-            if outputs is None:
-                continue
-            structure, flat = outputs, nest.flatten(outputs)
-            columns = [[a] for a in flat] if columns is None else [c + [a] for c, a in zip(columns, flat)]
-    return columns, structure

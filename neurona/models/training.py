@@ -19,11 +19,9 @@ from ..autograd import Tensor, no_grad
 from ..backend import allocator
 from ..callbacks import CallbackList, TerminateOnNaN
 from ..callbacks._arguments import check_verbose
-from ..distributed import DataParallel
 from ..initializers.lsuv import resolve_pending
-from . import data_adapter, data_arrays, reference
+from . import data_adapter, data_arrays, data_parallel, reference
 from .data_adapter import EpochIterator, make_adapter
-from .sharding import ShardedAdapter, gathered_predictions
 from .step_logs import batch_size_of, logs_in_order, pack, pythonify_logs
 
 # kept here for the code that imported them from this module
@@ -40,13 +38,6 @@ def _check_batch_size(batch_size, caller, name="batch_size"):
 
 def _check_steps(steps, caller, name):
     return None if steps is None else check_int(steps, caller, name, low=1)
-
-
-def _check_distribute(distribute, caller):
-    if distribute is None or isinstance(distribute, DataParallel):
-        return distribute
-    raise ValueError(f"{caller}: distribute must be None or a neurona.distributed.DataParallel(), got "
-                     f"{shown(distribute)}")
 
 
 def _verbosity(verbose, caller):
@@ -129,8 +120,8 @@ def _check_weights(model, epoch, nan_guard):
                f"{model.optimizer.iterations}) although every training loss was finite: an update overflowed, "
                "typically because the gradients are too large for float32 (e.g. inputs of magnitude 1e30). Scale "
                "the inputs, lower the learning rate or clip the gradients (clipnorm=...)")
-    if not nan_guard:
-        raise TrainingError(message)
+    if not nan_guard:  # the weights are the same on every process of a data-parallel run: all raise alike
+        raise data_parallel.collective(TrainingError(message))
     print(f"Epoch {epoch + 1}: {message}; terminating training")
     model.stop_training = True
 
@@ -198,10 +189,8 @@ def _step(model, data, nan_guard, strategy, train_iter):
     """One training step's logs: here, or as this process's part of a data-parallel step."""
     if strategy is None:
         return pythonify_logs(_train_batch(model, data, nan_guard))
-    x = data_adapter.unpack_x_y_sample_weight(data)[0]
-    logs = strategy.train_batch(model, data, batch_size_of(x), train_iter.adapter.global_rows,
-                                lambda batch: _train_batch(model, batch, nan_guard))
-    return pythonify_logs(logs)
+    return pythonify_logs(data_parallel.train_step(strategy, model, data, train_iter.adapter,
+                                                   lambda batch: _train_batch(model, batch, nan_guard)))
 
 
 def _fit_epochs(model, x, cbs, train_iter, val_iter, validation_freq, initial_epoch, epochs, nan_guard,
@@ -233,7 +222,7 @@ def _fit_epochs(model, x, cbs, train_iter, val_iter, validation_freq, initial_ep
                     break
         if train_iter.last_count == 0:
             if epoch == initial_epoch:
-                raise ValueError(f"fit: the {_source(x)} x yielded no batch; expected at least one")
+                raise data_parallel.no_batch("fit", _source(x))
             warnings.warn(f"Your input ran out of data: epoch {epoch + 1} got no batch, so training stops after "
                           f"{epoch} epoch(s); a generator can be read only once: pass steps_per_epoch with an "
                           "endless generator, or use a PyDataset or arrays", stacklevel=4)  # the user's fit call
@@ -289,7 +278,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     validation_batch_size = _check_batch_size(validation_batch_size, "fit", "validation_batch_size")
     validation_freq = _check_validation_freq(validation_freq)
     reference_statistics = reference.check_fit_flag(reference_statistics)
-    strategy = _check_distribute(distribute, "fit")
+    strategy = data_parallel.check(distribute, "fit")
     class_weight = data_arrays.check_class_weight(class_weight, "fit")
     train, val = _fit_data(model, x, y, sample_weight, class_weight, batch_size, steps_per_epoch, bool(shuffle),
                            validation_split, validation_data, validation_batch_size)
@@ -304,12 +293,17 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
     if rng is None or initial_epoch == 0:
         rng = backend.make_generator(None)
     model._shuffle_generator = train.rng = rng
+    with data_parallel.guarded(strategy):  # an error on one process of several stops them all (never a hang)
+        return _run_fit(model, x, train, val, rng, strategy, callbacks, verbose, epochs, initial_epoch,
+                        steps_per_epoch, validation_steps, validation_freq, reference_statistics)
+
+
+def _run_fit(model, x, train, val, rng, strategy, callbacks, verbose, epochs, initial_epoch, steps_per_epoch,
+             validation_steps, validation_freq, reference_statistics):
     batches, val_batches = train, val
     if strategy is not None:  # every process: rank 0's shuffled order, its own part of each batch, rank 0 writes
-        strategy.share_generator(rng)
-        batches = ShardedAdapter(train, strategy.comm)
-        val_batches = None if val is None else ShardedAdapter(val, strategy.comm, caller="fit (validation)")
-        callbacks, verbose = strategy.callbacks(callbacks), strategy.verbose(verbose)
+        batches, val_batches, callbacks, verbose = data_parallel.fit_setup(strategy, train, val, rng, callbacks,
+                                                                           verbose)
     train_iter = EpochIterator(batches, steps_per_epoch)
     val_iter = None if val_batches is None else EpochIterator(val_batches, validation_steps)
     cbs = CallbackList(callbacks, model, add_history=True, add_progbar=bool(verbose), verbose=verbose,
@@ -324,8 +318,6 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callba
                                         epochs, nan_guard, strategy)
     except BaseException as error:  # Ctrl-C included: monitors' hooks and loggers' files are released
         cbs.on_train_failed(error)
-        if strategy is not None:
-            strategy.fail(error)  # other processes may be waiting for this one: stop them (never a hang)
         raise
     cbs.on_train_end(training_logs)
     # after on_train_end, so that weights restored there (EarlyStopping's best) are the ones summarized
@@ -343,12 +335,15 @@ def _test_loop(model, iterator, cbs, strategy=None):
     model.reset_metrics()
     model.stop_evaluating = False
     cbs.on_test_begin({})
-    logs = {}
+    logs, rows, step_logs = {}, 0, None
     with contextlib.closing(iterator.epoch()) as batches:
         for step, (xb, yb, wb) in batches:
             cbs.on_test_batch_begin(step, {})
+            if strategy is not None and step == 0 and not strategy.training:
+                strategy.start(model, xb, optimizer=False)  # evaluate alone: rank 0's weights
             if strategy is None or batch_size_of(xb):  # a process may get no row of a short last batch
-                logs = pythonify_logs(model.test_step(pack(xb, yb, wb)))
+                step_logs = model.test_step(pack(xb, yb, wb))
+                logs, rows = pythonify_logs(step_logs), rows + batch_size_of(xb)
             cbs.on_test_batch_end(step, logs)
             if strategy is not None:
                 model.stop_evaluating = strategy.agree(model.stop_evaluating)
@@ -356,7 +351,10 @@ def _test_loop(model, iterator, cbs, strategy=None):
                 break
     if iterator.last_count == 0:
         return None
-    logs = _metrics_or_logs(model, logs) if strategy is None else pythonify_logs(strategy.reduced_logs(model))
+    if strategy is None:
+        logs = _metrics_or_logs(model, logs)
+    else:
+        logs = pythonify_logs(strategy.reduced_logs(model, None if step_logs is None else logs, rows))
     cbs.on_test_end(logs)
     return logs
 
@@ -373,31 +371,25 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
     verbose = _verbosity(verbose, "evaluate")
     return_dict = check_bool(return_dict, "evaluate", "return_dict")
     steps = _check_steps(steps, "evaluate", "steps")
-    strategy = _check_distribute(distribute, "evaluate")
+    strategy = data_parallel.check(distribute, "evaluate")
     adapter = make_adapter(x, y, sample_weight, caller="evaluate", batch_size=batch_size, steps=steps,
                            counts=io_counts(model), finite=True, require_y=model._compile_loss is not None)
-    if strategy is not None:
-        adapter, callbacks, verbose = _distributed_setup(model, strategy, adapter, callbacks, verbose, "evaluate")
-    iterator = EpochIterator(adapter, steps)
-    cbs = CallbackList(callbacks, model, add_progbar=bool(verbose), verbose=verbose, epochs=1,
-                       steps=iterator.num_batches)
-    try:
+    with data_parallel.guarded(strategy):
+        iterator, cbs = _one_pass(model, strategy, adapter, steps, callbacks, verbose, "evaluate")
         logs = _test_loop(model, iterator, cbs, strategy)
-    except BaseException as error:
-        if strategy is not None:
-            strategy.fail(error)
-        raise
-    if logs is None:
-        raise ValueError(f"evaluate: the {_source(x)} x yielded no batch; expected at least one")
+        if logs is None:
+            raise data_parallel.no_batch("evaluate", _source(x))
     return logs if return_dict else logs_in_order(model, logs)
 
 
-def _distributed_setup(model, strategy, adapter, callbacks, verbose, caller):
-    """``evaluate``/``predict`` over the processes: rank 0's weights, each process's part of the batches."""
-    if model.built and model.weights:
-        strategy.broadcast_state(model, optimizer=False)
-    sharded = ShardedAdapter(adapter, strategy.comm, caller=caller, metrics=caller == "evaluate")
-    return sharded, strategy.callbacks(callbacks), strategy.verbose(verbose)
+def _one_pass(model, strategy, adapter, steps, callbacks, verbose, caller):
+    """The batches and callbacks of one pass of ``evaluate``/``predict`` (this process's, data-parallel)."""
+    if strategy is not None:
+        adapter, callbacks, verbose = data_parallel.loop_setup(strategy, adapter, callbacks, verbose, caller)
+    iterator = EpochIterator(adapter, steps)
+    cbs = CallbackList(callbacks, model, add_progbar=bool(verbose), verbose=verbose, epochs=1,
+                       steps=iterator.num_batches)
+    return iterator, cbs
 
 
 def to_numpy(outputs):
@@ -414,34 +406,30 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     batch_size = _check_batch_size(batch_size, "predict")
     verbose = _verbosity(verbose, "predict")
     steps = _check_steps(steps, "predict", "steps")
-    strategy = _check_distribute(distribute, "predict")
+    strategy = data_parallel.check(distribute, "predict")
     adapter = make_adapter(x, caller="predict", batch_size=batch_size, steps=steps, counts=io_counts(model),
                            finite=True, inputs_only=True)
-    if strategy is not None:
-        adapter, callbacks, verbose = _distributed_setup(model, strategy, adapter, callbacks, verbose, "predict")
-    iterator = EpochIterator(adapter, steps)
-    cbs = CallbackList(callbacks, model, add_progbar=bool(verbose), verbose=verbose, epochs=1,
-                       steps=iterator.num_batches)
-    model.stop_predicting = False
-    cbs.on_predict_begin({})
-    try:
+    with data_parallel.guarded(strategy):
+        iterator, cbs = _one_pass(model, strategy, adapter, steps, callbacks, verbose, "predict")
+        model.stop_predicting = False
+        cbs.on_predict_begin({})
         columns, structure = _predict_batches(model, iterator, cbs, strategy)
-    except BaseException as error:
-        if strategy is not None:
-            strategy.fail(error)
-        raise
-    cbs.on_predict_end({})
-    if columns is None:
-        raise ValueError(f"predict: the {_source(x)} x yielded no batch; expected at least one")
+        cbs.on_predict_end({})
+        if columns is None:
+            raise data_parallel.no_batch("predict", _source(x))
     return nest.pack_like(structure, [numpy.concatenate(column, axis=0) for column in columns])
 
 
 def _predict_batches(model, iterator, cbs, strategy):
     """``(columns, structure)``: each output's batches of predictions in order, and the outputs' structure."""
-    columns, structure, parts = None, None, []
+    columns, structure, parts, global_rows = None, None, [], []
     with contextlib.closing(iterator.epoch()) as batches:
         for step, (xb, _, _) in batches:
             cbs.on_predict_batch_begin(step, {})
+            if strategy is not None:
+                if step == 0:
+                    strategy.start(model, xb, optimizer=False)  # rank 0's weights
+                global_rows.append(iterator.adapter.global_rows)
             outputs = None
             if strategy is None or batch_size_of(xb):  # a process may get no row of a short last batch
                 with no_grad():
@@ -455,5 +443,5 @@ def _predict_batches(model, iterator, cbs, strategy):
             if model.stop_predicting:
                 break
     if strategy is not None:
-        columns, structure = gathered_predictions(strategy.comm, parts)
+        columns, structure = data_parallel.gathered_predictions(strategy.comm, parts, global_rows)
     return columns, structure

@@ -176,13 +176,23 @@ class Optimizer:
         return not any(part in name for part in self._exclude_names)
 
     # set by neurona.distributed while a data-parallel fit runs: [(grad, var)] -> the pairs summed across the
-    # processes, or None when every process skips this step
+    # processes, or None when every process skips this step; and this process's share of the step's global
+    # batch, which scale_loss applies to the loss (then _loss_share_applied tells the reducer not to apply it)
     _gradient_reducer = None
+    _loss_share, _loss_share_applied = None, False
 
     # ---- applying gradients --------------------------------------------------------------------
     def scale_loss(self, loss):
-        """The loss that ``backward`` is called on: ``loss`` itself (``LossScaleOptimizer`` multiplies it)."""
-        return loss
+        """The loss that ``backward`` is called on: ``loss`` itself (``LossScaleOptimizer`` multiplies it; in a
+        data-parallel step, this process's share of the global batch does)."""
+        return loss if self._loss_share is None else loss * self._distributed_factor(1.0)
+
+    def _distributed_factor(self, factor):
+        """``factor`` times this process's share of a data-parallel step (recorded as applied), else itself."""
+        if self._loss_share is None:
+            return factor
+        self._loss_share_applied = True
+        return factor * self._loss_share
 
     def apply(self, variables):
         """One update of ``variables`` from their ``.grad`` (the low-level training loop's step).
@@ -370,7 +380,7 @@ def reduce_gradients(optimizer, pairs, write_back=False):
     reduced = reducer(pairs)
     if reduced is not None and write_back:
         for grad, var in reduced:
-            var.grad = grad
+            var.grad = backend.to_device(grad, backend.device_of(var.data))
     return reduced
 
 

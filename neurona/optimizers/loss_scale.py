@@ -79,8 +79,9 @@ class LossScaleOptimizer(Optimizer):
 
     # ---- scaling -------------------------------------------------------------------------------
     def scale_loss(self, loss):
-        """``loss * dynamic_scale``: what ``backward`` is called on."""
-        return loss * self.dynamic_scale
+        """``loss * dynamic_scale``: what ``backward`` is called on (times this process's share in a data-parallel
+        step, so that the scaled gradients are as large as one process's over the global batch)."""
+        return loss * self._distributed_factor(self.dynamic_scale)
 
     def apply(self, variables):
         """One update from the scaled ``.grad`` of ``variables``, or a skipped step if one is not finite.

@@ -129,5 +129,94 @@ def mode_nan(out):
           last_loss=model.history.history["loss"][-1])
 
 
+def mode_begin_error(out):
+    """A rank-0-only callback failing in on_train_begin (a log folder that does not exist): the run is aborted."""
+    x, y = data()
+    model = mlp()
+    model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, distribute=strategy(),
+              callbacks=[callbacks.CSVLogger(os.path.join(out, "missing", "folder", "log.csv"))])
+    print(f"rank {distributed.rank()} finished", flush=True)
+
+
+class TwoUpdates(models.Sequential):
+    """A custom train_step that updates twice per batch (its number of updates is its own business)."""
+
+    def train_step(self, data):
+        x, y = data
+        for _ in range(2):
+            loss = self.compute_loss(x, y, self(x, training=True))
+            self.zero_grad()
+            loss.backward()
+            self.optimizer.apply(self.trainable_weights)
+        return {"loss": float(loss.data)}
+
+
+def mode_custom_short_batch(out):
+    """A custom train_step and a last batch of 1 row for 2 processes: refused on every process alike."""
+    x, y = data()
+    nr.seed(0)
+    model = TwoUpdates([layers.Input((12,)), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    try:
+        model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, distribute=strategy())
+    except ValueError as error:
+        with open(os.path.join(out, f"error.rank{distributed.rank()}.txt"), "w") as f:
+            f.write(str(error))
+
+
+def mode_custom_logs(out):
+    """A custom train_step logging its own loss: the History is the global one (rows-weighted over processes)."""
+    x, y = data()
+    nr.seed(0)
+    model = TwoUpdates([layers.Input((12,)), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    history = model.fit(x[:256], y[:256], batch_size=BATCH, epochs=2, verbose=0, shuffle=False,
+                        distribute=strategy())
+    write(out, "custom_logs", model, loss=numpy.array(history.history["loss"]))
+
+
+class HalfUsed(layers.Layer):
+    """A layer with a weight its output does not depend on (an unused branch): it gets no gradient."""
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], 3), initializer="glorot_uniform", name="kernel")
+        self.unused = self.add_weight(shape=(4,), initializer="ones", name="unused")
+
+    def call(self, x):
+        return x @ self.kernel
+
+
+def mode_unused_weight(out):
+    """AdamW (decoupled weight decay) and a weight without gradient: it must not move, on any process (the last
+    batch of 1 row leaves one process without rows, whose zeros must not count as a gradient)."""
+    x, y = data()
+    nr.seed(0)
+    model = models.Sequential([layers.Input((12,)), HalfUsed(), layers.Activation("softmax")])
+    model.compile(optimizer=nr.optimizers.AdamW(0.01, weight_decay=0.1), loss="categorical_crossentropy")
+    model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, shuffle=False, distribute=strategy())
+    write(out, "unused_weight", model, unused=numpy.asarray(model.layers[0].unused.data))
+
+
+def mode_dropout(out):
+    """Dropout: every process draws its own masks (its generator's stream differs), the weights stay equal."""
+    x, y = data()
+    nr.seed(0)
+    model = models.Sequential([layers.Input((12,)), layers.Dense(16, activation="relu"), layers.Dropout(0.5),
+                               layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, distribute=strategy())
+    write(out, "dropout", model, draw=model.layers[1]._rng.random(8))
+
+
+def mode_caught(out):
+    """An error every process raises alike (a generator with no batch) is an exception the script can catch."""
+    model = mlp()
+    try:
+        model.fit((batch for batch in ()), epochs=1, verbose=0, distribute=strategy())
+    except ValueError as error:
+        with open(os.path.join(out, f"caught.rank{distributed.rank()}.txt"), "w") as f:
+            f.write(str(error))
+
+
 if __name__ == "__main__":
     globals()[f"mode_{sys.argv[1]}"](sys.argv[2])

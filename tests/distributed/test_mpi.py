@@ -144,3 +144,52 @@ def test_the_example_trains_on_two_processes_and_rank_zero_saves(tmp_path):
     from neurona import models
 
     assert models.load_model(str(tmp_path / "model")).count_params() == 101_770
+
+
+def test_a_rank_zero_callback_failing_before_the_first_step_aborts_the_run(tmp_path):
+    result = run("begin_error", tmp_path, check=False)
+    shown = f"rc {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr[-3000:]}"
+    assert result.returncode != 0 and "rank 0 of 2 failed" in result.stderr and "log.csv" in result.stderr, shown
+    assert "finished" not in result.stdout, shown
+
+
+def test_a_custom_step_with_a_batch_too_short_for_every_process_is_refused_everywhere(tmp_path):
+    run("custom_short_batch", tmp_path)
+    for rank in (0, 1):
+        text = open(os.path.join(tmp_path, f"error.rank{rank}.txt")).read()
+        assert "custom train_step needs at least 2 rows in every batch" in text and "has 1" in text
+
+
+def test_a_custom_steps_own_logs_are_the_global_ones(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir(), two.mkdir()
+    run("custom_logs", one, ranks=0)
+    run("custom_logs", two)
+    numpy.testing.assert_allclose(load(two, "custom_logs")["loss"], load(one, "custom_logs")["loss"], rtol=1e-6)
+    numpy.testing.assert_allclose(load(two, "custom_logs")["weights"], load(one, "custom_logs")["weights"],
+                                  atol=1e-6)
+
+
+def test_a_weight_without_gradients_stays_put_on_every_process(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir(), two.mkdir()
+    run("unused_weight", one, ranks=0)
+    run("unused_weight", two)
+    numpy.testing.assert_array_equal(load(two, "unused_weight", 0)["weights"], load(two, "unused_weight", 1)["weights"])
+    numpy.testing.assert_allclose(load(two, "unused_weight")["weights"], load(one, "unused_weight")["weights"],
+                                  atol=1e-6)
+    numpy.testing.assert_array_equal(load(two, "unused_weight", 1)["unused"], numpy.ones(4))
+
+
+def test_each_process_draws_its_own_dropout_masks(tmp_path):
+    run("dropout", tmp_path)
+    rank0, rank1 = load(tmp_path, "dropout", 0), load(tmp_path, "dropout", 1)
+    numpy.testing.assert_array_equal(rank0["weights"], rank1["weights"])
+    assert not numpy.array_equal(rank0["draw"], rank1["draw"])
+
+
+def test_an_error_every_process_raises_alike_can_be_caught(tmp_path):
+    result = run("caught", tmp_path)
+    for rank in (0, 1):
+        assert "yielded no batch" in open(os.path.join(tmp_path, f"caught.rank{rank}.txt")).read(), result.stderr
+

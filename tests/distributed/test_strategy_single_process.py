@@ -18,6 +18,7 @@ import neurona as nr
 from neurona import callbacks, layers, mixed_precision, models, optimizers
 from neurona.distributed import DataParallel, DistributedError
 from neurona.distributed import communicator as communicator_module
+from neurona.distributed.buckets import CONTROL_SLOTS
 from neurona.distributed.communicator import LocalCommunicator
 
 from .fakes import Twin
@@ -120,7 +121,8 @@ def test_a_twin_run_trains_exactly_as_one_process_on_its_half_of_every_batch(twi
                               distribute=strategy)
             assert strategy.allreduce_calls == 8  # one per step: 128 / 32 x 2
             # a step's first allreduce: the control slots, every trainable weight and the 2 x 16 moving statistics
-            assert twin.reduced[0] == 2 + sum(w.data.size for w in net.trainable_weights) + 32
+            assert twin.reduced[0] == CONTROL_SLOTS + len(net.trainable_weights) + \
+                sum(w.data.size for w in net.trainable_weights) + 32
             scores = net.evaluate(xv, yv, batch_size=32, verbose=0, distribute=DataParallel())
         runs.append((net, history.history, scores))
     (net, history, scores), (plain, plain_history, plain_scores) = runs
@@ -141,7 +143,7 @@ def test_the_reducer_is_there_for_fit_only_and_removed_when_fit_raises(twin, cap
 
     with pytest.raises(RuntimeError, match="a callback failed"):
         net.fit(x, y, batch_size=32, verbose=0, callbacks=[Probe()], distribute=strategy)
-    assert len(seen) == 2 and all(r is not None and r.__self__ is strategy for r in seen)
+    assert len(seen) == 2 and all(r is not None and r.__self__.comm is strategy.comm for r in seen)
     assert net.optimizer._gradient_reducer is None
     assert twin.aborted == [1]  # the peer may wait in a collective: the run is stopped, not left hanging
     assert "rank 0 of 2 failed" in capfd.readouterr().err
@@ -179,22 +181,28 @@ def mixed_model():
     return net
 
 
-def test_loss_scaling_skips_overflowed_steps_on_every_process_and_reduces_once(mixed_float16, twin):
+def test_loss_scaling_scales_by_the_process_share_and_reduces_once(mixed_float16, twin):
+    """Under float16 the loss that backward sees is loss x dynamic scale x this process's share of the global
+    batch (so the scaled gradients are as large as one process's over the whole batch, and overflow alike); the
+    scaler's gradients are summed once per step, not the inner optimizer's again."""
     rng = numpy.random.default_rng(3)
     x, y = rng.normal(size=(256, 8)).astype("float32"), rng.integers(0, 3, 256)
-    strategy, runs = DataParallel(), []
-    for fit in (lambda net: net.fit(x, y, batch_size=32, epochs=3, shuffle=False, verbose=0, distribute=strategy),
-                lambda net: net.fit(halves(x, 32), halves(y, 32), batch_size=16, epochs=3, shuffle=False, verbose=0)):
-        net = mixed_model()
-        runs.append((net, fit(net).history["loss"]))
-    (net, loss), (plain, plain_loss) = runs
-    # the scaler's gradients are reduced, not the inner optimizer's again: one allreduce per step
+    strategy, net, seen = DataParallel(), mixed_model(), []
+    scale_loss = net.optimizer.scale_loss
+
+    def spy(loss):
+        scaled = scale_loss(loss)
+        seen.append((float(loss.data), float(scaled.data), net.optimizer.dynamic_scale))
+        return scaled
+
+    net.optimizer.scale_loss = spy
+    loss = net.fit(x, y, batch_size=32, epochs=3, shuffle=False, verbose=0, distribute=strategy).history["loss"]
     assert strategy.allreduce_calls == 24 and net.optimizer.inner_optimizer._gradient_reducer is None
-    assert net.optimizer.skipped_steps == plain.optimizer.skipped_steps > 0
-    assert net.optimizer.dynamic_scale == plain.optimizer.dynamic_scale < 2.0**19
-    assert net.optimizer.iterations == plain.optimizer.iterations == 24 - net.optimizer.skipped_steps
-    assert loss == plain_loss and loss[-1] < loss[0]
-    assert_same_weights(net, plain)
+    assert len(seen) == 24
+    for value, scaled, scale in seen:
+        assert scaled == pytest.approx(value * scale * 0.5, rel=1e-6)  # twin: each process holds half the batch
+    assert net.optimizer.iterations == 24 - net.optimizer.skipped_steps and loss[-1] < loss[0]
+    assert net.optimizer._loss_share is None  # fit over: scale_loss is the plain one again
 
 
 def test_loss_scaling_in_one_process_trains_as_without_distribute(mixed_float16):
