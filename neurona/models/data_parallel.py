@@ -40,7 +40,27 @@ def guarded(strategy):
         raise
 
 
-def fit_setup(strategy, train, val, rng, callbacks, verbose):
+# loss reductions that divide by the rows of the batch: a process's share of the rows weighs its gradient exactly
+ROW_MEAN_REDUCTIONS = ("sum_over_batch_size", "mean")
+
+
+def warn_about_reductions(model):
+    """A warning when a compiled loss divides by something else than the batch's rows: the processes' gradients
+    are weighted by their rows, which is then only close to one process's gradient."""
+    import warnings
+
+    entries = getattr(getattr(model, "_compile_loss", None), "entries", None) or ()
+    odd = sorted({getattr(loss, "reduction", None) for _, _, loss, _ in entries} - {None, *ROW_MEAN_REDUCTIONS})
+    if odd:
+        warnings.warn(f"fit: data-parallel weighs each process's gradient by its share of the batch's rows, which "
+                      f"gives one process's gradient for losses averaged over the rows (reduction "
+                      f"'sum_over_batch_size', the default); with reduction {odd} it does not (with 'sum', the "
+                      f"gradient is about 1/N of one process's over N processes, and masked or weighted means "
+                      f"divide by each process's own count): use reduction='sum_over_batch_size'", RuntimeWarning,
+                      stacklevel=8)  # the user's fit call
+
+
+def fit_setup(strategy, model, train, val, rng, callbacks, verbose):
     """``(train, val, callbacks, verbose)`` of this process: rank 0's shuffled order, its part of each batch."""
     strategy.share_generator(rng)
     train = ShardedAdapter(train, strategy.comm)
@@ -60,7 +80,12 @@ def train_step(strategy, model, data, adapter, run_step):
 
     x = unpack_x_y_sample_weight(data)[0]
     default = type(model).train_step is Model.train_step
-    return strategy.train_batch(model, data, batch_size_of(x), adapter.global_rows, run_step, default_step=default)
+    logs = strategy.train_batch(model, data, batch_size_of(x), adapter.global_rows, run_step, default_step=default)
+    if not getattr(strategy, "_reductions_checked", False):  # the compiled loss is built by the first step
+        strategy._reductions_checked = True
+        if strategy.size > 1 and strategy.rank == 0:
+            warn_about_reductions(model)
+    return logs
 
 
 def no_batch(caller, source):

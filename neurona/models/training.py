@@ -302,8 +302,8 @@ def _run_fit(model, x, train, val, rng, strategy, callbacks, verbose, epochs, in
              validation_steps, validation_freq, reference_statistics):
     batches, val_batches = train, val
     if strategy is not None:  # every process: rank 0's shuffled order, its own part of each batch, rank 0 writes
-        batches, val_batches, callbacks, verbose = data_parallel.fit_setup(strategy, train, val, rng, callbacks,
-                                                                           verbose)
+        batches, val_batches, callbacks, verbose = data_parallel.fit_setup(strategy, model, train, val, rng,
+                                                                           callbacks, verbose)
     train_iter = EpochIterator(batches, steps_per_epoch)
     val_iter = None if val_batches is None else EpochIterator(val_batches, validation_steps)
     cbs = CallbackList(callbacks, model, add_history=True, add_progbar=bool(verbose), verbose=verbose,
