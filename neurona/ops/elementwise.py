@@ -8,6 +8,7 @@ from .. import backend
 from ..arguments import shown
 from ..autograd import Function, Tensor
 from ..backend import xp_of
+from .clip_bounds import ClipBounds
 from .convert import as_tensor, as_tensors, broadcast_shape
 
 
@@ -241,8 +242,10 @@ def clip(a, min=None, max=None, *, x_min=None, x_max=None):
     keyword aliases of ``min``/``max`` (give one name per bound, not both).
 
     Each bound is a real number (Python or NumPy, not a bool) or an array-like or
-    Tensor of numbers that broadcasts to ``a``'s shape; bounds are constants (no
-    gradient flows to them). A float ``a`` keeps its dtype: the bounds are taken
+    Tensor of numbers that broadcasts to ``a``'s shape. A bound that is a Tensor
+    with ``requires_grad`` receives the gradient of the elements clipped to it
+    (``ops/clip_bounds.py``, PyTorch's ``clamp`` with tensor bounds); other
+    bounds are constants. A float ``a`` keeps its dtype: the bounds are taken
     in it. With ``min > max`` every value becomes ``max``, as in NumPy and PyTorch.
 
     Raises:
@@ -256,7 +259,13 @@ def clip(a, min=None, max=None, *, x_min=None, x_max=None):
     if min is None and max is None:
         raise ValueError("clip needs at least one of min and max")
     a = as_tensor(a)
-    return Clip.apply(a, lo=_bound(min, a, "min"), hi=_bound(max, a, "max"))
+    lo, hi = _bound(min, a, "min"), _bound(max, a, "max")
+    if any(isinstance(b, Tensor) and b.requires_grad for b in (min, max)):  # the bounds are in the graph too
+        xp = xp_of(a.data)
+        lo_t = min if isinstance(min, Tensor) else as_tensor(xp.asarray(-xp.inf if lo is None else lo, a.dtype))
+        hi_t = max if isinstance(max, Tensor) else as_tensor(xp.asarray(xp.inf if hi is None else hi, a.dtype))
+        return ClipBounds.apply(a, lo_t, hi_t)
+    return Clip.apply(a, lo=lo, hi=hi)
 
 
 def _bound(value, a, name):

@@ -79,6 +79,9 @@ CASES = [
     *[OpCase(ops.clip, (Arg.fixed(AT_BOUNDS),), lambda x, min, max: np.clip(x, min, max), params=dict(min=lo, max=hi),
              label=f"min={lo},max={hi},at_bounds", reference_grad=_clip_grad(lo, hi), gradcheck=False)
       for lo, hi in CLIP_BOUNDS],
+    # bounds that are Tensors in the graph: they get the gradient of the elements clipped to them (as torch.clamp)
+    OpCase(ops.clip, (Arg((4, 5)), Arg((4, 5), high=0.5), Arg((4, 5), low=-0.5)), np.clip, label="tensor_bounds"),
+    OpCase(ops.clip, (Arg((4, 5)), Arg((5,), high=0.0), Arg(())), np.clip, label="tensor_bounds_broadcast"),
     OpCase(ops.where, (Arg((3, 4), kind="bool"), Arg((3, 4)), Arg((4,))), np.where, label="(3,4)x(4,)"),
     OpCase(ops.where, (Arg((3, 1), kind="bool"), Arg((3, 4)), Arg(())), np.where, label="cond(3,1),b=()"),
     *_cast_cases(),
