@@ -182,8 +182,8 @@ def main():
                   f"{r['step_ms']:8.2f} {r['allreduce_ms']:13.3f}")
         compute = {int(k): v for k, v in launch("compute", None, ["--model", name, "--rounds",
                                                                    str(args.rounds)]).items()}
-        print(f"  model, one process per machine like this one (compute measured at 128/N rows; "
-              f"allreduce modelled):")
+        print("  model, one process per machine like this one (compute measured at 128/N rows; "
+              "allreduce modelled):")
         print(f"  {'N':>4s} {'strong, loopback':>17s} {'strong, 10GbE':>14s} {'weak, loopback':>15s} "
               f"{'weak, 10GbE':>12s}")
         for n in (2, 4, 8, 16, 32, 64):

@@ -26,6 +26,7 @@ for _fn, _aliases in [
     (ops.gelu, ()), (ops.sigmoid, ()), (ops.tanh, ()), (ops.softplus, ()), (ops.softmax, ()),
     (ops.log_softmax, ()), (ops.relu6, ()), (ops.hard_sigmoid, ()), (ops.softsign, ()),
     (ops.silu, ("swish",)), (ops.hard_silu, ("hard_swish",)), (ops.mish, ()), (exponential, ()),
+    (ops.celu, ()), (ops.glu, ()), (ops.log_sigmoid, ()),
 ]:
     _registry.register(_fn, aliases=_aliases)
 
@@ -34,6 +35,15 @@ sigmoid, tanh, softplus, softmax, log_softmax = ops.sigmoid, ops.tanh, ops.softp
 relu6, hard_sigmoid, softsign, silu, hard_silu, mish = ops.relu6, ops.hard_sigmoid, ops.softsign, ops.silu, \
     ops.hard_silu, ops.mish
 swish, hard_swish = silu, hard_silu
+celu, glu, log_sigmoid = ops.celu, ops.glu, ops.log_sigmoid  # relu is ops.relu: Keras's relu(x, negative_slope, ...)
+
+
+def output_shape(fn, shape):
+    """The shape ``fn`` gives for inputs of ``shape``: elementwise activations keep it; ``glu`` halves the last
+    axis (for the layers that declare their output shape, Dense and Activation)."""
+    if fn is not glu or not shape or shape[-1] is None:
+        return shape
+    return tuple(shape[:-1]) + (shape[-1] // 2,)
 
 
 def get(identifier):

@@ -6,7 +6,8 @@ a weight drawn with ``Var(W) = scale / n``:
 - rectifiers (``RECTIFIERS``: relu, relu6, leaky_relu, prelu, elu, celu, gelu, silu or swish, hard_silu,
   mish, softplus): ``he_normal``, scale 2, ``n = fan_in`` (He et al., 2015);
 - saturating and linear units (``SATURATING``: tanh, sigmoid, hard_sigmoid, softsign, hard_tanh, softmax,
-  log_softmax, linear): ``glorot_uniform``, scale 1, ``n = (fan_in + fan_out) / 2`` (Glorot & Bengio, 2010);
+  log_softmax, linear, log_sigmoid, glu): ``glorot_uniform``, scale 1, ``n = (fan_in + fan_out) / 2``
+  (Glorot & Bengio, 2010);
 - selu: ``lecun_normal``, scale 1, ``n = fan_in`` (Klambauer et al., 2017).
 
 Sources:
@@ -46,7 +47,7 @@ HE, GLOROT, LECUN = "he_normal", "glorot_uniform", "lecun_normal"
 RECTIFIERS = ("relu", "relu6", "leaky_relu", "prelu", "elu", "celu", "gelu", "silu", "hard_silu", "mish",
               "softplus")
 SATURATING = ("tanh", "sigmoid", "hard_sigmoid", "softsign", "hard_tanh", "softmax", "log_softmax", "linear",
-              "exponential")
+              "exponential", "log_sigmoid", "glu")  # both about linear around 0 (slopes 1/2 and a gate of 1/2)
 #: the activations whose pairing with a He initializer is flagged (the issue's rule: only these two)
 FLAGGED_WITH_HE = ("tanh", "sigmoid")
 

@@ -1,9 +1,10 @@
 """Layers (Keras names). Every layer class is registered by name for ``get``/``deserialize``."""
 
 from ..registry import Registry, UnknownClassError, find_saved, is_builtin_module, loading_fix
+from .activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .attention import Attention, MultiHeadAttention
 from .base import Layer
-from .conv import Conv1D, Conv2D
+from .conv import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D, DepthwiseConv2D, SeparableConv2D
 from .core import Activation, Dense, Flatten, Identity, Input, InputLayer, Lambda, register_function
 from .core.embedding import Embedding
 from .core.masking_layer import Masking
@@ -27,6 +28,7 @@ from .merging import (
     subtract,
 )
 from .normalization import BatchNormalization, GroupNormalization, InstanceNormalization, LayerNormalization
+from .normalization.unit_normalization import UnitNormalization
 from .pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -37,13 +39,37 @@ from .pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
-from .preprocessing import Normalization
+from .pooling.pooling3d import AveragePooling3D, GlobalAveragePooling3D, GlobalMaxPooling3D, MaxPooling3D
+from .preprocessing import (
+    Normalization,
+    RandomContrast,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+)
+from .preprocessing.image import CenterCrop, Rescaling, Resizing
 from .regularization import Dropout
+from .regularization.activity import ActivityRegularization
+from .regularization.noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D
+from .reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Permute,
+    RepeatVector,
+    UpSampling1D,
+    UpSampling2D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+)
 from .rnn import GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell, TimeDistributed
 from .tensor_op import TensorOp
 
 _registry = Registry("layer")
 for _cls in (Activation, Dense, Flatten, InputLayer, TensorOp):
+    _registry.register(_cls)
+for _cls in (DepthwiseConv2D, SeparableConv2D, Conv1DTranspose, Conv2DTranspose, Conv3D, MaxPooling3D,
+             AveragePooling3D, GlobalAveragePooling3D, GlobalMaxPooling3D):
     _registry.register(_cls)
 for _cls in (Conv1D, Conv2D, Reshape, Dropout, MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D,
              GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D):
@@ -54,6 +80,14 @@ for _cls in (Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Do
     _registry.register(_cls)
 for _cls in (SimpleRNNCell, LSTMCell, GRUCell, RNN, SimpleRNN, LSTM, GRU, Embedding, Masking, Bidirectional,
              TimeDistributed, MultiHeadAttention, Attention):
+    _registry.register(_cls)
+for _cls in (ReLU, LeakyReLU, PReLU, ELU, Softmax):
+    _registry.register(_cls)
+for _cls in (RandomFlip, RandomRotation, RandomTranslation, RandomZoom, RandomContrast):
+    _registry.register(_cls)
+for _cls in (UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D, Cropping1D, Cropping2D, Permute, RepeatVector,
+             SpatialDropout1D, SpatialDropout2D, GaussianNoise, GaussianDropout, AlphaDropout, ActivityRegularization,
+             UnitNormalization, Rescaling, Resizing, CenterCrop):
     _registry.register(_cls)
 
 
@@ -150,4 +184,10 @@ __all__ = ["Layer", "Activation", "Dense", "Flatten", "Input", "InputLayer", "re
            "Average", "Maximum", "Minimum", "Concatenate", "Dot", "Identity", "Lambda", "add", "subtract",
            "multiply", "average", "maximum", "minimum", "concatenate", "dot", "register_function", "SimpleRNNCell",
            "LSTMCell", "GRUCell", "RNN", "SimpleRNN", "LSTM", "GRU", "Embedding", "Masking", "Bidirectional",
-           "TimeDistributed", "MultiHeadAttention", "Attention"]
+           "TimeDistributed", "MultiHeadAttention", "Attention", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax"]
+__all__ += ["RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "RandomContrast"]
+__all__ += ["DepthwiseConv2D", "SeparableConv2D", "Conv1DTranspose", "Conv2DTranspose", "Conv3D", "MaxPooling3D",
+            "AveragePooling3D", "GlobalAveragePooling3D", "GlobalMaxPooling3D"]
+__all__ += ["UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "Permute",
+            "RepeatVector", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
+            "ActivityRegularization", "UnitNormalization", "Rescaling", "Resizing", "CenterCrop"]

@@ -38,9 +38,46 @@ from .functions import (
     mse,
     sparse_categorical_crossentropy,
 )
+from .more_classes import (
+    BinaryFocalCrossentropy,
+    CategoricalFocalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Dice,
+    Hinge,
+    Huber,
+    KLDivergence,
+    LogCosh,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    SquaredHinge,
+)
+from .more_functions import (
+    binary_focal_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    cosine_similarity,
+    dice,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_percentage_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    squared_hinge,
+)
+
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+kld = KLD = kl_divergence
+logcosh = log_cosh
 
 #: Every loss class, in the order of the docs.
-ALL = [MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy]
+ALL = [MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
+       MeanAbsolutePercentageError, MeanSquaredLogarithmicError, CosineSimilarity, Huber, LogCosh, Hinge, SquaredHinge,
+       CategoricalHinge, KLDivergence, Poisson, BinaryFocalCrossentropy, CategoricalFocalCrossentropy, Dice]
 
 #: The built-in per-sample functions and the names they serialize to.
 FUNCTIONS = {
@@ -49,6 +86,10 @@ FUNCTIONS = {
     binary_crossentropy: "binary_crossentropy",
     categorical_crossentropy: "categorical_crossentropy",
     sparse_categorical_crossentropy: "sparse_categorical_crossentropy",
+    **{fn: fn.__name__ for fn in (
+        mean_absolute_percentage_error, mean_squared_logarithmic_error, cosine_similarity, huber, log_cosh, hinge,
+        squared_hinge, categorical_hinge, kl_divergence, poisson, binary_focal_crossentropy,
+        categorical_focal_crossentropy, dice)},
 }
 
 
@@ -110,4 +151,10 @@ __all__ = [
     "SparseCategoricalCrossentropy", "mean_squared_error", "mean_absolute_error", "mse", "mae", "MSE", "MAE",
     "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
     "ALL", "FUNCTIONS", "get", "serialize", "deserialize",
+    "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "CosineSimilarity", "Huber", "LogCosh", "Hinge",
+    "SquaredHinge", "CategoricalHinge", "KLDivergence", "Poisson", "BinaryFocalCrossentropy",
+    "CategoricalFocalCrossentropy", "Dice", "mean_absolute_percentage_error", "mean_squared_logarithmic_error",
+    "cosine_similarity", "huber", "log_cosh", "hinge", "squared_hinge", "categorical_hinge", "kl_divergence",
+    "poisson", "binary_focal_crossentropy", "categorical_focal_crossentropy", "dice", "mape", "MAPE", "msle", "MSLE",
+    "kld", "KLD", "logcosh",
 ]

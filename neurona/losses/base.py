@@ -90,6 +90,15 @@ def _mask_weights(mask, values, sample_weight, reduction):
     return given * weights
 
 
+def _both_masks(in_mask, out_mask):
+    """The prediction's mask and the per-sample losses' mask combined as Keras 3's ``Loss.__call__`` does (both:
+    their AND; one: that one)."""
+    if in_mask is None or out_mask is None:
+        return out_mask if in_mask is None else in_mask
+    flags = in_mask.data if isinstance(in_mask, Tensor) else in_mask
+    return flags & out_mask if tuple(flags.shape) == tuple(out_mask.shape) else out_mask
+
+
 def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     """Weight the per-sample ``values`` by ``sample_weight`` and reduce them (see the module doc)."""
     weights = None
@@ -141,6 +150,7 @@ class Loss(Configurable):
             # log of a probability near 0, or a float16 mean over a batch, loses what the loss needs)
             y_pred = ops.cast(y_pred, backend.floatx())
         values = self.call(y_true, y_pred)
+        mask = _both_masks(mask, getattr(values, "_keras_mask", None))  # the loss's own (ignore_class) too
         if mask is not None:
             sample_weight = _mask_weights(mask, values, sample_weight, self.reduction)
         return reduce_weighted_values(values, sample_weight, self.reduction)

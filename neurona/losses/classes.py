@@ -80,12 +80,15 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
 
     Args:
         from_logits: whether ``y_pred`` holds logits rather than probabilities.
-        axis: the class axis of ``y_pred``.
+        ignore_class: a label whose samples are left out of the loss (the mean runs over the others).
         reduction: how per-sample losses are reduced (``base.REDUCTIONS``).
+        axis: the class axis of ``y_pred``.
         name: label of the loss.
     """
 
-    def __init__(self, from_logits=False, axis=-1, reduction=DEFAULT, name="sparse_categorical_crossentropy"):
+    def __init__(self, from_logits=False, ignore_class=None, reduction=DEFAULT, axis=-1,
+                 name="sparse_categorical_crossentropy"):
         super().__init__(
-            sparse_categorical_crossentropy, name=name, reduction=reduction, from_logits=from_logits, axis=axis
+            sparse_categorical_crossentropy, name=name, reduction=reduction, from_logits=from_logits,
+            ignore_class=ignore_class, axis=axis,
         )

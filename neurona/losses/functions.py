@@ -198,7 +198,7 @@ def _sparse_labels(name, y_true, y_pred):
     return class_labels(name, labels, y_pred.shape, ". y_true looks one-hot encoded: use categorical_crossentropy")
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
     """Categorical cross-entropy with integer labels: ``-log p[label]`` per sample.
 
     Equal to ``categorical_crossentropy(one_hot(y_true), y_pred)``, without
@@ -210,6 +210,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
         y_pred: class probabilities, or logits when ``from_logits=True``; a
             recorded softmax is handled through its logits (module doc).
         from_logits: whether ``y_pred`` holds logits.
+        ignore_class: a label (e.g. -1 or 255, a "void" class) whose samples get loss 0 and no gradient, as in
+            Keras 3; the result then carries them as a mask (``_keras_mask``), so the loss objects' mean runs
+            over the other samples only.
         axis: the class axis of ``y_pred``.
     Returns:
         A Tensor of shape ``y_pred.shape`` without ``axis``.
@@ -219,6 +222,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
     name = "sparse_categorical_crossentropy"
     y_pred = _prediction(y_pred, name)
     axis = _class_axis(axis, y_pred, name)
+    if ignore_class is not None:
+        return _ignoring(ignore_class, y_true, y_pred, from_logits, axis)
     logits = y_pred if from_logits else _fused_logits(y_pred, Softmax, axis)
     y_pred = _axis_last(y_pred, axis)
     labels = _sparse_labels(name, y_true, y_pred)
@@ -228,3 +233,16 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
     one_hot = (labels[..., None] == xp.arange(y_pred.shape[-1])).astype(y_pred.dtype)
     p = ops.clip(y_pred / ops.sum(y_pred, axis=-1, keepdims=True), EPSILON, 1.0 - EPSILON)
     return ops.neg(ops.sum(ops.log(p) * one_hot, axis=-1))
+
+
+def _ignoring(ignore_class, y_true, y_pred, from_logits, axis):
+    """Sparse cross-entropy with the samples labelled ``ignore_class`` set to 0 and masked (Keras 3's rule)."""
+    labels = backend.to_device(y_true.data if isinstance(y_true, Tensor) else y_true, backend.device_of(y_pred.data))
+    xp = backend.xp_of(y_pred.data)
+    labels = xp.asarray(labels)
+    valid = labels != ignore_class
+    values = sparse_categorical_crossentropy(xp.where(valid, labels, 0), y_pred, from_logits=from_logits, axis=axis)
+    valid = valid.reshape(values.shape)
+    values = ops.where(valid, values, 0.0)
+    values._keras_mask = valid
+    return values

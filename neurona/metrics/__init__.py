@@ -32,6 +32,20 @@ from .classification import (
 )
 from .confusion import FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives
 from .f_score import F1Score, FBetaScore
+from .iou import MeanIoU
+from .more_metrics import (
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    R2Score,
+    RootMeanSquaredError,
+    SquaredHinge,
+    Sum,
+)
 from .probabilistic import BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy
 from .regression import (
     MeanAbsoluteError,
@@ -50,7 +64,8 @@ ALL = [
     Mean, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
     SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, BinaryCrossentropy,
     CategoricalCrossentropy, SparseCategoricalCrossentropy, Precision, Recall, F1Score, FBetaScore, AUC, TruePositives,
-    FalsePositives, TrueNegatives, FalseNegatives,
+    FalsePositives, TrueNegatives, FalseNegatives, Sum, RootMeanSquaredError, R2Score, KLDivergence, CosineSimilarity,
+    LogCoshError, MeanIoU, Poisson, MeanSquaredLogarithmicError, Hinge, SquaredHinge, CategoricalHinge,
 ]
 
 
@@ -165,6 +180,8 @@ __all__ = [
     "mean_absolute_percentage_error", "BinaryCrossentropy",
     "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "Precision", "Recall", "F1Score", "FBetaScore", "AUC",
     "TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives",
+    "Sum", "RootMeanSquaredError", "R2Score", "KLDivergence", "CosineSimilarity", "LogCoshError", "MeanIoU",
+    "Poisson", "MeanSquaredLogarithmicError", "Hinge", "SquaredHinge", "CategoricalHinge",
     "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
     "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "mean_squared_error", "mean_absolute_error",
     "mse", "mae", "MSE", "MAE", "ALL", "get", "serialize", "deserialize", "resolve",

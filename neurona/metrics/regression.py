@@ -40,7 +40,7 @@ class MeanAbsolutePercentageError(MeanMetricWrapper):
     """Mean of ``100 |y_true - y_pred| / max(|y_true|, 1e-7)`` over every value seen (weighted per sample)."""
 
     def __init__(self, name="mean_absolute_percentage_error", dtype=None):
-        super().__init__(mean_absolute_percentage_error, name=name)
+        super().__init__(mean_absolute_percentage_error, name=name, dtype=dtype)
 
 
 @registry.register(aliases=("mse",))

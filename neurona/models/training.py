@@ -316,6 +316,8 @@ def _run_fit(model, x, train, val, rng, strategy, callbacks, verbose, epochs, in
         with strategy.synchronizing(model) if strategy is not None else contextlib.nullcontext():
             training_logs = _fit_epochs(model, x, cbs, train_iter, val_iter, validation_freq, initial_epoch,
                                         epochs, nan_guard, strategy)
+        # Keras 3's fit: an optimizer with use_ema writes the weights' moving averages into them at the end
+        model.optimizer.finalize_variable_values(model.trainable_weights)
     except BaseException as error:  # Ctrl-C included: monitors' hooks and loggers' files are released
         cbs.on_train_failed(error)
         raise

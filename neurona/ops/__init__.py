@@ -17,7 +17,8 @@ call the wrappers below directly (a Tensor is never symbolic).
 
 from ..autograd import Tensor
 from . import dispatch
-from .activation import elu, gelu, leaky_relu, log_softmax, relu, selu, sigmoid, softmax, softplus, tanh
+from .activation import elu, gelu, leaky_relu, log_softmax, selu, sigmoid, softmax, softplus, tanh
+from .activation_extra import celu, glu, log_sigmoid, relu
 from .cast import cast, is_device, to_device
 from .comparison import (
     equal,
@@ -36,6 +37,7 @@ from .comparison import (
 from .convolution import conv1d, conv2d
 from .core import array, convert_to_numpy, convert_to_tensor, copy, ndim, shape, size, stop_gradient
 from .creation import arange, eye, full, full_like, identity, linspace, ones, ones_like, zeros, zeros_like
+from .dilation import dilate
 from .einsum import einsum
 from .elementwise import abs, add, clip, div, exp, log, maximum, minimum, mul, neg, pow, sqrt, square, sub, where
 from .indexing import diag, one_hot, take, take_along_axis, tril, triu
@@ -107,6 +109,7 @@ from .reduction_extra import (
 )
 from .shape import concatenate, expand_dims, flatten, getitem, reshape, squeeze, stack, transpose
 from .shape_extra import broadcast_to, flip, moveaxis, pad, ravel, repeat, slice, split, swapaxes, tile
+from .volumetric import avg_pool3d, conv3d, max_pool3d
 
 __all__ = [
     "abs", "add", "clip", "div", "exp", "log", "mul", "neg", "pow", "sqrt", "square", "sub", "where",
@@ -122,8 +125,10 @@ __all__ = [
     "prod", "var", "std", "amax", "amin", "logsumexp", "cumsum", "cumprod", "sort", "top_k", "norm",
     "einsum", "tensordot", "dot", "outer",
     "broadcast_to", "tile", "repeat", "flip", "pad", "swapaxes", "moveaxis", "ravel", "split", "slice",
+    "dilate", "conv3d", "max_pool3d", "avg_pool3d",
     "take", "take_along_axis", "diag", "tril", "triu", "copy", "convert_to_tensor", "array",
     "relu6", "hard_sigmoid", "softsign", "silu", "swish", "hard_silu", "mish", "normalize", "moments",
+    "celu", "glu", "log_sigmoid",
     "binary_crossentropy",
     "categorical_crossentropy", "sparse_categorical_crossentropy", "conv", "max_pool", "average_pool",
 ]

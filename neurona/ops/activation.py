@@ -39,16 +39,18 @@ class LeakyReLU(Function):
 
 
 class ELU(Function):
-    """x for x > 0, alpha (e^x - 1) otherwise (Clevert et al., 2015); derivative out + alpha there."""
+    """x for x > 0, alpha (e^x - 1) otherwise (Clevert et al., 2015); derivative alpha e^x there (not
+    out + alpha, which cancels to 0 where e^x is below float resolution: x < -37 in float64)."""
 
     def forward(self, x, alpha=1.0, scale=1.0):
         xp = xp_of(x)
         self.positive, self.alpha, self.scale = x > 0, alpha, scale
-        self.out = scale * xp.where(self.positive, x, alpha * xp.expm1(xp.minimum(x, 0)))
-        return self.out
+        self.negative_part = xp.minimum(x, 0)
+        return scale * xp.where(self.positive, x, alpha * xp.expm1(self.negative_part))
 
     def backward(self, g):
-        return xp_of(g).where(self.positive, g * self.scale, g * (self.out + self.scale * self.alpha))
+        xp = xp_of(g)
+        return xp.where(self.positive, g * self.scale, g * (self.scale * self.alpha) * xp.exp(self.negative_part))
 
 
 class GELU(Function):

@@ -102,7 +102,7 @@ def resolve_padding(padding, spatial, kernel, strides, dilation):
     if isinstance(padding, str):
         mode = padding.lower()
         if mode == "valid":
-            return ((0, 0), (0, 0))
+            return tuple((0, 0) for _ in spatial) if len(spatial) != 2 else ((0, 0), (0, 0))
         if mode == "same":
             return tuple(same_padding(n, k, s, d) for n, k, s, d in zip(spatial, kernel, strides, dilation))
         raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")

@@ -10,11 +10,17 @@ Example:
 from ..registry import Registry
 from . import schedules
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam
+from .adamax import Adamax
 from .adamw import AdamW
 from .base import Optimizer
+from .ftrl import Ftrl
+from .lamb import Lamb
+from .lion import Lion
 from .loss_scale import LossScaleOptimizer
+from .nadam import Nadam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
@@ -25,6 +31,9 @@ _registry.register(AdamW, name="adamw")
 _registry.register(RMSprop, name="rmsprop")
 _registry.register(Adagrad, name="adagrad")
 _registry.register(Adadelta, name="adadelta")
+for _cls in (Nadam, Adamax, Lion, Ftrl, Lamb, Adafactor):
+    _registry.register(_cls, name=_cls.__name__.lower())
+del _cls
 _registry.register(LossScaleOptimizer, name="loss_scale_optimizer")
 
 register = _registry.register
@@ -63,5 +72,6 @@ def names():
 
 
 __all__ = ["schedules", "Optimizer", "LossScaleOptimizer",
-           "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "get", "serialize",
+           "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Nadam", "Adamax", "Lion", "Ftrl", "Lamb",
+           "Adafactor", "get", "serialize",
            "deserialize", "register", "names"]

@@ -10,7 +10,8 @@ A subclass defines only its slots (``_create_slots``) and its update rule
 3. decoupled weight decay, Keras 3 semantics (Loshchilov & Hutter 2019):
    ``var <- var - lr * weight_decay * var`` *before* the update rule runs,
 4. the step counter ``iterations`` and the per-variable slot arrays,
-5. keeping slots out of the subnormal range (see ``FLUSH_EVERY``).
+5. keeping slots out of the subnormal range (see ``FLUSH_EVERY``),
+6. Keras 3's moving average of the weights, gradient accumulation and fixed loss scale (base_options.py).
 
 Speed matters because ``apply`` runs every training step: updates are done in
 place on ``variable.data`` (layers keep references to those arrays, so they are
@@ -27,6 +28,7 @@ from .. import arguments, backend
 from ..arguments import describe_range, in_range, is_real, shown
 from ..autograd import Tensor
 from ..registry import construct
+from .base_options import BaseOptions
 
 # Moments of weights whose gradient stays zero (e.g. those fed by MNIST's always-black border pixels) decay
 # geometrically (x 0.9 per Adam step) into the subnormal range, where x86 arithmetic is about 50x slower: on the
@@ -69,7 +71,7 @@ def _check_optional(name, value, owner):
     return None if value is None else check_float(name, value, 0.0, low_open=True, owner=owner)
 
 
-class Optimizer:
+class Optimizer(BaseOptions):
     """Base class of gradient-based optimizers (Keras 3 API).
 
     Args:
@@ -82,6 +84,9 @@ class Optimizer:
         global_clipnorm: if set, all gradients are rescaled together so that the L2 norm
             of their concatenation is at most this. At most one of the three clip
             arguments may be given.
+        use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps: Keras 3's
+            moving average of the weights (False, 0.99, None), fixed loss scale (None) and gradient accumulation
+            over that many calls (None); see base_options.py.
         name: a label (defaults to the lowercased class name, e.g. ``"adamw"``).
 
     Attributes:
@@ -89,7 +94,8 @@ class Optimizer:
     """
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 name=None):
+                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None):
         owner = type(self).__name__
         given = [k for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
                                 ("global_clipnorm", global_clipnorm)) if v is not None]
@@ -103,6 +109,8 @@ class Optimizer:
         self.global_clipnorm = _check_optional("global_clipnorm", global_clipnorm, owner)
         self.name = name if name is not None else owner.lower()
         self.iterations = 0
+        self._init_options(owner, use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor,
+                           gradient_accumulation_steps)
         self._records = {}  # id(variable) -> [variable, slots dict, use weight decay]; holding it keeps id stable
         self._exclude_ids = set()
         self._exclude_names = ()
@@ -110,9 +118,10 @@ class Optimizer:
     # ---- learning rate -------------------------------------------------------------------------
     @property
     def learning_rate(self):
-        """The learning rate of the next step (a schedule is evaluated at ``iterations``)."""
+        """The learning rate of the next step (a schedule is evaluated at ``iterations``; with gradient
+        accumulation, at the number of calls, as in Keras)."""
         lr = self._learning_rate
-        return float(lr(self.iterations)) if callable(lr) else lr
+        return float(lr(self._schedule_step())) if callable(lr) else lr
 
     @learning_rate.setter
     def learning_rate(self, value):
@@ -142,7 +151,7 @@ class Optimizer:
 
     def _slot_names(self):
         """The slot names this configuration creates (derived from a tiny variable)."""
-        return tuple(self._create_slots(backend.get_xp().zeros((1,), dtype="float32")))
+        return tuple(self._all_slots(backend.get_xp().zeros((1,), dtype="float32")))  # options' slots too
 
     # ---- slots ---------------------------------------------------------------------------------
     def build(self, variables):
@@ -152,7 +161,7 @@ class Optimizer:
                 self._record(var)
 
     def _record(self, var):
-        rec = [var, self._create_slots(var.data), self._use_weight_decay(var)]
+        rec = [var, self._all_slots(var.data), self._use_weight_decay(var)]
         self._records[id(var)] = rec
         return rec
 
@@ -184,8 +193,11 @@ class Optimizer:
     # ---- applying gradients --------------------------------------------------------------------
     def scale_loss(self, loss):
         """The loss that ``backward`` is called on: ``loss`` itself (``LossScaleOptimizer`` multiplies it; in a
-        data-parallel step, this process's share of the global batch does)."""
-        return loss if self._loss_share is None else loss * self._distributed_factor(1.0)
+        data-parallel step, this process's share of the global batch does; ``loss_scale_factor`` too)."""
+        factor = self.loss_scale_factor
+        if self._loss_share is None:
+            return loss if factor is None else loss * factor
+        return loss * self._distributed_factor(1.0 if factor is None else factor)
 
     def _distributed_factor(self, factor):
         """``factor`` times this process's share of a data-parallel step (recorded as applied), else itself."""
@@ -236,7 +248,12 @@ class Optimizer:
                 raise ValueError(f"{type(self).__name__}: no gradient for any trainable variable "
                                  "(was backward() called on the loss?)")
             return
-        pairs = [(self._checked_grad(g, v.data, v), v) for g, v in pairs]
+        pairs = self._unscaled_by_factor([(self._checked_grad(g, v.data, v), v) for g, v in pairs])
+        if self.gradient_accumulation_steps:
+            pairs = self._accumulated(pairs)  # None until every N-th call, then the N gradients' mean
+            if pairs is None:
+                self._end_call()
+                return
         if self.clipvalue is not None or self.clipnorm is not None or self.global_clipnorm is not None:
             pairs = self._clip(pairs)
         lr = self.learning_rate
@@ -252,7 +269,9 @@ class Optimizer:
             if decay is not None and rec[2]:
                 data *= decay
             update(grad, data, lr, rec[1])
+        self._end_call()
         self.iterations += 1
+        self._accumulated_steps = 0
         if self.iterations % FLUSH_EVERY == 0:
             self._flush_tiny_slots()
 
@@ -303,7 +322,7 @@ class Optimizer:
             rec = self._records.get(id(var))
             slots.append({} if rec is None else {k: backend.asnumpy(a).copy() for k, a in rec[1].items()})
         lr = None if callable(self._learning_rate) else self._learning_rate
-        return {"iterations": self.iterations, "learning_rate": lr, "slots": slots}
+        return {"iterations": self.iterations, "learning_rate": lr, "slots": slots, **self._options_state()}
 
     def set_state(self, state, variables):
         """Restore a ``get_state`` result for ``variables`` (same order); later steps then match exactly.
@@ -318,17 +337,19 @@ class Optimizer:
                              f"but {len(variables)} variables were given")
         expected = set(self._slot_names())
         for var, entry in zip(variables, entries):
+            shapes = self._slot_shapes(var.data.shape)
             if entry and set(entry) != expected:
                 raise ValueError(f"{type(self).__name__}.set_state: variable {getattr(var, 'name', None)!r} has "
                                  f"slots {sorted(entry)}, expected {sorted(expected)}")
             for key, arr in entry.items():
-                if tuple(arr.shape) != var.data.shape:
+                if tuple(arr.shape) != shapes[key]:
                     raise ValueError(f"{type(self).__name__}.set_state: slot {key!r} of shape {tuple(arr.shape)} "
                                      f"does not match variable {getattr(var, 'name', None)!r} of shape "
-                                     f"{var.data.shape}")
+                                     f"{var.data.shape} (expected {shapes[key]})")
         for var, entry in zip(variables, entries):
             self._set_slots(var, entry)
         self.iterations = int(state["iterations"])
+        self._set_options_state(state)
         if state.get("learning_rate") is not None and not callable(self._learning_rate):
             self.learning_rate = state["learning_rate"]
 
@@ -351,6 +372,7 @@ class Optimizer:
             "clipnorm": self.clipnorm,
             "clipvalue": self.clipvalue,
             "global_clipnorm": self.global_clipnorm,
+            **self._options_config(),
         }
 
     @classmethod

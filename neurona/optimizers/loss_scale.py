@@ -151,6 +151,12 @@ class LossScaleOptimizer(Optimizer):
     def _slot_names(self):
         return self.inner_optimizer._slot_names()
 
+    def _slot_shapes(self, shape):
+        return self.inner_optimizer._slot_shapes(shape)
+
+    def finalize_variable_values(self, var_list):
+        return self.inner_optimizer.finalize_variable_values(var_list)
+
     def get_state(self, variables):
         """The inner optimizer's state, with ``"loss_scale"``: the scale and its step counter."""
         state = self.inner_optimizer.get_state(variables)

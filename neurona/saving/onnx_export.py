@@ -272,7 +272,7 @@ def export_onnx(model, path, opset=DEFAULT_OPSET, check=True, dtype=None):
     onnx = _onnx()
     if not model.built or model.input_shape is None:
         raise ValueError(f"export_onnx: model {model.name!r} is not built; build it or call it on data first")
-    from . import onnx_attention, onnx_layers, onnx_merging  # noqa: F401 - register the built-in converters
+    from . import onnx_activation_layers, onnx_attention, onnx_layers, onnx_merging, onnx_reshaping  # noqa: F401
 
     inputs, _, outputs = _graph_of(model)
     input_names = _endpoint_names(getattr(model, "input", None), inputs, "input", lambda t: t.layer.name)

@@ -35,6 +35,9 @@ _ACTIVATIONS = {
     "hard_silu": lambda g, x: g.node("Mul", [x, g.node("HardSigmoid", [x], alpha=1.0 / 6.0, beta=0.5)]),
     "mish": lambda g, x: g.node("Mul", [x, g.node("Tanh", [g.node("Softplus", [x])])]),  # Mish is opset 18
     "exponential": lambda g, x: g.node("Exp", [x]),
+    "celu": lambda g, x: g.node("Celu", [x], alpha=1.0),
+    "glu": lambda g, x: _glu(g, x),
+    "log_sigmoid": lambda g, x: g.node("Neg", [g.node("Softplus", [g.node("Neg", [x])])]),
 }
 
 
@@ -43,6 +46,12 @@ def _gelu(g, x):
     erf = g.node("Erf", [g.node("Div", [x, g.constant("sqrt2", math.sqrt(2.0))])])
     one_plus = g.node("Add", [erf, g.constant("one", 1.0)])
     return g.node("Mul", [g.node("Mul", [x, one_plus]), g.constant("half", 0.5)])
+
+
+def _glu(g, x):
+    """``a * sigmoid(b)`` with ``[a, b]`` the two halves of the last axis (no Glu op in ONNX)."""
+    a, b = g.node("Split", [x], outputs=2, axis=-1)
+    return g.node("Mul", [a, g.node("Sigmoid", [b])])
 
 
 def apply_activation(g, fn, x, layer):
@@ -63,6 +72,7 @@ def apply_activation(g, fn, x, layer):
 # ---- core layers -----------------------------------------------------------------------------------
 @register_converter("InputLayer")
 @register_converter("Dropout")  # inference mode: the identity
+@register_converter("RandomAugmentation")  # RandomFlip, RandomRotation, ...: active in training only
 def identity(layer, g, x):
     return x
 
@@ -92,11 +102,21 @@ def reshape(layer, g, x):
 
 
 # ---- convolution and pooling -------------------------------------------------------------------------
-def _to_channels_first(g, x, rank):
+def _channels_last_shape(layer):
+    shape = tuple(layer.input_shape)
+    return shape if getattr(layer, "data_format", "channels_last") == "channels_last" else \
+        (shape[0], *shape[2:], shape[1])
+
+
+def _to_channels_first(g, x, rank, layer=None):
+    if layer is not None and getattr(layer, "data_format", "channels_last") == "channels_first":
+        return x  # already ONNX's layout
     return g.node("Transpose", [x], perm=[0, rank + 1, *range(1, rank + 1)])
 
 
-def _to_channels_last(g, x, rank):
+def _to_channels_last(g, x, rank, layer=None):
+    if layer is not None and getattr(layer, "data_format", "channels_last") == "channels_first":
+        return x
     return g.node("Transpose", [x], perm=[0, *range(2, rank + 2), 1])
 
 
@@ -104,7 +124,9 @@ def _pads(layer, kernel, strides, dilation):
     """ONNX ``pads`` (all befores, then all afters) for the layer's padding on its known input size."""
     if layer.padding == "valid":
         return [0] * (2 * len(kernel))
-    spatial = layer.input_shape[1:-1]
+    if layer.padding == "causal":  # Conv1D: (kernel - 1) * dilation steps before, none after
+        return [(kernel[0] - 1) * dilation[0], 0]
+    spatial = _channels_last_shape(layer)[1:-1]
     if any(s is None for s in spatial):
         raise ValueError(f"export_onnx: layer {layer.name!r} uses 'same' padding on inputs of unknown size "
                          f"{layer.input_shape}; build the model for a fixed input size")
@@ -117,28 +139,80 @@ def conv(layer, g, x):
     rank = layer.rank
     kernel = layer.kernel.numpy()  # (*kernel_size, in, out) -> ONNX (out, in, *kernel_size)
     weight = numpy.transpose(kernel, (rank + 1, rank, *range(rank)))
-    inputs = [_to_channels_first(g, x, rank), g.constant(f"{layer.name}_kernel", weight)]
+    inputs = [_to_channels_first(g, x, rank, layer), g.constant(f"{layer.name}_kernel", weight)]
     if layer.bias is not None:
         inputs.append(g.constant(f"{layer.name}_bias", layer.bias.numpy()))
     y = g.node("Conv", inputs, kernel_shape=list(layer.kernel_size), strides=list(layer.strides),
-               dilations=list(layer.dilation_rate),
+               dilations=list(layer.dilation_rate), group=getattr(layer, "groups", 1),
                pads=_pads(layer, layer.kernel_size, layer.strides, layer.dilation_rate))
-    return apply_activation(g, layer.activation, _to_channels_last(g, y, rank), layer)
+    out = apply_activation(g, layer.activation, _to_channels_last(g, y, rank), layer)  # on channels last, as the layer
+    if getattr(layer, "data_format", "channels_last") == "channels_first":
+        return _to_channels_first(g, out, rank)
+    return out
+
+
+def _depthwise_node(g, layer, x, kernel):
+    """ONNX Conv with one group per channel for a ``(k_h, k_w, C, M)`` depthwise kernel (weight ``(C M, 1, kh,
+    kw)``, output channel ``c M + m``, as the layer orders them), on NCHW ``x``."""
+    kh, kw, channels, multiplier = kernel.shape
+    weight = numpy.transpose(kernel.reshape(kh, kw, 1, channels * multiplier), (3, 2, 0, 1))
+    return g.node("Conv", [x, g.constant(f"{layer.name}_depthwise", weight)], kernel_shape=[kh, kw],
+                  strides=list(layer.strides), dilations=list(layer.dilation_rate), group=channels,
+                  pads=_pads(layer, layer.kernel_size, layer.strides, layer.dilation_rate))
+
+
+@register_converter("DepthwiseConv2D")
+def depthwise_conv(layer, g, x):
+    if type(layer).__name__ == "SeparableConv2D":
+        y = _depthwise_node(g, layer, _to_channels_first(g, x, 2, layer), layer.depthwise_kernel.numpy())
+        pointwise = numpy.transpose(layer.pointwise_kernel.numpy(), (3, 2, 0, 1))
+        y = g.node("Conv", [y, g.constant(f"{layer.name}_pointwise", pointwise)], kernel_shape=[1, 1])
+    else:
+        y = _depthwise_node(g, layer, _to_channels_first(g, x, 2, layer), layer.kernel.numpy())
+    y = _to_channels_last(g, y, 2)
+    if layer.bias is not None:
+        y = g.node("Add", [y, g.constant(f"{layer.name}_bias", layer.bias.numpy())])
+    out = apply_activation(g, layer.activation, y, layer)
+    return _to_channels_first(g, out, 2) if layer.data_format == "channels_first" else out
+
+
+@register_converter("BaseConvTranspose")
+def conv_transpose(layer, g, x):
+    """ONNX ConvTranspose: its full output ``(n - 1) s + k_d`` cropped by ``k_d - 1 - left`` before and ``k_d - 1 -
+    right`` after (Keras's padding of the dilated input), or extended by ``output_padding`` where Keras pads more."""
+    rank = layer.rank
+    begins, ends, extra = [], [], []
+    for k, d, (left, right) in zip(layer.kernel_size, layer.dilation_rate, layer._paddings()):
+        extent = (k - 1) * d + 1
+        begins.append(extent - 1 - left)
+        ends.append(max(extent - 1 - right, 0))
+        extra.append(max(right - (extent - 1), 0))
+    kernel = layer.kernel.numpy()  # (*kernel_size, filters, in) -> ONNX (in, filters, *kernel_size)
+    weight = numpy.transpose(kernel, (rank + 1, rank, *range(rank)))
+    inputs = [_to_channels_first(g, x, rank, layer), g.constant(f"{layer.name}_kernel", weight)]
+    if layer.bias is not None:
+        inputs.append(g.constant(f"{layer.name}_bias", layer.bias.numpy()))
+    y = g.node("ConvTranspose", inputs, kernel_shape=list(layer.kernel_size), strides=list(layer.strides),
+               dilations=list(layer.dilation_rate), pads=begins + ends, output_padding=extra)
+    out = apply_activation(g, layer.activation, _to_channels_last(g, y, rank), layer)
+    return _to_channels_first(g, out, rank) if layer.data_format == "channels_first" else out
 
 
 @register_converter("BasePooling")
 def pooling(layer, g, x):
     rank = layer.rank
     op = "MaxPool" if layer.mode == "max" else "AveragePool"  # AveragePool excludes padding, as Neurona does
-    y = g.node(op, [_to_channels_first(g, x, rank)], kernel_shape=list(layer.pool_size),
+    y = g.node(op, [_to_channels_first(g, x, rank, layer)], kernel_shape=list(layer.pool_size),
                strides=list(layer.strides), pads=_pads(layer, layer.pool_size, layer.strides, (1,) * rank))
-    return _to_channels_last(g, y, rank)
+    return _to_channels_last(g, y, rank, layer)
 
 
 @register_converter("BaseGlobalPooling")
 def global_pooling(layer, g, x):
     op = "ReduceMean" if layer.mode == "average" else "ReduceMax"
-    return g.node(op, [x], axes=list(range(1, layer.rank + 1)), keepdims=int(layer.keepdims))
+    first = getattr(layer, "data_format", "channels_last") == "channels_first"
+    axes = list(range(2, layer.rank + 2)) if first else list(range(1, layer.rank + 1))
+    return g.node(op, [x], axes=axes, keepdims=int(layer.keepdims))
 
 
 # ---- normalization (inference mode) ------------------------------------------------------------------

@@ -147,6 +147,8 @@ def save_model(model, path, overwrite=True, include_optimizer=True, training=Non
                                        "learning_rate": state["learning_rate"]}
         if "loss_scale" in state:  # a LossScaleOptimizer's scale and counter: a resumed run scales the same
             document["optimizer_state"]["loss_scale"] = state["loss_scale"]
+        if "accumulated_steps" in state:  # gradient accumulation's position within its N calls
+            document["optimizer_state"]["accumulated_steps"] = state["accumulated_steps"]
     document["preprocessing"] = prep.validate(getattr(model, "preprocessing", None), f"model {model.name!r}")
     document["rng"] = model_rng_state(model)
     document[reference_h5.KEY] = reference_h5.metadata(model)  # checked: a save never writes what cannot load
@@ -338,7 +340,8 @@ def _keras_folder(data, files, path, compile, expect):  # noqa: A002
 
 def _restore_optimizer(model, state, slots, source):
     state = {"iterations": state["iterations"], "learning_rate": state.get("learning_rate"), "slots": slots,
-             **({"loss_scale": state["loss_scale"]} if "loss_scale" in state else {})}
+             **({"loss_scale": state["loss_scale"]} if "loss_scale" in state else {}),
+             **({"accumulated_steps": state["accumulated_steps"]} if "accumulated_steps" in state else {})}
     try:
         model.optimizer.set_state(state, model.weights)
     except (TypeError, ValueError) as error:

@@ -260,5 +260,6 @@ def read_optimizer_slots(h5, model, optimizer, path):
         found = sorted(h5[group])
         if found != sorted(names):
             raise FileFormatError(f"{path!r}: {owner}: expected slots {sorted(names)}, the file has {found}")
-        out.append({slot: read_array(h5, f"{group}/{slot}", path, var.shape, var.dtype, owner) for slot in names})
+        shapes = optimizer._slot_shapes(var.shape)  # Adafactor's factored slots are not shaped like var
+        out.append({slot: read_array(h5, f"{group}/{slot}", path, shapes[slot], var.dtype, owner) for slot in names})
     return out

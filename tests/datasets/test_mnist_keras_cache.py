@@ -5,19 +5,9 @@ import hashlib
 import numpy as np
 import pytest
 
-from neurona.datasets import cache, keras_cache, mnist
+from neurona.datasets import keras_cache, mnist
 
-
-@pytest.fixture(autouse=True)
-def no_network(tmp_path, monkeypatch):
-    monkeypatch.setenv(cache.OFFLINE_ENV, "1")
-    monkeypatch.setenv(cache.DATA_DIR_ENV, str(tmp_path / "data"))
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-
-    def forbidden(url, timeout):
-        raise AssertionError(f"network access attempted: {url}")
-
-    monkeypatch.setattr(cache, "urlopen", forbidden)
+pytestmark = pytest.mark.usefixtures("no_network")  # offline, empty folders: tests/datasets/conftest.py
 
 
 def _write_npz(path, rng, monkeypatch, n_train=20, n_test=8, **overrides):

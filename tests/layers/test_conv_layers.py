@@ -92,8 +92,12 @@ def test_wrong_channels_or_rank_name_the_layer_and_expected_shape():
         layers.Conv2D(8, 3)(np.ones((6, 6, 3), np.float32))
     with pytest.raises(ValueError, match="padding must be 'valid' or 'same'"):
         layers.Conv2D(8, 3, padding="full")
-    with pytest.raises(ValueError, match="channels_last"):
-        layers.Conv2D(8, 3, data_format="channels_first")
+    with pytest.raises(ValueError, match="data_format must be 'channels_last' or 'channels_first'"):
+        layers.Conv2D(8, 3, data_format="NCHW")
+    with pytest.raises(ValueError, match="groups must be a positive integer that divides filters"):
+        layers.Conv2D(8, 3, groups=3)
+    with pytest.raises(ValueError, match="padding must be 'valid' or 'same', got 'causal'"):
+        layers.Conv2D(8, 3, padding="causal")  # causal is Conv1D's only, as in Keras
     with pytest.raises(ValueError, match="cannot be combined"):
         layers.Conv2D(8, 3, strides=2, dilation_rate=2)
 

@@ -11,6 +11,19 @@ from neurona import layers
 
 CASES = [
     LayerCase(layers.MaxPooling2D, dict(), (2, 4, 4, 2), (2, 2, 2, 2)),
+    LayerCase(layers.MaxPooling3D, dict(), (1, 4, 4, 2, 2), (1, 2, 2, 1, 2)),
+    LayerCase(layers.MaxPooling3D, dict(pool_size=(2, 1, 2), strides=1, padding="same"), (1, 2, 3, 2, 1),
+              (1, 2, 3, 2, 1)),
+    LayerCase(layers.AveragePooling3D, dict(pool_size=2, padding="same"), (1, 3, 2, 3, 2), (1, 2, 1, 2, 2)),
+    LayerCase(layers.AveragePooling3D, dict(pool_size=2, data_format="channels_first"), (1, 2, 2, 4, 2),
+              (1, 2, 1, 2, 1)),
+    LayerCase(layers.GlobalAveragePooling3D, dict(), (2, 2, 3, 2, 3), (2, 3)),
+    LayerCase(layers.GlobalAveragePooling3D, dict(keepdims=True, data_format="channels_first"), (2, 3, 2, 3, 2),
+              (2, 3, 1, 1, 1)),
+    LayerCase(layers.GlobalMaxPooling3D, dict(), (2, 2, 3, 2, 3), (2, 3)),
+    LayerCase(layers.GlobalMaxPooling3D, dict(keepdims=True), (1, 2, 2, 2, 2), (1, 1, 1, 1, 2)),
+    LayerCase(layers.AveragePooling2D, dict(pool_size=2, data_format="channels_first"), (2, 3, 4, 2), (2, 3, 2, 1)),
+    LayerCase(layers.GlobalMaxPooling2D, dict(data_format="channels_first"), (2, 3, 4, 2), (2, 3)),
     # ceil(5 / 2) = 3, ceil(4 / 1) = 4
     LayerCase(layers.MaxPooling2D, dict(pool_size=(3, 2), strides=(2, 1), padding="same"), (1, 5, 4, 2),
               (1, 3, 4, 2)),

@@ -25,7 +25,7 @@ def test_get_by_name(name, cls):
 
 @pytest.mark.parametrize("cls", metrics.ALL)
 def test_serialize_round_trip(cls):
-    metric = cls(name="custom")
+    metric = cls(name="custom", **({"num_classes": 3} if cls is metrics.MeanIoU else {}))
     config = json.loads(json.dumps(metrics.serialize(metric)))
     clone = metrics.deserialize(config)
     assert type(clone) is cls and clone.get_config() == metric.get_config()

@@ -139,7 +139,7 @@ def test_every_activation_name_computes_what_keras_computes_under_that_name(monk
     from neurona import activations
 
     keras = numpy_keras(monkeypatch)
-    x = np.linspace(-5.0, 5.0, 41).reshape(1, 41)  # through the kinks of relu6 and the hard ones
+    x = np.linspace(-5.0, 5.25, 42).reshape(1, 42)  # through the kinks of relu6 and the hard ones; even for glu
     ours = activations.get(name)(nr.Tensor(x)).numpy()
     theirs = np.asarray(keras.activations.get(name)(x))
     np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)

@@ -15,6 +15,15 @@ from neurona import ops
 X, POS, UNIT = Arg((3, 4)), Arg((3, 4), 0.5, 2.0), Arg((3, 4), 0.05, 0.95)
 
 
+def _dilated(x, rates):
+    """``x`` spread over a zero array: element ``i`` of axis ``a`` at position ``i * rates[a]``."""
+    rates = {axis % x.ndim: rate for axis, rate in rates.items()}
+    shape = tuple((n - 1) * rates.get(axis, 1) + 1 for axis, n in enumerate(x.shape))
+    out = np.zeros(shape, x.dtype)
+    out[tuple(slice(None, None, rates.get(axis, 1)) for axis in range(x.ndim))] = x
+    return out
+
+
 def _case(op, args, reference, label=None, **fields):
     return OpCase(op, args, reference, label=label, **fields)
 
@@ -173,6 +182,9 @@ SHAPES = [
                                                                                                axis=0)),
     _case(ops.repeat, (Arg((2, 2)),), lambda x, repeats: np.repeat(x, repeats), params=dict(repeats=2)),
     _case(ops.flip, (Arg((2, 3, 4)),), np.flip),
+    # rate - 1 zeros between neighbours (a transposed convolution's input): an independent reference by slicing
+    _case(ops.dilate, (Arg((2, 3, 4)),), lambda x, rates: _dilated(x, rates), params=dict(rates={1: 2, 2: 3})),
+    _case(ops.dilate, (Arg((1, 4)),), lambda x, rates: _dilated(x, rates), params=dict(rates={-1: 2})),
     _case(ops.flip, (Arg((2, 3, 4)),), lambda x, axis: np.flip(x, axis), params=dict(axis=(0, 2))),
     _case(ops.pad, (X,), lambda x, pad_width: np.pad(x, pad_width), params=dict(pad_width=1)),
     _case(ops.pad, (X,), lambda x, pad_width, constant_values: np.pad(x, pad_width, constant_values=constant_values),

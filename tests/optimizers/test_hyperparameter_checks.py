@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 import neurona as nr
-from neurona.optimizers import SGD, Adadelta, Adagrad, Adam, AdamW, RMSprop
+from neurona.optimizers import SGD, Adadelta, Adafactor, Adagrad, Adam, Adamax, AdamW, Ftrl, Lamb, Lion, Nadam, RMSprop
 
-ALL = [SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta]
-WITH_EPSILON = [Adam, AdamW, RMSprop, Adagrad, Adadelta]
+ALL = [SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Nadam, Adamax, Lion, Ftrl, Lamb, Adafactor]
+WITH_EPSILON = [Adam, AdamW, RMSprop, Adagrad, Adadelta, Nadam, Adamax, Lamb]
 
 BAD = [  # (classes, argument, value, expected message after "<Class>: ")
     (WITH_EPSILON, "epsilon", 0, "epsilon must be > 0, got 0.0"),

@@ -150,9 +150,61 @@ def _compressed():
             layers.Activation("softmax")]
 
 
+def _image_catalog():
+    """Issue 21's image layers: depthwise, separable and transposed convolutions, borders, resampling, the
+    activation layers and the layers that are the identity at inference (noise, dropout, penalties)."""
+    return [layers.Input((8, 8, 2)),
+            layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same"),
+            layers.ReLU(max_value=4.0, negative_slope=0.1),
+            layers.SeparableConv2D(4, 3, activation="tanh"),
+            layers.Conv2DTranspose(4, 2, strides=2),
+            layers.ZeroPadding2D(1),
+            layers.Cropping2D(((2, 1), (1, 2))),
+            layers.UpSampling2D(2, interpolation="bilinear"),
+            layers.SpatialDropout2D(0.2, seed=1), layers.GaussianNoise(0.1, seed=2),
+            layers.GaussianDropout(0.1, seed=3),
+            layers.AlphaDropout(0.1, seed=4), layers.ActivityRegularization(l2=1e-4),
+            layers.PReLU(shared_axes=[1, 2]), layers.LeakyReLU(0.2), layers.ELU(0.5),
+            layers.Conv2D(4, 3, strides=2, groups=2, data_format="channels_last"),
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(3), layers.Softmax()]
+
+
+def _sequence_catalog():
+    """Causal and transposed 1-D convolutions, borders, resampling, permutation and repetition."""
+    return [layers.Input((10, 3)),
+            layers.Conv1D(4, 3, padding="causal", dilation_rate=2, activation="relu"),
+            layers.Conv1DTranspose(4, 3, strides=2, padding="same"),
+            layers.ZeroPadding1D((1, 2)), layers.Cropping1D(2), layers.UpSampling1D(2),
+            layers.SpatialDropout1D(0.2, seed=5),
+            layers.Permute((2, 1)), layers.Conv1D(3, 2, data_format="channels_first"),
+            layers.GlobalMaxPooling1D(data_format="channels_first"),
+            layers.RepeatVector(2), layers.Flatten(), layers.UnitNormalization(),
+            layers.Dense(3, activation="softmax")]
+
+
+def _volume():
+    """3-D convolution and pooling."""
+    return [layers.Input((4, 6, 6, 2)),
+            layers.Conv3D(3, 2, padding="same", activation="relu"),
+            layers.MaxPooling3D(2, padding="same"), layers.AveragePooling3D((1, 2, 2)),
+            layers.GlobalMaxPooling3D(keepdims=True), layers.GlobalAveragePooling3D(),
+            layers.Dense(3, activation="softmax")]
+
+
+def _image_preprocessing():
+    """Preprocessing and augmentation layers (the augmentations act in training only)."""
+    return [layers.Input((10, 10, 3)),
+            layers.Rescaling(0.5, offset=0.1), layers.Resizing(8, 8), layers.CenterCrop(6, 6),
+            layers.RandomFlip(seed=1), layers.RandomRotation(0.1, seed=2), layers.RandomTranslation(0.1, 0.1, seed=3),
+            layers.RandomZoom(0.1, seed=4), layers.RandomContrast(0.2, seed=5),
+            layers.Flatten(), layers.Dense(3, activation="softmax")]
+
+
 ZOO = {"dense": _dense, "conv2d": _conv2d, "conv1d": _conv1d, "norms": _norms, "reshape": _reshape,
        "merge": _merge, "nested": _nested, "lambda": _lambda, "recurrent": _recurrent, "text": _text,
-       "attention": _attention, "compressed": _compressed}
+       "attention": _attention, "compressed": _compressed, "image_catalog": _image_catalog,
+       "sequence_catalog": _sequence_catalog, "volume": _volume, "image_preprocessing": _image_preprocessing}
 
 
 def make(kind):

@@ -1,9 +1,10 @@
-"""``BaseConv``: what Conv1D and Conv2D share (config, kernel and bias, shape checks)."""
+"""``BaseConv``: what Conv1D and Conv2D share (config, kernel and bias, shape checks, groups, data_format)."""
 
 from ... import ops
 from ...arguments import is_int
 from ...ops.convolution import conv_output_size, resolve_padding
 from ..kernel_layer import KernelLayer
+from .data_format import check_data_format, from_last, shape_from_last, shape_to_last, to_last
 
 
 def _tuple(value, rank, name):
@@ -46,28 +47,39 @@ def check_window_fits(layer, input_shape, window_name, window, strides, dilation
 
 
 class BaseConv(KernelLayer):
-    """A ``rank``-D convolution layer, channels_last, with Keras's arguments and defaults.
+    """A ``rank``-D convolution layer with Keras's arguments and defaults.
 
-    The kernel has shape ``kernel_size + (input_channels, filters)``: Keras's
-    layout, whose fan_in is ``prod(kernel_size) * input_channels`` (see
-    ``initializers.compute_fans``).
+    The kernel has shape ``kernel_size + (input_channels // groups, filters)``: Keras's
+    layout, whose fan_in is ``prod(kernel_size) * input_channels / groups`` (see
+    ``initializers.compute_fans``). With ``groups=G`` the input channels and the filters are cut into G
+    groups, and group ``g`` of filters sees only group ``g`` of the channels (Krizhevsky et al., 2012;
+    ``groups == input channels`` is a depthwise convolution). ``padding="causal"`` (Conv1D) pads
+    ``(kernel_size - 1) * dilation_rate`` steps on the left only, so that output ``t`` depends on inputs up to
+    ``t`` (van den Oord et al., 2016, WaveNet). ``data_format="channels_first"`` takes ``(batch, channels,
+    *spatial)`` inputs.
     """
 
     rank = None
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", dilation_rate=1, activation=None,
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, data_format="channels_last", **kwargs):
+                 kernel_regularizer=None, bias_regularizer=None, data_format=None, groups=1, **kwargs):
         super().__init__(activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
                          bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
                          bias_regularizer=bias_regularizer, **kwargs)
+        owner = type(self).__name__
         if not is_int(filters) or filters <= 0:
-            raise ValueError(f"{type(self).__name__} filters must be a positive integer, got {filters!r}")
-        if data_format != "channels_last":
-            raise ValueError(f"{type(self).__name__} supports data_format='channels_last' (NHWC) only, "
-                             f"got {data_format!r}")
-        if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
-            raise ValueError(f"{type(self).__name__} padding must be 'valid' or 'same', got {padding!r}")
+            raise ValueError(f"{owner} filters must be a positive integer, got {filters!r}")
+        self.data_format = check_data_format(data_format, owner)
+        paddings = ("valid", "same", "causal") if self.rank == 1 else ("valid", "same")
+        if not isinstance(padding, str) or padding.lower() not in paddings:
+            named = " or ".join(repr(p) for p in paddings) if len(paddings) == 2 else \
+                "'valid', 'same' or 'causal'"
+            raise ValueError(f"{owner} padding must be {named}, got {padding!r}")
+        if not is_int(groups) or groups < 1 or filters % groups:
+            raise ValueError(f"{owner} groups must be a positive integer that divides filters ({filters}), got "
+                             f"{groups!r}")
+        self.groups = int(groups)
         self.filters = int(filters)
         self.kernel_size = _tuple(kernel_size, self.rank, "kernel_size")
         self.strides = _tuple(strides, self.rank, "strides")
@@ -78,57 +90,89 @@ class BaseConv(KernelLayer):
         self.padding = padding.lower()
 
     def _expected(self, channels="C"):
-        return "(batch, " + ", ".join(["size"] * self.rank) + f", {channels})"
+        sizes = ", ".join(["size"] * self.rank)
+        return f"(batch, {sizes}, {channels})" if self.data_format == "channels_last" else \
+            f"(batch, {channels}, {sizes})"
+
+    def _op_padding(self):
+        """The padding the ops take: ``"valid"``/``"same"``, or causal's explicit ``(left, 0)``."""
+        if self.padding != "causal":
+            return self.padding
+        return ((self.kernel_size[0] - 1) * self.dilation_rate[0], 0)
+
+    def _check_fits(self, shape):
+        if self.padding != "causal":  # a causal convolution keeps every step: it always fits
+            check_window_fits(self, shape, "kernel_size", self.kernel_size, self.strides, self.dilation_rate,
+                              self.padding)
 
     def check_input_shape(self, input_shape):
         super().check_input_shape(input_shape)
         if len(input_shape) != self.rank + 2:
             raise ValueError(f"layer {self.name!r} ({type(self).__name__}) expects inputs of rank {self.rank + 2}, "
                              f"shape {self._expected()}, got shape {tuple(input_shape)}")
-        if input_shape[-1] is None:
+        shape = shape_to_last(input_shape, self.data_format)
+        if shape[-1] is None:
             raise ValueError(f"layer {self.name!r} ({type(self).__name__}) needs a known number of input channels, "
                              f"got shape {tuple(input_shape)}")
-        check_window_fits(self, input_shape, "kernel_size", self.kernel_size, self.strides, self.dilation_rate,
-                          self.padding)
+        if shape[-1] % self.groups:
+            raise ValueError(f"layer {self.name!r} ({type(self).__name__}): groups={self.groups} must divide the "
+                             f"{shape[-1]} input channels (shape {tuple(input_shape)})")
+        self._check_fits(shape)
 
     def build(self, input_shape):
-        self.build_kernel(self.kernel_size + (input_shape[-1], self.filters), self.filters)
+        channels = shape_to_last(input_shape, self.data_format)[-1]
+        self.build_kernel(self.kernel_size + (channels // self.groups, self.filters), self.filters)
 
     def compute_output_shape(self, input_shape):
-        spatial = input_shape[1:-1]
+        shape = shape_to_last(input_shape, self.data_format)
+        spatial = shape[1:-1]
         if any(s is None for s in spatial):
             out = (None,) * self.rank
+        elif self.padding == "causal":
+            out = tuple((n - 1) // s + 1 for n, s in zip(spatial, self.strides))
         else:
             pad = resolve_padding(self.padding, spatial, self.kernel_size, self.strides, self.dilation_rate)
             out = tuple(conv_output_size(n, k, s, d, p) for n, k, s, d, p in
                         zip(spatial, self.kernel_size, self.strides, self.dilation_rate, pad))
-        return (input_shape[0],) + out + (self.filters,)
+        return shape_from_last((shape[0],) + out + (self.filters,), self.data_format)
 
     def call(self, inputs, training=None):
-        channels = self.kernel.shape[-2]
-        if inputs.ndim != self.rank + 2 or inputs.shape[-1] != channels:
+        x = to_last(inputs, self.data_format)
+        channels = self.kernel.shape[-2] * self.groups
+        if inputs.ndim != self.rank + 2 or x.shape[-1] != channels:
             raise ValueError(f"layer {self.name!r} ({type(self).__name__}) expects inputs of shape "
                              f"{self._expected(channels)}, got {inputs.shape}")
         # built for unknown (None) spatial sizes, the layer meets the real ones only now
-        check_window_fits(self, inputs.shape, "kernel_size", self.kernel_size, self.strides, self.dilation_rate,
-                          self.padding)
-        if type(self).convolution_op is not BaseConv.convolution_op:
-            # a subclass's own convolution (Keras's hook, e.g. a standardized kernel): then bias and activation
-            out = self.convolution_op(inputs, self.kernel)
+        self._check_fits(x.shape)
+        if type(self).convolution_op is not BaseConv.convolution_op or self.groups > 1:
+            # a subclass's own convolution (Keras's hook, e.g. a standardized kernel), or groups: then bias and
+            # activation
+            out = self.convolution_op(x, self.kernel)
             out = out if self.bias is None else out + self.bias
-            return self.activation(out)
+            return from_last(self.activation(out), self.data_format)
+        if self.rank == 3:
+            out = ops.conv3d(x, self.kernel, strides=self.strides, padding=self.padding,
+                             dilation_rate=self.dilation_rate, bias=self.bias)
+            return from_last(self.activation(out), self.data_format)
         conv = ops.conv2d if self.rank == 2 else ops.conv1d
         fused = self.activation is ops.relu  # the op applies a ReLU piece by piece, in cache
-        out = conv(inputs, self.kernel, strides=self.strides, padding=self.padding,
+        out = conv(x, self.kernel, strides=self.strides, padding=self._op_padding(),
                    dilation_rate=self.dilation_rate, bias=self.bias, activation="relu" if fused else None)
-        return out if fused else self.activation(out)
+        return from_last(out if fused else self.activation(out), self.data_format)
 
     def convolution_op(self, inputs, kernel):
-        """The convolution of ``inputs`` with ``kernel`` under this layer's strides, padding and dilation, without
-        bias or activation (Keras's hook: override it to transform the kernel; ``call`` then adds the bias and
-        applies the activation). The built-in path fuses all three into one op instead."""
-        return ops.conv(inputs, kernel, strides=self.strides, padding=self.padding,
-                        dilation_rate=self.dilation_rate)
+        """The convolution of channels_last ``inputs`` with ``kernel`` under this layer's strides, padding,
+        dilation and groups, without bias or activation (Keras's hook: override it to transform the kernel;
+        ``call`` then adds the bias and applies the activation). The built-in path fuses all three into one op
+        instead (one group)."""
+        conv = {1: ops.conv1d, 2: ops.conv2d, 3: ops.conv3d}[self.rank]
+        options = dict(strides=self.strides, padding=self._op_padding(), dilation_rate=self.dilation_rate)
+        if self.groups == 1:
+            return conv(inputs, kernel, **options)
+        per_group, filters = kernel.shape[-2], self.filters // self.groups
+        outputs = [conv(inputs[..., g * per_group:(g + 1) * per_group],
+                        kernel[..., g * filters:(g + 1) * filters], **options) for g in range(self.groups)]
+        return ops.concatenate(outputs, axis=-1)
 
     def get_config(self):
         return {
@@ -138,5 +182,6 @@ class BaseConv(KernelLayer):
             "strides": list(self.strides),
             "padding": self.padding,
             "dilation_rate": list(self.dilation_rate),
-            "data_format": "channels_last",  # the only layout; kept so that Keras configs read back the same
+            "groups": self.groups,
+            "data_format": self.data_format,
         }

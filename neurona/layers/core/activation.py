@@ -20,5 +20,8 @@ class Activation(ShapePreservingLayer):
     def call(self, inputs, training=None):
         return self.activation(inputs)
 
+    def compute_output_shape(self, input_shape):
+        return activations.output_shape(self.activation, input_shape)
+
     def get_config(self):
         return {**super().get_config(), "activation": activations.serialize(self.activation)}

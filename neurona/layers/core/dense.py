@@ -47,7 +47,7 @@ class Dense(KernelLayer):
                              f"got shape {tuple(input_shape)}")
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.units,)
+        return activations.output_shape(self.activation, tuple(input_shape[:-1]) + (self.units,))
 
     def call(self, inputs, training=None):
         if inputs.shape[-1] != self.kernel.shape[0]:

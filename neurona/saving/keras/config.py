@@ -576,6 +576,8 @@ def _options_to_keras(cls, config, where, first, path=()):
         else:
             refuse(where, key, value, f"Keras's {cls} has no such option (an input_shape is only written for the "
                    "first layer of a Sequential model)", ValueError)
+    if cls in ("SpatialDropout1D", "SpatialDropout2D"):  # Keras's constructors take no trainable (nor write it)
+        out.pop("trainable", None)
     if cls == "Normalization":  # Keras 3 stores the axis as a tuple: () for None
         axis = out.get("axis", -1)
         out["axis"] = [] if axis is None else [axis] if isinstance(axis, int) else list(axis)

@@ -58,12 +58,23 @@ _KERNEL = ("activation", "use_bias", "kernel_initializer", "bias_initializer", "
 _AFFINE = ("epsilon", "center", "scale", "beta_initializer", "gamma_initializer", "beta_regularizer",
            "gamma_regularizer")
 _CHANNELS_LAST = {"data_format": ("channels_last",)}
-_PADDING = {"padding": ("valid", "same"), **_CHANNELS_LAST}
+_DATA_FORMATS = {"data_format": ("channels_last", "channels_first")}
+_PADDING = {"padding": ("valid", "same"), **_DATA_FORMATS}
 _LORA = {"lora_rank": None, "lora_alpha": None}  # Keras 3 writes them only when LoRA is enabled
-_CONV = LayerSpec(("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate") + _KERNEL,
-                  {"groups": 1, **_constraints("kernel", "bias")}, _LORA, _PADDING)
+_CONV_OPTIONS = ("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups") + _KERNEL
+_CONV = LayerSpec(_CONV_OPTIONS, _constraints("kernel", "bias"), _LORA, _PADDING)
+_CONV1D = LayerSpec(_CONV_OPTIONS, _constraints("kernel", "bias"), _LORA,
+                    {**_PADDING, "padding": ("valid", "same", "causal")})
+_DEPTHWISE_OPTIONS = ("kernel_size", "strides", "padding", "depth_multiplier", "data_format", "dilation_rate",
+                      "activation", "use_bias", "depthwise_initializer", "bias_initializer", "depthwise_regularizer",
+                      "bias_regularizer")
+_DEPTHWISE = LayerSpec(_DEPTHWISE_OPTIONS, _constraints("depthwise", "bias"), choices=_PADDING)
+_SEPARABLE = LayerSpec(_DEPTHWISE_OPTIONS + ("filters", "pointwise_initializer", "pointwise_regularizer"),
+                       _constraints("depthwise", "pointwise", "bias"), choices=_PADDING)
+_CONV_TRANSPOSE = LayerSpec(("filters", "kernel_size", "strides", "padding", "output_padding", "data_format",
+                             "dilation_rate") + _KERNEL, _constraints("kernel", "bias"), choices=_PADDING)
 _POOL = LayerSpec(("pool_size", "strides", "padding", "data_format"), choices=_PADDING)
-_GLOBAL_POOL = LayerSpec(("keepdims", "data_format"), choices=_CHANNELS_LAST)
+_GLOBAL_POOL = LayerSpec(("keepdims", "data_format"), choices=_DATA_FORMATS)
 _MERGE = LayerSpec()
 _RNN = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "zero_output_for_mask")
 _CELL = ("units", "activation", "recurrent_initializer", "recurrent_regularizer", "dropout", "recurrent_dropout",
@@ -89,10 +100,24 @@ LAYERS = {
     "Dense": LayerSpec(("units",) + _KERNEL, {**_constraints("kernel", "bias"), "quantization_config": None},
                        _LORA),
     "Activation": LayerSpec(("activation",)),
+    "ReLU": LayerSpec(("max_value", "negative_slope", "threshold")),
+    "LeakyReLU": LayerSpec(("negative_slope",)),
+    "PReLU": LayerSpec(("alpha_initializer", "alpha_regularizer", "shared_axes"), _constraints("alpha")),
+    "ELU": LayerSpec(("alpha",)),  # Keras 3.15 writes no alpha (it is then 1.0); Keras 2 and Neurona do
+    "Softmax": LayerSpec(("axis",)),
     "Flatten": LayerSpec(keras_only={"data_format": "channels_last"}),
     "Reshape": LayerSpec(("target_shape",)),
     "Identity": LayerSpec(),
-    "Conv1D": _CONV,
+    "Conv1D": _CONV1D,
+    "Conv3D": _CONV,
+    "MaxPooling3D": _POOL,
+    "AveragePooling3D": _POOL,
+    "GlobalAveragePooling3D": _GLOBAL_POOL,
+    "GlobalMaxPooling3D": _GLOBAL_POOL,
+    "Conv1DTranspose": _CONV_TRANSPOSE,
+    "Conv2DTranspose": _CONV_TRANSPOSE,
+    "DepthwiseConv2D": _DEPTHWISE,
+    "SeparableConv2D": _SEPARABLE,
     "Conv2D": _CONV,
     "MaxPooling1D": _POOL, "MaxPooling2D": _POOL, "AveragePooling1D": _POOL, "AveragePooling2D": _POOL,
     "GlobalMaxPooling1D": _GLOBAL_POOL, "GlobalMaxPooling2D": _GLOBAL_POOL,
@@ -130,6 +155,23 @@ LAYERS = {
          "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer", "seed"),
         {"use_gate": False, "sliding_window": None, **_constraints("kernel", "bias")}),
 }
+
+_RESIZING = ("height", "width", "interpolation", "crop_to_aspect_ratio", "pad_to_aspect_ratio", "fill_mode",
+             "fill_value", "antialias", "data_format")
+LAYERS.update({  # issue 21's catalog: the same options as Keras 3.15 writes them
+    "UpSampling1D": LayerSpec(("size",)),
+    "UpSampling2D": LayerSpec(("size", "data_format", "interpolation"),
+                              choices={"interpolation": ("nearest", "bilinear")}),
+    "ZeroPadding1D": LayerSpec(("padding", "data_format")), "ZeroPadding2D": LayerSpec(("padding", "data_format")),
+    "Cropping1D": LayerSpec(("cropping",)), "Cropping2D": LayerSpec(("cropping", "data_format")),
+    "Permute": LayerSpec(("dims",)), "RepeatVector": LayerSpec(("n",)),
+    "SpatialDropout1D": LayerSpec(("rate", "seed")), "SpatialDropout2D": LayerSpec(("rate", "seed", "data_format")),
+    "GaussianNoise": LayerSpec(("stddev", "seed")), "GaussianDropout": LayerSpec(("rate", "seed")),
+    "AlphaDropout": LayerSpec(("rate", "noise_shape", "seed")), "ActivityRegularization": LayerSpec(("l1", "l2")),
+    "UnitNormalization": LayerSpec(("axis",)), "Rescaling": LayerSpec(("scale", "offset")),
+    "Resizing": LayerSpec(_RESIZING, choices={"interpolation": ("nearest", "bilinear"), "fill_mode": ("constant",)}),
+    "CenterCrop": LayerSpec(("height", "width", "data_format")),
+})
 
 #: options holding a whole layer entry (translated recursively, as a nested model's layers are)
 NESTED_LAYERS = ("layer", "backward_layer", "cell")

@@ -77,7 +77,7 @@ def good(tmp_path_factory):
     marker.unlink()
     configs = {
         "lambda": lam.to_json(),
-        "unknown_class": _keras_model(middle=keras.layers.UnitNormalization(name="unit")).to_json(),
+        "unknown_class": _keras_model(middle=keras.layers.Discretization(bin_boundaries=[0.0], name="bins")).to_json(),
         "option_value": _keras_model(middle=keras.layers.Flatten(data_format="channels_first", name="flat")).to_json(),
     }
     with zipfile.ZipFile(files / "m.keras") as archive:
@@ -264,7 +264,7 @@ def _configs(good):
         "not_utf8": (b'{"class_name": "\xff\xfe"}', r"not UTF-8"),
         "nested_10000_deep": (deep.encode(), r"nested too deeply"),
         "lambda": (good.configs["lambda"].encode(), r"'lam' \(Lambda\).*never runs"),
-        "unknown_class": (good.configs["unknown_class"].encode(), r"'unit'.*no 'UnitNormalization' layer"),
+        "unknown_class": (good.configs["unknown_class"].encode(), r"'bins'.*no 'Discretization' layer"),
         "option_value": (good.configs["option_value"].encode(), r"'flat'.*'data_format' is 'channels_first'"),
     }
 

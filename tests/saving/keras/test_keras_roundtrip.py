@@ -414,12 +414,12 @@ def test_compile_settings_cross_both_ways(form, rng, tmp_path):
 
 def test_keras_compile_settings_neurona_lacks_leave_the_model_uncompiled_with_a_warning(rng, tmp_path, caplog):
     km = _keras_model(dense, rng)
-    km.compile(optimizer=keras.optimizers.Lion(), loss="mse")
-    km.save(tmp_path / "lion.keras")
+    km.compile(optimizer=keras.optimizers.Muon(), loss="mse")
+    km.save(tmp_path / "muon.keras")
     with caplog.at_level("WARNING", logger="neurona.saving.keras.files"):
-        model = nr.models.load_model(tmp_path / "lion.keras")
-    assert model.optimizer is None and "uncompiled" in caplog.text and "Lion" in caplog.text
-    assert nr.models.load_model(tmp_path / "lion.keras", compile=False).optimizer is None
+        model = nr.models.load_model(tmp_path / "muon.keras")
+    assert model.optimizer is None and "uncompiled" in caplog.text and "Muon" in caplog.text
+    assert nr.models.load_model(tmp_path / "muon.keras", compile=False).optimizer is None
 
 
 @pytest.mark.parametrize("builder", [merging, nested_and_shared, branches_of_different_depths],
