@@ -171,6 +171,14 @@ LAYERS.update({  # issue 21's catalog: the same options as Keras 3.15 writes the
     "UnitNormalization": LayerSpec(("axis",)), "Rescaling": LayerSpec(("scale", "offset")),
     "Resizing": LayerSpec(_RESIZING, choices={"interpolation": ("nearest", "bilinear"), "fill_mode": ("constant",)}),
     "CenterCrop": LayerSpec(("height", "width", "data_format")),
+    # the augmentations (active in training only)
+    "RandomFlip": LayerSpec(("mode", "seed", "data_format")),
+    "RandomRotation": LayerSpec(("factor", "fill_mode", "interpolation", "seed", "fill_value", "data_format")),
+    "RandomTranslation": LayerSpec(("height_factor", "width_factor", "fill_mode", "interpolation", "seed",
+                                    "fill_value", "data_format")),
+    "RandomZoom": LayerSpec(("height_factor", "width_factor", "fill_mode", "interpolation", "seed", "fill_value",
+                             "data_format")),
+    "RandomContrast": LayerSpec(("factor", "value_range", "seed", "data_format")),
 })
 
 #: options holding a whole layer entry (translated recursively, as a nested model's layers are)

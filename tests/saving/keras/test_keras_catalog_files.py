@@ -19,11 +19,15 @@ def _stacks(L):
                      L.UpSampling2D((2, 3)), L.UpSampling2D(2, interpolation="bilinear"),
                      L.SpatialDropout2D(0.3, seed=1), L.Resizing(9, 11, crop_to_aspect_ratio=True),
                      L.Resizing(4, 5, interpolation="nearest"), L.CenterCrop(3, 3)]),
+        # the augmentations: the identity at inference, their options carried both ways
+        ((8, 8, 3), [L.RandomFlip("horizontal", seed=1), L.RandomRotation(0.1, fill_mode="constant", seed=2),
+                     L.RandomTranslation(0.1, 0.2, interpolation="nearest", seed=3),
+                     L.RandomZoom((-0.2, 0.1), seed=4), L.RandomContrast(0.2, value_range=(0, 1), seed=5)]),
     ]
 
 
 @pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")  # Keras's rsqrt of the zero-padded steps
-@pytest.mark.parametrize("index", range(3))
+@pytest.mark.parametrize("index", range(4))
 def test_catalog_models_cross_both_ways(index, tmp_path):
     if keras.backend.backend() != "numpy":
         pytest.skip("these comparisons run on Keras's numpy backend")
@@ -40,3 +44,6 @@ def test_catalog_models_cross_both_ways(index, tmp_path):
     model.save(tmp_path / "n.keras")
     back = keras.models.load_model(tmp_path / "n.keras")
     np.testing.assert_allclose(np.asarray(back.predict(x, verbose=0)), model.predict(x), rtol=1e-5, atol=1e-6)
+    assert [type(layer).__name__ for layer in back.layers] == [type(layer).__name__ for layer in model.layers]
+    assert [layer.get_config().get("seed") for layer in loaded.layers] == \
+        [layer.get_config().get("seed") for layer in km.layers]
