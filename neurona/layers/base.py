@@ -59,6 +59,15 @@ def _default_build(fn):
     return fn
 
 
+def activity_penalty(regularizer, output):
+    """``regularizer(output)`` divided by the batch size (the output's first axis; a scalar output is not
+    divided), as Keras 3 does (3.10 and later: the strength does not grow with the batch)."""
+    penalty = regularizer(output)
+    if getattr(output, "ndim", 0) > 0 and output.shape[0]:
+        penalty = penalty / float(output.shape[0])
+    return penalty
+
+
 class Layer(WeightsMixin, HookMixin):
     """Base class of all layers (and of models: ``Model`` is a ``Layer``).
 
@@ -72,7 +81,8 @@ class Layer(WeightsMixin, HookMixin):
         input_shape: shape of one sample (no batch axis), for a model's first layer.
         batch_input_shape: the same with the batch axis first (Keras 2 style).
         input_dim: shorthand for ``input_shape=(input_dim,)`` (Keras 2 style).
-        activity_regularizer: penalty of the layer's output, recomputed at every call
+        activity_regularizer: penalty of the layer's output divided by the batch size (as Keras 3), recomputed at
+            every call
             (Keras 3: not divided by the batch size) and added to the model's loss.
         autocast: accepted for Keras compatibility (float inputs are always cast to the compute dtype).
 
@@ -307,7 +317,7 @@ class Layer(WeightsMixin, HookMixin):
             self._built_output_shape = map_shapes(lambda s: (None,) + tuple(s)[1:], shape_structure(outputs))
         if self.activity_regularizer is not None:
             for output in nest.flatten(outputs):
-                self.add_loss(self.activity_regularizer(output))
+                self.add_loss(activity_penalty(self.activity_regularizer, output))
         return outputs
 
     def _cast_inputs(self, inputs):
