@@ -235,8 +235,8 @@ def minimum(x1, x2):
     return neg(maximum(neg(a), neg(b)))
 
 
-def clip(a, min=None, max=None, *, x_min=None, x_max=None):
-    """Clamp ``a`` to ``[min, max]`` (either bound may be None), as NumPy's ``clip`` and PyTorch's ``clamp``.
+def clip(x, min=None, max=None, *, x_min=None, x_max=None):
+    """Clamp ``x`` to ``[min, max]`` (either bound may be None), as NumPy's ``clip`` and PyTorch's ``clamp``.
 
     Keras's ``ops.clip(x, x_min, x_max)`` is the same call: ``x_min``/``x_max`` are
     keyword aliases of ``min``/``max`` (give one name per bound, not both).
@@ -258,7 +258,7 @@ def clip(a, min=None, max=None, *, x_min=None, x_max=None):
         min, max = (min if x_min is None else x_min), (max if x_max is None else x_max)
     if min is None and max is None:
         raise ValueError("clip needs at least one of min and max")
-    a = as_tensor(a)
+    a = as_tensor(x)
     lo, hi = _bound(min, a, "min"), _bound(max, a, "max")
     if any(isinstance(b, Tensor) and b.requires_grad for b in (min, max)):  # the bounds are in the graph too
         xp = xp_of(a.data)

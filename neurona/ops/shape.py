@@ -212,9 +212,10 @@ def squeeze(a, axis=None):
     return reshape(a, a.shape[:axis] + a.shape[axis + 1 :])
 
 
-def stack(tensors, axis=0):
-    """Join tensors along a new axis (composed: expand_dims then concatenate)."""
-    tensors = [as_tensor(t) for t in tensors]
+def stack(x, axis=0):
+    """Join the tensors of ``x`` along a new axis (composed: expand_dims then concatenate; Keras's argument
+    names)."""
+    tensors = [as_tensor(t) for t in x]
     if not tensors:
         raise ValueError("stack needs at least one tensor")
     axis = _axis(axis, tensors[0].ndim + 1, "stack: axis", tensors[0].shape)
