@@ -11,8 +11,6 @@ downsampling with ``antialias``.
 
 import builtins
 
-import numpy
-
 from ..arguments import check_bool, check_int, check_real, shown
 from ..backend import xp_of
 from .convert import as_tensor
@@ -40,7 +38,7 @@ def linear_weights(xp, size_in, size_out, antialias, dtype):
     sample = (xp.arange(size_out, dtype="float64") + 0.5) * inverse - 0.5
     weights = xp.maximum(0.0, 1.0 - xp.abs(sample[None, :] - xp.arange(size_in, dtype="float64")[:, None]) / width)
     total = weights.sum(axis=0, keepdims=True)
-    weights = xp.where(xp.abs(total) > 1000.0 * numpy.finfo(numpy.float32).eps,
+    weights = xp.where(xp.abs(total) > 1000.0 * xp.finfo(xp.float32).eps,
                        weights / xp.where(total != 0, total, 1.0), 0.0)
     inside = (sample >= -0.5) & (sample <= size_in - 0.5)
     return xp.where(inside[None, :], weights, 0.0).astype(dtype)
@@ -48,7 +46,7 @@ def linear_weights(xp, size_in, size_out, antialias, dtype):
 
 def nearest_indices(xp, size_in, size_out):
     """Keras's nearest-neighbour source index of every output position: ``floor((j + 0.5) * in / out)`` in float32."""
-    offsets = (xp.arange(size_out, dtype="float32") + numpy.float32(0.5)) * size_in / size_out
+    offsets = (xp.arange(size_out, dtype="float32") + xp.float32(0.5)) * size_in / size_out
     return xp.floor(offsets).astype("int64")
 
 
