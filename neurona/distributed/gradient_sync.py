@@ -29,6 +29,7 @@ class GradientSync:
         self.comm, self.model, self.bucket_bytes = communicator, model, bucket_bytes
         self.buckets, self.layout = None, None
         self.share, self.skip, self.failure, self.reduced = None, False, None, 0
+        self._absent = False  # joining without rows: the zeros handed to the optimizer are no gradient
         self.seconds, self.calls = 0.0, 0
 
     def begin_step(self, share):
@@ -38,7 +39,8 @@ class GradientSync:
         optimizer._loss_share, optimizer._loss_share_applied = share, False
 
     def end_step(self):
-        self.model.optimizer._loss_share = None
+        """After the step: an update outside ``train_batch`` (a custom loop's) takes an equal share again."""
+        self.share = self.model.optimizer._loss_share = None
 
     def _buckets_for(self, pairs):
         weights = list(self.model.trainable_weights)
@@ -89,8 +91,6 @@ class GradientSync:
         finally:
             self.skip, self.failure, self._absent = False, None, False
             model.zero_grad()
-
-    _absent = False
 
     def hook(self, pairs):
         """What the optimizer calls: ``reduce_pairs``, with a joining process's zeros marked as no gradient."""
