@@ -46,6 +46,23 @@ def check_window_fits(layer, input_shape, window_name, window, strides, dilation
                      "smaller window, padding='same', or larger inputs")
 
 
+def set_window(layer, rank, kernel_size, strides, dilation_rate, padding, paddings=("valid", "same"),
+               strided_dilation=False):
+    """Check and store a window's ``kernel_size``, ``strides``, ``dilation_rate`` (``rank`` positive ints each) and
+    ``padding`` (one of ``paddings``, any case) on ``layer``: what the convolution layers share. A strided and
+    dilated window is refused unless ``strided_dilation`` (Keras refuses it for Conv and DepthwiseConv)."""
+    owner = type(layer).__name__
+    if not isinstance(padding, str) or padding.lower() not in paddings:
+        named = " or ".join(repr(p) for p in paddings) if len(paddings) == 2 else "'valid', 'same' or 'causal'"
+        raise ValueError(f"{owner} padding must be {named}, got {padding!r}")
+    layer.kernel_size = _tuple(kernel_size, rank, "kernel_size")
+    layer.strides = _tuple(strides, rank, "strides")
+    layer.dilation_rate = _tuple(dilation_rate, rank, "dilation_rate")
+    if not strided_dilation and max(layer.strides) > 1 and max(layer.dilation_rate) > 1:
+        raise ValueError(f"{owner}: strides > 1 cannot be combined with dilation_rate > 1 (as in Keras)")
+    layer.padding = padding.lower()
+
+
 class BaseConv(KernelLayer):
     """A ``rank``-D convolution layer with Keras's arguments and defaults.
 
@@ -71,23 +88,13 @@ class BaseConv(KernelLayer):
         if not is_int(filters) or filters <= 0:
             raise ValueError(f"{owner} filters must be a positive integer, got {filters!r}")
         self.data_format = check_data_format(data_format, owner)
-        paddings = ("valid", "same", "causal") if self.rank == 1 else ("valid", "same")
-        if not isinstance(padding, str) or padding.lower() not in paddings:
-            named = " or ".join(repr(p) for p in paddings) if len(paddings) == 2 else \
-                "'valid', 'same' or 'causal'"
-            raise ValueError(f"{owner} padding must be {named}, got {padding!r}")
         if not is_int(groups) or groups < 1 or filters % groups:
             raise ValueError(f"{owner} groups must be a positive integer that divides filters ({filters}), got "
                              f"{groups!r}")
         self.groups = int(groups)
         self.filters = int(filters)
-        self.kernel_size = _tuple(kernel_size, self.rank, "kernel_size")
-        self.strides = _tuple(strides, self.rank, "strides")
-        self.dilation_rate = _tuple(dilation_rate, self.rank, "dilation_rate")
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(f"{type(self).__name__}: strides > 1 cannot be combined with dilation_rate > 1 "
-                             "(as in Keras)")
-        self.padding = padding.lower()
+        paddings = ("valid", "same", "causal") if self.rank == 1 else ("valid", "same")
+        set_window(self, self.rank, kernel_size, strides, dilation_rate, padding, paddings)
 
     def _expected(self, channels="C"):
         sizes = ", ".join(["size"] * self.rank)

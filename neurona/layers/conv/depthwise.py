@@ -14,7 +14,7 @@ depthwise one followed by a 1x1 convolution mixing the channels (Chollet, 2017, 
 from ... import activations, initializers, ops, regularizers
 from ...ops.convolution import resolve_padding
 from ..base import Layer, check_bool
-from .base_conv import _tuple, check_window_fits
+from .base_conv import _tuple, check_window_fits, set_window
 from .data_format import check_data_format, from_last, shape_from_last, shape_to_last, to_last
 
 
@@ -51,14 +51,7 @@ class DepthwiseConv2D(Layer):
                  bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
         owner = type(self).__name__
-        self.kernel_size = _tuple(kernel_size, 2, "kernel_size")
-        self.strides = _tuple(strides, 2, "strides")
-        self.dilation_rate = _tuple(dilation_rate, 2, "dilation_rate")
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(f"{owner}: strides > 1 cannot be combined with dilation_rate > 1 (as in Keras)")
-        if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
-            raise ValueError(f"{owner} padding must be 'valid' or 'same', got {padding!r}")
-        self.padding = padding.lower()
+        set_window(self, 2, kernel_size, strides, dilation_rate, padding)
         self.depth_multiplier = _tuple(depth_multiplier, 1, "depth_multiplier")[0]
         self.data_format = check_data_format(data_format, owner)
         self.activation = activations.get(activation)

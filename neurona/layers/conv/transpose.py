@@ -16,7 +16,7 @@ from ... import ops
 from ...arguments import is_int
 from ...ops.dilation import dilate
 from ..kernel_layer import KernelLayer
-from .base_conv import _tuple
+from .base_conv import set_window
 from .data_format import check_data_format, from_last, shape_from_last, shape_to_last, to_last
 
 
@@ -45,12 +45,8 @@ class BaseConvTranspose(KernelLayer):
         owner = type(self).__name__
         if not is_int(filters) or filters <= 0:
             raise ValueError(f"{owner} filters must be a positive integer, got {filters!r}")
-        if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
-            raise ValueError(f"{owner} padding must be 'valid' or 'same', got {padding!r}")
-        self.filters, self.padding = int(filters), padding.lower()
-        self.kernel_size = _tuple(kernel_size, self.rank, "kernel_size")
-        self.strides = _tuple(strides, self.rank, "strides")
-        self.dilation_rate = _tuple(dilation_rate, self.rank, "dilation_rate")
+        self.filters = int(filters)
+        set_window(self, self.rank, kernel_size, strides, dilation_rate, padding, strided_dilation=True)
         self.data_format = check_data_format(data_format, owner)
         if output_padding is None:
             self.output_padding = None
